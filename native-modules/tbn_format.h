@@ -1,0 +1,187 @@
+/*
+ * tbn_format.h - the packed .tbn model format, version 1.
+ *
+ * This header is the single definition of the format. The C kernel reads it
+ * directly; the TypeScript packer, reader and integer reference parse the
+ * `#define TBN_...` lines of this file at load time (host/format/spec.ts), so
+ * there is no second copy of any number below. FORMAT.md beside this file
+ * explains the design; the arithmetic is specified here.
+ *
+ * All multi-byte fields are little-endian. Fields are read by byte offset,
+ * never through a struct overlay, so the layout does not depend on a
+ * compiler's padding rules.
+ *
+ * ------------------------------------------------------------------------
+ * FILE LAYOUT
+ *   [0, 64)                     file header (TBN_HDR_*)
+ *   [64, 64 + 64*layer_count)   layer records (TBN_LYR_*), contiguous
+ *   then sections, each starting at a 4-byte aligned offset:
+ *     input quantisation  in_c x {f32 mul, f32 add}
+ *     class labels        class_count NUL-terminated UTF-8 strings
+ *     per layer: tile words, thresholds or multipliers, flips or biases
+ *   file_bytes is the exact length of the file; a longer or shorter buffer
+ *   is rejected. crc32 (IEEE 802.3, reflected, poly 0xEDB88320, init and
+ *   final xor 0xFFFFFFFF: the zlib crc32) covers bytes [16, file_bytes).
+ *
+ * ------------------------------------------------------------------------
+ * TENSORS
+ *   Activations are channel-last: a tensor of shape (h, w, c) stores
+ *   position (y, x) at index y*w + x. A 1-D sequence is h = 1.
+ *   Three element types:
+ *   - BIN: +1/-1 values, bit-packed per position into CW = ceil(c/32)
+ *     uint32 words; channel ch is bit (ch % 32) of word (ch / 32).
+ *     Bit 1 means -1, bit 0 means +1. Padding bits are 0.
+ *   - I8:  int8 values, h*w*c bytes.
+ *   - I32: int32 values, h*w*c words.
+ *
+ * INPUT
+ *   The model input has shape (in_h, in_w, in_c). A float sample x of
+ *   channel ch is quantised to int8, in IEEE single precision, with no
+ *   fused multiply-add:
+ *       t = (x * mul[ch]) + add[ch]          (two rounded f32 operations)
+ *       q = -127            if !(t >= -127)  (this also catches NaN)
+ *           127             if t > 127
+ *           round-half-away-from-zero(t) otherwise, computed as
+ *             i = trunc(t); f = t - i; i + (f >= 0.5) - (f <= -0.5)
+ *   int8 input given directly is used as is (-128 is allowed).
+ *
+ * WEIGHT LAYERS (dense, conv1d, conv2d)
+ *   Filters are (out_c, k_h, k_w, in_c), row-major; K = k_h*k_w*in_c is the
+ *   length of one filter and N = out_c. The layer's full weight tensor has
+ *   n = N*K binary weights; its tile has q = n/p bits (p divides n).
+ *   dense is the case k_h = in_h, k_w = in_w, out_h = out_w = 1: one filter
+ *   covers the whole input, flattened channel-last. conv1d has in_h = k_h =
+ *   out_h = 1. Padding is "valid"; out_h = (in_h - k_h)/stride_h + 1, and
+ *   likewise for w.
+ *   Weight w(o, e) of output channel o and filter element e (row-major over
+ *   (dy, dx, ch)) is stored in the tile in one of two layouts:
+ *   - ROWS (flag TBN_LF_ROWS, required when p divides N, forbidden
+ *     otherwise): the tile is N/p filter rows. Row r holds RW = k_h*k_w*CW
+ *     words: element (dy, dx, ch) is bit (ch % 32) of word
+ *     (dy*k_w + dx)*CW + ch/32, with CW = ceil(in_c/32) and padding bits 0.
+ *     Output channel o uses row (o mod N/p). tile_words = (N/p)*RW.
+ *   - STREAM (p does not divide N): the tile is q bits, bit j at bit
+ *     (j % 32) of word j/32; w(o, e) is bit ((o*K + e) mod q).
+ *     tile_words = ceil(q/32).
+ *   A bit 1 is weight -1, a bit 0 is weight +1.
+ *   With flag TBN_LF_REUSE (requires ROWS) a kernel computes each distinct
+ *   row once per output position and applies it to its p output channels;
+ *   without it, every output channel is computed on its own. Both give the
+ *   same integers.
+ *
+ *   Accumulator, per output channel o and output position:
+ *       acc = sum over e of w(o, e) * x(e)
+ *   where x is +1/-1 (BIN), the int8 value (I8) or the int32 value (I32),
+ *   computed in wrapping 32-bit two's complement arithmetic. For BIN input
+ *   acc = K - 2*popcount(mismatches) (padding bits never mismatch).
+ *
+ *   Output, by out_type:
+ *   - BIN (a hidden layer with sign activation): the output is +1 iff
+ *         (acc >= T[o]) XOR flip[o]
+ *     T is int16 when TBN_LF_T16 is set, else int32, one per channel at
+ *     thresh_offset; flip is a bit array of ceil(N/32) words at
+ *     aux_offset (channel o = bit o%32 of word o/32). A negative
+ *     scale of BatchNorm/alpha sets flip; the shared tile is never negated.
+ *   - I8 (hidden layer, ReLU, weight-only mode) and I32 (final layer,
+ *     logits): with M = int32 multiplier[o] at thresh_offset,
+ *     B = int32 bias[o] at aux_offset and s = shift (0..31):
+ *         v = floor((acc * M + B) / 2^s)
+ *     where the product and sum wrap in 32-bit two's complement and the
+ *     division is an arithmetic right shift (floor). I8 output is
+ *     clamp(v, 0, 127); I32 output is v.
+ *
+ * POOLING
+ *   maxpool: window k_h x k_w, stride (stride_h, stride_w), valid. in_type ==
+ *   out_type. BIN: +1 iff any element of the window is +1. I8/I32: max.
+ *   gap (global average pool): out (1, 1, in_c), out_type I32, the SUM over
+ *   positions (BIN counts +1 as 1 and -1 as -1). The 1/(h*w) is folded into
+ *   the next layer. k_*, stride_* and p are 0 for gap; p is 0 for maxpool.
+ *
+ * CHAIN
+ *   Layer 0 takes I8 input of the model's input shape. Each layer's input
+ *   shape and type equal the previous layer's output. The last layer
+ *   outputs I32 of shape (1, 1, class_count): the logits. The class is the
+ *   index of the largest logit, the lowest index on a tie.
+ *
+ * SCRATCH
+ *   scratch_bytes = 2*A + G, where A is the largest activation tensor of the
+ *   chain in bytes (the int8 input included), each rounded up to a multiple
+ *   of 4, and G is 4*RW for the largest weight layer in STREAM layout (0 if
+ *   none). Activations ping-pong between the two A-sized halves; G holds one
+ *   gathered filter row. A reader recomputes it and rejects a mismatch.
+ */
+#ifndef TBN_FORMAT_H
+#define TBN_FORMAT_H
+
+#define TBN_MAGIC 0x314E4254u /* bytes "TBN1" */
+#define TBN_FORMAT_VERSION 1u
+#define TBN_HEADER_BYTES 64u
+#define TBN_LAYER_RECORD_BYTES 64u
+#define TBN_CRC_START 16u
+#define TBN_ALIGN 4u
+#define TBN_MAX_LAYERS 64u
+#define TBN_MAX_CLASSES 1024u
+#define TBN_MAX_LABEL_BYTES 64u
+
+/* File header: byte offsets and sizes (u8/u16/u32 by suffix). */
+#define TBN_HDR_MAGIC_U32 0u
+#define TBN_HDR_VERSION_U16 4u
+#define TBN_HDR_HEADER_BYTES_U16 6u
+#define TBN_HDR_FILE_BYTES_U32 8u
+#define TBN_HDR_CRC32_U32 12u
+#define TBN_HDR_LAYER_COUNT_U16 16u
+#define TBN_HDR_CLASS_COUNT_U16 18u
+#define TBN_HDR_IN_H_U16 20u
+#define TBN_HDR_IN_W_U16 22u
+#define TBN_HDR_IN_C_U16 24u
+#define TBN_HDR_FLAGS_U16 26u /* reserved, must be 0 */
+#define TBN_HDR_SCRATCH_BYTES_U32 28u
+#define TBN_HDR_QUANT_OFFSET_U32 32u /* in_c x (f32 mul, f32 add) */
+#define TBN_HDR_LABELS_OFFSET_U32 36u
+#define TBN_HDR_LABELS_BYTES_U32 40u
+#define TBN_HDR_LAYERS_OFFSET_U32 44u /* always TBN_HEADER_BYTES in v1 */
+/* bytes 48..63 are reserved and must be 0 */
+
+/* Layer record: byte offsets relative to the record start. */
+#define TBN_LYR_KIND_U8 0u
+#define TBN_LYR_IN_TYPE_U8 1u
+#define TBN_LYR_OUT_TYPE_U8 2u
+#define TBN_LYR_FLAGS_U8 3u
+#define TBN_LYR_IN_H_U16 4u
+#define TBN_LYR_IN_W_U16 6u
+#define TBN_LYR_IN_C_U16 8u
+#define TBN_LYR_OUT_H_U16 10u
+#define TBN_LYR_OUT_W_U16 12u
+#define TBN_LYR_OUT_C_U16 14u
+#define TBN_LYR_K_H_U16 16u
+#define TBN_LYR_K_W_U16 18u
+#define TBN_LYR_STRIDE_H_U16 20u
+#define TBN_LYR_STRIDE_W_U16 22u
+#define TBN_LYR_P_U16 24u
+#define TBN_LYR_SHIFT_U8 26u
+/* byte 27 reserved, 0 */
+#define TBN_LYR_TILE_OFFSET_U32 28u
+#define TBN_LYR_TILE_WORDS_U32 32u
+#define TBN_LYR_THRESH_OFFSET_U32 36u /* BIN out: T[N]; I8/I32 out: M[N] */
+#define TBN_LYR_AUX_OFFSET_U32 40u    /* BIN out: flip bits; I8/I32 out: B[N] */
+/* bytes 44..63 reserved, 0 */
+
+/* Layer kinds. */
+#define TBN_KIND_DENSE 1u
+#define TBN_KIND_CONV1D 2u
+#define TBN_KIND_CONV2D 3u
+#define TBN_KIND_MAXPOOL 4u
+#define TBN_KIND_GAP 5u
+
+/* Element types of activations. */
+#define TBN_TYPE_BIN 1u
+#define TBN_TYPE_I8 2u
+#define TBN_TYPE_I32 3u
+
+/* Layer flags. */
+#define TBN_LF_REUSE 0x01u /* compute N/p distinct rows once (needs ROWS) */
+#define TBN_LF_ROWS 0x02u  /* tile stored as N/p padded rows (iff p | N) */
+#define TBN_LF_T16 0x04u   /* BIN-out thresholds are int16, else int32 */
+#define TBN_LF_ALL 0x07u
+
+#endif /* TBN_FORMAT_H */
