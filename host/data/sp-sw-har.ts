@@ -1,0 +1,180 @@
+/**
+ * Loader for the smartwatch recordings of sp-sw-har (Matey-Sanz et al. 2023, CC BY 4.0):
+ * ROOT/sNN/sNN_EE_sw.csv with columns x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Dataset } from './dataset.ts';
+import { InputError, TbnError } from '../errors.ts';
+import { columnIndex, parseCsv, parseNumberCell, readTextFile } from './csv.ts';
+import { type Recording, type WindowOptions, windowGeometry, windowRecording, windowsToDataset } from './recording.ts';
+import { formatSubjects } from './subjects.ts';
+
+export type { Recording, Windows, WindowOptions } from './recording.ts';
+export { windowRecording };
+
+export const HAR_CLASSES = ['SEATED', 'STANDING_UP', 'WALKING', 'TURNING', 'SITTING_DOWN'];
+export const HAR_CHANNELS = ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'z_gyro'];
+export const DEFAULT_RATE = 50;
+
+export interface RecordingOptions {
+  /** Uniform grid rate in Hz (default 50). */
+  rate?: number;
+  /** Channels to keep, in this order (default HAR_CHANNELS). */
+  channels?: string[];
+  timestampColumn?: string;
+  labelColumn?: string;
+  classes?: string[];
+}
+
+export function checkRate(rate: number): number {
+  if (!Number.isFinite(rate) || rate <= 0) throw new TbnError('E_OPTION', `rate must be a positive number of Hz, got ${rate}`);
+  return rate;
+}
+
+/**
+ * Reads one recording and resamples it onto a uniform grid at `rate` Hz starting at the first
+ * timestamp (ms): channels by linear interpolation, labels from the nearest original sample (the
+ * earlier one on a tie). Samples sharing one timestamp are averaged into one (the upstream files
+ * contain such repeats); a timestamp that goes backwards is an error.
+ */
+export function loadRecording(file: string, opts: RecordingOptions = {}): Recording {
+  const rate = checkRate(opts.rate ?? DEFAULT_RATE);
+  const channels = opts.channels ?? HAR_CHANNELS;
+  const classes = opts.classes ?? HAR_CLASSES;
+  if (channels.length === 0) throw new TbnError('E_OPTION', 'no channels selected');
+  const table = parseCsv(file, readTextFile(file, 'recording'));
+  const cols = channels.map((c) => columnIndex(table, c, 'column'));
+  const tCol = columnIndex(table, opts.timestampColumn ?? 'timestamp', 'column');
+  const lCol = columnIndex(table, opts.labelColumn ?? 'label', 'column');
+  const n = table.rows.length;
+  if (n === 0) throw new InputError(file, undefined, 'too few samples for one window: the file has no data rows');
+  const C = channels.length;
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+
+  // Parse, merging runs of equal timestamps by averaging.
+  const times: number[] = [];
+  const values: number[] = [];
+  const labels: number[] = [];
+  let runLength = 0;
+  for (let r = 0; r < n; r++) {
+    const t = parseNumberCell(table, r, tCol);
+    const labelText = (table.rows[r] as string[])[lCol] as string;
+    const label = classIndex.get(labelText);
+    if (label === undefined) {
+      throw new InputError(file, table.lines[r], `unknown label "${labelText}"; known labels: ${classes.join(', ')}`);
+    }
+    const prev = times.length > 0 ? (times[times.length - 1] as number) : undefined;
+    if (prev !== undefined && t < prev) {
+      throw new InputError(file, table.lines[r], `timestamp ${table.rows[r]![tCol]} is before the previous one (${table.rows[r - 1]![tCol]} on line ${table.lines[r - 1]}); timestamps must not decrease`);
+    }
+    if (prev !== undefined && t === prev) {
+      const base = values.length - C;
+      runLength++;
+      for (let c = 0; c < C; c++) {
+        const v = parseNumberCell(table, r, cols[c] as number);
+        values[base + c] = (values[base + c] as number) + (v - (values[base + c] as number)) / runLength;
+      }
+      continue;
+    }
+    runLength = 1;
+    times.push(t);
+    labels.push(label);
+    for (let c = 0; c < C; c++) values.push(parseNumberCell(table, r, cols[c] as number));
+  }
+
+  const m = times.length;
+  const t0 = times[0] as number;
+  const stepMs = 1000 / rate;
+  const count = Math.floor(((times[m - 1] as number) - t0) / stepMs + 1e-9) + 1;
+  const samples = new Float32Array(count * C);
+  const out = new Int32Array(count);
+  let j = 0;
+  for (let k = 0; k < count; k++) {
+    const t = t0 + k * stepMs;
+    while (j + 1 < m && (times[j + 1] as number) <= t) j++;
+    if (j + 1 >= m) {
+      for (let c = 0; c < C; c++) samples[k * C + c] = values[j * C + c] as number;
+      out[k] = labels[j] as number;
+      continue;
+    }
+    const ta = times[j] as number;
+    const tb = times[j + 1] as number;
+    const f = (t - ta) / (tb - ta);
+    for (let c = 0; c < C; c++) {
+      const a = values[j * C + c] as number;
+      const b = values[(j + 1) * C + c] as number;
+      samples[k * C + c] = a + (b - a) * f;
+    }
+    out[k] = (t - ta <= tb - t ? labels[j] : labels[j + 1]) as number;
+  }
+  return { file, subject: subjectOf(file), rate, channels: [...channels], samples, labels: out, count, classes: [...classes] };
+}
+
+function subjectOf(file: string): string {
+  const dir = path.basename(path.dirname(path.resolve(file)));
+  const m = /^(s\d+)_/.exec(path.basename(file));
+  return m ? (m[1] as string) : dir;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The recording files of each subject (ROOT/sNN/*.csv, sorted), checking every folder exists and holds some. */
+export function listRecordings(root: string, subjects: string[]): string[] {
+  if (!isDir(root)) throw new InputError(root, undefined, 'sp-sw-har data folder not found (expected ROOT/s01/s01_01_sw.csv ...)');
+  if (subjects.length === 0) throw new InputError(root, undefined, 'empty split: no subjects selected');
+  const files: string[] = [];
+  for (const s of subjects) {
+    const dir = path.join(root, s);
+    if (!isDir(dir)) {
+      const present = readdirSync(root).filter((d) => /^s\d+$/.test(d) && isDir(path.join(root, d))).sort();
+      throw new InputError(dir, undefined, `no folder for subject ${s} (subjects present: ${present.length ? formatSubjects(present) : 'none'})`);
+    }
+    const csvs = readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+    if (csvs.length === 0) throw new InputError(dir, undefined, `subject ${s} has no .csv recordings`);
+    for (const f of csvs) files.push(path.join(dir, f));
+  }
+  return files;
+}
+
+export interface SpSwHarOptions extends WindowOptions {
+  root: string;
+  subjects: string[];
+  rate?: number;
+  channels?: string[];
+}
+
+/** Windows of every recording of the given subjects: shape [1, windowLen, channels], groups = subject ids. */
+export function loadSpSwHar(opts: SpSwHarOptions): Dataset {
+  const rate = checkRate(opts.rate ?? DEFAULT_RATE);
+  const geometry = windowGeometry(rate, opts);
+  const files = listRecordings(opts.root, opts.subjects);
+  const recs = files.map((f) => loadRecording(f, { rate, channels: opts.channels }));
+  const d = windowsToDataset(`sp-sw-har ${formatSubjects(opts.subjects)}`, recs, geometry, HAR_CLASSES);
+  return d;
+}
+
+/** The folder holding package.json above this module (the repo root). */
+export function findRepoRoot(from: string = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
+  let dir = path.resolve(from);
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** ../shared/data/sp-sw-har beside the repo root, or undefined when it is not there. */
+export function defaultHarRoot(repoRoot: string | undefined = findRepoRoot()): string | undefined {
+  if (repoRoot === undefined) return undefined;
+  const root = path.resolve(repoRoot, '../shared/data/sp-sw-har');
+  return isDir(root) ? root : undefined;
+}
