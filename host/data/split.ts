@@ -1,0 +1,131 @@
+/** Deterministic splits, subsets and statistics of Datasets. */
+import type { Dataset } from './dataset.ts';
+import { exampleSize } from './dataset.ts';
+import { TbnError } from '../errors.ts';
+
+/** mulberry32: small, fast, good enough for shuffling. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  const rnd = seededRandom(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = t;
+  }
+  return out;
+}
+
+/** The examples at `indices` (in that order), as a new Dataset. */
+export function subset(d: Dataset, indices: ArrayLike<number>, name: string = d.name): Dataset {
+  const size = exampleSize(d);
+  const n = indices.length;
+  const x = new Float32Array(n * size);
+  const y = new Int32Array(n);
+  const groups: string[] | undefined = d.groups ? [] : undefined;
+  for (let k = 0; k < n; k++) {
+    const i = indices[k] as number;
+    if (!Number.isInteger(i) || i < 0 || i >= d.count) throw new TbnError('E_INTERNAL', `subset index ${i} out of range 0-${d.count - 1} in ${d.name}`);
+    x.set(d.x.subarray(i * size, (i + 1) * size), k * size);
+    y[k] = d.y[i] as number;
+    if (groups) groups.push(d.groups![i] as string);
+  }
+  const out: Dataset = { name, x, y, count: n, shape: [...d.shape], classes: [...d.classes], channels: [...d.channels] };
+  if (groups) out.groups = groups;
+  return out;
+}
+
+/** Joins datasets of the same shape, classes and channels. */
+export function concat(...parts: Dataset[]): Dataset {
+  if (parts.length === 0) throw new TbnError('E_INTERNAL', 'concat needs at least one dataset');
+  const first = parts[0] as Dataset;
+  const size = exampleSize(first);
+  let count = 0;
+  for (const p of parts) {
+    if (p.shape.join('x') !== first.shape.join('x')) throw new TbnError('E_INPUT', `cannot join ${p.name} (shape ${p.shape.join('x')}) with ${first.name} (shape ${first.shape.join('x')})`);
+    if (p.classes.join('\u0000') !== first.classes.join('\u0000')) throw new TbnError('E_INPUT', `cannot join ${p.name} (classes ${p.classes.join(',')}) with ${first.name} (classes ${first.classes.join(',')})`);
+    if (p.channels.join('\u0000') !== first.channels.join('\u0000')) throw new TbnError('E_INPUT', `cannot join ${p.name} (channels ${p.channels.join(',')}) with ${first.name} (channels ${first.channels.join(',')})`);
+    count += p.count;
+  }
+  const x = new Float32Array(count * size);
+  const y = new Int32Array(count);
+  const withGroups = parts.every((p) => p.groups);
+  const groups: string[] = [];
+  let at = 0;
+  for (const p of parts) {
+    x.set(p.x.subarray(0, p.count * size), at * size);
+    y.set(p.y.subarray(0, p.count), at);
+    if (withGroups) groups.push(...(p.groups as string[]));
+    at += p.count;
+  }
+  const out: Dataset = { name: parts.map((p) => p.name).join(' + '), x, y, count, shape: [...first.shape], classes: [...first.classes], channels: [...first.channels] };
+  if (withGroups) out.groups = groups;
+  return out;
+}
+
+/**
+ * Splits off a validation set, deterministically for a given seed. With byGroup, whole groups
+ * (subjects) go to validation: round(fraction * groups), at least one, never all. Otherwise
+ * round(fraction * count) examples. Both parts keep the original example order.
+ */
+export function splitValidation(d: Dataset, fraction: number, seed: number, byGroup = false): { train: Dataset; val: Dataset } {
+  if (!(fraction > 0 && fraction < 1)) throw new TbnError('E_OPTION', `validation fraction must be between 0 and 1 (exclusive), got ${fraction}`);
+  const inVal = new Uint8Array(d.count);
+  let desc: string;
+  if (byGroup) {
+    if (!d.groups) throw new TbnError('E_INPUT', `${d.name} has no groups (subjects) to split validation by`);
+    const unique = [...new Set(d.groups)].sort();
+    if (unique.length < 2) throw new TbnError('E_INPUT', `${d.name}: need at least 2 subjects to hold some out for validation, it has ${unique.length} (${unique.join(',')})`);
+    const k = Math.min(unique.length - 1, Math.max(1, Math.round(fraction * unique.length)));
+    const chosen = new Set(shuffled(unique, seed).slice(0, k));
+    for (let i = 0; i < d.count; i++) if (chosen.has(d.groups[i] as string)) inVal[i] = 1;
+    desc = [...chosen].sort().join(',');
+  } else {
+    const k = Math.round(fraction * d.count);
+    if (k < 1 || k >= d.count) throw new TbnError('E_INPUT', `${d.name}: a validation fraction of ${fraction} of ${d.count} examples leaves ${k < 1 ? 'validation' : 'training'} empty`);
+    const order = shuffled(Array.from({ length: d.count }, (_, i) => i), seed);
+    for (let i = 0; i < k; i++) inVal[order[i] as number] = 1;
+    desc = `${k} of ${d.count}`;
+  }
+  const trainIdx: number[] = [];
+  const valIdx: number[] = [];
+  for (let i = 0; i < d.count; i++) (inVal[i] ? valIdx : trainIdx).push(i);
+  return {
+    train: subset(d, trainIdx, `${d.name} (train part)`),
+    val: subset(d, valIdx, `${d.name} (validation ${desc})`),
+  };
+}
+
+/** Per-channel mean and (population) standard deviation over every position of every example. */
+export function channelStats(d: Dataset): { mean: number[]; std: number[] } {
+  const c = d.shape[2];
+  const sum = new Float64Array(c);
+  const sq = new Float64Array(c);
+  const n = d.count * d.shape[0] * d.shape[1];
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < c; k++) {
+      const v = d.x[i * c + k] as number;
+      sum[k] = (sum[k] as number) + v;
+      sq[k] = (sq[k] as number) + v * v;
+    }
+  }
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let k = 0; k < c; k++) {
+    const m = n > 0 ? (sum[k] as number) / n : 0;
+    mean.push(m);
+    std.push(n > 0 ? Math.sqrt(Math.max(0, (sq[k] as number) / n - m * m)) : 0);
+  }
+  return { mean, std };
+}
