@@ -1,0 +1,99 @@
+/**
+ * A generic labelled CSV: a header line, one row per sample, numeric feature columns and a label
+ * column. Either every row is one example, or the rows are a uniform stream cut into windows.
+ */
+import type { Dataset } from './dataset.ts';
+import { InputError, TbnError } from '../errors.ts';
+import { type CsvTable, columnIndex, isNumericCell, parseCsv, parseNumberCell, readTextFile } from './csv.ts';
+import { type Recording, windowGeometryInSamples, windowsToDataset } from './recording.ts';
+import { DEFAULT_RATE, checkRate } from './sp-sw-har.ts';
+
+export interface GenericCsvOptions {
+  file: string;
+  /** Default "label". */
+  labelColumn?: string;
+  /** Default: every other column whose first data row is numeric. */
+  featureColumns?: string[];
+  /** Class names in index order; default: the labels found, sorted (numerically when all are integers). */
+  classes?: string[];
+  /** Window length in rows; without it every row is one example. */
+  window?: number;
+  /** Fraction of a window shared with the next (default 0.5). */
+  overlap?: number;
+}
+
+export interface CsvRecordingOptions {
+  labelColumn?: string;
+  featureColumns?: string[];
+  classes?: string[];
+  /** The stream's sample rate in Hz (default 50); rows are taken as already uniform. */
+  rate?: number;
+  subject?: string;
+}
+
+interface ParsedCsv {
+  table: CsvTable;
+  features: string[];
+  classes: string[];
+  x: Float32Array;
+  y: Int32Array;
+}
+
+function sortLabels(labels: string[]): string[] {
+  const allInts = labels.every((l) => /^-?\d+$/.test(l));
+  return [...labels].sort(allInts ? (a, b) => Number(a) - Number(b) : undefined);
+}
+
+function readLabelledCsv(file: string, labelColumn: string, featureColumns: string[] | undefined, classes: string[] | undefined): ParsedCsv {
+  const table = parseCsv(file, readTextFile(file, 'CSV file'));
+  const lCol = columnIndex(table, labelColumn, 'label column');
+  if (table.rows.length === 0) throw new InputError(file, undefined, 'no data rows after the header');
+  let fCols: number[];
+  if (featureColumns) {
+    if (featureColumns.length === 0) throw new TbnError('E_OPTION', 'no feature columns selected');
+    fCols = featureColumns.map((c) => columnIndex(table, c, 'feature column'));
+    if (fCols.includes(lCol)) throw new TbnError('E_OPTION', `column "${labelColumn}" cannot be both the label and a feature`);
+  } else {
+    const first = table.rows[0] as string[];
+    fCols = table.header.map((_, i) => i).filter((i) => i !== lCol && isNumericCell(first[i] as string));
+    if (fCols.length === 0) throw new InputError(file, table.lines[0], `no numeric feature column besides "${labelColumn}" (header: ${table.header.join(', ')})`);
+  }
+  const n = table.rows.length;
+  const F = fCols.length;
+  const texts = table.rows.map((r) => r[lCol] as string);
+  texts.forEach((t, r) => {
+    if (t === '') throw new InputError(file, table.lines[r], `malformed row: the label column "${labelColumn}" is empty`);
+  });
+  const names = classes ? [...classes] : sortLabels([...new Set(texts)]);
+  const index = new Map(names.map((c, i) => [c, i]));
+  const x = new Float32Array(n * F);
+  const y = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    for (let f = 0; f < F; f++) x[r * F + f] = parseNumberCell(table, r, fCols[f] as number);
+    const k = index.get(texts[r] as string);
+    if (k === undefined) throw new InputError(file, table.lines[r], `unknown label "${texts[r]}"; known labels: ${names.join(', ')}`);
+    y[r] = k;
+  }
+  return { table, features: fCols.map((i) => table.header[i] as string), classes: names, x, y };
+}
+
+/** The rows of a CSV as a uniform stream (no resampling), for windowing or replay. */
+export function loadCsvRecording(file: string, opts: CsvRecordingOptions = {}): Recording {
+  const rate = checkRate(opts.rate ?? DEFAULT_RATE);
+  const p = readLabelledCsv(file, opts.labelColumn ?? 'label', opts.featureColumns, opts.classes);
+  return { file, subject: opts.subject ?? file, rate, channels: p.features, samples: p.x, labels: p.y, count: p.y.length, classes: p.classes };
+}
+
+export function loadGenericCsv(opts: GenericCsvOptions): Dataset {
+  const labelColumn = opts.labelColumn ?? 'label';
+  if (opts.window === undefined) {
+    if (opts.overlap !== undefined) throw new TbnError('E_OPTION', 'overlap needs a window length');
+    const p = readLabelledCsv(opts.file, labelColumn, opts.featureColumns, opts.classes);
+    return { name: opts.file, x: p.x, y: p.y, count: p.y.length, shape: [1, 1, p.features.length], classes: p.classes, channels: p.features };
+  }
+  const geometry = windowGeometryInSamples(opts.window, opts.overlap);
+  const rec = loadCsvRecording(opts.file, { labelColumn, featureColumns: opts.featureColumns, classes: opts.classes });
+  const d = windowsToDataset(opts.file, [rec], geometry, rec.classes as string[]);
+  delete d.groups;
+  return d;
+}
