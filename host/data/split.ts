@@ -76,7 +76,7 @@ export function concat(...parts: Dataset[]): Dataset {
 
 /**
  * Splits off a validation set, deterministically for a given seed. With byGroup, whole groups
- * (subjects) go to validation: round(fraction * groups), at least one, never all. Otherwise
+ * (subjects) go to validation: ceil(fraction * groups), at least one, never all. Otherwise
  * round(fraction * count) examples. Both parts keep the original example order.
  */
 export function splitValidation(d: Dataset, fraction: number, seed: number, byGroup = false): { train: Dataset; val: Dataset } {
@@ -87,7 +87,7 @@ export function splitValidation(d: Dataset, fraction: number, seed: number, byGr
     if (!d.groups) throw new TbnError('E_INPUT', `${d.name} has no groups (subjects) to split validation by`);
     const unique = [...new Set(d.groups)].sort();
     if (unique.length < 2) throw new TbnError('E_INPUT', `${d.name}: need at least 2 subjects to hold some out for validation, it has ${unique.length} (${unique.join(',')})`);
-    const k = Math.min(unique.length - 1, Math.max(1, Math.round(fraction * unique.length)));
+    const k = Math.min(unique.length - 1, Math.max(1, Math.ceil(fraction * unique.length - 1e-9)));
     const chosen = new Set(shuffled(unique, seed).slice(0, k));
     for (let i = 0; i < d.count; i++) if (chosen.has(d.groups[i] as string)) inVal[i] = 1;
     desc = [...chosen].sort().join(',');
