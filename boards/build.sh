@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Cross-builds the bare-metal harness of every emulated board and the QEMU
+# instruction-count plugin, into build/boards/.
+#
+#   bash boards/build.sh                 build everything (both -O2 and -Os)
+#   bash boards/build.sh link BOARD OPT BLOB OUT.elf [EXTRA.o...]
+#                                        link a harness image around a job blob
+#   bash boards/build.sh flags BOARD     print the board's compiler flags
+#
+# The kernel sources are native-modules/core/*.c (TBN_KERNEL_DIR overrides).
+# Every C file is compiled with -Wall -Wextra -Werror -ffp-contract=off.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/build/boards"
+KERNEL_DIR="${TBN_KERNEL_DIR:-$ROOT/native-modules/core}"
+BOARDS=(stm32f405 esp32c3 esp8266)
+OPTS=(O2 Os)
+
+board_cc() {
+  case "$1" in
+    stm32f405) echo arm-none-eabi-gcc ;;
+    esp32c3) echo riscv64-unknown-elf-gcc ;;
+    esp8266) echo xtensa-lx106-elf-gcc ;;
+    *) echo "boards/build.sh: unknown board $1" >&2; exit 2 ;;
+  esac
+}
+
+board_arch_flags() {
+  case "$1" in
+    stm32f405) echo "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" ;;
+    esp32c3) echo "-march=rv32imc -mabi=ilp32 -mcmodel=medany" ;;
+    esp8266) echo "-mlongcalls" ;;
+  esac
+}
+
+board_ld() {
+  case "$1" in
+    stm32f405) echo "$ROOT/boards/stm32f405/stm32f405.ld" ;;
+    esp32c3) echo "$ROOT/boards/esp32c3/virt.ld" ;;
+    esp8266) echo "$ROOT/boards/esp8266/sim.ld" ;;
+  esac
+}
+
+board_startup() {
+  case "$1" in
+    stm32f405) echo "$ROOT/boards/stm32f405/startup.c" ;;
+    esp32c3) echo "$ROOT/boards/esp32c3/start.S $ROOT/boards/esp32c3/io.c" ;;
+    esp8266) echo "$ROOT/boards/esp8266/start.S $ROOT/boards/esp8266/io.c" ;;
+  esac
+}
+
+common_flags() {
+  echo "-std=c99 -ffreestanding -ffp-contract=off -Wall -Wextra -Werror -ffunction-sections -fdata-sections -g"
+}
+
+need() {
+  command -v "$1" >/dev/null || {
+    echo "boards/build.sh: $1 not found; run scripts/setup-toolchains.sh (as root on Debian) or install: $2" >&2
+    exit 1
+  }
+}
+
+compile_board() {
+  local board=$1 opt=$2
+  local cc arch dir inc
+  cc=$(board_cc "$board")
+  arch=$(board_arch_flags "$board")
+  dir="$OUT/$board/$opt"
+  inc="-I$ROOT/native-modules -I$ROOT/boards/harness"
+  rm -rf "$dir"
+  mkdir -p "$dir/kernel" "$dir/harness"
+  local src
+  shopt -s nullglob
+  local kernel_srcs=("$KERNEL_DIR"/*.c)
+  shopt -u nullglob
+  if ((${#kernel_srcs[@]} == 0)); then
+    echo "boards/build.sh: no kernel sources in $KERNEL_DIR" >&2
+    exit 1
+  fi
+  for src in "${kernel_srcs[@]}"; do
+    # shellcheck disable=SC2086
+    $cc $arch $(common_flags) -$opt -fstack-usage $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
+  done
+  # shellcheck disable=SC2086
+  $cc $arch $(common_flags) -$opt -fstack-usage $inc -c "$ROOT/boards/harness/harness.c" -o "$dir/harness/harness.o"
+  # shellcheck disable=SC2086
+  $cc $arch $(common_flags) -$opt -fno-tree-loop-distribute-patterns $inc -c "$ROOT/boards/harness/libc_min.c" \
+    -o "$dir/harness/libc_min.o"
+  for src in $(board_startup "$board"); do
+    local base
+    base=$(basename "$src")
+    # shellcheck disable=SC2086
+    $cc $arch $(common_flags) -$opt $inc -c "$src" -o "$dir/harness/${base%.*}.o"
+  done
+}
+
+build_plugin() {
+  need gcc gcc
+  mkdir -p "$OUT"
+  gcc -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden "$ROOT/boards/plugin/tbn_count.c" \
+    -o "$OUT/libtbn_count.so"
+}
+
+link_board() {
+  local board=$1 opt=$2 blob=$3 elf=$4
+  shift 4
+  local cc arch dir
+  cc=$(board_cc "$board")
+  arch=$(board_arch_flags "$board")
+  dir="$OUT/$board/$opt"
+  [[ -d "$dir/kernel" ]] || { echo "boards/build.sh: $dir missing; run bash boards/build.sh" >&2; exit 1; }
+  local blob_o="${elf%.elf}.blob.o"
+  # shellcheck disable=SC2086
+  $cc $arch -DBLOB_FILE="\"$blob\"" -c "$ROOT/boards/harness/blob.S" -o "$blob_o"
+  # shellcheck disable=SC2086
+  $cc $arch -nostdlib -Wl,--gc-sections -Wl,--no-warn-rwx-segments -T "$(board_ld "$board")" \
+    "$dir"/harness/*.o "$dir"/kernel/*.o "$blob_o" "$@" -lgcc -o "$elf"
+}
+
+case "${1:-all}" in
+  all)
+    need arm-none-eabi-gcc "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+    need riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
+    need xtensa-lx106-elf-gcc gcc-xtensa-lx106
+    for b in "${BOARDS[@]}"; do
+      for o in "${OPTS[@]}"; do compile_board "$b" "$o"; done
+    done
+    build_plugin
+    ;;
+  link)
+    [[ $# -ge 5 ]] || { echo "usage: boards/build.sh link BOARD OPT BLOB OUT.elf [EXTRA.o...]" >&2; exit 2; }
+    shift
+    link_board "$@"
+    ;;
+  flags)
+    echo "$(board_cc "$2") $(board_arch_flags "$2") $(common_flags)"
+    ;;
+  *)
+    echo "usage: boards/build.sh [all | link BOARD OPT BLOB OUT.elf | flags BOARD]" >&2
+    exit 2
+    ;;
+esac
