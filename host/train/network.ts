@@ -1,0 +1,536 @@
+/**
+ * The training network: channel-last activations (batch, h, w, c), filters
+ * (out, kh, kw, in) row-major, dense = one filter over the flattened input.
+ * Every op has a hand-written backward pass; matrix products go through
+ * kernels.ts (wasm SIMD or JS).
+ */
+import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
+import { shapeSize, weightCount } from './arch.ts';
+import { defaultGemm, type Gemm } from './kernels.ts';
+import { Rng } from './rng.ts';
+import { alphaFrom, expandTile, tileBackward, tileFromScores } from './tile.ts';
+
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+export interface Param {
+  name: string;
+  value: Float32Array;
+  grad: Float32Array;
+  /** Weight decay applies (the latent W only). */
+  decay: boolean;
+  /** Not updated (W when alpha comes from the scores). */
+  frozen: boolean;
+}
+
+export interface InputQuant {
+  mean: Float32Array;
+  std: Float32Array;
+  /** int8 step of the standardised input. */
+  scale: number;
+}
+
+/** Round half away from zero, as the packed format's input quantiser does. */
+export function roundHalfAway(t: number): number {
+  const i = Math.trunc(t);
+  const f = t - i;
+  return i + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
+}
+
+/** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float). */
+export function quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
+  for (let i = 0; i < x.length; i++) {
+    const ch = i % channels;
+    const t = ((x[i] as number) - (q.mean[ch] as number)) / (q.std[ch] as number) / q.scale;
+    const v = !(t >= -127) ? -127 : t > 127 ? 127 : roundHalfAway(t);
+    out[i] = v * q.scale;
+  }
+}
+
+abstract class Layer {
+  abstract readonly spec: LayerSpec;
+  /** Output of the last forward pass, (batch, h, w, c). */
+  out: Float32Array = new Float32Array(0);
+  /** Gradient with respect to the input of the last forward pass. */
+  gradIn: Float32Array = new Float32Array(0);
+  abstract forward(x: Float32Array, batch: number, training: boolean): Float32Array;
+  abstract backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array;
+}
+
+function grow(a: Float32Array, n: number): Float32Array {
+  return a.length >= n ? a : new Float32Array(n);
+}
+
+export class WeightLayer extends Layer {
+  readonly spec: WeightLayerSpec;
+  readonly K: number;
+  readonly N: number;
+  readonly n: number;
+  readonly p: number;
+  readonly binary: boolean;
+  readonly alphaMode: ModelSpec['alpha'];
+  /** Latent scores S (binary only). */
+  readonly scores: Param | undefined;
+  /** Latent W: alpha source (binary) or the float weights (fp32). */
+  readonly weight: Param;
+  readonly bias: Param | undefined;
+  readonly gamma: Param | undefined;
+  readonly beta: Param | undefined;
+  readonly runMean: Float32Array;
+  readonly runVar: Float32Array;
+  readonly tile: Float32Array;
+  readonly alpha: Float32Array;
+  /** Effective weight used by the last forward pass (N x K). */
+  readonly weff: Float32Array;
+  private readonly gWeff: Float32Array;
+  private cols: Float32Array = new Float32Array(0);
+  private gCols: Float32Array = new Float32Array(0);
+  private input: Float32Array = new Float32Array(0);
+  /** Pre-BN output, BN-normalised output and pre-activation, (M, N). */
+  private z: Float32Array = new Float32Array(0);
+  private xhat: Float32Array = new Float32Array(0);
+  private pre: Float32Array = new Float32Array(0);
+  private invStd: Float32Array;
+  private gPre: Float32Array = new Float32Array(0);
+  private readonly gemm: Gemm;
+  /** Set by the network once per step so the tile is built once. */
+  weightsDirty = true;
+
+  constructor(spec: WeightLayerSpec, model: ModelSpec, rng: Rng, gemm: Gemm) {
+    super();
+    this.spec = spec;
+    this.gemm = gemm;
+    this.N = spec.outShape[2];
+    this.K = spec.kernel[0] * spec.kernel[1] * spec.inShape[2];
+    this.n = weightCount(spec);
+    this.p = spec.p;
+    this.binary = model.weights === 'binary';
+    this.alphaMode = model.alpha;
+    const param = (suffix: string, value: Float32Array, decay = false, frozen = false): Param => ({
+      name: `${spec.name}.${suffix}`,
+      value,
+      grad: new Float32Array(value.length),
+      decay,
+      frozen,
+    });
+    if (this.binary) {
+      const bound = 1 / Math.sqrt(this.K); // kaiming_uniform(a = sqrt 5)
+      const s = new Float32Array(this.n);
+      for (let i = 0; i < this.n; i++) s[i] = rng.uniform(-bound, bound);
+      this.scores = param('scores', s);
+    }
+    const std = Math.sqrt(2 / this.K); // kaiming_normal(fan_in, relu)
+    const w = new Float32Array(this.n);
+    for (let i = 0; i < this.n; i++) w[i] = rng.normal() * std;
+    this.weight = param('weight', w, true, this.binary && model.alpha === 'scores');
+    if (spec.bias) this.bias = param('bias', new Float32Array(this.N));
+    if (spec.bn) {
+      this.gamma = param('gamma', new Float32Array(this.N).fill(1));
+      this.beta = param('beta', new Float32Array(this.N));
+    }
+    this.runMean = new Float32Array(this.N);
+    this.runVar = new Float32Array(this.N).fill(1);
+    this.invStd = new Float32Array(this.N);
+    this.tile = new Float32Array(this.n / this.p);
+    this.alpha = new Float32Array(model.alpha === 'single' ? 1 : this.p);
+    this.weff = new Float32Array(this.n);
+    this.gWeff = new Float32Array(this.n);
+  }
+
+  params(): Param[] {
+    return [this.scores, this.weight, this.bias, this.gamma, this.beta].filter((p): p is Param => p !== undefined);
+  }
+
+  /** Rebuilds tile, alpha and the effective weight from the latents. */
+  refreshWeights(): void {
+    if (!this.binary) {
+      this.weff.set(this.weight.value);
+      return;
+    }
+    const s = (this.scores as Param).value;
+    tileFromScores(s, this.p, this.tile);
+    alphaFrom(this.alphaMode === 'scores' ? s : this.weight.value, this.p, this.alphaMode, this.alpha);
+    expandTile(this.tile, this.alpha, this.p, this.weff);
+  }
+
+  private rows(batch: number): number {
+    return batch * this.spec.outShape[0] * this.spec.outShape[1];
+  }
+
+  private isDenseLike(): boolean {
+    const s = this.spec;
+    return s.kernel[0] === s.inShape[0] && s.kernel[1] === s.inShape[1];
+  }
+
+  private im2col(x: Float32Array, batch: number): Float32Array {
+    if (this.isDenseLike()) return x;
+    const s = this.spec;
+    const [inH, inW, inC] = s.inShape;
+    const [outH, outW] = s.outShape;
+    const [kh, kw] = s.kernel;
+    const [sh, sw] = s.stride;
+    const K = this.K;
+    this.cols = grow(this.cols, this.rows(batch) * K);
+    const cols = this.cols;
+    const run = kw * inC;
+    let r = 0;
+    for (let b = 0; b < batch; b++) {
+      const xb = b * inH * inW * inC;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const dst = r * K;
+          for (let dy = 0; dy < kh; dy++) {
+            const src = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
+            cols.set(x.subarray(src, src + run), dst + dy * run);
+          }
+          r++;
+        }
+      }
+    }
+    return cols;
+  }
+
+  private col2im(gCols: Float32Array, batch: number, gx: Float32Array): void {
+    const s = this.spec;
+    const [inH, inW, inC] = s.inShape;
+    const [outH, outW] = s.outShape;
+    const [kh, kw] = s.kernel;
+    const [sh, sw] = s.stride;
+    const K = this.K;
+    const run = kw * inC;
+    gx.fill(0, 0, batch * inH * inW * inC);
+    let r = 0;
+    for (let b = 0; b < batch; b++) {
+      const xb = b * inH * inW * inC;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const src = r * K;
+          for (let dy = 0; dy < kh; dy++) {
+            const dst = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
+            const from = src + dy * run;
+            for (let e = 0; e < run; e++) gx[dst + e] = (gx[dst + e] as number) + (gCols[from + e] as number);
+          }
+          r++;
+        }
+      }
+    }
+  }
+
+  forward(x: Float32Array, batch: number, training: boolean): Float32Array {
+    if (this.weightsDirty) {
+      this.refreshWeights();
+      this.weightsDirty = false;
+    }
+    const M = this.rows(batch);
+    const N = this.N;
+    this.input = x;
+    const cols = this.im2col(x, batch);
+    this.z = grow(this.z, M * N);
+    const z = this.z;
+    this.gemm.nt(cols, this.weff, z, M, N, this.K);
+    if (this.bias) {
+      const b = this.bias.value;
+      for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) z[r * N + c] = (z[r * N + c] as number) + (b[c] as number);
+    }
+    this.pre = grow(this.pre, M * N);
+    const pre = this.pre;
+    if (this.gamma && this.beta) {
+      const g = this.gamma.value;
+      const be = this.beta.value;
+      this.xhat = grow(this.xhat, M * N);
+      const xhat = this.xhat;
+      if (training) {
+        const mean = new Float64Array(N);
+        const sq = new Float64Array(N);
+        for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) mean[c] = (mean[c] as number) + (z[r * N + c] as number);
+        for (let c = 0; c < N; c++) mean[c] = (mean[c] as number) / M;
+        for (let r = 0; r < M; r++) {
+          for (let c = 0; c < N; c++) {
+            const d = (z[r * N + c] as number) - (mean[c] as number);
+            sq[c] = (sq[c] as number) + d * d;
+          }
+        }
+        for (let c = 0; c < N; c++) {
+          const v = (sq[c] as number) / M;
+          this.invStd[c] = 1 / Math.sqrt(v + BN_EPS);
+          const unbiased = M > 1 ? (sq[c] as number) / (M - 1) : v;
+          this.runMean[c] = (1 - BN_MOMENTUM) * (this.runMean[c] as number) + BN_MOMENTUM * (mean[c] as number);
+          this.runVar[c] = (1 - BN_MOMENTUM) * (this.runVar[c] as number) + BN_MOMENTUM * unbiased;
+        }
+        for (let r = 0; r < M; r++) {
+          for (let c = 0; c < N; c++) {
+            const h = ((z[r * N + c] as number) - (mean[c] as number)) * (this.invStd[c] as number);
+            xhat[r * N + c] = h;
+            pre[r * N + c] = (g[c] as number) * h + (be[c] as number);
+          }
+        }
+      } else {
+        for (let c = 0; c < N; c++) this.invStd[c] = 1 / Math.sqrt((this.runVar[c] as number) + BN_EPS);
+        for (let r = 0; r < M; r++) {
+          for (let c = 0; c < N; c++) {
+            const h = ((z[r * N + c] as number) - (this.runMean[c] as number)) * (this.invStd[c] as number);
+            xhat[r * N + c] = h;
+            pre[r * N + c] = (g[c] as number) * h + (be[c] as number);
+          }
+        }
+      }
+    } else {
+      pre.set(z.subarray(0, M * N));
+    }
+    this.out = grow(this.out, M * N);
+    const out = this.out;
+    const act = this.spec.activation;
+    if (act === 'sign') for (let i = 0; i < M * N; i++) out[i] = (pre[i] as number) > 0 ? 1 : -1;
+    else if (act === 'relu') for (let i = 0; i < M * N; i++) out[i] = (pre[i] as number) > 0 ? (pre[i] as number) : 0;
+    else out.set(pre.subarray(0, M * N));
+    return out;
+  }
+
+  /** Pre-activation values of the last forward pass (BN output), (M, N). */
+  preActivation(batch: number): Float32Array {
+    return this.pre.subarray(0, this.rows(batch) * this.N);
+  }
+
+  backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array {
+    const M = this.rows(batch);
+    const N = this.N;
+    const pre = this.pre;
+    this.gPre = grow(this.gPre, M * N);
+    const g = this.gPre;
+    const act = this.spec.activation;
+    for (let i = 0; i < M * N; i++) {
+      const v = pre[i] as number;
+      const go = gradOut[i] as number;
+      if (act === 'sign') g[i] = v >= -1 && v <= 1 ? go : 0;
+      else if (act === 'relu') g[i] = v > 0 ? go : 0;
+      else g[i] = go;
+    }
+    if (this.gamma && this.beta) {
+      const gamma = this.gamma.value;
+      const xhat = this.xhat;
+      const sumG = new Float64Array(N);
+      const sumGX = new Float64Array(N);
+      for (let r = 0; r < M; r++) {
+        for (let c = 0; c < N; c++) {
+          const gi = g[r * N + c] as number;
+          sumG[c] = (sumG[c] as number) + gi;
+          sumGX[c] = (sumGX[c] as number) + gi * (xhat[r * N + c] as number);
+        }
+      }
+      const gg = this.gamma.grad;
+      const gb = (this.beta as Param).grad;
+      for (let c = 0; c < N; c++) {
+        gg[c] = (gg[c] as number) + (sumGX[c] as number);
+        gb[c] = (gb[c] as number) + (sumG[c] as number);
+      }
+      for (let r = 0; r < M; r++) {
+        for (let c = 0; c < N; c++) {
+          const k = ((gamma[c] as number) * (this.invStd[c] as number)) / M;
+          const i = r * N + c;
+          g[i] = k * (M * (g[i] as number) - (sumG[c] as number) - (xhat[i] as number) * (sumGX[c] as number));
+        }
+      }
+    }
+    if (this.bias) {
+      const gb = this.bias.grad;
+      for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) gb[c] = (gb[c] as number) + (g[r * N + c] as number);
+    }
+    const cols = this.isDenseLike() ? this.input : this.cols;
+    this.gWeff.fill(0);
+    this.gemm.tn(g, cols, this.gWeff, M, N, this.K);
+    if (this.binary) {
+      const s = this.scores as Param;
+      const src = this.alphaMode === 'scores' ? s : this.weight;
+      tileBackward(this.gWeff, this.tile, this.alpha, this.p, s.grad, src.value, src.grad);
+    } else {
+      const gw = this.weight.grad;
+      for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);
+    }
+    if (!needGradIn) return this.gradIn;
+    const inSize = batch * shapeSize(this.spec.inShape);
+    this.gradIn = grow(this.gradIn, inSize);
+    if (this.isDenseLike()) {
+      this.gemm.nn(g, this.weff, this.gradIn, M, N, this.K);
+    } else {
+      this.gCols = grow(this.gCols, M * this.K);
+      this.gemm.nn(g, this.weff, this.gCols, M, N, this.K);
+      this.col2im(this.gCols, batch, this.gradIn);
+    }
+    return this.gradIn;
+  }
+}
+
+export class MaxPoolLayer extends Layer {
+  readonly spec: LayerSpec & { kind: 'maxpool' };
+  private argmax = new Int32Array(0);
+  constructor(spec: LayerSpec & { kind: 'maxpool' }) {
+    super();
+    this.spec = spec;
+  }
+  forward(x: Float32Array, batch: number): Float32Array {
+    const [inH, inW, C] = this.spec.inShape;
+    const [outH, outW] = this.spec.outShape;
+    const [kh, kw] = this.spec.kernel;
+    const [sh, sw] = this.spec.stride;
+    const outSize = batch * outH * outW * C;
+    this.out = grow(this.out, outSize);
+    if (this.argmax.length < outSize) this.argmax = new Int32Array(outSize);
+    let o = 0;
+    for (let b = 0; b < batch; b++) {
+      const xb = b * inH * inW * C;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          for (let c = 0; c < C; c++) {
+            let best = -Infinity;
+            let at = -1;
+            for (let dy = 0; dy < kh; dy++) {
+              for (let dx = 0; dx < kw; dx++) {
+                const i = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
+                if ((x[i] as number) > best) {
+                  best = x[i] as number;
+                  at = i;
+                }
+              }
+            }
+            this.out[o] = best;
+            this.argmax[o] = at;
+            o++;
+          }
+        }
+      }
+    }
+    return this.out;
+  }
+  backward(gradOut: Float32Array, batch: number): Float32Array {
+    const inSize = batch * shapeSize(this.spec.inShape);
+    this.gradIn = grow(this.gradIn, inSize);
+    this.gradIn.fill(0, 0, inSize);
+    const outSize = batch * shapeSize(this.spec.outShape);
+    for (let o = 0; o < outSize; o++) {
+      const i = this.argmax[o] as number;
+      this.gradIn[i] = (this.gradIn[i] as number) + (gradOut[o] as number);
+    }
+    return this.gradIn;
+  }
+}
+
+export class GapLayer extends Layer {
+  readonly spec: LayerSpec & { kind: 'gap' };
+  constructor(spec: LayerSpec & { kind: 'gap' }) {
+    super();
+    this.spec = spec;
+  }
+  forward(x: Float32Array, batch: number): Float32Array {
+    const [h, w, C] = this.spec.inShape;
+    const P = h * w;
+    this.out = grow(this.out, batch * C);
+    for (let b = 0; b < batch; b++) {
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let i = 0; i < P; i++) s += x[(b * P + i) * C + c] as number;
+        this.out[b * C + c] = s / P;
+      }
+    }
+    return this.out;
+  }
+  backward(gradOut: Float32Array, batch: number): Float32Array {
+    const [h, w, C] = this.spec.inShape;
+    const P = h * w;
+    this.gradIn = grow(this.gradIn, batch * P * C);
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < P; i++) {
+        for (let c = 0; c < C; c++) this.gradIn[(b * P + i) * C + c] = (gradOut[b * C + c] as number) / P;
+      }
+    }
+    return this.gradIn;
+  }
+}
+
+export class Network {
+  readonly spec: ModelSpec;
+  readonly layers: Layer[];
+  readonly weightLayers: WeightLayer[];
+  input: InputQuant;
+  private qin: Float32Array = new Float32Array(0);
+  readonly gemm: Gemm;
+
+  constructor(spec: ModelSpec, seed: number, gemm: Gemm = defaultGemm()) {
+    this.spec = spec;
+    this.gemm = gemm;
+    const rng = new Rng(seed);
+    this.layers = spec.layers.map((l) => {
+      if (l.kind === 'maxpool') return new MaxPoolLayer(l);
+      if (l.kind === 'gap') return new GapLayer(l);
+      return new WeightLayer(l, spec, rng, gemm);
+    });
+    this.weightLayers = this.layers.filter((l): l is WeightLayer => l instanceof WeightLayer);
+    const c = spec.inputShape[2];
+    this.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1 / 127 };
+  }
+
+  params(): Param[] {
+    return this.weightLayers.flatMap((l) => l.params());
+  }
+
+  /** Marks tiles/alpha stale after a parameter update. */
+  invalidateWeights(): void {
+    for (const l of this.weightLayers) l.weightsDirty = true;
+  }
+
+  /** Logits (batch x classes) for raw (unstandardised) inputs. */
+  forward(x: Float32Array, batch: number, training: boolean): Float32Array {
+    const size = batch * shapeSize(this.spec.inputShape);
+    this.qin = grow(this.qin, size);
+    const q = this.qin.subarray(0, size);
+    quantizeInput(this.input, x.subarray(0, size), this.spec.inputShape[2], q);
+    let a: Float32Array = q;
+    for (const l of this.layers) a = l.forward(a, batch, training);
+    return a;
+  }
+
+  backward(gradLogits: Float32Array, batch: number): void {
+    let g = gradLogits;
+    for (let i = this.layers.length - 1; i >= 0; i--) g = (this.layers[i] as Layer).backward(g, batch, i > 0);
+  }
+
+  zeroGrads(): void {
+    for (const p of this.params()) p.grad.fill(0);
+  }
+}
+
+/** Mean softmax cross-entropy; writes d loss / d logits into grad and returns loss and correct count. */
+export function softmaxCrossEntropy(
+  logits: Float32Array,
+  labels: Int32Array,
+  offset: number,
+  batch: number,
+  classes: number,
+  grad: Float32Array,
+): { loss: number; correct: number } {
+  let loss = 0;
+  let correct = 0;
+  for (let b = 0; b < batch; b++) {
+    const row = b * classes;
+    let max = -Infinity;
+    let arg = 0;
+    for (let c = 0; c < classes; c++) {
+      const v = logits[row + c] as number;
+      if (v > max) {
+        max = v;
+        arg = c;
+      }
+    }
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp((logits[row + c] as number) - max);
+    const y = labels[offset + b] as number;
+    if (arg === y) correct++;
+    loss += Math.log(sum) - ((logits[row + y] as number) - max);
+    for (let c = 0; c < classes; c++) {
+      const pr = Math.exp((logits[row + c] as number) - max) / sum;
+      grad[row + c] = (pr - (c === y ? 1 : 0)) / batch;
+    }
+  }
+  return { loss: loss / batch, correct };
+}
+
+export type { Shape };

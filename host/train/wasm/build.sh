@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the trainer's WebAssembly SIMD matmul (host/train/wasm/gemm.c) into
+# build/train/gemm.wasm. Needs clang and lld (wasm-ld). The trainer falls back
+# to plain JS loops when the file is missing (slower, same results up to rounding).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+mkdir -p "$root/build/train"
+clang --target=wasm32 -O3 -msimd128 -ffreestanding -nostdlib -ffp-contract=off \
+  -Wall -Wextra -Werror -Wl,--no-entry \
+  -o "$root/build/train/gemm.wasm" "$here/gemm.c"
+echo "built $root/build/train/gemm.wasm"
