@@ -1,0 +1,213 @@
+/**
+ * Random valid .tbn models and inputs for bit-exact cross-target tests.
+ * Deterministic in the seed. Shapes stay small (typically < 20k MACs) so
+ * hundreds of cases run quickly in C and on emulated MCUs, while covering
+ * every layer kind, element type, layout and flag of tbn_format.h.
+ */
+import { isWeightKind, weightGeometry, wordsPerPosition } from './layout.ts';
+import type { LayerContent, ModelContent, PackedModel, Shape } from './model.ts';
+import type { KindName, TypeName } from './spec.ts';
+import { writeModel } from './writer.ts';
+
+/** mulberry32: small, fast, deterministic. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RandomModelOptions {
+  /** Soft budget of multiply-accumulates per inference (default 20000). */
+  maxMacs?: number;
+  /** Hidden layers before the final dense, 0..maxHidden (default 4). */
+  maxHidden?: number;
+}
+
+function divisors(n: number): number[] {
+  const d: number[] = [];
+  for (let i = 1; i * i <= n; i++) {
+    if (n % i === 0) {
+      d.push(i);
+      if (i * i !== n) d.push(n / i);
+    }
+  }
+  return d.sort((a, b) => a - b);
+}
+
+export function randomModelContent(seed: number, opts: RandomModelOptions = {}): ModelContent {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const chance = (p: number) => r() < p;
+  const maxMacs = opts.maxMacs ?? 20000;
+  const maxHidden = opts.maxHidden ?? 4;
+
+  const mode = pick(['dense', 'conv1d', 'conv2d'] as const);
+  let shape: Shape =
+    mode === 'dense' ? [1, 1, int(1, 80)] : mode === 'conv1d' ? [1, int(3, 24), int(1, 40)] : [int(3, 9), int(3, 9), int(1, 6)];
+  const inShape = shape;
+  let type: TypeName = 'i8';
+  // Largest |value| of the current tensor, to keep random thresholds near the reachable range.
+  let bound = 128;
+  const layers: LayerContent[] = [];
+  const hidden = int(0, maxHidden);
+  const budget = maxMacs / (hidden + 1);
+
+  const windowFor = (kind: 'dense' | 'conv1d' | 'conv2d'): { kernel: [number, number]; stride: [number, number] } => {
+    const [h, w] = shape;
+    if (kind === 'dense') return { kernel: [h, w], stride: [1, 1] };
+    if (kind === 'conv1d') return { kernel: [1, int(1, Math.min(w, 6))], stride: [1, int(1, 3)] };
+    return { kernel: [int(1, Math.min(h, 4)), int(1, Math.min(w, 4))], stride: [int(1, 2), int(1, 2)] };
+  };
+
+  const weightLayer = (kind: 'dense' | 'conv1d' | 'conv2d', outType: TypeName, outC: number, kernel: [number, number], stride: [number, number]): LayerContent => {
+    const [h, w, c] = shape;
+    const outShape: Shape = [Math.floor((h - kernel[0]) / stride[0]) + 1, Math.floor((w - kernel[1]) / stride[1]) + 1, outC];
+    const K = kernel[0] * kernel[1] * c;
+    const n = outC * K;
+    // p: 1, a divisor of N (ROWS), or a divisor of n that does not divide N (STREAM).
+    const all = divisors(n).filter((d) => d <= 64);
+    const rowsPs = all.filter((d) => outC % d === 0);
+    const streamPs = all.filter((d) => outC % d !== 0);
+    const style = r();
+    const p = style < 0.2 ? 1 : style < 0.65 || streamPs.length === 0 ? pick(rowsPs) : pick(streamPs);
+    const g = weightGeometry(c, outC, kernel, p);
+    const tile = new Uint32Array(g.tileWords);
+    for (let j = 0; j < tile.length; j++) tile[j] = Math.floor(r() * 4294967296) >>> 0;
+    if (g.rows) {
+      const cw = wordsPerPosition(c);
+      if (c % 32 !== 0) for (let j = cw - 1; j < tile.length; j += cw) tile[j] = ((tile[j] as number) & ((1 << c % 32) - 1)) >>> 0;
+    } else if (g.q % 32 !== 0) {
+      tile[tile.length - 1] = ((tile[tile.length - 1] as number) & ((1 << g.q % 32) - 1)) >>> 0;
+    }
+    const spread = Math.max(1, Math.round(bound * Math.sqrt(K)));
+    const thresholds = new Int32Array(outC);
+    let flips = new Uint32Array(0);
+    let biases = new Int32Array(0);
+    let shift = 0;
+    let t16 = false;
+    if (outType === 'bin') {
+      const wide = chance(0.15);
+      for (let o = 0; o < outC; o++) thresholds[o] = wide ? int(-(2 ** 31), 2 ** 31 - 1) : int(-spread, spread);
+      flips = new Uint32Array(wordsPerPosition(outC));
+      for (let o = 0; o < outC; o++) if (chance(0.3)) flips[o >>> 5] = ((flips[o >>> 5] as number) | (1 << (o & 31))) >>> 0;
+      t16 = thresholds.every((t) => t >= -32768 && t <= 32767) && chance(0.6);
+    } else {
+      biases = new Int32Array(outC);
+      if (chance(0.6)) {
+        // Sensible requantisation: outputs mostly in a useful range.
+        shift = int(4, 16);
+        const target = outType === 'i8' ? 64 : 1000;
+        const mag = Math.max(1, Math.round((2 ** shift * target) / spread));
+        for (let o = 0; o < outC; o++) {
+          thresholds[o] = int(-mag, mag);
+          biases[o] = int(-(2 ** shift) * target, 2 ** shift * target);
+        }
+      } else {
+        // Wild: exercises 32-bit wrapping and every shift.
+        shift = int(0, 31);
+        for (let o = 0; o < outC; o++) {
+          thresholds[o] = int(-(2 ** 31), 2 ** 31 - 1);
+          biases[o] = int(-(2 ** 31), 2 ** 31 - 1);
+        }
+      }
+    }
+    return {
+      kind, inType: type, outType, inShape: shape, outShape, kernel, stride, p, reuse: g.rows && chance(0.7), t16, shift,
+      tile, thresholds, flips, biases,
+    };
+  };
+
+  for (let i = 0; i < hidden; i++) {
+    const [h, w, c] = shape;
+    const spatial = h * w > 1;
+    const choice = r();
+    let layer: LayerContent;
+    if (spatial && choice < 0.15) {
+      const kernel: [number, number] = [int(1, Math.min(h, 3)), int(1, Math.min(w, 3))];
+      const stride: [number, number] = [int(1, 2), int(1, 2)];
+      layer = {
+        kind: 'maxpool', inType: type, outType: type, inShape: shape,
+        outShape: [Math.floor((h - kernel[0]) / stride[0]) + 1, Math.floor((w - kernel[1]) / stride[1]) + 1, c],
+        kernel, stride, p: 0, reuse: false, t16: false, shift: 0,
+        tile: new Uint32Array(0), thresholds: new Int32Array(0), flips: new Uint32Array(0), biases: new Int32Array(0),
+      };
+    } else if (spatial && choice < 0.25) {
+      layer = {
+        kind: 'gap', inType: type, outType: 'i32', inShape: shape, outShape: [1, 1, c], kernel: [0, 0], stride: [0, 0],
+        p: 0, reuse: false, t16: false, shift: 0,
+        tile: new Uint32Array(0), thresholds: new Int32Array(0), flips: new Uint32Array(0), biases: new Int32Array(0),
+      };
+    } else {
+      const kind: 'dense' | 'conv1d' | 'conv2d' = !spatial || chance(0.2) ? 'dense' : h === 1 ? 'conv1d' : 'conv2d';
+      const outType: TypeName = pick(['bin', 'bin', 'bin', 'i8', 'i8', 'i32'] as const);
+      // Keep MACs within budget: out positions * N * K.
+      const { kernel, stride } = windowFor(kind);
+      const positions = (Math.floor((h - kernel[0]) / stride[0]) + 1) * (Math.floor((w - kernel[1]) / stride[1]) + 1);
+      const perChannel = positions * kernel[0] * kernel[1] * c;
+      const outC = Math.max(1, Math.min(int(1, 70), Math.floor(budget / perChannel)));
+      layer = weightLayer(kind, outType, outC, kernel, stride);
+    }
+    layers.push(layer);
+    shape = layer.outShape;
+    if (layer.kind === 'gap') bound = bound * layer.inShape[0] * layer.inShape[1];
+    else if (isWeightKind(layer.kind)) bound = layer.outType === 'bin' ? 1 : layer.outType === 'i8' ? 128 : 1000;
+    type = layer.outType;
+  }
+  const classes = int(1, 12);
+  const final = windowFor('dense');
+  layers.push(weightLayer('dense', 'i32', classes, final.kernel, final.stride));
+  const quantMul = new Float32Array(inShape[2]);
+  const quantAdd = new Float32Array(inShape[2]);
+  for (let c = 0; c < inShape[2]; c++) {
+    quantMul[c] = Math.fround(0.5 + r() * 50);
+    quantAdd[c] = Math.fround((r() - 0.5) * 40);
+  }
+  const names = ['walk', 'run', 'sit', 'stand', 'é-class', 'up', 'down', 'left', 'right', 'jump', 'x', ''];
+  return {
+    inShape,
+    quantMul,
+    quantAdd,
+    classes: Array.from({ length: classes }, (_, k) => `${names[k % names.length]}${k}`),
+    layers,
+  };
+}
+
+/** A valid random .tbn file. */
+export function randomPackedModel(seed: number, opts: RandomModelOptions = {}): Uint8Array {
+  return writeModel(randomModelContent(seed, opts));
+}
+
+/**
+ * A random input for `model`: f32 (mostly ordinary values around the
+ * quantiser's range, with occasional NaN, infinities and exact rounding ties)
+ * or int8 (the full -128..127 range).
+ */
+export function randomInput(seed: number, model: Pick<PackedModel, 'inShape' | 'quantMul' | 'quantAdd'>, kind: 'f32' | 'i8'): Float32Array | Int8Array {
+  const r = rng(seed ^ 0x9e3779b9);
+  const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
+  if (kind === 'i8') {
+    const x = new Int8Array(len);
+    for (let i = 0; i < len; i++) x[i] = Math.floor(r() * 256) - 128;
+    return x;
+  }
+  const x = new Float32Array(len);
+  const c = model.inShape[2];
+  for (let i = 0; i < len; i++) {
+    const u = r();
+    const mul = model.quantMul[i % c] as number;
+    const add = model.quantAdd[i % c] as number;
+    if (u < 0.01) x[i] = NaN;
+    else if (u < 0.02) x[i] = r() < 0.5 ? Infinity : -Infinity;
+    else if (u < 0.1) x[i] = (Math.floor(r() * 300 - 150) + 0.5 - add) / mul; // near a rounding tie
+    else x[i] = ((r() * 2 - 1) * 160 - add) / mul;
+  }
+  return x;
+}
+
+export type { KindName };
