@@ -59,7 +59,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   size_t n = qemu_plugin_tb_n_insns(tb);
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-    uint64_t pc = qemu_plugin_insn_vaddr(insn);
+    /* 32-bit guests: compare the low 32 bits (riscv32 reports sign-extended PCs). */
+    uint64_t pc = qemu_plugin_insn_vaddr(insn) & 0xFFFFFFFFu;
     for (unsigned m = 0; m < mark_count; m++) {
       if (marks[m] == pc) {
         qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mark, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)m);
@@ -93,7 +94,7 @@ TBN_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
     const char *a = argv[i];
     if (strncmp(a, "mark=", 5) == 0) {
       if (mark_count == MAX_MARKS) return -1;
-      marks[mark_count++] = strtoull(a + 5, NULL, 0);
+      marks[mark_count++] = strtoull(a + 5, NULL, 0) & 0xFFFFFFFFu;
     } else if (strncmp(a, "out=", 4) == 0) {
       out_path = a + 4;
     } else {

@@ -1,0 +1,250 @@
+/**
+ * Runs packed models on the emulated boards: builds a job blob, links the
+ * bare-metal harness around it (boards/build.sh link), runs QEMU, parses the
+ * logits and, optionally, exact instruction counts from our TCG plugin.
+ * Shared by test/boards/*.test.ts and bench/boards.ts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BOARDS_BUILD = path.join(REPO_ROOT, 'build', 'boards');
+export const PLUGIN = path.join(BOARDS_BUILD, 'libtbn_count.so');
+
+export type EmulatedBoard = 'stm32f405' | 'esp32c3' | 'esp8266';
+export const EMULATED_BOARDS: EmulatedBoard[] = ['stm32f405', 'esp32c3', 'esp8266'];
+export type Opt = 'O2' | 'Os';
+
+export const TOOLS: Record<EmulatedBoard, { prefix: string; qemu: string; packages: string }> = {
+  stm32f405: { prefix: 'arm-none-eabi-', qemu: 'qemu-system-arm', packages: 'gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm' },
+  esp32c3: { prefix: 'riscv64-unknown-elf-', qemu: 'qemu-system-riscv32', packages: 'gcc-riscv64-unknown-elf qemu-system-misc' },
+  esp8266: { prefix: 'xtensa-lx106-elf-', qemu: 'qemu-system-xtensa', packages: 'gcc-xtensa-lx106 qemu-system-misc' },
+};
+
+function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Throws, naming what to install or build, if a board cannot run here. Never skips. */
+export function requireBoard(board: EmulatedBoard): void {
+  const t = TOOLS[board];
+  const missing = [`${t.prefix}gcc`, t.qemu].filter((c) => !hasCommand(c));
+  if (missing.length) {
+    throw new Error(
+      `${board}: ${missing.join(', ')} not installed; run scripts/setup-toolchains.sh as root on Debian, ` +
+        `or: apt-get install --no-install-recommends ${t.packages}`,
+    );
+  }
+  for (const opt of ['O2', 'Os'] as Opt[]) {
+    if (!existsSync(path.join(BOARDS_BUILD, board, opt, 'kernel'))) {
+      throw new Error(`${board}: harness objects missing in build/boards/${board}/${opt}; run: bash boards/build.sh`);
+    }
+  }
+  if (!existsSync(PLUGIN)) throw new Error('build/boards/libtbn_count.so missing; run: bash boards/build.sh');
+}
+
+export interface Job {
+  model: Uint8Array;
+  /** Windows back to back: windowCount * inputLen values. */
+  inputs: Float32Array | Int8Array;
+  inputLen: number;
+  /** Honour TBN_LF_REUSE (default true). */
+  reuse?: boolean;
+}
+
+const BLOB_MAGIC = 0x4a4e4254;
+const JOB_WORDS = 8;
+const align = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** The harness's job blob (layout in boards/harness/harness.c). */
+export function buildBlob(jobs: Job[]): Uint8Array {
+  let off = 8 + jobs.length * JOB_WORDS * 4;
+  const places = jobs.map((j) => {
+    if (j.inputLen <= 0 || j.inputs.length % j.inputLen !== 0) throw new Error('inputs must be whole windows');
+    off = align(off, 4);
+    const model = off;
+    off += j.model.length;
+    off = align(off, 4);
+    const input = off;
+    off += j.inputs.byteLength;
+    return { model, input };
+  });
+  const blob = new Uint8Array(align(off, 4));
+  const dv = new DataView(blob.buffer);
+  dv.setUint32(0, BLOB_MAGIC, true);
+  dv.setUint32(4, jobs.length, true);
+  jobs.forEach((j, i) => {
+    const p = places[i]!;
+    const rec = 8 + i * JOB_WORDS * 4;
+    const f32 = j.inputs instanceof Float32Array;
+    const words = [p.model, j.model.length, p.input, j.inputs.length / j.inputLen, f32 ? 0 : 1, j.inputLen, j.reuse === false ? 0 : 1, 0];
+    words.forEach((w, k) => dv.setUint32(rec + 4 * k, w, true));
+    blob.set(j.model, p.model);
+    blob.set(new Uint8Array(j.inputs.buffer, j.inputs.byteOffset, j.inputs.byteLength), p.input);
+  });
+  return blob;
+}
+
+export interface WindowResult {
+  status: number;
+  cls: number;
+  logits: number[];
+}
+
+export interface JobResult {
+  /** Status of tbn_model_open when it failed, else 0. */
+  openStatus: number;
+  badLayer: number;
+  windows: WindowResult[];
+}
+
+export interface InferenceCount {
+  /** Instructions of one tbn_run_ex call, marker cost subtracted. */
+  total: number;
+  /** Instructions per layer (between the kernel's layer hooks), marker cost subtracted. */
+  layers: number[];
+}
+
+export interface RunOutput {
+  jobs: JobResult[];
+  /** Per job, per window (only with count: true). */
+  counts?: InferenceCount[][];
+  totalInstructions?: number;
+  elfPath: string;
+}
+
+let runSeq = 0;
+
+function qemuArgs(board: EmulatedBoard, elf: string): { cmd: string; args: string[] } {
+  switch (board) {
+    case 'stm32f405':
+      return {
+        cmd: 'qemu-system-arm',
+        args: ['-M', 'netduinoplus2', '-display', 'none', '-chardev', 'stdio,id=c0', '-semihosting-config', 'enable=on,target=native,chardev=c0', '-kernel', elf],
+      };
+    case 'esp32c3':
+      return { cmd: 'qemu-system-riscv32', args: ['-M', 'virt', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-bios', 'none', '-kernel', elf] };
+    case 'esp8266':
+      return { cmd: 'qemu-system-xtensa', args: ['-M', 'sim', '-cpu', 'lx106', '-display', 'none', '-monitor', 'none', '-semihosting', '-kernel', elf] };
+  }
+}
+
+export function symbolAddress(board: EmulatedBoard, elf: string, name: string): number {
+  const out = execFileSync(`${TOOLS[board].prefix}nm`, [elf], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    const [addr, , sym] = line.trim().split(/\s+/);
+    if (sym === name && addr) return (Number.parseInt(addr, 16) & ~1) >>> 0; // Thumb bit
+  }
+  throw new Error(`${elf}: symbol ${name} not found`);
+}
+
+/** Links and runs one blob on one board. Throws with QEMU's output on any harness failure. */
+export function runJobs(board: EmulatedBoard, jobs: Job[], opts: { opt?: Opt; count?: boolean; extraObjects?: string[]; timeoutMs?: number } = {}): RunOutput {
+  requireBoard(board);
+  const opt = opts.opt ?? 'O2';
+  const dir = path.join(BOARDS_BUILD, 'runs', `${process.pid}-${runSeq++}-${board}`);
+  mkdirSync(dir, { recursive: true });
+  const blobPath = path.join(dir, 'jobs.blob');
+  const elf = path.join(dir, 'harness.elf');
+  writeFileSync(blobPath, buildBlob(jobs));
+  execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'link', board, opt, blobPath, elf, ...(opts.extraObjects ?? [])], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const { cmd, args } = qemuArgs(board, elf);
+  const events = path.join(dir, 'events.txt');
+  const markNames = ['tbn_mark_begin', 'tbn_mark_end', 'tbn_mark_layer'];
+  if (opts.count) {
+    const marks = markNames.map((n) => `mark=0x${symbolAddress(board, elf, n).toString(16)}`);
+    args.unshift('-plugin', `${PLUGIN},${marks.join(',')},out=${events}`);
+  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 });
+  const stdout = r.stdout ?? '';
+  if (r.error || r.status !== 0 || !/^DONE \d+$/m.test(stdout)) {
+    throw new Error(
+      `${board}: harness run failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''})\n` +
+        `stdout (end): ${stdout.slice(-2000)}\nstderr: ${(r.stderr ?? '').slice(-2000)}`,
+    );
+  }
+  const parsed = parseOutput(stdout, jobs.length);
+  const result: RunOutput = { jobs: parsed, elfPath: elf };
+  if (opts.count) {
+    const ev = parseEvents(readFileSync(events, 'utf8'));
+    result.totalInstructions = ev.total;
+    result.counts = splitCounts(ev.marks, parsed);
+  } else {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+function parseOutput(stdout: string, jobCount: number): JobResult[] {
+  const jobs: JobResult[] = Array.from({ length: jobCount }, () => ({ openStatus: 0, badLayer: -1, windows: [] }));
+  for (const line of stdout.split('\n')) {
+    const f = line.trim().split(' ');
+    if (f[0] === 'R') {
+      const [j, w, status, cls, ...logits] = f.slice(1).map(Number);
+      const job = jobs[j!];
+      if (!job || w !== job.windows.length) throw new Error(`unexpected harness line: ${line}`);
+      job.windows.push({ status: status!, cls: cls!, logits });
+    } else if (f[0] === 'O') {
+      const job = jobs[Number(f[1])];
+      if (!job) throw new Error(`unexpected harness line: ${line}`);
+      job.openStatus = Number(f[2]);
+      job.badLayer = Number(f[3]);
+    } else if (f[0] === 'E') {
+      throw new Error(`harness error: ${line}`);
+    }
+  }
+  return jobs;
+}
+
+function parseEvents(text: string): { total: number; marks: Array<[number, number]> } {
+  let total = 0;
+  const marks: Array<[number, number]> = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f[0] === 'T') total = Number(f[1]);
+    else if (f[0] === 'M') marks.push([Number(f[1]), Number(f[2])]);
+    else if (f[0] === 'X') throw new Error('plugin ran out of memory for events');
+  }
+  return { total, marks };
+}
+
+const BEGIN = 0;
+const END = 1;
+const LAYER = 2;
+
+/**
+ * Turns the marker event stream into per-inference counts. The harness first
+ * calls begin, layer, end back to back (calibration): begin->layer is the cost
+ * of one marker plus a call, layer->end the same for the hook; those are
+ * subtracted from every interval.
+ */
+function splitCounts(marks: Array<[number, number]>, jobs: JobResult[]): InferenceCount[][] {
+  const kinds = marks.map((m) => m[0]).slice(0, 3).join(',');
+  if (kinds !== `${BEGIN},${LAYER},${END}`) throw new Error(`marker calibration missing (got ${kinds})`);
+  const beginToLayer = marks[1]![1] - marks[0]![1];
+  const layerToEnd = marks[2]![1] - marks[1]![1];
+  let i = 3;
+  const out: InferenceCount[][] = [];
+  for (const job of jobs) {
+    const perJob: InferenceCount[] = [];
+    for (let w = 0; w < job.windows.length; w++) {
+      const [k0, c0] = marks[i++] ?? [-1, 0];
+      if (k0 !== BEGIN) throw new Error('marker stream out of step (begin)');
+      const hooks: number[] = [];
+      while (marks[i] && marks[i]![0] === LAYER) hooks.push(marks[i++]![1]);
+      const [k1, c1] = marks[i++] ?? [-1, 0];
+      if (k1 !== END) throw new Error('marker stream out of step (end)');
+      const layers: number[] = [];
+      for (let h = 0; h + 1 < hooks.length; h++) layers.push(hooks[h + 1]! - hooks[h]! - layerToEnd);
+      // begin->end spans: begin body + call, the kernel, its hooks, call of end.
+      const total = c1 - c0 - beginToLayer - hooks.length * layerToEnd;
+      perJob.push({ total, layers });
+    }
+    out.push(perJob);
+  }
+  return out;
+}
