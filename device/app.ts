@@ -1,0 +1,388 @@
+/**
+ * The device app: receives sample frames, keeps a ring buffer of samples,
+ * runs the model every `stride` samples and sends predictions back.
+ * Every buffer is allocated once at start; nothing is allocated per sample.
+ */
+import type { Board, TbnInfo, TbnModule } from './board.ts';
+import {
+  ACK_GAP,
+  COUNTER_COUNT,
+  C_BAD_CRC,
+  C_BAD_FRAMING,
+  C_BAD_PAYLOAD,
+  C_DROPPED_SAMPLES,
+  C_DUPLICATES,
+  C_FRAMES_OK,
+  C_INFERENCE_ERRORS,
+  C_OVERRUNS,
+  C_PREDICTIONS,
+  C_SAMPLES,
+  C_SEQ_GAPS,
+  C_TOO_LONG,
+  C_TX_FRAMES,
+  C_UNKNOWN_TYPE,
+  D_BAD_CRC,
+  D_BAD_FRAMING,
+  D_FRAME,
+  D_TOO_LONG,
+  E_INFERENCE,
+  E_MODEL,
+  E_OVERRUN,
+  E_SAMPLES,
+  FMT_F32,
+  FMT_I16,
+  MAX_ENCODED,
+  MAX_FRAME,
+  PROTOCOL_VERSION,
+  SAMPLES_HEADER,
+  START_RELIABLE,
+  T_ACK,
+  T_ERROR,
+  T_HELLO,
+  T_INFO,
+  T_PREDICTION,
+  T_RESET,
+  T_SAMPLES,
+  T_START,
+  T_STATUS,
+  T_STATUS_REQ,
+  decodeByte,
+  encodeFrame,
+  getF32,
+  getI16,
+  getU16,
+  getU32,
+  newDecoder,
+  putU16,
+  putU32,
+  resetDecoder,
+} from './protocol.ts';
+
+export var MODEL_FILE = 'model.tbn';
+/** Optional JSON config in Storage: { "stride": samples, "ring": samples }. */
+export var CONFIG_FILE = 'tbn.cfg';
+/** Logits beyond this many are not sent (the frame would exceed MAX_FRAME). */
+export var MAX_LOGITS = 58;
+
+export interface App {
+  /** Feeds received bytes (binary string or bytes). Never throws. */
+  receive(data: string | Uint8Array): void;
+  counters: Uint32Array;
+}
+
+export function startApp(board: Board): App {
+  var counters = new Uint32Array(COUNTER_COUNT);
+  var dec = newDecoder();
+  var raw = new Uint8Array(MAX_FRAME);
+  var enc = new Uint8Array(MAX_ENCODED + 1);
+
+  var tbn: TbnModule | null = null;
+  var model: unknown = null;
+  var info: TbnInfo | null = null;
+  var modelError = '';
+  var windowLen = 0; // samples (positions) per inference
+  var channels = 0;
+  var stride = 1;
+  var cap = 0; // ring capacity in samples
+  var ring: Float32Array | null = null;
+  var input: Float32Array | null = null;
+  var logits: Int32Array | null = null;
+
+  var stream = 0;
+  var reliable = false;
+  var nextSeq = 0; // next sample expected
+  var validFrom = 0; // first sample after the last gap
+  var nextEnd = 0; // end (exclusive) of the next window to infer
+  var scheduled = false;
+  var ledOn = false;
+
+  function loadModel(): void {
+    try {
+      tbn = board.tbn();
+      var bytes = board.readFile(MODEL_FILE);
+      if (bytes === undefined || bytes === null) {
+        modelError = 'no ' + MODEL_FILE + ' in Storage';
+        return;
+      }
+      model = tbn.open(bytes);
+      info = tbn.info(model);
+      windowLen = info.inH * info.inW;
+      channels = info.inC;
+      stride = windowLen > 1 ? Math.floor(windowLen / 2) : 1;
+      var ringLen = 0;
+      var cfgText = board.readFile(CONFIG_FILE);
+      if (typeof cfgText === 'string' && cfgText.length > 0) {
+        var cfg = JSON.parse(cfgText);
+        if (cfg.stride >= 1 && cfg.stride <= 65535) stride = Math.floor(cfg.stride);
+        if (cfg.ring >= 1) ringLen = Math.floor(cfg.ring);
+      }
+      cap = windowLen + Math.max(2 * stride, 16);
+      if (ringLen > cap) cap = ringLen;
+      ring = new Float32Array(cap * channels);
+      input = new Float32Array(info.inputLen);
+      logits = new Int32Array(info.classes);
+    } catch (e) {
+      model = null;
+      info = null;
+      modelError = String((e as Error).message || e);
+    }
+  }
+
+  function send(len: number): void {
+    var n = encodeFrame(raw, len, enc);
+    if (n > 0) {
+      board.write(enc, n);
+      counters[C_TX_FRAMES]++;
+    }
+  }
+
+  function putText(at: number, text: string, limit: number): number {
+    for (var i = 0; i < text.length && at < limit; i++) raw[at++] = text.charCodeAt(i) & 0xff;
+    return at;
+  }
+
+  function sendError(code: number, arg: number, message: string): void {
+    raw[0] = T_ERROR;
+    raw[1] = code;
+    putU32(raw, 2, arg);
+    send(putText(6, message, 6 + 64));
+  }
+
+  function creditLimit(): number {
+    var oldest = nextEnd - windowLen;
+    if (oldest > nextSeq) oldest = nextSeq;
+    if (oldest < 0) oldest = 0;
+    return oldest + cap;
+  }
+
+  function sendAck(flags: number): void {
+    raw[0] = T_ACK;
+    raw[1] = flags;
+    putU16(raw, 2, stream);
+    putU32(raw, 4, nextSeq);
+    putU32(raw, 8, model !== null ? creditLimit() : nextSeq);
+    send(12);
+  }
+
+  function sendInfo(): void {
+    raw[0] = T_INFO;
+    raw[1] = PROTOCOL_VERSION;
+    raw[2] = model !== null ? 1 : 0;
+    var i = info;
+    putU32(raw, 3, i ? i.fileBytes : 0);
+    putU32(raw, 7, i ? i.scratchBytes : 0);
+    putU16(raw, 11, i ? i.classes : 0);
+    putU16(raw, 13, i ? i.inH : 0);
+    putU16(raw, 15, i ? i.inW : 0);
+    putU16(raw, 17, i ? i.inC : 0);
+    putU16(raw, 19, windowLen);
+    putU16(raw, 21, stride);
+    putU16(raw, 23, cap);
+    putU32(raw, 25, board.freeBytes());
+    var at = 29;
+    var limit = MAX_FRAME - 2;
+    if (i) {
+      for (var k = 0; k < i.labels.length && at < limit; k++) {
+        if (k > 0) raw[at++] = 10;
+        at = putText(at, i.labels[k], limit);
+      }
+    } else {
+      at = putText(at, modelError, limit);
+    }
+    send(at);
+  }
+
+  function sendStatus(): void {
+    raw[0] = T_STATUS;
+    putU16(raw, 1, stream);
+    putU32(raw, 3, nextSeq);
+    raw[7] = COUNTER_COUNT;
+    for (var k = 0; k < COUNTER_COUNT; k++) putU32(raw, 8 + 4 * k, counters[k]);
+    send(8 + 4 * COUNTER_COUNT);
+  }
+
+  function restartStream(id: number, flags: number): void {
+    stream = id;
+    reliable = (flags & START_RELIABLE) !== 0;
+    nextSeq = 0;
+    validFrom = 0;
+    nextEnd = windowLen;
+  }
+
+  function schedule(): void {
+    if (!scheduled && model !== null && nextEnd <= nextSeq) {
+      scheduled = true;
+      board.later(runPending, 0);
+    }
+  }
+
+  /** Runs one pending window, then yields to the event loop so received bytes are handled between inferences. */
+  function runPending(): void {
+    scheduled = false;
+    if (model === null || nextEnd > nextSeq) return;
+    var r = ring as Float32Array;
+    var x = input as Float32Array;
+    var lg = logits as Int32Array;
+    var end = nextEnd;
+    nextEnd += stride;
+    var n = windowLen * channels;
+    var from = ((end - windowLen) % cap) * channels;
+    var size = cap * channels;
+    for (var k = 0; k < n; k++) {
+      x[k] = r[from++];
+      if (from === size) from = 0;
+    }
+    var cls = 0;
+    var t0 = board.now();
+    try {
+      cls = (tbn as TbnModule).run(model, x, lg);
+    } catch (e) {
+      counters[C_INFERENCE_ERRORS]++;
+      sendError(E_INFERENCE, end, String((e as Error).message || e));
+      schedule();
+      return;
+    }
+    var micros = Math.round((board.now() - t0) * 1e6);
+    counters[C_PREDICTIONS]++;
+    ledOn = !ledOn;
+    board.led(ledOn);
+    var classes = lg.length;
+    var sent = classes > MAX_LOGITS ? MAX_LOGITS : classes;
+    raw[0] = T_PREDICTION;
+    putU16(raw, 1, stream);
+    putU32(raw, 3, end);
+    putU16(raw, 7, cls);
+    putU32(raw, 9, micros > 0 ? micros : 0);
+    putU32(raw, 13, board.freeBytes());
+    raw[17] = sent;
+    for (var c = 0; c < sent; c++) putU32(raw, 18 + 4 * c, lg[c]);
+    send(18 + 4 * sent);
+    if (reliable) sendAck(0);
+    schedule();
+  }
+
+  function handleSamples(f: Uint8Array, len: number): void {
+    if (model === null) {
+      counters[C_BAD_PAYLOAD]++;
+      sendError(E_MODEL, 0, modelError);
+      return;
+    }
+    if (len < SAMPLES_HEADER + 1) {
+      counters[C_BAD_PAYLOAD]++;
+      sendError(E_SAMPLES, 0, 'short SAMPLES frame');
+      return;
+    }
+    var id = getU16(f, 1);
+    var seq = getU32(f, 3);
+    var fmt = f[7];
+    var shift = f[8];
+    var ch = f[9];
+    var count = f[10];
+    var width = fmt === FMT_F32 ? 4 : 2;
+    if ((fmt !== FMT_F32 && fmt !== FMT_I16) || ch !== channels || shift > 30 || len !== SAMPLES_HEADER + 1 + count * ch * width) {
+      counters[C_BAD_PAYLOAD]++;
+      sendError(E_SAMPLES, seq, 'bad SAMPLES frame: need ' + channels + ' channels, format 0 or 1, exact length');
+      return;
+    }
+    if (id !== stream) {
+      counters[C_DUPLICATES]++; // a frame of an earlier stream still in flight
+      sendAck(0);
+      return;
+    }
+    if (seq > nextSeq) {
+      counters[C_SEQ_GAPS]++;
+      if (reliable) {
+        sendAck(ACK_GAP); // go back: the host resends from nextSeq
+        return;
+      }
+      counters[C_DROPPED_SAMPLES] += seq - nextSeq;
+      nextSeq = seq;
+      validFrom = seq;
+      while (nextEnd - windowLen < validFrom) nextEnd += stride;
+    }
+    var skip = nextSeq - seq;
+    if (skip >= count) {
+      counters[C_DUPLICATES]++;
+      sendAck(0);
+      return;
+    }
+    var r = ring as Float32Array;
+    var scale = 1 / (1 << shift);
+    var at = SAMPLES_HEADER + 1 + skip * ch * width;
+    for (var k = skip; k < count; k++) {
+      var s = nextSeq;
+      // Overwriting sample s - cap: windows still needing it are lost. Say so.
+      while (nextEnd - windowLen <= s - cap) {
+        counters[C_OVERRUNS]++;
+        sendError(E_OVERRUN, nextEnd, 'overrun: window skipped');
+        nextEnd += stride;
+      }
+      var o = (s % cap) * ch;
+      for (var c = 0; c < ch; c++) {
+        if (width === 4) {
+          r[o + c] = getF32(f, at);
+          at += 4;
+        } else {
+          r[o + c] = getI16(f, at) * scale;
+          at += 2;
+        }
+      }
+      nextSeq = s + 1;
+      counters[C_SAMPLES]++;
+    }
+    sendAck(0);
+    schedule();
+  }
+
+  function handleFrame(f: Uint8Array, len: number): void {
+    var type = f[0];
+    if (type === T_SAMPLES) handleSamples(f, len);
+    else if (type === T_HELLO) sendInfo();
+    else if (type === T_STATUS_REQ) sendStatus();
+    else if (type === T_START) {
+      if (len !== 4) {
+        counters[C_BAD_PAYLOAD]++;
+        return;
+      }
+      var id = getU16(f, 1);
+      if (id !== stream || nextSeq !== 0) restartStream(id, f[3]);
+      else reliable = (f[3] & START_RELIABLE) !== 0;
+      sendAck(0);
+    } else if (type === T_RESET) {
+      for (var k = 0; k < COUNTER_COUNT; k++) counters[k] = 0;
+      restartStream(0, 0);
+      sendAck(0);
+    } else counters[C_UNKNOWN_TYPE]++;
+  }
+
+  function receiveByte(b: number): void {
+    var r = decodeByte(dec, b);
+    if (r === D_FRAME) {
+      counters[C_FRAMES_OK]++;
+      try {
+        handleFrame(dec.frame, dec.length);
+      } catch (e) {
+        counters[C_BAD_PAYLOAD]++;
+      }
+    } else if (r === D_BAD_CRC) counters[C_BAD_CRC]++;
+    else if (r === D_BAD_FRAMING) counters[C_BAD_FRAMING]++;
+    else if (r === D_TOO_LONG) counters[C_TOO_LONG]++;
+  }
+
+  function receive(data: string | Uint8Array): void {
+    var i: number;
+    if (typeof data === 'string') {
+      for (i = 0; i < data.length; i++) receiveByte(data.charCodeAt(i) & 0xff);
+    } else {
+      for (i = 0; i < data.length; i++) receiveByte(data[i]);
+    }
+  }
+
+  resetDecoder(dec);
+  loadModel();
+  restartStream(0, 0);
+  board.onData(receive);
+  sendInfo();
+  if (model === null) sendError(E_MODEL, 0, modelError);
+  return { receive: receive, counters: counters };
+}

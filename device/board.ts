@@ -1,0 +1,93 @@
+/**
+ * The small board interface the app is written against, and its implementation
+ * over the Espruino globals. JerryScript's board main and the host simulator
+ * provide the same globals (Serial1, require, getTime, process.memory, LED1,
+ * setTimeout), so this one bundle runs on all three.
+ */
+
+export interface TbnInfo {
+  version: number;
+  fileBytes: number;
+  layers: number;
+  classes: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  inputLen: number;
+  scratchBytes: number;
+  labels: string[];
+}
+
+/** The `tbn` native module (device/TBN_MODULE.md). */
+export interface TbnModule {
+  open(bytes: unknown): unknown;
+  info(model: unknown): TbnInfo;
+  run(model: unknown, input: Float32Array | Int8Array, logits?: Int32Array): number;
+  close(model: unknown): void;
+}
+
+export interface Board {
+  /** Sends bytes[0, length) on the protocol serial port. */
+  write(bytes: Uint8Array, length: number): void;
+  /** Registers the receive handler; Espruino passes binary strings. */
+  onData(handler: (data: string | Uint8Array) => void): void;
+  /** Runs fn once after ms milliseconds (0 = after the current event). */
+  later(fn: () => void, ms: number): void;
+  led(on: boolean): void;
+  /** A Storage file's bytes, or undefined when absent. */
+  readFile(name: string): string | ArrayBuffer | undefined;
+  tbn(): TbnModule;
+  /** Seconds, with sub-millisecond resolution where the board has it. */
+  now(): number;
+  /** Free bytes of the JS heap / variable store. */
+  freeBytes(): number;
+}
+
+/* Globals of the Espruino API the board uses. */
+declare var Serial1: any;
+declare var LED1: any;
+declare function require(name: string): any;
+declare function getTime(): number;
+declare function setTimeout(fn: () => void, ms: number): unknown;
+declare var process: any;
+/** JerryScript exposes the module as a global instead of through require. */
+declare var tbn: any;
+
+export var BAUD = 115200;
+
+/** The board over Espruino's globals: protocol on Serial1 at BAUD, model in Storage. */
+export function espruinoBoard(): Board {
+  var port = Serial1;
+  if (port.setup) port.setup(BAUD);
+  var storage = require('Storage');
+  var led = typeof LED1 !== 'undefined' ? LED1 : null;
+  var tbnModule: TbnModule | null = null;
+  return {
+    write: function (bytes, length) {
+      port.write(length === bytes.length ? bytes : new Uint8Array(bytes.buffer, 0, length));
+    },
+    onData: function (handler) {
+      port.on('data', handler);
+    },
+    later: function (fn, ms) {
+      setTimeout(fn, ms);
+    },
+    led: function (on) {
+      if (led) led.write(on);
+    },
+    readFile: function (name) {
+      return storage.read(name);
+    },
+    tbn: function () {
+      if (tbnModule === null) tbnModule = (typeof tbn !== 'undefined' ? tbn : require('tbn')) as TbnModule;
+      return tbnModule;
+    },
+    now: function () {
+      return getTime();
+    },
+    freeBytes: function () {
+      var m = process.memory(false);
+      return m.free * (m.blocksize || 1);
+    },
+  };
+}

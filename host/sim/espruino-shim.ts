@@ -1,0 +1,194 @@
+/**
+ * The subset of the Espruino API the device bundle uses, for running it in
+ * node:vm: Serial1 (on 'data' / write / setup), timers, getTime, LED1,
+ * require('Storage').read, require('tbn'), process.memory and E.getSizeOf.
+ */
+import type { TbnModuleLike } from './tbn-module.ts';
+
+export interface ShimOptions {
+  /** Storage files by name; read() returns them as binary strings, as Espruino does. */
+  storage: Map<string, Uint8Array>;
+  tbn: TbnModuleLike;
+  /** Called with every byte chunk the app writes to Serial1. */
+  transmit(bytes: Uint8Array): void;
+  /** JS variable store: total variables and bytes per variable (process.memory). */
+  jsVars: number;
+  jsVarBytes: number;
+  /** Variables in use besides what the app allocates at run time (code, buffers). */
+  usedVars: () => number;
+  /** Called when an app callback throws (the real engine would print it on the console). */
+  onAppError(e: unknown): void;
+}
+
+export interface EspruinoShim {
+  /** The global object to contextify. */
+  globals: Record<string, unknown>;
+  /** Delivers received bytes to Serial1's 'data' handlers as one binary string. */
+  deliver(bytes: Uint8Array): void;
+  /** LED1 state changes so far. */
+  ledToggles(): number;
+  /** Cancels every pending timer. */
+  stop(): void;
+}
+
+function toBytes(data: unknown): Uint8Array {
+  if (typeof data === 'string') {
+    const out = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = data.charCodeAt(i) & 0xff;
+    return out;
+  }
+  if (typeof data === 'number') return Uint8Array.of(data & 0xff);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (data instanceof ArrayBuffer) return new Uint8Array(data).slice();
+  if (Array.isArray(data)) return Uint8Array.from(data.map((v) => Number(v) & 0xff));
+  throw new TypeError(`Serial1.write: unsupported data ${Object.prototype.toString.call(data)}`);
+}
+
+export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
+  const handlers: Array<(data: string) => void> = [];
+  const timers = new Set<NodeJS.Timeout | NodeJS.Immediate>();
+  let stopped = false;
+  let toggles = 0;
+  let ledState = false;
+
+  const guard = (fn: () => void) => () => {
+    if (stopped) return;
+    try {
+      fn();
+    } catch (e) {
+      opts.onAppError(e);
+    }
+  };
+
+  const serial = {
+    setup(_baud?: number, _opts?: unknown) {},
+    on(event: string, fn: (data: string) => void) {
+      if (event === 'data') handlers.push(fn);
+    },
+    removeAllListeners(event?: string) {
+      if (event === undefined || event === 'data') handlers.length = 0;
+    },
+    write(...items: unknown[]) {
+      for (const it of items) opts.transmit(toBytes(it));
+    },
+    print(s: unknown) {
+      opts.transmit(toBytes(String(s)));
+    },
+  };
+
+  // setTimeout(fn, 0) means "after the current event" on Espruino: setImmediate, not node's 1 ms minimum.
+  const setTimeoutShim = (fn: () => void, ms?: number) => {
+    const run = guard(fn);
+    if (!ms || ms <= 0) {
+      const h: NodeJS.Immediate = setImmediate(() => {
+        timers.delete(h);
+        run();
+      });
+      timers.add(h);
+      return h;
+    }
+    const t: NodeJS.Timeout = setTimeout(() => {
+      timers.delete(t);
+      run();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+  const setIntervalShim = (fn: () => void, ms?: number) => {
+    const t = setInterval(guard(fn), Math.max(1, ms ?? 0));
+    timers.add(t);
+    return t;
+  };
+  const clearShim = (t: unknown) => {
+    if (t === undefined || t === null) return;
+    const h = t as NodeJS.Timeout & NodeJS.Immediate;
+    timers.delete(h);
+    clearTimeout(h);
+    clearInterval(h);
+    clearImmediate(h);
+  };
+
+  const binaryString = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  const storage = {
+    read(name: string, offset?: number, length?: number) {
+      const f = opts.storage.get(name);
+      if (f === undefined) return undefined;
+      const start = offset ?? 0;
+      return binaryString(f.subarray(start, length === undefined ? f.length : start + length));
+    },
+    readArrayBuffer(name: string) {
+      const f = opts.storage.get(name);
+      return f === undefined ? undefined : f.slice().buffer;
+    },
+    readJSON(name: string) {
+      const f = opts.storage.get(name);
+      return f === undefined ? undefined : JSON.parse(binaryString(f));
+    },
+    list() {
+      return [...opts.storage.keys()];
+    },
+  };
+
+  const t0 = process.hrtime.bigint();
+  const globals: Record<string, unknown> = {
+    Serial1: serial,
+    LED1: {
+      write(on: unknown) {
+        const v = Boolean(on);
+        if (v !== ledState) toggles++;
+        ledState = v;
+      },
+    },
+    require(name: string) {
+      if (name === 'Storage') return storage;
+      if (name === 'tbn') return opts.tbn;
+      throw new Error(`Module ${name} not found`);
+    },
+    getTime() {
+      return Number(process.hrtime.bigint() - t0) / 1e9;
+    },
+    process: {
+      memory(_gc?: boolean) {
+        const used = Math.min(opts.jsVars, opts.usedVars());
+        return { free: opts.jsVars - used, usage: used, total: opts.jsVars, blocksize: opts.jsVarBytes };
+      },
+      env: { VERSION: 'tbn-sim' },
+    },
+    E: {
+      getSizeOf(_v: unknown) {
+        return 1;
+      },
+    },
+    setTimeout: setTimeoutShim,
+    setInterval: setIntervalShim,
+    clearTimeout: clearShim,
+    clearInterval: clearShim,
+    print: () => {},
+    console: { log: () => {} },
+    // Typed arrays from this realm, so arrays the app creates pass the tbn module's type checks unchanged.
+    ArrayBuffer,
+    DataView,
+    Uint8Array,
+    Int8Array,
+    Uint16Array,
+    Int16Array,
+    Uint32Array,
+    Int32Array,
+    Float32Array,
+    Float64Array,
+  };
+  return {
+    globals,
+    deliver(bytes: Uint8Array) {
+      if (stopped || handlers.length === 0) return;
+      const s = binaryString(bytes);
+      for (const h of handlers) guard(() => h(s))();
+    },
+    ledToggles: () => toggles,
+    stop() {
+      stopped = true;
+      for (const t of timers) clearShim(t);
+      timers.clear();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Runs the exact device bundle (build/device/app.js) in node:vm against the
+ * Espruino shim, with the board's limits enforced before it starts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import { type BoardDefinition, checkFit, type FitResult } from '../boards.ts';
+import { TbnError } from '../errors.ts';
+import { findRepoRoot } from '../data/sp-sw-har.ts';
+import { createEspruinoShim, type EspruinoShim } from './espruino-shim.ts';
+import type { TbnModuleLike } from './tbn-module.ts';
+
+export const MODEL_FILE = 'model.tbn';
+export const CONFIG_FILE = 'tbn.cfg';
+
+export function defaultBundlePath(): string {
+  return path.join(findRepoRoot() ?? process.cwd(), 'build', 'device', 'app.js');
+}
+
+export function readBundle(file: string = defaultBundlePath()): string {
+  if (!existsSync(file)) throw new TbnError('E_BUNDLE', `device bundle ${file} not found; build it with: node device/build.mjs`);
+  return readFileSync(file, 'latin1');
+}
+
+export interface AppConfig {
+  /** Samples between inferences (default: half the window). */
+  stride?: number;
+  /** Ring buffer length in samples. */
+  ring?: number;
+}
+
+/** What the app allocates once at start, besides the model's scratch: ring, window, logits, frame buffers. */
+export function appBufferBytes(info: { inH: number; inW: number; inC: number; inputLen: number; classes: number }, cfg: AppConfig = {}): number {
+  const windowLen = info.inH * info.inW;
+  const stride = cfg.stride ?? Math.max(1, Math.floor(windowLen / 2));
+  const cap = Math.max(windowLen + Math.max(2 * stride, 16), cfg.ring ?? 0);
+  return cap * info.inC * 4 + info.inputLen * 4 + info.classes * 4 + 4 * 256 + 14 * 4 + 512;
+}
+
+/** Variables the app's code and fixed state take, besides its buffers (functions, closures, small objects). */
+const BASE_APP_VARS = 300;
+
+export interface SimLimits {
+  fit: FitResult;
+  jsVarsUsed: number;
+  bundleBytes: number;
+  modelBytes: number;
+  scratchBytes: number;
+  bufferBytes: number;
+}
+
+/**
+ * Estimates the board resources the app and model take: model bytes in
+ * Storage, the scratch RAM, and JS variables for the code (its source is kept
+ * as strings, jsVarBytes per variable) and every buffer (flat strings).
+ */
+export function estimateLimits(board: BoardDefinition, bundleBytes: number, modelBytes: number, info: Parameters<typeof appBufferBytes>[0] & { scratchBytes: number }, cfg: AppConfig = {}): SimLimits {
+  const bufferBytes = appBufferBytes(info, cfg);
+  const jsVarsUsed = BASE_APP_VARS + Math.ceil(bundleBytes / board.jsVarBytes) + Math.ceil(bufferBytes / board.jsVarBytes) + 8;
+  const fit = checkFit(board, { modelBytes, scratchBytes: info.scratchBytes, bundleBytes, jsVars: jsVarsUsed });
+  return { fit, jsVarsUsed, bundleBytes, modelBytes, scratchBytes: info.scratchBytes, bufferBytes };
+}
+
+export interface SimulatorOptions {
+  board: BoardDefinition;
+  /** The bundle source. */
+  bundle: string;
+  model: Uint8Array;
+  tbn: TbnModuleLike;
+  config?: AppConfig;
+  /** Receives every byte chunk the app sends. */
+  transmit(bytes: Uint8Array): void;
+  /** Receives exceptions escaping the app's callbacks (a healthy app has none). */
+  onAppError?(e: unknown): void;
+}
+
+export class Simulator {
+  readonly limits: SimLimits;
+  private readonly shim: EspruinoShim;
+  private errors: unknown[] = [];
+
+  private constructor(opts: SimulatorOptions, limits: SimLimits) {
+    this.limits = limits;
+    const storage = new Map<string, Uint8Array>([[MODEL_FILE, opts.model]]);
+    if (opts.config && (opts.config.stride !== undefined || opts.config.ring !== undefined)) {
+      storage.set(CONFIG_FILE, new TextEncoder().encode(JSON.stringify(opts.config)));
+    }
+    const scratchVars = 1 + Math.ceil(limits.scratchBytes / opts.board.jsVarBytes);
+    this.shim = createEspruinoShim({
+      storage,
+      tbn: opts.tbn,
+      transmit: opts.transmit,
+      jsVars: opts.board.jsVars,
+      jsVarBytes: opts.board.jsVarBytes,
+      usedVars: () => limits.jsVarsUsed + scratchVars,
+      onAppError: (e) => {
+        this.errors.push(e);
+        opts.onAppError?.(e);
+      },
+    });
+    const context = vm.createContext(this.shim.globals, { name: `tbn-sim:${opts.board.name}` });
+    new vm.Script(opts.bundle, { filename: 'app.js' }).runInContext(context);
+  }
+
+  /**
+   * Checks the model against the board, then starts the bundle. A model that
+   * does not fit is refused with a TbnError listing the numbers.
+   */
+  static start(opts: SimulatorOptions): Simulator {
+    let info;
+    let handle: unknown;
+    try {
+      handle = opts.tbn.open(opts.model);
+      info = opts.tbn.info(handle);
+    } catch (e) {
+      throw new TbnError('E_MODEL', `the model does not open: ${(e as Error).message}`);
+    } finally {
+      if (handle !== undefined) opts.tbn.close(handle);
+    }
+    const limits = estimateLimits(opts.board, Buffer.byteLength(opts.bundle, 'latin1'), opts.model.length, info, opts.config);
+    if (!limits.fit.fits) {
+      throw new TbnError('E_FIT', `the model does not fit the ${opts.board.name}:\n  ${limits.fit.problems.join('\n  ')}`);
+    }
+    return new Simulator(opts, limits);
+  }
+
+  /** Bytes arriving on the board's Serial1. */
+  receive(bytes: Uint8Array): void {
+    this.shim.deliver(bytes);
+  }
+
+  /** Exceptions that escaped the app (should stay empty). */
+  appErrors(): unknown[] {
+    return this.errors;
+  }
+
+  ledToggles(): number {
+    return this.shim.ledToggles();
+  }
+
+  stop(): void {
+    this.shim.stop();
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Talks the framed protocol to a device over a Link: requests with retries,
+ * and streaming of one recording with flow control by sequence numbers.
+ */
+import { TbnError } from '../errors.ts';
+import * as F from '../protocol/frames.ts';
+import type { AckMessage, DeviceMessage, ErrorMessage, InfoMessage, PredictionMessage, StatusMessage } from '../protocol/frames.ts';
+import type { Link } from './link.ts';
+
+export interface StreamOptions {
+  /** 'fast': reliable, as fast as the link allows (credit window, go-back-N); 'realtime': paced at `rate`, gaps tolerated. */
+  mode: 'fast' | 'realtime';
+  /** Samples per second in realtime mode. */
+  rate?: number;
+  format?: F.SampleFormat;
+  /** i16 scale: value = i16 / 2^shift. */
+  shift?: number;
+  samplesPerFrame?: number;
+  /** Fast mode: most SAMPLES frames in flight without an ACK. */
+  maxInFlight?: number;
+  /** Fast mode: resend from the last ACK when nothing moves for this long. */
+  retransmitMs?: number;
+  /** Give up when nothing at all arrives for this long. */
+  stallMs?: number;
+  /** Sees every frame before it is written (the fault test corrupts some). */
+  tap?: (encoded: Uint8Array, kind: 'samples' | 'control') => Uint8Array[];
+  onPrediction?: (p: PredictionMessage) => void;
+}
+
+export interface StreamResult {
+  stream: number;
+  predictions: PredictionMessage[];
+  /** Window ends the device reported as overrun (skipped). */
+  overruns: number[];
+  errors: ErrorMessage[];
+  framesSent: number;
+  retransmittedFrames: number;
+  samples: number;
+  seconds: number;
+  /** Prediction latency: from sending the window's last sample to receiving its prediction, ms. */
+  latencyMs: number[];
+}
+
+interface Waiter {
+  match: (m: DeviceMessage) => boolean;
+  resolve: (m: DeviceMessage) => void;
+}
+
+export class DeviceClient {
+  private readonly reader = new F.FrameReader();
+  private waiters: Waiter[] = [];
+  private listeners: Array<(m: DeviceMessage) => void> = [];
+  private lastRx = Date.now();
+  info: InfoMessage | undefined;
+  private nextStreamId = 1;
+
+  constructor(private readonly link: Link) {
+    link.onData((bytes) => {
+      this.lastRx = Date.now();
+      this.reader.push(bytes, (m) => this.dispatch(m));
+    });
+  }
+
+  /** Corrupt or unparsable frames received from the device. */
+  get receiveErrors(): { badCrc: number; badFraming: number; tooLong: number } {
+    return this.reader.errors;
+  }
+
+  private dispatch(m: DeviceMessage): void {
+    for (const l of this.listeners) l(m);
+    const w = this.waiters.find((x) => x.match(m));
+    if (w) {
+      this.waiters = this.waiters.filter((x) => x !== w);
+      w.resolve(m);
+    }
+  }
+
+  listen(l: (m: DeviceMessage) => void): () => void {
+    this.listeners.push(l);
+    return () => {
+      this.listeners = this.listeners.filter((x) => x !== l);
+    };
+  }
+
+  write(bytes: Uint8Array): void {
+    this.link.write(bytes);
+  }
+
+  /** Sends `frame` until a matching reply arrives (tries × timeoutMs). */
+  async request<T extends DeviceMessage>(frame: Uint8Array, match: (m: DeviceMessage) => m is T, what: string, timeoutMs = 500, tries = 6): Promise<T> {
+    for (let i = 0; i < tries; i++) {
+      const reply = await new Promise<DeviceMessage | undefined>((resolve) => {
+        const waiter: Waiter = { match, resolve };
+        this.waiters.push(waiter);
+        const t = setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== waiter);
+          resolve(undefined);
+        }, timeoutMs);
+        const done = waiter.resolve;
+        waiter.resolve = (m) => {
+          clearTimeout(t);
+          done(m);
+        };
+        // Two delimiters first: ends any partial frame the device holds.
+        this.link.write(Uint8Array.of(0, 0));
+        this.link.write(frame);
+      });
+      if (reply) return reply as T;
+    }
+    throw new TbnError('E_DEVICE', `no ${what} reply from the device after ${tries} tries of ${timeoutMs} ms`);
+  }
+
+  async hello(): Promise<InfoMessage> {
+    this.info = await this.request(F.hello(), (m): m is InfoMessage => m.type === 'info', 'INFO');
+    return this.info;
+  }
+
+  async reset(): Promise<AckMessage> {
+    return this.request(F.reset(), (m): m is AckMessage => m.type === 'ack' && m.stream === 0 && m.nextSeq === 0, 'RESET acknowledgement');
+  }
+
+  async status(): Promise<StatusMessage> {
+    return this.request(F.statusRequest(), (m): m is StatusMessage => m.type === 'status', 'STATUS');
+  }
+
+  /** Streams one recording (channel-interleaved samples) as a new stream. */
+  async stream(samples: Float32Array, channels: number, opts: StreamOptions): Promise<StreamResult> {
+    const info = this.info ?? (await this.hello());
+    if (!info.modelOk) throw new TbnError('E_DEVICE', `the device has no usable model: ${info.error}`);
+    if (channels !== info.inC) throw new TbnError('E_CHANNELS', `the recording has ${channels} channels, the device's model takes ${info.inC}`);
+    const count = Math.floor(samples.length / channels);
+    const format = opts.format ?? 'f32';
+    const shift = opts.shift ?? 0;
+    const spf = Math.max(1, Math.min(opts.samplesPerFrame ?? 4, F.maxSamplesPerFrame(channels, format)));
+    const fast = opts.mode === 'fast';
+    const id = this.nextStreamId;
+    this.nextStreamId = (this.nextStreamId % 0xffff) + 1;
+    const tap = opts.tap ?? ((b: Uint8Array) => [b]);
+    const send = (b: Uint8Array, kind: 'samples' | 'control') => {
+      for (const out of tap(b, kind)) this.link.write(out);
+    };
+
+    const startAck = await this.request(F.start(id, fast), (m): m is AckMessage => m.type === 'ack' && m.stream === id && m.nextSeq === 0, 'START acknowledgement');
+    const W = info.window;
+    const S = info.stride;
+    const expected = count >= W ? Math.floor((count - W) / S) + 1 : 0;
+    const predictions: PredictionMessage[] = [];
+    const seenEnds = new Set<number>();
+    const overruns: number[] = [];
+    const errors: ErrorMessage[] = [];
+    const sentAt = new Float64Array(count);
+    const latencyMs: number[] = [];
+    let framesSent = 0;
+    let retransmitted = 0;
+    let sendSeq = 0;
+    let highestSent = 0;
+    let ackSeq = 0;
+    let limit = startAck.limit;
+    let rewoundAt = -1;
+    let lastProgress = Date.now();
+    const t0 = performance.now();
+
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const unlisten = this.listen((m) => {
+      if (m.type === 'prediction' && m.stream === id) {
+        if (!seenEnds.has(m.endSeq)) {
+          seenEnds.add(m.endSeq);
+          predictions.push(m);
+          if (m.endSeq >= 1 && m.endSeq <= count) latencyMs.push(performance.now() - (sentAt[m.endSeq - 1] as number));
+          opts.onPrediction?.(m);
+        }
+        lastProgress = Date.now();
+      } else if (m.type === 'ack' && m.stream === id) {
+        if (m.nextSeq > ackSeq) {
+          ackSeq = m.nextSeq;
+          lastProgress = Date.now();
+        }
+        limit = Math.max(limit, m.limit);
+        if (rewoundAt >= 0 && ackSeq > rewoundAt) rewoundAt = -1;
+        if (fast && m.gap && m.nextSeq !== rewoundAt && m.nextSeq < sendSeq) {
+          sendSeq = m.nextSeq;
+          rewoundAt = m.nextSeq;
+        }
+      } else if (m.type === 'error') {
+        if (m.code === F.P.E_OVERRUN) overruns.push(m.arg);
+        else errors.push(m);
+        lastProgress = Date.now();
+      }
+      poke();
+    });
+
+    const sendFrame = (first: number, n: number) => {
+      const frame = F.encode(F.samplesFrame(id, first, samples, channels, first, n, format, shift));
+      const now = performance.now();
+      for (let k = first; k < first + n; k++) sentAt[k] = now;
+      if (first < highestSent) retransmitted++;
+      highestSent = Math.max(highestSent, first + n);
+      framesSent++;
+      send(frame, 'samples');
+    };
+    const finished = () => ackSeq >= count && predictions.length + overruns.length >= expected;
+    const stallMs = opts.stallMs ?? 5000;
+    const retransmitMs = opts.retransmitMs ?? 250;
+    const maxInFlight = opts.maxInFlight ?? 16;
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          wake = undefined;
+          resolve();
+        }, ms);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+
+    try {
+      if (fast) {
+        while (!finished()) {
+          while (sendSeq < count && sendSeq < limit && sendSeq - ackSeq < maxInFlight * spf) {
+            const n = Math.min(spf, count - sendSeq, limit - sendSeq);
+            sendFrame(sendSeq, n);
+            sendSeq += n;
+          }
+          await sleep(retransmitMs);
+          const idle = Date.now() - lastProgress;
+          if (!finished() && idle >= retransmitMs && sendSeq > ackSeq) {
+            sendSeq = ackSeq; // go back to the last acknowledged sample
+            rewoundAt = -1;
+          } else if (!finished() && idle >= retransmitMs && ackSeq >= count) {
+            // Everything is acknowledged but predictions are missing: ask for the counters to learn why.
+            this.link.write(F.statusRequest());
+          }
+          if (idle > stallMs) throw new TbnError('E_STALL', `the device stopped answering: ${ackSeq}/${count} samples acknowledged, ${predictions.length}/${expected} predictions`);
+        }
+      } else {
+        const rate = opts.rate ?? 50;
+        for (let first = 0; first < count; first += spf) {
+          const due = t0 + (first / rate) * 1000;
+          const wait = due - performance.now();
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+          sendFrame(first, Math.min(spf, count - first));
+        }
+        sendSeq = count;
+        const deadline = Date.now() + stallMs;
+        while (!finished() && Date.now() < deadline) await sleep(50);
+      }
+    } finally {
+      unlisten();
+    }
+    predictions.sort((a, b) => a.endSeq - b.endSeq);
+    return { stream: id, predictions, overruns, errors, framesSent, retransmittedFrames: retransmitted, samples: count, seconds: (performance.now() - t0) / 1000, latencyMs };
+  }
+}
