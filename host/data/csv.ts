@@ -77,14 +77,17 @@ export function columnIndex(t: Pick<CsvTable, 'file' | 'header' | 'headerLine'>,
   return i;
 }
 
+/** Plain decimal numbers only (no hex, no Infinity/NaN), so typos are caught. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 export function isNumericCell(cell: string): boolean {
-  return cell !== '' && Number.isFinite(Number(cell));
+  return DECIMAL.test(cell) && Number.isFinite(Number(cell));
 }
 
 export function parseNumberCell(t: CsvTable, row: number, col: number): number {
   const cell = (t.rows[row] as string[])[col] as string;
   const v = Number(cell);
-  if (cell === '' || !Number.isFinite(v)) {
+  if (!isNumericCell(cell)) {
     throw new InputError(
       t.file,
       t.lines[row],

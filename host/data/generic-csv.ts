@@ -12,7 +12,7 @@ export interface GenericCsvOptions {
   file: string;
   /** Default "label". */
   labelColumn?: string;
-  /** Default: every other column whose first data row is numeric. */
+  /** Default: every other column whose first data row is numeric, except one named "timestamp". */
   featureColumns?: string[];
   /** Class names in index order; default: the labels found, sorted (numerically when all are integers). */
   classes?: string[];
@@ -55,7 +55,7 @@ function readLabelledCsv(file: string, labelColumn: string, featureColumns: stri
     if (fCols.includes(lCol)) throw new TbnError('E_OPTION', `column "${labelColumn}" cannot be both the label and a feature`);
   } else {
     const first = table.rows[0] as string[];
-    fCols = table.header.map((_, i) => i).filter((i) => i !== lCol && isNumericCell(first[i] as string));
+    fCols = table.header.map((_, i) => i).filter((i) => i !== lCol && table.header[i] !== 'timestamp' && isNumericCell(first[i] as string));
     if (fCols.length === 0) throw new InputError(file, table.lines[0], `no numeric feature column besides "${labelColumn}" (header: ${table.header.join(', ')})`);
   }
   const n = table.rows.length;

@@ -129,3 +129,10 @@ export function channelStats(d: Dataset): { mean: number[]; std: number[] } {
   }
   return { mean, std };
 }
+
+/** Number of examples of each class, in class order. */
+export function classCounts(d: Dataset): number[] {
+  const counts = new Array<number>(d.classes.length).fill(0);
+  for (let i = 0; i < d.count; i++) counts[d.y[i] as number]! += 1;
+  return counts;
+}

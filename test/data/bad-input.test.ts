@@ -46,6 +46,10 @@ describe('sp-sw-har recordings: bad input names file and line', () => {
     const f = csv([HEADER, row(1000), row(1010), row(1020, 'SEATED', 'abc')].join('\n'));
     expectInputError(() => loadRecording(f), f, 4, /column "x_acc" is "abc", expected a number/);
   });
+  it.each(['0x10', 'Infinity', 'NaN', '1,5'.replace(',', ';'), '--1'])('a value that is not a plain decimal number: %s', (v) => {
+    const f = csv([HEADER, row(1000), row(1010, 'SEATED', v)].join('\n'));
+    expectInputError(() => loadRecording(f), f, 3, new RegExp(`column "x_acc" is "${v.replace(/[+.]/g, '\\$&')}", expected a number`));
+  });
   it('an empty value', () => {
     const f = csv([HEADER, row(1000), row(1010, 'SEATED', '')].join('\n'));
     expectInputError(() => loadRecording(f), f, 3, /column "x_acc" is empty/);

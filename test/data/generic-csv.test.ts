@@ -19,6 +19,15 @@ describe('loadGenericCsv, one row per example', () => {
     expect(Array.from(d.x)).toEqual([1.5, -2, 2.5, -3, 3.5, -4, 4.5, -5, 5.5, -6]);
   });
 
+  it('leaves a "timestamp" column out of the default features', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tbn-csv-'));
+    const f = path.join(dir, 'ts.csv');
+    writeFileSync(f, 'timestamp,a,label\n1657533977810,1.5,x\n1657533977830,-1e-3,y\n');
+    const d = loadGenericCsv({ file: f });
+    expect(d.channels).toEqual(['a']);
+    expect(Array.from(d.x)).toEqual([1.5, Math.fround(-1e-3)]);
+  });
+
   it('takes chosen feature columns in order, a chosen label column and given classes', () => {
     const d = loadGenericCsv({ file: rows, featureColumns: ['f2'], classes: ['10', '7', '2'] });
     expect(d.channels).toEqual(['f2']);

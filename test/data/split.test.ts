@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../host/data/dataset.ts';
-import { channelStats, concat, splitValidation, subset } from '../../host/data/split.ts';
+import { channelStats, classCounts, concat, splitValidation, subset } from '../../host/data/split.ts';
 
 function toy(count: number, groups?: number): Dataset {
   const d: Dataset = {
@@ -67,6 +67,10 @@ describe('subset, concat, channelStats', () => {
     expect(Array.from(j.x)).toEqual([0, 1, 6, 7]);
     expect(j.count).toBe(2);
     expect(() => concat(toy(2), { ...toy(2), shape: [1, 2, 1] })).toThrow(/shape 1x2x1/);
+  });
+
+  it('classCounts counts examples per class', () => {
+    expect(classCounts(toy(7))).toEqual([3, 2, 2]);
   });
 
   it('channelStats gives per-channel mean and population std', () => {
