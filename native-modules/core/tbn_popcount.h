@@ -1,0 +1,113 @@
+/*
+ * tbn_popcount.h - XOR-popcount over 32-bit words, chosen per core.
+ *
+ * Never __builtin_popcount unless the target has a popcount instruction:
+ * elsewhere it becomes a libgcc call (__popcountsi2), ~3x slower on
+ * Cortex-M4 and absent from some libgcc builds.
+ *
+ *   wasm32            i32.popcnt is a native instruction: __builtin_popcount
+ *                     compiles to it. With SIMD128, 4 words per step with
+ *                     i8x16.popcnt and one widening sum per 31 steps.
+ *   x86-64 + POPCNT   popcnt instruction (only when built with -mpopcnt).
+ *   RISC-V + Zbb      cpop instruction.
+ *   everything else   (Cortex-M4 ARMv7E-M, Cortex-M0/M3, RV32IMC of the
+ *                     ESP32-C3, Xtensa lx106/LX6, plain x86-64): SWAR that
+ *                     stops at per-byte counts (7 ALU ops + the XOR; on
+ *                     Thumb-2 the 0x55../0x33../0x0f.. masks are modified
+ *                     immediates and the shifts fold into SUB/ADD operands)
+ *                     and accumulates the bytes of up to 31 words (31*8 =
+ *                     248 < 256) before one horizontal sum: USAD8 on cores
+ *                     with the DSP extension (one instruction), shifts and
+ *                     adds elsewhere. No multiply, no table, no libcall.
+ */
+#ifndef TBN_POPCOUNT_H
+#define TBN_POPCOUNT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__wasm__) || (defined(__x86_64__) && defined(__POPCNT__)) || \
+    (defined(__riscv) && defined(__riscv_zbb))
+#define TBN_HW_POPCOUNT 1
+#else
+#define TBN_HW_POPCOUNT 0
+#endif
+
+#if defined(__wasm__) && defined(__wasm_simd128__)
+#define TBN_WASM_SIMD 1
+typedef signed char tbn__i8x16 __attribute__((vector_size(16)));
+typedef unsigned char tbn__u8x16 __attribute__((vector_size(16)));
+typedef unsigned short tbn__u16x8 __attribute__((vector_size(16)));
+typedef unsigned int tbn__u32x4 __attribute__((vector_size(16)));
+#else
+#define TBN_WASM_SIMD 0
+#endif
+
+/* Per-byte bit counts of x (each byte 0..8). */
+static inline uint32_t tbn__byte_counts(uint32_t x) {
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  return (x + (x >> 4)) & 0x0f0f0f0fu;
+}
+
+/* Sum of the four bytes of x. */
+static inline uint32_t tbn__byte_sum(uint32_t x) {
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+  uint32_t r;
+  __asm__("usad8 %0, %1, %2" : "=r"(r) : "r"(x), "r"(0u));
+  return r;
+#else
+  x = (x & 0x00ff00ffu) + ((x >> 8) & 0x00ff00ffu);
+  return (x + (x >> 16)) & 0xffffu;
+#endif
+}
+
+static inline uint32_t tbn__popcount32(uint32_t x) {
+#if TBN_HW_POPCOUNT
+  return (uint32_t)__builtin_popcount(x);
+#else
+  return tbn__byte_sum(tbn__byte_counts(x));
+#endif
+}
+
+/* Number of differing bits between a[0..n) and b[0..n). */
+static inline uint32_t tbn__xor_popcount(const uint32_t *a, const uint32_t *b, uint32_t n) {
+  uint32_t total = 0;
+#if TBN_WASM_SIMD
+  while (n >= 4u) {
+    uint32_t steps = n >> 2;
+    tbn__u8x16 bytes = {0};
+    if (steps > 31u) steps = 31u;
+    n -= steps << 2;
+    do {
+      tbn__u8x16 va, vb;
+      memcpy(&va, a, 16);
+      memcpy(&vb, b, 16);
+      bytes += (tbn__u8x16)__builtin_wasm_popcnt_i8x16((tbn__i8x16)(va ^ vb));
+      a += 4;
+      b += 4;
+    } while (--steps);
+    {
+      tbn__u16x8 h = (tbn__u16x8)__builtin_wasm_extadd_pairwise_i8x16_u_i16x8(bytes);
+      tbn__u32x4 w = (tbn__u32x4)__builtin_wasm_extadd_pairwise_i16x8_u_i32x4(h);
+      total += w[0] + w[1] + w[2] + w[3];
+    }
+  }
+#endif
+#if TBN_HW_POPCOUNT
+  while (n--) total += (uint32_t)__builtin_popcount(*a++ ^ *b++);
+#else
+  while (n) {
+    uint32_t chunk = n > 31u ? 31u : n;
+    uint32_t bytes = 0;
+    n -= chunk;
+    do {
+      bytes += tbn__byte_counts(*a++ ^ *b++);
+    } while (--chunk);
+    total += tbn__byte_sum(bytes);
+  }
+#endif
+  return total;
+}
+
+#endif /* TBN_POPCOUNT_H */
