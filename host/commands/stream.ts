@@ -1,0 +1,56 @@
+import { optBool, optInt, optList, optNumber, optString, UsageError } from '../cli/args.ts';
+import type { Command } from '../cli/command.ts';
+import { openSerialLink } from '../stream/link.ts';
+import { formatReport, harRecordings, loadAnyRecording, streamRecordings } from '../stream/session.ts';
+
+export const command: Command = {
+  name: 'stream',
+  usage: 'tbn stream --port PATH (--recording FILE ... | --har-subjects s15-s18) [--rate HZ | --fast] [--json]',
+  summary: 'stream recordings to a board or the simulator over serial and score its predictions',
+  options: [
+    { name: 'port', type: 'string', description: 'serial port: a board, or the path `tbn sim` printed' },
+    { name: 'baud', type: 'string', description: 'baud rate', default: '115200' },
+    { name: 'recording', type: 'string', repeat: true, description: 'CSV recording (sp-sw-har layout or generic labelled CSV); repeatable' },
+    { name: 'har-subjects', type: 'string', description: 'stream every sp-sw-har recording of these subjects, e.g. s15-s18' },
+    { name: 'har-root', type: 'string', description: 'sp-sw-har folder (default ../shared/data/sp-sw-har)' },
+    { name: 'rate', type: 'string', description: 'real time: send at this many samples per second (recordings are resampled to it)' },
+    { name: 'fast', type: 'boolean', description: 'as fast as the link allows, flow-controlled by sequence numbers (default when --rate is absent)' },
+    { name: 'int16', type: 'boolean', description: 'send samples as int16 / 2^shift instead of float32' },
+    { name: 'shift', type: 'string', description: 'int16 scale exponent (value = int16 / 2^shift)', default: '8' },
+    { name: 'samples-per-frame', type: 'string', description: 'samples per SAMPLES frame', default: '4' },
+    { name: 'quiet', type: 'boolean', description: 'do not show live predictions' },
+    { name: 'json', type: 'boolean', description: 'print one JSON object' },
+  ],
+  async run(args, io) {
+    const port = optString(args, 'port');
+    if (!port) throw new UsageError('--port is required');
+    const files = optList(args, 'recording');
+    const subjects = optString(args, 'har-subjects');
+    if (files.length === 0 && !subjects) throw new UsageError('give --recording FILE or --har-subjects LIST');
+    const rate = optNumber(args, 'rate');
+    if (rate !== undefined && optBool(args, 'fast')) throw new UsageError('--rate and --fast exclude each other');
+    if (rate !== undefined && !(rate > 0)) throw new UsageError('--rate must be positive');
+    const loadRate = rate ?? 50;
+    const recordings = [...files.map((f) => loadAnyRecording(f, loadRate)), ...(subjects ? harRecordings(subjects, optString(args, 'har-root'), loadRate) : [])];
+    const json = optBool(args, 'json');
+    const live = !json && !optBool(args, 'quiet');
+    const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
+    try {
+      const report = await streamRecordings(link, recordings, {
+        mode: rate === undefined ? 'fast' : 'realtime',
+        rate,
+        format: optBool(args, 'int16') ? 'i16' : 'f32',
+        shift: optInt(args, 'shift') ?? 8,
+        samplesPerFrame: optInt(args, 'samples-per-frame') ?? 4,
+        onProgress: (rec, i, n) => {
+          if (!json) io.err(`[${i + 1}/${n}] ${rec.file} (${rec.count} samples)`);
+        },
+        onPrediction: live ? (p) => io.err(`  window ending at sample ${p.endSeq}: class ${p.cls}  logits [${Array.from(p.logits).join(', ')}]  ${p.micros} us`) : undefined,
+      });
+      io.out(json ? JSON.stringify(report) : formatReport(report));
+      return 0;
+    } finally {
+      await link.close();
+    }
+  },
+};

@@ -1,0 +1,173 @@
+/**
+ * `tbn stream` as a library: replays recordings through a DeviceClient and
+ * scores the device's predictions against the recordings' labels.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { TbnError } from '../errors.ts';
+import { loadCsvRecording } from '../data/generic-csv.ts';
+import type { Recording } from '../data/recording.ts';
+import { defaultHarRoot, HAR_CHANNELS, HAR_CLASSES, listRecordings, loadRecording } from '../data/sp-sw-har.ts';
+import { parseSubjects } from '../data/subjects.ts';
+import type { InfoMessage, PredictionMessage } from '../protocol/frames.ts';
+import { DeviceClient, type StreamOptions, type StreamResult } from './client.ts';
+import type { Link } from './link.ts';
+
+/** Reads a CSV in the sp-sw-har layout when its header has those columns, else as a generic labelled CSV. */
+export function loadAnyRecording(file: string, rate = 50): Recording {
+  if (!existsSync(file)) throw new TbnError('E_INPUT', `${file}: recording not found`);
+  const header = readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+  const cols = header.split(',').map((c) => c.trim());
+  if ([...HAR_CHANNELS, 'timestamp', 'label'].every((c) => cols.includes(c))) return loadRecording(file, { rate });
+  return loadCsvRecording(file, { rate });
+}
+
+export function harRecordings(subjectSpec: string, root: string | undefined = defaultHarRoot(), rate = 50): Recording[] {
+  if (root === undefined) throw new TbnError('E_DATA', 'sp-sw-har data not found at ../shared/data/sp-sw-har; pass --har-root DIR');
+  return listRecordings(root, parseSubjects(subjectSpec)).map((f) => loadRecording(f, { rate }));
+}
+
+export interface RecordingScore {
+  file: string;
+  samples: number;
+  predictions: number;
+  expected: number;
+  correct: number;
+  overruns: number;
+}
+
+export interface StreamReport {
+  device: InfoMessage;
+  mode: 'fast' | 'realtime';
+  recordings: RecordingScore[];
+  classes: string[];
+  /** confusion[true][predicted] over every prediction, truth = label of the window's centre sample. */
+  confusion: number[][];
+  predictions: number;
+  expected: number;
+  correct: number;
+  accuracy: number;
+  latencyMs: { mean: number; p50: number; p95: number; max: number };
+  framesSent: number;
+  retransmittedFrames: number;
+  seconds: number;
+  framesPerSecond: number;
+  samplesPerSecond: number;
+  inferenceMicros: { mean: number; max: number };
+  /** The device's counters after the run (frames ok, bad CRC, bad framing, overruns...). */
+  deviceCounters: Record<string, number>;
+  /** Frames from the device the host could not decode. */
+  hostReceiveErrors: { badCrc: number; badFraming: number; tooLong: number };
+  errors: string[];
+}
+
+export interface StreamRunOptions extends StreamOptions {
+  /** Sees each recording's result (e.g. to compare against the reference). */
+  onRecording?: (rec: Recording, result: StreamResult) => void;
+  onProgress?: (rec: Recording, index: number, total: number) => void;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+/** Index of each device class in the recording's class list (by label name when the device sends names). */
+function classMap(device: InfoMessage, recClasses: string[]): number[] {
+  const names = device.labels.length === device.classes ? device.labels : recClasses;
+  return names.map((n, i) => {
+    const j = recClasses.indexOf(n);
+    return j >= 0 ? j : i;
+  });
+}
+
+export async function streamRecordings(link: Link, recordings: Recording[], opts: StreamRunOptions): Promise<StreamReport> {
+  if (recordings.length === 0) throw new TbnError('E_DATA', 'no recordings to stream');
+  const client = new DeviceClient(link);
+  const device = await client.hello();
+  if (!device.modelOk) throw new TbnError('E_DEVICE', `the device has no usable model: ${device.error}`);
+  await client.reset();
+  const classes = recordings[0]?.classes ?? HAR_CLASSES;
+  const K = classes.length;
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  const map = classMap(device, classes);
+  const scores: RecordingScore[] = [];
+  const latencies: number[] = [];
+  const micros: number[] = [];
+  const errors: string[] = [];
+  let framesSent = 0;
+  let retransmitted = 0;
+  let seconds = 0;
+  let samples = 0;
+  const W = device.window;
+  for (let i = 0; i < recordings.length; i++) {
+    const rec = recordings[i] as Recording;
+    opts.onProgress?.(rec, i, recordings.length);
+    const result = await client.stream(rec.samples, rec.channels.length, opts);
+    opts.onRecording?.(rec, result);
+    let correct = 0;
+    for (const p of result.predictions) {
+      const truth = rec.labels[p.endSeq - W + Math.floor(W / 2)] as number;
+      const pred = map[p.cls] ?? p.cls;
+      if (truth >= 0 && truth < K && pred < K) (confusion[truth] as number[])[pred]++;
+      if (pred === truth) correct++;
+      micros.push(p.micros);
+    }
+    latencies.push(...result.latencyMs);
+    for (const e of result.errors) errors.push(`${rec.file}: device error ${e.code}: ${e.message}`);
+    framesSent += result.framesSent;
+    retransmitted += result.retransmittedFrames;
+    seconds += result.seconds;
+    samples += result.samples;
+    const expected = rec.count >= W ? Math.floor((rec.count - W) / device.stride) + 1 : 0;
+    scores.push({ file: rec.file, samples: rec.count, predictions: result.predictions.length, expected, correct, overruns: result.overruns.length });
+  }
+  const status = await client.status();
+  latencies.sort((a, b) => a - b);
+  const predictions = scores.reduce((s, r) => s + r.predictions, 0);
+  const correct = scores.reduce((s, r) => s + r.correct, 0);
+  const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
+  return {
+    device,
+    mode: opts.mode,
+    recordings: scores,
+    classes,
+    confusion,
+    predictions,
+    expected: scores.reduce((s, r) => s + r.expected, 0),
+    correct,
+    accuracy: predictions ? correct / predictions : 0,
+    latencyMs: { mean: mean(latencies), p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.length ? (latencies[latencies.length - 1] as number) : 0 },
+    framesSent,
+    retransmittedFrames: retransmitted,
+    seconds,
+    framesPerSecond: seconds > 0 ? framesSent / seconds : 0,
+    samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+    inferenceMicros: { mean: mean(micros), max: micros.length ? Math.max(...micros) : 0 },
+    deviceCounters: status.counters,
+    hostReceiveErrors: { ...client.receiveErrors },
+    errors,
+  };
+}
+
+/** The text report `tbn stream` prints. */
+export function formatReport(r: StreamReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const lines: string[] = [];
+  lines.push(`device: model ${r.device.fileBytes} B, scratch ${r.device.scratchBytes} B, window ${r.device.window} x ${r.device.inC}, stride ${r.device.stride}`);
+  lines.push(`predictions: ${r.predictions}/${r.expected} windows, accuracy ${pct(r.accuracy)} (${r.correct} correct; truth = label of the window's centre sample)`);
+  const w = Math.max(8, ...r.classes.map((c) => c.length));
+  lines.push('', 'confusion (rows: true, columns: predicted):');
+  lines.push(`${''.padEnd(w)} ${r.classes.map((_, j) => String(j).padStart(6)).join('')}`);
+  r.confusion.forEach((row, i) => lines.push(`${`${i} ${r.classes[i]}`.padEnd(w + 2).slice(0, w + 2)}${row.map((v) => String(v).padStart(6)).join('')}`));
+  lines.push('');
+  lines.push(`link: ${r.framesSent} sample frames in ${r.seconds.toFixed(2)} s = ${r.framesPerSecond.toFixed(0)} frames/s, ${r.samplesPerSecond.toFixed(0)} samples/s (${r.mode}), ${r.retransmittedFrames} resent`);
+  lines.push(`latency: mean ${r.latencyMs.mean.toFixed(2)} ms, p50 ${r.latencyMs.p50.toFixed(2)} ms, p95 ${r.latencyMs.p95.toFixed(2)} ms, max ${r.latencyMs.max.toFixed(2)} ms; inference on device: mean ${r.inferenceMicros.mean.toFixed(0)} us`);
+  const c = r.deviceCounters;
+  lines.push(
+    `device counters: ${c.framesOk ?? 0} frames ok, ${c.badCrc ?? 0} bad CRC, ${c.badFraming ?? 0} bad framing, ${c.tooLong ?? 0} too long, ${c.badPayload ?? 0} bad payload, ${c.seqGaps ?? 0} sequence gaps, ${c.droppedSamples ?? 0} samples dropped, ${c.overruns ?? 0} overruns`,
+  );
+  const h = r.hostReceiveErrors;
+  lines.push(`host receive errors: ${h.badCrc} bad CRC, ${h.badFraming} bad framing, ${h.tooLong} too long`);
+  for (const e of r.errors.slice(0, 10)) lines.push(`error: ${e}`);
+  return lines.join('\n');
+}
