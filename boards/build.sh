@@ -45,7 +45,7 @@ board_startup() {
   case "$1" in
     stm32f405) echo "$ROOT/boards/stm32f405/startup.c" ;;
     esp32c3) echo "$ROOT/boards/esp32c3/start.S $ROOT/boards/esp32c3/io.c" ;;
-    esp8266) echo "$ROOT/boards/esp8266/start.S $ROOT/boards/esp8266/io.c" ;;
+    esp8266) echo "$ROOT/boards/esp8266/start.S $ROOT/boards/esp8266/io.c $ROOT/boards/esp8266/softfloat.c" ;;
   esac
 }
 
@@ -66,7 +66,7 @@ compile_board() {
   cc=$(board_cc "$board")
   arch=$(board_arch_flags "$board")
   dir="$OUT/$board/$opt"
-  inc="-I$ROOT/native-modules -I$ROOT/boards/harness"
+  inc="-I$ROOT/native-modules -I$ROOT/boards/harness -isystem $ROOT/boards/harness/include"
   rm -rf "$dir"
   mkdir -p "$dir/kernel" "$dir/harness"
   local src
