@@ -1,6 +1,6 @@
 // Bundles the device app (device/main.ts) into ONE ES5 file, build/device/app.js,
 // for Espruino, JerryScript and the host simulator. Usage: node device/build.mjs
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
@@ -42,5 +42,8 @@ await bundle.close();
 // anything it would have to lower, so the result stays ES5 (test/device/bundle.test.ts checks).
 const min = await transform(output[0].code, { minify: true, target: 'es5', charset: 'ascii' });
 mkdirSync(path.dirname(outFile), { recursive: true });
-writeFileSync(outFile, min.code);
+// Write then rename: tests running in parallel never see a half-written bundle.
+const tmp = `${outFile}.${process.pid}.tmp`;
+writeFileSync(tmp, min.code);
+renameSync(tmp, outFile);
 console.log(`device bundle: ${path.relative(root, outFile)} (${min.code.length} bytes)`);
