@@ -145,40 +145,41 @@ static int rows_padding_clear(const uint32_t *tile, uint32_t rows, uint32_t posi
  * gather buffer it needs (STREAM layout) or 0. */
 static tbn_status check_weight_layer(const uint8_t *data, const tbn__layer *l, uint32_t lo,
                                      uint32_t file_bytes, uint32_t *g_bytes) {
-  uint32_t k_positions, K, n, cw, rw, rem, rows, q = 0, expected, bytes;
+  uint32_t k_positions, K, n, cw, rw, rem, rows, q, expected, bytes;
   tbn_status s;
   const uint32_t *tile;
 
-  if (l->in_type < TBN_TYPE_BIN || l->in_type > TBN_TYPE_I32) return TBN_E_LAYER;
-  if (l->out_type < TBN_TYPE_BIN || l->out_type > TBN_TYPE_I32) return TBN_E_LAYER;
-  if (l->flags & ~TBN_LF_ALL) return TBN_E_LAYER;
   if (!valid_extent(l->in_h, l->k_h, l->s_h, l->out_h)) return TBN_E_LAYER;
   if (!valid_extent(l->in_w, l->k_w, l->s_w, l->out_w)) return TBN_E_LAYER;
-  if (l->kind == TBN_KIND_DENSE && (l->k_h != l->in_h || l->k_w != l->in_w)) return TBN_E_LAYER;
-  if (l->kind == TBN_KIND_CONV1D && (l->in_h != 1u || l->k_h != 1u)) return TBN_E_LAYER;
-  if (l->p == 0 || l->shift > 31u) return TBN_E_LAYER;
-  if ((l->flags & TBN_LF_T16) && l->out_type != TBN_TYPE_BIN) return TBN_E_LAYER;
-  if ((l->flags & TBN_LF_REUSE) && !(l->flags & TBN_LF_ROWS)) return TBN_E_LAYER;
+  if (l->kind == TBN_KIND_DENSE &&
+      (l->k_h != l->in_h || l->k_w != l->in_w || l->s_h != 1u || l->s_w != 1u))
+    return TBN_E_LAYER;
+  if (l->kind == TBN_KIND_CONV1D && (l->in_h != 1u || l->k_h != 1u || l->s_h != 1u))
+    return TBN_E_LAYER;
+  if (l->p == 0) return TBN_E_LAYER;
 
   k_positions = l->k_h * l->k_w;
   if (!mul_ok(k_positions, l->in_c, &K) || !mul_ok(K, l->out_c, &n)) return TBN_E_LAYER;
   cw = tbn__cw(l->in_c);
   if (!mul_ok(k_positions, cw, &rw) || !mul_ok(rw, 4u, &bytes)) return TBN_E_LAYER;
 
+  q = tbn__udiv(n, l->p, &rem);
+  if (rem != 0) return TBN_E_LAYER; /* p must divide n */
   rows = tbn__udiv(l->out_c, l->p, &rem);
+  /* ROWS iff p | N */
+  if (((l->flags & TBN_LF_ROWS) != 0) != (rem == 0)) return TBN_E_LAYER;
+  if ((l->flags & TBN_LF_REUSE) && !(l->flags & TBN_LF_ROWS)) return TBN_E_LAYER;
+  if ((l->flags & TBN_LF_T16) && l->out_type != TBN_TYPE_BIN) return TBN_E_LAYER;
+  if ((l->out_type == TBN_TYPE_BIN && l->shift != 0) || l->shift > 31u) return TBN_E_LAYER;
   *g_bytes = 0;
   if (l->flags & TBN_LF_ROWS) {
-    if (rem != 0) return TBN_E_LAYER;
     if (!mul_ok(rows, rw, &expected)) return TBN_E_LAYER;
   } else {
-    if (rem == 0) return TBN_E_LAYER; /* p | N requires ROWS */
-    q = tbn__udiv(n, l->p, &rem);
-    if (rem != 0) return TBN_E_LAYER;
     expected = (q >> 5) + ((q & 31u) != 0);
     *g_bytes = bytes;
   }
-  if (l->tile_words != expected) return TBN_E_LAYER;
-  if ((s = check_section(l->tile_offset, expected * 4u, lo, file_bytes)) != TBN_OK) return s;
+  if (l->tile_words != expected || !mul_ok(expected, 4u, &bytes)) return TBN_E_LAYER;
+  if ((s = check_section(l->tile_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
   tile = (const uint32_t *)(const void *)(data + l->tile_offset);
   if (l->flags & TBN_LF_ROWS) {
     if (!rows_padding_clear(tile, rows, k_positions, cw, l->in_c)) return TBN_E_LAYER;
@@ -203,35 +204,60 @@ static tbn_status check_weight_layer(const uint8_t *data, const tbn__layer *l, u
 }
 
 static tbn_status check_pool_layer(const tbn__layer *l) {
-  if (l->flags || l->shift || l->p || l->tile_offset || l->tile_words || l->thresh_offset ||
-      l->aux_offset)
-    return TBN_E_LAYER;
-  if (l->in_type < TBN_TYPE_BIN || l->in_type > TBN_TYPE_I32) return TBN_E_LAYER;
-  if (l->kind == TBN_KIND_MAXPOOL) {
+  if (l->p || l->flags || l->shift) return TBN_E_LAYER;
+  if (l->tile_offset || l->tile_words || l->thresh_offset || l->aux_offset) return TBN_E_LAYER;
+  if (l->kind == TBN_KIND_GAP) {
+    if (l->k_h || l->k_w || l->s_h || l->s_w) return TBN_E_LAYER;
+    if (l->out_type != TBN_TYPE_I32 || l->out_h != 1u || l->out_w != 1u || l->out_c != l->in_c)
+      return TBN_E_LAYER;
+  } else {
     if (l->out_type != l->in_type || l->out_c != l->in_c) return TBN_E_LAYER;
     if (!valid_extent(l->in_h, l->k_h, l->s_h, l->out_h)) return TBN_E_LAYER;
     if (!valid_extent(l->in_w, l->k_w, l->s_w, l->out_w)) return TBN_E_LAYER;
-  } else {
-    if (l->out_type != TBN_TYPE_I32 || l->out_h != 1u || l->out_w != 1u || l->out_c != l->in_c)
-      return TBN_E_LAYER;
-    if (l->k_h || l->k_w || l->s_h || l->s_w) return TBN_E_LAYER;
-    if (l->in_h == 0 || l->in_w == 0 || l->in_c == 0) return TBN_E_LAYER;
   }
   return TBN_OK;
 }
 
+/* Length of the well-formed UTF-8 sequence at p[0..n), or 0 if it is not
+ * (the same rule as a fatal TextDecoder: no overlongs, surrogates or code
+ * points above U+10FFFF). */
+static uint32_t utf8_sequence(const uint8_t *p, uint32_t n) {
+  uint32_t b = p[0], len, i, lo = 0x80u, hi = 0xbfu;
+  if (b < 0x80u) return 1;
+  if (b >= 0xc2u && b <= 0xdfu) len = 2;
+  else if (b >= 0xe0u && b <= 0xefu) len = 3;
+  else if (b >= 0xf0u && b <= 0xf4u) len = 4;
+  else return 0;
+  if (b == 0xe0u) lo = 0xa0u;
+  if (b == 0xedu) hi = 0x9fu;
+  if (b == 0xf0u) lo = 0x90u;
+  if (b == 0xf4u) hi = 0x8fu;
+  if (n < len || p[1] < lo || p[1] > hi) return 0;
+  for (i = 2; i < len; i++)
+    if (p[i] < 0x80u || p[i] > 0xbfu) return 0;
+  return len;
+}
+
+/* class_count NUL-terminated UTF-8 labels of at most TBN_MAX_LABEL_BYTES
+ * bytes (NUL included) filling the table exactly. */
 static tbn_status check_labels(const uint8_t *p, uint32_t bytes, uint32_t count) {
-  uint32_t i, len = 0, seen = 0;
-  if (bytes == 0 || p[bytes - 1u] != 0) return TBN_E_LABELS;
-  for (i = 0; i < bytes; i++) {
-    if (p[i] == 0) {
-      seen++;
-      len = 0;
-    } else if (++len > TBN_MAX_LABEL_BYTES) {
-      return TBN_E_LABELS;
+  uint32_t k, pos = 0;
+  for (k = 0; k < count; k++) {
+    uint32_t start = pos;
+    while (pos < bytes && p[pos] != 0) {
+      uint32_t len = utf8_sequence(p + pos, bytes - pos);
+      if (len == 0) {
+        /* an ill-formed label that is also unterminated reports as unterminated */
+        while (pos < bytes && p[pos] != 0) pos++;
+        return TBN_E_LABELS;
+      }
+      pos += len;
     }
+    if (pos >= bytes || p[pos] != 0) return TBN_E_LABELS;
+    if (pos + 1u - start > TBN_MAX_LABEL_BYTES) return TBN_E_LABELS;
+    pos++;
   }
-  return seen == count ? TBN_OK : TBN_E_LABELS;
+  return pos == bytes ? TBN_OK : TBN_E_LABELS;
 }
 
 tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
@@ -256,19 +282,18 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   if (size > (size_t)file_bytes) return TBN_E_SIZE;
   if (crc32_bytes(d + TBN_CRC_START, file_bytes - TBN_CRC_START) != tbn__rd32(d, TBN_HDR_CRC32_U32))
     return TBN_E_CRC;
-  /* Reserved header fields set: written by a format this kernel does not know. */
-  if (tbn__rd16(d, TBN_HDR_FLAGS_U16) != 0 || !reserved_zero(d, 48u, TBN_HEADER_BYTES))
-    return TBN_E_VERSION;
-  if (tbn__rd32(d, TBN_HDR_LAYERS_OFFSET_U32) != TBN_HEADER_BYTES) return TBN_E_SIZE;
-
   layer_count = tbn__rd16(d, TBN_HDR_LAYER_COUNT_U16);
   class_count = tbn__rd16(d, TBN_HDR_CLASS_COUNT_U16);
   in_h = tbn__rd16(d, TBN_HDR_IN_H_U16);
   in_w = tbn__rd16(d, TBN_HDR_IN_W_U16);
   in_c = tbn__rd16(d, TBN_HDR_IN_C_U16);
-  if (layer_count == 0 || layer_count > TBN_MAX_LAYERS) return TBN_E_LAYER;
-  if (class_count == 0 || class_count > TBN_MAX_CLASSES) return TBN_E_LABELS;
+  if (layer_count == 0 || layer_count > TBN_MAX_LAYERS) return TBN_E_SIZE;
+  if (class_count == 0 || class_count > TBN_MAX_CLASSES) return TBN_E_SIZE;
   if (in_h == 0 || in_w == 0 || in_c == 0) return TBN_E_SIZE;
+  /* Reserved header fields set: written by a format this kernel does not know. */
+  if (tbn__rd16(d, TBN_HDR_FLAGS_U16) != 0 || !reserved_zero(d, 48u, TBN_HEADER_BYTES))
+    return TBN_E_VERSION;
+  if (tbn__rd32(d, TBN_HDR_LAYERS_OFFSET_U32) != TBN_HEADER_BYTES) return TBN_E_OFFSET;
   records_end = TBN_HEADER_BYTES + layer_count * TBN_LAYER_RECORD_BYTES;
   if (records_end > file_bytes) return TBN_E_OFFSET;
 
@@ -293,19 +318,17 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
     const uint8_t *rec = d + TBN_HEADER_BYTES + i * TBN_LAYER_RECORD_BYTES;
     m->bad_layer = (int32_t)i;
     tbn__read_layer(d, i, &l);
+    if (l.kind < TBN_KIND_DENSE || l.kind > TBN_KIND_GAP) return TBN_E_LAYER;
+    if (l.in_type < TBN_TYPE_BIN || l.in_type > TBN_TYPE_I32) return TBN_E_LAYER;
+    if (l.out_type < TBN_TYPE_BIN || l.out_type > TBN_TYPE_I32) return TBN_E_LAYER;
+    if (l.flags & ~TBN_LF_ALL) return TBN_E_LAYER;
     if (rec[27] != 0 || !reserved_zero(rec, 44u, TBN_LAYER_RECORD_BYTES)) return TBN_E_LAYER;
-    if (l.in_h == 0 || l.in_w == 0 || l.in_c == 0 || l.out_h == 0 || l.out_w == 0 || l.out_c == 0)
-      return TBN_E_LAYER;
-    if (tbn__is_weight(l.kind)) {
-      s = check_weight_layer(d, &l, records_end, file_bytes, &g);
-    } else if (l.kind == TBN_KIND_MAXPOOL || l.kind == TBN_KIND_GAP) {
-      s = check_pool_layer(&l);
-    } else {
-      s = TBN_E_LAYER;
-    }
-    if (s != TBN_OK) return s;
     if (l.in_type != cur_type || l.in_h != cur_h || l.in_w != cur_w || l.in_c != cur_c)
       return TBN_E_CHAIN;
+    if (l.out_h == 0 || l.out_w == 0 || l.out_c == 0) return TBN_E_LAYER;
+    s = tbn__is_weight(l.kind) ? check_weight_layer(d, &l, records_end, file_bytes, &g)
+                               : check_pool_layer(&l);
+    if (s != TBN_OK) return s;
     act = tensor_bytes(l.out_type, l.out_h, l.out_w, l.out_c);
     if (act == 0) return TBN_E_LAYER;
     if (act > act_max) act_max = act;
@@ -319,7 +342,7 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
     return TBN_E_CHAIN;
   m->bad_layer = -1;
   if (!mul_ok(act_max, 2u, &scratch) || !add_ok(scratch, g_max, &scratch)) return TBN_E_SIZE;
-  if (scratch != tbn__rd32(d, TBN_HDR_SCRATCH_BYTES_U32)) return TBN_E_SIZE;
+  if (scratch != tbn__rd32(d, TBN_HDR_SCRATCH_BYTES_U32)) return TBN_E_SCRATCH;
 
   m->data = d;
   m->size = file_bytes;

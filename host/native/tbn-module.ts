@@ -1,0 +1,113 @@
+/**
+ * The simulator's `tbn` module: exactly the API of device/TBN_MODULE.md,
+ * backed by the WebAssembly build of the C kernel (wasm-kernel.ts). The
+ * simulator exposes it to the device bundle as require("tbn").
+ */
+import { KernelError, type KernelModel, WasmKernel } from './wasm-kernel.ts';
+
+/** What tbn.info(model) returns (device/TBN_MODULE.md). */
+export interface TbnModuleInfo {
+  version: number;
+  fileBytes: number;
+  layers: number;
+  classes: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  inputLen: number;
+  scratchBytes: number;
+  labels: string[];
+}
+
+/** Opaque model handle. */
+export type TbnHandle = object;
+
+export interface TbnModule {
+  open(bytes: unknown): TbnHandle;
+  info(model: unknown): TbnModuleInfo;
+  run(model: unknown, input: unknown, logits?: unknown): number;
+  close(model: unknown): void;
+}
+
+function toBytes(bytes: unknown): Uint8Array {
+  if (typeof bytes === 'string') {
+    const out = new Uint8Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes.charCodeAt(i);
+      if (c > 0xff) throw new TypeError(`tbn: open: the String has a character above 0xFF at index ${i}; model strings hold bytes`);
+      out[i] = c;
+    }
+    return out;
+  }
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  throw new TypeError('tbn: open expects a String, an ArrayBuffer or a typed array');
+}
+
+/** Creates a `tbn` module over a kernel instance (default: the shared wasm build). */
+export function createTbnModule(kernel: WasmKernel = WasmKernel.load()): TbnModule {
+  const models = new WeakMap<object, KernelModel>();
+  const finalizer = new FinalizationRegistry<KernelModel>((m) => m.close());
+
+  const modelOf = (handle: unknown): KernelModel => {
+    const m = typeof handle === 'object' && handle !== null ? models.get(handle) : undefined;
+    if (!m) throw new Error('tbn: not a model handle from tbn.open');
+    if (m.isClosed) throw new Error('tbn: the model handle is closed');
+    return m;
+  };
+
+  return {
+    open(bytes: unknown): TbnHandle {
+      const data = toBytes(bytes);
+      let model: KernelModel;
+      try {
+        model = kernel.open(data);
+      } catch (e) {
+        if (e instanceof KernelError) throw new Error(`tbn: ${e.message}`);
+        throw e;
+      }
+      const handle = Object.freeze(Object.create(null) as object);
+      models.set(handle, model);
+      finalizer.register(handle, model, handle);
+      return handle;
+    },
+
+    info(handle: unknown): TbnModuleInfo {
+      const m = modelOf(handle);
+      const i = m.info;
+      return {
+        version: i.version, fileBytes: i.fileBytes, layers: i.layers, classes: i.classes, inH: i.inH, inW: i.inW,
+        inC: i.inC, inputLen: i.inputLen, scratchBytes: i.scratchBytes, labels: m.labels.slice(),
+      };
+    },
+
+    run(handle: unknown, input: unknown, logits?: unknown): number {
+      const m = modelOf(handle);
+      if (!(input instanceof Float32Array) && !(input instanceof Int8Array)) {
+        throw new TypeError('tbn: run expects a Float32Array or an Int8Array input');
+      }
+      if (input.length !== m.info.inputLen) {
+        throw new TypeError(`tbn: input has ${input.length} values, the model takes ${m.info.inputLen}`);
+      }
+      if (logits !== undefined) {
+        if (!(logits instanceof Int32Array)) throw new TypeError('tbn: logits must be an Int32Array');
+        if (logits.length < m.info.classes) {
+          throw new TypeError(`tbn: logits has ${logits.length} elements, the model has ${m.info.classes} classes`);
+        }
+      }
+      try {
+        return m.run(input, logits as Int32Array | undefined);
+      } catch (e) {
+        if (e instanceof KernelError) throw new Error(`tbn: ${e.message}`);
+        throw e;
+      }
+    },
+
+    close(handle: unknown): void {
+      const m = typeof handle === 'object' && handle !== null ? models.get(handle) : undefined;
+      if (!m) throw new Error('tbn: not a model handle from tbn.open');
+      finalizer.unregister(handle as object);
+      m.close();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * The C kernel (native-modules/core) compiled to WebAssembly
+ * (build/native/tbn.wasm, built by native-modules/build.sh), loaded into
+ * Node. This side owns the wasm linear memory above __heap_base: a small
+ * first-fit allocator places each model's bytes, handle, scratch, input and
+ * logits there; nothing is allocated per inference.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_WASM_PATH = resolve(here, '../../build/native/tbn.wasm');
+
+/** tbn_status names by code (native-modules/tbn.h). */
+export const STATUS_NAMES = [
+  'TBN_OK', 'TBN_E_ARG', 'TBN_E_TRUNCATED', 'TBN_E_MAGIC', 'TBN_E_VERSION', 'TBN_E_SIZE', 'TBN_E_CRC',
+  'TBN_E_ALIGN', 'TBN_E_OFFSET', 'TBN_E_LAYER', 'TBN_E_CHAIN', 'TBN_E_SCRATCH', 'TBN_E_OUTPUT', 'TBN_E_INPUT',
+  'TBN_E_LABELS',
+] as const;
+export type StatusName = (typeof STATUS_NAMES)[number];
+
+/** A non-OK status of the C kernel; message = tbn_status_string(status). */
+export class KernelError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Layer index for layer/chain/offset errors of tbn_model_open, else -1. */
+    readonly badLayer = -1,
+  ) {
+    super(message);
+    this.name = 'KernelError';
+  }
+  get statusName(): string {
+    return STATUS_NAMES[this.status] ?? `status ${this.status}`;
+  }
+}
+
+export interface KernelInfo {
+  version: number;
+  fileBytes: number;
+  layers: number;
+  classes: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  inputLen: number;
+  scratchBytes: number;
+  /** Multiply-accumulates of one inference without reuse. */
+  macs: number;
+  /** One ping-pong half of the scratch. */
+  activationBytes: number;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  tbnw_heap_base(): number;
+  tbnw_model_bytes(): number;
+  tbnw_open(model: number, data: number, size: number): number;
+  tbnw_bad_layer(model: number): number;
+  tbnw_info(model: number, out: number): number;
+  tbnw_label(model: number, index: number): number;
+  tbnw_status_string(status: number): number;
+  tbnw_run(
+    model: number, input: number, inputType: number, inputLen: number, scratch: number, scratchLen: number,
+    logits: number, logitsLen: number, classOut: number, reuse: number,
+  ): number;
+}
+
+const ALIGN = 16;
+const align = (n: number) => (n + ALIGN - 1) & ~(ALIGN - 1);
+
+/** First-fit allocator over the wasm memory above __heap_base; grows memory on demand. */
+class Heap {
+  private free: { at: number; size: number }[] = [];
+  private sizes = new Map<number, number>();
+  private top: number;
+
+  constructor(private memory: WebAssembly.Memory, base: number) {
+    this.top = align(base);
+  }
+
+  alloc(bytes: number): number {
+    const size = align(Math.max(bytes, 1));
+    const i = this.free.findIndex((b) => b.size >= size);
+    let at: number;
+    if (i >= 0) {
+      const block = this.free[i] as { at: number; size: number };
+      at = block.at;
+      if (block.size === size) this.free.splice(i, 1);
+      else {
+        block.at += size;
+        block.size -= size;
+      }
+    } else {
+      at = this.top;
+      const end = at + size;
+      const have = this.memory.buffer.byteLength;
+      if (end > have) {
+        try {
+          this.memory.grow(Math.ceil((end - have) / 65536));
+        } catch {
+          throw new KernelError(-1, `out of memory: cannot grow the wasm heap to ${end} bytes`);
+        }
+      }
+      this.top = end;
+    }
+    this.sizes.set(at, size);
+    return at;
+  }
+
+  release(at: number): void {
+    const size = this.sizes.get(at);
+    if (size === undefined) return;
+    this.sizes.delete(at);
+    this.free.push({ at, size });
+    this.free.sort((a, b) => a.at - b.at);
+    // Merge neighbours; give the last block back to the top.
+    const merged: { at: number; size: number }[] = [];
+    for (const b of this.free) {
+      const last = merged[merged.length - 1];
+      if (last && last.at + last.size === b.at) last.size += b.size;
+      else merged.push({ ...b });
+    }
+    const tail = merged[merged.length - 1];
+    if (tail && tail.at + tail.size === this.top) {
+      this.top = tail.at;
+      merged.pop();
+    }
+    this.free = merged;
+  }
+
+  /** Bytes currently handed out (for leak tests). */
+  get inUse(): number {
+    let n = 0;
+    for (const s of this.sizes.values()) n += s;
+    return n;
+  }
+}
+
+const cache = new Map<string, WasmKernel>();
+
+export class WasmKernel {
+  private readonly x: Exports;
+  private readonly heap: Heap;
+  private readonly handleBytes: number;
+
+  private constructor(instance: WebAssembly.Instance) {
+    this.x = instance.exports as unknown as Exports;
+    this.heap = new Heap(this.x.memory, this.x.tbnw_heap_base());
+    this.handleBytes = this.x.tbnw_model_bytes();
+  }
+
+  /** Loads (once per path) the wasm build of the kernel. */
+  static load(path: string = DEFAULT_WASM_PATH): WasmKernel {
+    const cached = cache.get(path);
+    if (cached) return cached;
+    if (!existsSync(path)) {
+      throw new Error(`tbn kernel: ${path} is missing; build it with \`bash native-modules/build.sh\` (or \`npm run build\`)`);
+    }
+    const module = new WebAssembly.Module(readFileSync(path));
+    const kernel = new WasmKernel(new WebAssembly.Instance(module, {}));
+    cache.set(path, kernel);
+    return kernel;
+  }
+
+  /** Fresh, uncached instance (tests that need an isolated heap). */
+  static loadFresh(path: string = DEFAULT_WASM_PATH): WasmKernel {
+    if (!existsSync(path)) throw new Error(`tbn kernel: ${path} is missing; build it with \`bash native-modules/build.sh\``);
+    return new WasmKernel(new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {}));
+  }
+
+  get heapBytesInUse(): number {
+    return this.heap.inUse;
+  }
+
+  statusString(status: number): string {
+    return this.cString(this.x.tbnw_status_string(status));
+  }
+
+  /** Copies `bytes` into kernel memory and validates them (tbn_model_open). Throws KernelError. */
+  open(bytes: Uint8Array): KernelModel {
+    const size = bytes.length;
+    const handle = this.heap.alloc(this.handleBytes);
+    const data = this.heap.alloc(size);
+    new Uint8Array(this.x.memory.buffer, data, size).set(bytes);
+    const status = this.x.tbnw_open(handle, data, size);
+    if (status !== 0) {
+      const badLayer = this.x.tbnw_bad_layer(handle);
+      this.heap.release(handle);
+      this.heap.release(data);
+      throw new KernelError(status, this.statusString(status), badLayer);
+    }
+    return new KernelModel(this, this.x, this.heap, handle, data);
+  }
+
+  /** NUL-terminated UTF-8 string at `ptr`. */
+  cString(ptr: number): string {
+    const mem = new Uint8Array(this.x.memory.buffer);
+    let end = ptr;
+    while (mem[end] !== 0) end++;
+    return new TextDecoder().decode(mem.subarray(ptr, end));
+  }
+}
+
+export interface RunOptions {
+  /** false: ignore TBN_LF_REUSE (same integers, no row sharing). Default true. */
+  reuse?: boolean;
+}
+
+/** One opened model inside the wasm kernel, with its own scratch, input and logits buffers. */
+export class KernelModel {
+  readonly info: KernelInfo;
+  readonly labels: string[];
+  private scratch: number;
+  private input: number;
+  private logits: number;
+  private classOut: number;
+  private closed = false;
+
+  constructor(
+    private kernel: WasmKernel,
+    private x: Exports,
+    private heap: Heap,
+    private handle: number,
+    private data: number,
+  ) {
+    const infoPtr = heap.alloc(48);
+    const status = x.tbnw_info(handle, infoPtr);
+    const w = new Uint32Array(x.memory.buffer, infoPtr, 12);
+    this.info = {
+      version: w[0] as number, fileBytes: w[1] as number, layers: w[2] as number, classes: w[3] as number,
+      inH: w[4] as number, inW: w[5] as number, inC: w[6] as number, inputLen: w[7] as number,
+      scratchBytes: w[8] as number, macs: (w[9] as number) + (w[10] as number) * 2 ** 32, activationBytes: w[11] as number,
+    };
+    heap.release(infoPtr);
+    if (status !== 0) throw new KernelError(status, kernel.statusString(status));
+    this.labels = [];
+    for (let i = 0; i < this.info.classes; i++) this.labels.push(kernel.cString(x.tbnw_label(handle, i)));
+    try {
+      this.scratch = heap.alloc(this.info.scratchBytes);
+    } catch (e) {
+      heap.release(handle);
+      heap.release(data);
+      throw e;
+    }
+    this.input = heap.alloc(this.info.inputLen * 4);
+    this.logits = heap.alloc(this.info.classes * 4);
+    this.classOut = heap.alloc(4);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * One inference. `input` has exactly inputLen values; the integer logits go
+   * to `logits` (at least `classes` long) when given. Returns the class.
+   */
+  run(input: Float32Array | Int8Array, logits?: Int32Array, opts: RunOptions = {}): number {
+    if (this.closed) throw new KernelError(1, 'model handle is closed');
+    const isF32 = input instanceof Float32Array;
+    const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    new Uint8Array(this.x.memory.buffer, this.input, bytes.length).set(bytes);
+    const status = this.x.tbnw_run(
+      this.handle, this.input, isF32 ? 0 : 1, input.length, this.scratch, this.info.scratchBytes,
+      this.logits, this.info.classes, this.classOut, opts.reuse === false ? 0 : 1,
+    );
+    if (status !== 0) throw new KernelError(status, this.kernel.statusString(status));
+    if (logits) logits.set(new Int32Array(this.x.memory.buffer, this.logits, this.info.classes));
+    return new Uint32Array(this.x.memory.buffer, this.classOut, 1)[0] as number;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [this.handle, this.data, this.scratch, this.input, this.logits, this.classOut]) this.heap.release(p);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Drives the native harness (build/native/tbn_cli_asan, built by
+ * native-modules/build.sh) in batch mode: many models and inputs per process.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const nativeDir = join(repoRoot, 'build/native');
+
+/** Path of a build artifact; throws a clear error if the build has not run. */
+export function artifact(name: string): string {
+  const path = join(nativeDir, name);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`bash native-modules/build.sh\` first`);
+  return path;
+}
+
+export interface BatchCase {
+  model: Uint8Array;
+  /** All inputs of one case share a type. */
+  inputs: (Float32Array | Int8Array)[];
+}
+
+export interface BatchResult {
+  status: number;
+  badLayer: number;
+  outputs: { cls: number; logits: number[] }[];
+}
+
+function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+export function encodeBatch(cases: BatchCase[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const u32 = (v: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, true);
+    parts.push(b);
+  };
+  for (const c of cases) {
+    u32(c.model.length);
+    const m = new Uint8Array(pad4(c.model.length));
+    m.set(c.model);
+    parts.push(m);
+    const i8 = c.inputs.length > 0 && c.inputs[0] instanceof Int8Array;
+    u32(i8 ? 1 : 0);
+    u32(c.inputs.length);
+    const bytes = c.inputs.reduce((a, x) => a + x.byteLength, 0);
+    const block = new Uint8Array(pad4(bytes));
+    let at = 0;
+    for (const x of c.inputs) {
+      block.set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), at);
+      at += x.byteLength;
+    }
+    parts.push(block);
+  }
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Runs all cases in one native process. */
+export function runNativeBatch(cases: BatchCase[], opts: { reuse?: boolean; binary?: string } = {}): BatchResult[] {
+  const cli = artifact(opts.binary ?? 'tbn_cli_asan');
+  const dir = mkdtempSync(join(tmpdir(), 'tbn-kernel-'));
+  try {
+    const file = join(dir, 'batch.bin');
+    writeFileSync(file, encodeBatch(cases));
+    const args = ['batch', file];
+    if (opts.reuse === false) args.push('--no-reuse');
+    const text = execFileSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+    const results: BatchResult[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const f = line.split(' ');
+      if (f[0] === 'M') results.push({ status: Number(f[1]), badLayer: Number(f[2]), outputs: [] });
+      else if (f[0] === 'E') throw new Error(`native run failed with status ${f[1]} (case ${results.length - 1})`);
+      else {
+        const nums = f.map(Number);
+        results[results.length - 1]?.outputs.push({ cls: nums[0] as number, logits: nums.slice(1) });
+      }
+    }
+    if (results.length !== cases.length) throw new Error(`native batch returned ${results.length} of ${cases.length} results`);
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Little-endian u32 write, then a fresh CRC (for crafting structurally bad but CRC-valid files). */
+export function setU32(bytes: Uint8Array, off: number, v: number): void {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(off, v >>> 0, true);
+}
+export function setU16(bytes: Uint8Array, off: number, v: number): void {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint16(off, v, true);
+}
