@@ -3,7 +3,7 @@
  *
  * Implements device/TBN_MODULE.md over the C kernel (native-modules/tbn.h).
  * Built into Espruino (tested with 2v29) by adding this file to
- * WRAPPERSOURCES and native-modules/core/*.c to SOURCES; see docs/engines.md
+ * WRAPPERSOURCES and the kernel sources (native-modules/core) to SOURCES; see docs/engines.md
  * and the board files in boards/<board>/espruino/.
  *
  * A model handle is a plain object holding hidden children:

@@ -162,8 +162,8 @@ static tbn_jerry_handle *handle_of(jerry_value_t v, jerry_value_t *error) {
   }
   tbn_jerry_handle *h = (tbn_jerry_handle *)jerry_object_get_native_ptr(v, &tbn_jerry_handle_info);
   if (!h || !h->scratch) {
-    *error = jerry_throw_sz(h ? JERRY_ERROR_COMMON : JERRY_ERROR_TYPE,
-                            h ? "tbn: model handle is closed" : "tbn: expected a model handle from tbn.open()");
+    /* an object that is not an open handle: Error, as in Espruino */
+    *error = jerry_throw_sz(JERRY_ERROR_COMMON, "tbn: model handle is closed or invalid");
     return NULL;
   }
   if (!h->owned && !jerry_arraybuffer_data(h->bytes)) {
@@ -345,7 +345,8 @@ static jerry_value_t tbn_close_handler(const jerry_call_info_t *call, const jerr
   (void)call;
   jerry_value_t v = argc > 0 ? args[0] : jerry_undefined();
   tbn_jerry_handle *h = jerry_value_is_object(v) ? (tbn_jerry_handle *)jerry_object_get_native_ptr(v, &tbn_jerry_handle_info) : NULL;
-  if (!h) return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: expected a model handle from tbn.open()");
+  if (!jerry_value_is_object(v)) return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: expected a model handle from tbn.open()");
+  if (!h) return jerry_throw_sz(JERRY_ERROR_COMMON, "tbn: model handle is closed or invalid");
   /* keep the (now empty) native struct attached so later use says "closed" */
   tbn_jerry_release(h);
   jerry_native_ptr_set(&h->bytes, jerry_undefined());

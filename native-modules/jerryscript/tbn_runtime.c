@@ -225,11 +225,12 @@ static jerry_value_t get_time_handler(const jerry_call_info_t *call, const jerry
 }
 
 /* Espruino's shape: {free, usage, total, blocksize}; here in bytes of the
- * Jerry heap (blocksize 1). Needs --mem-stats=ON, else free = total = 0. */
+ * Jerry heap (blocksize 1). Like Espruino, collects garbage first unless
+ * called with false. Needs --mem-stats=ON, else free = total = 0. */
 static jerry_value_t memory_handler(const jerry_call_info_t *call, const jerry_value_t args[], const jerry_length_t argc) {
   (void)call;
-  (void)args;
-  (void)argc;
+  jerry_value_t gc = arg(args, argc, 0);
+  if (jerry_value_is_undefined(gc) || jerry_value_to_boolean(gc)) jerry_heap_gc(JERRY_GC_PRESSURE_HIGH);
   jerry_heap_stats_t st;
   memset(&st, 0, sizeof st);
   bool ok = jerry_heap_stats(&st);
