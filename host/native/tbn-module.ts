@@ -106,6 +106,7 @@ export function createTbnModule(kernel: WasmKernel = WasmKernel.load()): TbnModu
     close(handle: unknown): void {
       const m = typeof handle === 'object' && handle !== null ? models.get(handle) : undefined;
       if (!m) throw new Error('tbn: not a model handle from tbn.open');
+      if (m.isClosed) throw new Error('tbn: the model handle is closed');
       finalizer.unregister(handle as object);
       m.close();
     },

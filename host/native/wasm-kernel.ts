@@ -52,8 +52,22 @@ export interface KernelInfo {
   activationBytes: number;
 }
 
+/** The slice of the WebAssembly JS API used here (the ES2022 lib has no typings for it). */
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmInstance {
+  exports: Record<string, unknown>;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => WasmInstance;
+}
+const wasmApi = (): WasmApi => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 interface Exports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   tbnw_heap_base(): number;
   tbnw_model_bytes(): number;
   tbnw_open(model: number, data: number, size: number): number;
@@ -76,7 +90,7 @@ class Heap {
   private sizes = new Map<number, number>();
   private top: number;
 
-  constructor(private memory: WebAssembly.Memory, base: number) {
+  constructor(private memory: WasmMemory, base: number) {
     this.top = align(base);
   }
 
@@ -145,7 +159,7 @@ export class WasmKernel {
   private readonly heap: Heap;
   private readonly handleBytes: number;
 
-  private constructor(instance: WebAssembly.Instance) {
+  private constructor(instance: WasmInstance) {
     this.x = instance.exports as unknown as Exports;
     this.heap = new Heap(this.x.memory, this.x.tbnw_heap_base());
     this.handleBytes = this.x.tbnw_model_bytes();
@@ -158,8 +172,8 @@ export class WasmKernel {
     if (!existsSync(path)) {
       throw new Error(`tbn kernel: ${path} is missing; build it with \`bash native-modules/build.sh\` (or \`npm run build\`)`);
     }
-    const module = new WebAssembly.Module(readFileSync(path));
-    const kernel = new WasmKernel(new WebAssembly.Instance(module, {}));
+    const api = wasmApi();
+    const kernel = new WasmKernel(new api.Instance(new api.Module(readFileSync(path)), {}));
     cache.set(path, kernel);
     return kernel;
   }
@@ -167,7 +181,8 @@ export class WasmKernel {
   /** Fresh, uncached instance (tests that need an isolated heap). */
   static loadFresh(path: string = DEFAULT_WASM_PATH): WasmKernel {
     if (!existsSync(path)) throw new Error(`tbn kernel: ${path} is missing; build it with \`bash native-modules/build.sh\``);
-    return new WasmKernel(new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {}));
+    const api = wasmApi();
+    return new WasmKernel(new api.Instance(new api.Module(readFileSync(path)), {}));
   }
 
   get heapBytesInUse(): number {
