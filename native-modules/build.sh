@@ -4,6 +4,7 @@
 #   tbn_cli_asan    native test harness, -fsanitize=address,undefined
 #   tbn_cli         native harness, plain -O2 -g (callgrind benchmark)
 #   tbn_fuzz        libFuzzer target (open + run), ASan + UBSan
+#   tbn_selftest    API edge cases (NULLs, alignment, short buffers), ASan + UBSan
 #
 #   bash native-modules/build.sh           build the four artifacts
 #   bash native-modules/build.sh check     also: -Wall -Wextra -Werror -std=c99 -pedantic
@@ -35,6 +36,8 @@ need wasm-ld "apt-get install lld"
 "$CLANG" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
   "${WARN[@]}" "${CORE[@]}" host/tbn_cli.c -o "$out/tbn_cli_asan"
 "$CLANG" -O2 -g "${WARN[@]}" "${CORE[@]}" host/tbn_cli.c -o "$out/tbn_cli"
+"$CLANG" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+  "${WARN[@]}" "${CORE[@]}" host/tbn_selftest.c -o "$out/tbn_selftest"
 
 # (c) libFuzzer target
 if ! "$CLANG" -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -44,7 +47,7 @@ if ! "$CLANG" -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
   exit 1
 fi
 
-echo "native-modules/build.sh: built tbn.wasm tbn_cli tbn_cli_asan tbn_fuzz in build/native"
+echo "native-modules/build.sh: built tbn.wasm tbn_cli tbn_cli_asan tbn_selftest tbn_fuzz in build/native"
 
 [[ "${1:-}" == "check" ]] || exit 0
 

@@ -153,14 +153,11 @@ JsVar *jswrap_tbn_open(JsVar *bytes) {
 /* Loads the handle's model with a fresh data pointer; returns the start of
  * its state flat string, or NULL after raising an exception. */
 static uint8_t *tbn_load(JsVar *handle, tbn_model *m) {
-  if (!jsvIsObject(handle)) {
-    jsExceptionHere(JSET_TYPEERROR, "tbn: expected a model handle from tbn.open(), got %t", handle);
-    return NULL;
-  }
-  JsVar *state = jsvObjectGetChildIfExists(handle, TBN_KEY_STATE);
+  JsVar *state = jsvIsObject(handle) ? jsvObjectGetChildIfExists(handle, TBN_KEY_STATE) : 0;
   if (!jsvIsFlatString(state) || jsvGetStringLength(state) < sizeof(tbn_model)) {
+    /* close() leaves a boolean marker, so a closed handle is told apart */
+    jsExceptionHere(JSET_ERROR, jsvIsBoolean(state) ? "tbn: the model handle is closed" : "tbn: not a model handle from tbn.open");
     jsvUnLock(state);
-    jsExceptionHere(JSET_ERROR, "tbn: model handle is closed or invalid");
     return NULL;
   }
   /* the handle keeps the flat string alive; nothing below allocates */
@@ -316,14 +313,12 @@ JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits) {
     ["model","JsVar","A handle from tbn.open()"]
   ]
 }
-Releases the handle's scratch RAM; later use of the handle throws.
+Releases the handle's scratch RAM; later use of the handle (close included) throws.
 */
 void jswrap_tbn_close(JsVar *model) {
-  if (!jsvIsObject(model)) {
-    jsExceptionHere(JSET_TYPEERROR, "tbn: expected a model handle from tbn.open(), got %t", model);
-    return;
-  }
-  jsvObjectRemoveChild(model, TBN_KEY_STATE);
+  tbn_model m;
+  if (!tbn_load(model, &m)) return; /* throws for closed and foreign handles */
+  jsvObjectSetChildAndUnLock(model, TBN_KEY_STATE, jsvNewFromBool(true));
   jsvObjectRemoveChild(model, TBN_KEY_COPY);
   jsvObjectRemoveChild(model, TBN_KEY_SRC);
 }

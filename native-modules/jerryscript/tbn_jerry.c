@@ -156,14 +156,10 @@ static jerry_value_t string_bytes(jerry_value_t s, uint8_t **out, size_t *out_le
 }
 
 static tbn_jerry_handle *handle_of(jerry_value_t v, jerry_value_t *error) {
-  if (!jerry_value_is_object(v)) {
-    *error = jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: expected a model handle from tbn.open()");
-    return NULL;
-  }
-  tbn_jerry_handle *h = (tbn_jerry_handle *)jerry_object_get_native_ptr(v, &tbn_jerry_handle_info);
+  tbn_jerry_handle *h =
+      jerry_value_is_object(v) ? (tbn_jerry_handle *)jerry_object_get_native_ptr(v, &tbn_jerry_handle_info) : NULL;
   if (!h || !h->scratch) {
-    /* an object that is not an open handle: Error, as in Espruino */
-    *error = jerry_throw_sz(JERRY_ERROR_COMMON, "tbn: model handle is closed or invalid");
+    *error = jerry_throw_sz(JERRY_ERROR_COMMON, h ? "tbn: the model handle is closed" : "tbn: not a model handle from tbn.open");
     return NULL;
   }
   if (!h->owned && !jerry_arraybuffer_data(h->bytes)) {
@@ -343,10 +339,9 @@ static jerry_value_t tbn_run_handler(const jerry_call_info_t *call, const jerry_
 
 static jerry_value_t tbn_close_handler(const jerry_call_info_t *call, const jerry_value_t args[], const jerry_length_t argc) {
   (void)call;
-  jerry_value_t v = argc > 0 ? args[0] : jerry_undefined();
-  tbn_jerry_handle *h = jerry_value_is_object(v) ? (tbn_jerry_handle *)jerry_object_get_native_ptr(v, &tbn_jerry_handle_info) : NULL;
-  if (!jerry_value_is_object(v)) return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: expected a model handle from tbn.open()");
-  if (!h) return jerry_throw_sz(JERRY_ERROR_COMMON, "tbn: model handle is closed or invalid");
+  jerry_value_t err = 0;
+  tbn_jerry_handle *h = handle_of(argc > 0 ? args[0] : jerry_undefined(), &err);
+  if (!h) return err; /* closed or foreign handles throw, as in the other implementations */
   /* keep the (now empty) native struct attached so later use says "closed" */
   tbn_jerry_release(h);
   jerry_native_ptr_set(&h->bytes, jerry_undefined());

@@ -272,6 +272,7 @@ expectRun("before close", m, input, cls, logits);
 T.close(m);
 throws("run after close", function () { T.run(m, input); }, "Error");
 throws("info after close", function () { T.info(m); }, "Error");
+throws("close after close", function () { T.close(m); }, "Error");
 var m2 = T.open(bytes);
 expectRun("a new handle after close", m2, input, cls, logits);
 T.close(m2);`,
@@ -281,7 +282,8 @@ T.close(m2);`,
       `${setup}
 throws("run({})", function () { T.run({}, input); }, "Error");
 throws("info({})", function () { T.info({}); }, "Error");
-throws("run(5)", function () { T.run(5, input); }, "TypeError");
+throws("run(5)", function () { T.run(5, input); }, "Error");
+throws("close({})", function () { T.close({}); }, "Error");
 var a = T.open(bytes), b = T.open(bytes);
 T.close(a);
 expectRun("a second handle on the same bytes survives closing the first", b, input, cls, logits);`,
