@@ -1,0 +1,53 @@
+import { writeFileSync } from 'node:fs';
+import { optBool, optString, UsageError } from '../cli/args.ts';
+import type { Command } from '../cli/command.ts';
+import { TbnError } from '../errors.ts';
+import { packModel } from '../format/pack.ts';
+import { readModel } from '../format/reader.ts';
+import { isTbnFile, loadFloatModel, readBytes } from '../format/source.ts';
+import { summarizeModel } from '../format/summary.ts';
+
+export const command: Command = {
+  name: 'pack',
+  usage: 'tbn pack CHECKPOINT -o model.tbn [--no-reuse] [--json]',
+  summary: 'pack a training checkpoint (or FloatModel JSON) into a .tbn model file',
+  options: [
+    { name: 'output', short: 'o', type: 'string', description: 'the .tbn file to write' },
+    { name: 'reuse', type: 'boolean', description: 'mark layers whose p divides their channels for p-fold reuse (--no-reuse: same integers, no row sharing)', default: 'true' },
+    { name: 'json', type: 'boolean', description: 'print one JSON object' },
+  ],
+  async run(args, io) {
+    const [input, ...extra] = args.positionals;
+    if (!input) throw new UsageError('give the checkpoint to pack');
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const output = optString(args, 'output');
+    if (!output) throw new UsageError('-o model.tbn is required');
+    const bytes = readBytes(input);
+    if (isTbnFile(bytes)) throw new TbnError('E_INPUT', `${input} is already a packed .tbn file`);
+    const fm = loadFloatModel(input, bytes);
+    const packed = packModel(fm, { reuse: args.options.reuse !== false });
+    try {
+      writeFileSync(output, packed);
+    } catch (e) {
+      throw new TbnError('E_OUTPUT', `${output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const m = readModel(packed);
+    const s = summarizeModel(m);
+    const t = s.totals;
+    if (optBool(args, 'json')) {
+      io.out(JSON.stringify({
+        input, output, fileBytes: m.fileBytes, crc32: m.crc32, layers: m.layers.length, classes: m.classes,
+        inShape: m.inShape, scratchBytes: m.scratchBytes, tileBits: t.tileBits, fp32Bytes: t.fp32Bytes,
+        fp32OverFile: t.fp32OverFile, tiledRatioToBnn: t.tiledRatioToBnn, macs: t.macs, macsWithReuse: t.macsWithReuse,
+      }));
+      return 0;
+    }
+    const reshaped = m.inShape.join('x') !== fm.input.shape.join('x');
+    io.out(
+      `wrote ${output}: ${m.fileBytes} B, ${m.layers.length} layers, ${m.classes.length} classes, scratch ${m.scratchBytes} B, ` +
+        `${t.tileBits} tile bits (${t.fp32OverFile.toFixed(1)}x smaller than FP32), crc32 ${m.crc32.toString(16).padStart(8, '0')}` +
+        (reshaped ? `\ninput declared as ${m.inShape.join('x')} (same channel-last order as ${fm.input.shape.join('x')}) so the first dense layer's rows are not padded per position` : ''),
+    );
+    return 0;
+  },
+};
