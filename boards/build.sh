@@ -79,7 +79,7 @@ compile_board() {
   fi
   for src in "${kernel_srcs[@]}"; do
     # shellcheck disable=SC2086
-    $cc $arch $(common_flags) -$opt -fstack-usage $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
+    $cc $arch $(common_flags) -$opt -fstack-usage -fcallgraph-info=su $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
   done
   # shellcheck disable=SC2086
   $cc $arch $(common_flags) -$opt -fstack-usage $inc -c "$ROOT/boards/harness/harness.c" -o "$dir/harness/harness.o"
