@@ -1,0 +1,37 @@
+import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
+import type { Command } from '../cli/command.ts';
+import { formatDemo, runDemo } from '../sim/demo.ts';
+
+export const command: Command = {
+  name: 'demo',
+  usage: 'tbn demo [--epochs N] [--board stm32f405] [--synthetic] [--json]',
+  summary: 'train a small HAR TBN, pack it, bundle the device app, and stream held-out recordings through the simulated board',
+  options: [
+    { name: 'epochs', type: 'string', description: 'training epochs', default: '12' },
+    { name: 'board', type: 'string', description: 'simulated board', default: 'stm32f405' },
+    { name: 'test', type: 'string', description: 'held-out subjects to stream', default: 's15-s18' },
+    { name: 'synthetic', type: 'boolean', description: 'use the synthetic motion generator even when sp-sw-har is present' },
+    { name: 'out', type: 'string', description: 'folder for model.tbn', default: 'out/demo' },
+    { name: 'json', type: 'boolean', description: 'print one JSON object' },
+  ],
+  async run(args, io) {
+    const epochs = optInt(args, 'epochs') ?? 12;
+    if (epochs < 1) throw new UsageError('--epochs must be at least 1');
+    const json = optBool(args, 'json');
+    const r = await runDemo({
+      epochs,
+      board: optString(args, 'board'),
+      testSubjects: optString(args, 'test'),
+      synthetic: optBool(args, 'synthetic'),
+      outDir: optString(args, 'out'),
+      onStep: (m) => io.err(m),
+    });
+    if (json) {
+      const { report, ...rest } = r;
+      io.out(JSON.stringify({ ...rest, confusion: report.confusion, classes: report.classes, deviceCounters: report.deviceCounters }));
+    } else {
+      io.out(formatDemo(r));
+    }
+    return r.bitExact === r.windows ? 0 : 1;
+  },
+};

@@ -1,0 +1,207 @@
+/**
+ * The demo as a library: train a small HAR TBN, pack it, bundle the device
+ * app, run it in the simulator behind a pty and stream held-out recordings
+ * through it, comparing every prediction with the host integer reference.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadBoard } from '../boards.ts';
+import type { ParsedArgs } from '../cli/args.ts';
+import type { Recording } from '../data/recording.ts';
+import { defaultHarRoot, findRepoRoot } from '../data/sp-sw-har.ts';
+import { loadSplits } from '../data/select.ts';
+import { parseSubjects } from '../data/subjects.ts';
+import { synthesizeMotion } from '../data/synthetic.ts';
+import { packModel } from '../format/pack.ts';
+import { readModel } from '../format/reader.ts';
+import { runReference } from '../reference/infer.ts';
+import { DEFAULT_MIN_TILE_SIZE } from '../train/arch.ts';
+import { exportFloatModel } from '../train/export.ts';
+import { trainVariants } from '../train/session.ts';
+import { openSerialLink } from '../stream/link.ts';
+import { harRecordings, type StreamReport, streamRecordings } from '../stream/session.ts';
+import { startPtySimulator } from './serve.ts';
+import { readBundle } from './simulator.ts';
+import { loadWasmTbnModule } from './tbn-module.ts';
+
+export interface DemoOptions {
+  board?: string;
+  epochs?: number;
+  /** Force the synthetic data even when sp-sw-har is present. */
+  synthetic?: boolean;
+  testSubjects?: string;
+  outDir?: string;
+  seed?: number;
+  onStep?: (message: string) => void;
+}
+
+export interface DemoResult {
+  data: 'sp-sw-har' | 'synthetic';
+  dataDescription: string;
+  board: string;
+  modelFile: string;
+  modelBytes: number;
+  scratchBytes: number;
+  bundleBytes: number;
+  jsVarsUsed: number;
+  jsVars: number;
+  floatTestAccuracy: number;
+  windows: number;
+  deviceAccuracy: number;
+  referenceAccuracy: number;
+  /** Predictions whose class and logits equal the host integer reference. */
+  bitExact: number;
+  framesPerSecond: number;
+  samplesPerSecond: number;
+  inferenceMicros: number;
+  latencyMsP50: number;
+  trainSeconds: number;
+  streamSeconds: number;
+  report: StreamReport;
+}
+
+function subjectHash(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+/** Held-out synthetic recordings: four per subject, as the synthetic data set makes them. */
+export function syntheticRecordings(subjects: string[], perSubject = 4): Recording[] {
+  const out: Recording[] = [];
+  for (const s of subjects) {
+    const personSeed = subjectHash(s);
+    for (let r = 0; r < perSubject; r++) {
+      const rec = synthesizeMotion({ seconds: 16, seed: (personSeed + (r + 1) * 65537) >>> 0, personSeed, subject: s });
+      out.push({ ...rec, file: `synthetic ${s} #${r + 1}` });
+    }
+  }
+  return out;
+}
+
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
+  const step = opts.onStep ?? (() => {});
+  const root = findRepoRoot() ?? process.cwd();
+  const outDir = opts.outDir ?? path.join(root, 'out', 'demo');
+  const testSubjects = opts.testSubjects ?? 's15-s18';
+  const harRoot = opts.synthetic ? undefined : defaultHarRoot();
+  const data = harRoot ? 'sp-sw-har' : 'synthetic';
+  if (!harRoot) {
+    step(
+      opts.synthetic
+        ? 'data: SYNTHETIC HAR-like motion (generated, not recorded), as requested'
+        : 'data: ../shared/data/sp-sw-har is absent; using SYNTHETIC HAR-like motion (generated, not recorded) instead',
+    );
+  }
+  const seed = opts.seed ?? 1;
+  const args: ParsedArgs = { options: { data: harRoot ? 'har' : 'synthetic', test: testSubjects, ...(harRoot ? { 'data-root': harRoot } : {}) }, positionals: [] };
+  const splits = loadSplits(args, seed);
+  step(`data: ${splits.description}`);
+
+  const epochs = opts.epochs ?? 12;
+  step(`training TBN-4 (binary activations, p = 1,4,4,1) for ${epochs} epochs`);
+  const t0 = performance.now();
+  const [result] = trainVariants(splits, {
+    arch: 'har-cnn',
+    variants: ['tbn'],
+    activation: 'sign',
+    alpha: 'weight',
+    p: 4,
+    layerP: [1, 4, 4, 1],
+    minTileSize: DEFAULT_MIN_TILE_SIZE,
+    epochs,
+    batch: 128,
+    lrs: [3e-3],
+    weightDecay: 1e-4,
+    seed,
+    slim: true,
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  if (!result) throw new Error('training returned no model');
+  const modelBytes = packModel(exportFloatModel(result.checkpoint, 'demo checkpoint'));
+  mkdirSync(outDir, { recursive: true });
+  const modelFile = path.join(outDir, 'model.tbn');
+  writeFileSync(modelFile, modelBytes);
+  const reference = readModel(modelBytes);
+  step(`packed ${modelFile}: ${modelBytes.length} B, scratch ${reference.scratchBytes} B (float test accuracy ${(100 * result.test.accuracy).toFixed(1)}%)`);
+
+  execFileSync(process.execPath, [path.join(root, 'device', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+  const bundle = readBundle();
+  step(`bundled the device app: build/device/app.js, ${bundle.length} B of ES5`);
+
+  const board = loadBoard(opts.board ?? 'stm32f405');
+  const ps = await startPtySimulator({ board, bundle, model: modelBytes, tbn: await loadWasmTbnModule() });
+  step(`simulating ${board.name} (${board.title}) behind the pty ${ps.hostPath}`);
+  const recordings = harRoot ? harRecordings(testSubjects, harRoot) : syntheticRecordings(parseSubjects(testSubjects));
+  const W = reference.inShape[1];
+  const C = reference.inShape[2];
+  let refCorrect = 0;
+  let bitExact = 0;
+  let windows = 0;
+  let report: StreamReport;
+  const link = await openSerialLink(ps.hostPath);
+  try {
+    step(`streaming ${recordings.length} held-out recordings (${testSubjects}) as fast as the link allows`);
+    report = await streamRecordings(link, recordings, {
+      mode: 'fast',
+      onRecording: (rec, res) => {
+        for (const p of res.predictions) {
+          const ref = runReference(reference, rec.samples.subarray((p.endSeq - W) * C, p.endSeq * C));
+          const truth = rec.labels[p.endSeq - W + Math.floor(W / 2)];
+          windows++;
+          if (ref.cls === truth) refCorrect++;
+          if (ref.cls === p.cls && ref.logits.length === p.logits.length && ref.logits.every((v, i) => v === p.logits[i])) bitExact++;
+        }
+      },
+    });
+  } finally {
+    await link.close();
+    await ps.close();
+  }
+  return {
+    data,
+    dataDescription: splits.description,
+    board: board.name,
+    modelFile,
+    modelBytes: modelBytes.length,
+    scratchBytes: reference.scratchBytes,
+    bundleBytes: bundle.length,
+    jsVarsUsed: ps.sim.limits.jsVarsUsed,
+    jsVars: board.jsVars,
+    floatTestAccuracy: result.test.accuracy,
+    windows,
+    deviceAccuracy: report.accuracy,
+    referenceAccuracy: windows ? refCorrect / windows : 0,
+    bitExact,
+    framesPerSecond: report.framesPerSecond,
+    samplesPerSecond: report.samplesPerSecond,
+    inferenceMicros: report.inferenceMicros.mean,
+    latencyMsP50: report.latencyMs.p50,
+    trainSeconds,
+    streamSeconds: report.seconds,
+    report,
+  };
+}
+
+export function formatDemo(r: DemoResult): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const rows: Array<[string, string]> = [
+    ['data', r.data === 'synthetic' ? 'SYNTHETIC motion (sp-sw-har absent)' : 'sp-sw-har, held-out subjects s15-s18'],
+    ['windows streamed', String(r.windows)],
+    ['accuracy on device (simulated ' + r.board + ')', pct(r.deviceAccuracy)],
+    ['accuracy of the host integer reference', pct(r.referenceAccuracy)],
+    ['predictions bit-exact with the reference', `${r.bitExact}/${r.windows}`],
+    ['float model test accuracy (training)', pct(r.floatTestAccuracy)],
+    ['model bytes (.tbn)', String(r.modelBytes)],
+    ['scratch RAM bytes', String(r.scratchBytes)],
+    ['app bundle bytes (ES5)', String(r.bundleBytes)],
+    ['JS variables (estimate)', `${r.jsVarsUsed} of ${r.jsVars}`],
+    ['frames per second (pty, fast mode)', r.framesPerSecond.toFixed(0)],
+    ['samples per second', r.samplesPerSecond.toFixed(0)],
+    ['inference time in the simulator', `${r.inferenceMicros.toFixed(0)} us`],
+    ['prediction latency p50', `${r.latencyMsP50.toFixed(2)} ms`],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return ['| what | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`)].join('\n');
+}
