@@ -104,11 +104,10 @@ static uint32_t rd32(const uint8_t *p) {
 
 static int cmd_batch(const char *path, int reuse) {
   size_t size, at = 0;
-  uint8_t *file = (uint8_t *)read_file(path, &size);
+  uint8_t *file = (uint8_t *)read_file(path, &size), *model_copy = NULL;
   while (at < size) {
     uint32_t model_bytes, type, count;
     size_t input_bytes;
-    uint8_t *model_copy;
     tbn_model m;
     tbn_info info;
     tbn_status s;
@@ -133,14 +132,17 @@ static int cmd_batch(const char *path, int reuse) {
       at += (input_bytes + 3u) & ~(size_t)3u;
     } else if (count) {
       fprintf(stderr, "tbn_cli: batch record with inputs for a model that does not open\n");
-      return 1;
+      goto bad;
     }
     free(model_copy);
+    model_copy = NULL;
   }
   free(file);
   return 0;
 bad:
   fprintf(stderr, "tbn_cli: malformed batch file %s at byte %lu\n", path, (unsigned long)at);
+  free(model_copy);
+  free(file);
   return 1;
 }
 
@@ -163,7 +165,7 @@ static int cmd_profile(const tbn_model *m, const uint8_t *input, int i8, int reu
     tbn_status s = tbn_run_ex(m, input, i8 ? TBN_INPUT_I8 : TBN_INPUT_F32, info.input_len, scratch,
                               info.scratch_bytes, logits, info.class_count, &cls, reuse,
                               tbn_cli_layer_mark, NULL);
-    if (s != TBN_OK) return 2;
+    if (s != TBN_OK) break;
   }
   print_result(cls, logits, info.class_count);
   free(scratch);
@@ -171,23 +173,15 @@ static int cmd_profile(const tbn_model *m, const uint8_t *input, int i8, int reu
   return 0;
 }
 
-int main(int argc, char **argv) {
-  size_t size, in_size;
-  void *data;
+static int run_command(int argc, char **argv, void *data, size_t size, int reuse, int i8) {
+  size_t in_size;
   tbn_model m;
   tbn_info info;
   tbn_status s;
-  int reuse = !has_flag(argc, argv, "--no-reuse");
-  int i8 = has_flag(argc, argv, "--i8");
-  if (argc < 3) {
-    fprintf(stderr, "usage: tbn_cli open|info|run|batch|profile MODEL|FILE [INPUTS] [--i8] [--no-reuse]\n");
-    return 1;
-  }
-  if (!strcmp(argv[1], "batch")) return cmd_batch(argv[2], reuse);
-  data = read_file(argv[2], &size);
   if (!strcmp(argv[1], "open")) {
     s = tbn_model_open(&m, data, size);
     printf("%d %d %s\n", (int)s, m.bad_layer, tbn_status_string(s));
+    fflush(stdout);
     return s == TBN_OK ? 0 : 2;
   }
   if (open_or_report(&m, data, size) != TBN_OK) return 2;
@@ -209,6 +203,7 @@ int main(int argc, char **argv) {
   {
     uint8_t *inputs = (uint8_t *)read_file(argv[3], &in_size);
     size_t stride = (size_t)info.input_len * (i8 ? 1u : 4u);
+    int rc;
     if (!strcmp(argv[1], "profile")) {
       long repeat = 1;
       int i;
@@ -216,19 +211,43 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--repeat")) repeat = strtol(argv[i + 1], NULL, 10);
       if (in_size < stride) {
         fprintf(stderr, "tbn_cli: input file shorter than one input\n");
+        free(inputs);
         return 1;
       }
-      return cmd_profile(&m, inputs, i8, reuse, repeat);
+      rc = cmd_profile(&m, inputs, i8, reuse, repeat);
+      free(inputs);
+      return rc;
     }
     if (!strcmp(argv[1], "run")) {
       if (stride == 0 || in_size % stride != 0) {
         fprintf(stderr, "tbn_cli: input file is not a whole number of %lu-byte inputs\n",
                 (unsigned long)stride);
+        free(inputs);
         return 1;
       }
-      return run_inputs(&m, inputs, (uint32_t)(in_size / stride), i8, reuse) ? 2 : 0;
+      rc = run_inputs(&m, inputs, (uint32_t)(in_size / stride), i8, reuse) ? 2 : 0;
+      free(inputs);
+      return rc;
     }
+    free(inputs);
   }
   fprintf(stderr, "tbn_cli: unknown command %s\n", argv[1]);
   return 1;
+}
+
+int main(int argc, char **argv) {
+  size_t size;
+  void *data;
+  int rc;
+  int reuse = !has_flag(argc, argv, "--no-reuse");
+  int i8 = has_flag(argc, argv, "--i8");
+  if (argc < 3) {
+    fprintf(stderr, "usage: tbn_cli open|info|run|batch|profile MODEL|FILE [INPUTS] [--i8] [--no-reuse]\n");
+    return 1;
+  }
+  if (!strcmp(argv[1], "batch")) return cmd_batch(argv[2], reuse);
+  data = read_file(argv[2], &size);
+  rc = run_command(argc, argv, data, size, reuse, i8);
+  free(data);
+  return rc;
 }
