@@ -187,7 +187,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 export function formatDemo(r: DemoResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows: Array<[string, string]> = [
-    ['data', r.data === 'synthetic' ? 'SYNTHETIC motion (sp-sw-har absent)' : 'sp-sw-har, held-out subjects s15-s18'],
+    ['data', r.data === 'synthetic' ? 'SYNTHETIC motion (generated, not recorded)' : 'sp-sw-har (Matey-Sanz et al. 2023, CC BY 4.0), held-out subjects'],
     ['windows streamed', String(r.windows)],
     ['accuracy on device (simulated ' + r.board + ')', pct(r.deviceAccuracy)],
     ['accuracy of the host integer reference', pct(r.referenceAccuracy)],
