@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { buildModelSpec, type ModelSpec, type Variant, type WeightLayerSpec } from '../../host/train/arch.ts';
+import { jsGemm, loadWasmGemm } from '../../host/train/kernels.ts';
+import { Network, softmaxCrossEntropy, type Param } from '../../host/train/network.ts';
+import { Rng } from '../../host/train/rng.ts';
+
+const CLASSES = ['a', 'b', 'c'];
+
+function smoothSpec(arch: string, inputShape: [number, number, number], variant: Variant, layerP?: number[]): ModelSpec {
+  const { spec } = buildModelSpec({ arch, variant, inputShape, classes: CLASSES, channels: inputShape.map((_, i) => `c${i}`).slice(0, inputShape[2]), ...(layerP ? { layerP } : {}) });
+  // Finite differences need a smooth loss: identity activations (BN, pooling and the products stay).
+  for (const l of spec.layers) if ('activation' in l) (l as WeightLayerSpec).activation = 'none';
+  return spec;
+}
+
+function setup(spec: ModelSpec, batch: number, seed: number): { net: Network; x: Float32Array; y: Int32Array; loss: () => number } {
+  const net = new Network(spec, seed, jsGemm);
+  const c = spec.inputShape[2];
+  net.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1e-4 };
+  const rng = new Rng(seed + 100);
+  const size = spec.inputShape[0] * spec.inputShape[1] * c;
+  const x = new Float32Array(batch * size);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  const y = new Int32Array(batch);
+  for (let i = 0; i < batch; i++) y[i] = i % CLASSES.length;
+  const grad = new Float32Array(batch * CLASSES.length);
+  const loss = (): number => {
+    net.invalidateWeights();
+    const logits = net.forward(x, batch, true);
+    return softmaxCrossEntropy(logits, y, 0, batch, CLASSES.length, grad).loss;
+  };
+  return { net, x, y, loss };
+}
+
+function analytic(net: Network, x: Float32Array, y: Int32Array, batch: number): void {
+  net.zeroGrads();
+  net.invalidateWeights();
+  const logits = net.forward(x, batch, true);
+  const g = new Float32Array(batch * CLASSES.length);
+  softmaxCrossEntropy(logits, y, 0, batch, CLASSES.length, g);
+  net.backward(g, batch);
+}
+
+/** Central differences on up to `samples` entries of each parameter. */
+function check(params: Param[], loss: () => number, samples = 12, eps = 1e-2): number {
+  let checked = 0;
+  for (const p of params) {
+    const stride = Math.max(1, Math.floor(p.value.length / samples));
+    for (let i = 0; i < p.value.length; i += stride) {
+      const old = p.value[i] as number;
+      p.value[i] = old + eps;
+      const up = loss();
+      p.value[i] = old - eps;
+      const down = loss();
+      p.value[i] = old;
+      const numeric = (up - down) / (2 * eps);
+      const ana = p.grad[i] as number;
+      expect(Math.abs(numeric - ana), `${p.name}[${i}]: numeric ${numeric} analytic ${ana}`).toBeLessThanOrEqual(2e-3 + 3e-2 * Math.abs(numeric));
+      checked++;
+    }
+  }
+  return checked;
+}
+
+describe('finite-difference gradient checks (float weights, BatchNorm in training mode)', () => {
+  // eps is small for maxpool so no window changes its winner between the two evaluations
+  const cases: [string, string, [number, number, number], number][] = [
+    ['dense', 'dense:5 dense:4', [2, 3, 2], 1e-2],
+    ['conv1d (stride 2), gap', 'conv1d:4x3/2 conv1d:4x2 gap', [1, 12, 3], 1e-2],
+    ['conv2d, maxpool', 'conv2d:4x2 maxpool:2 conv2d:3x2 gap', [5, 5, 2], 1e-3],
+  ];
+  for (const [name, arch, shape, eps] of cases) {
+    it(`${name}: weights, bias, BN gamma and beta`, () => {
+      const spec = smoothSpec(arch, shape, 'fp32');
+      const { net, x, y, loss } = setup(spec, 6, 3);
+      analytic(net, x, y, 6);
+      const params = net.params();
+      expect(params.map((p) => p.name.split('.')[1])).toEqual(expect.arrayContaining(['weight', 'gamma', 'beta', 'bias']));
+      expect(check(params, loss, 12, eps)).toBeGreaterThan(30);
+    });
+  }
+});
+
+describe('tiled binary layers', () => {
+  it('alpha from W: the gradient of the latent W matches finite differences', () => {
+    const spec = smoothSpec('conv1d:4x3 gap', [1, 10, 2], 'tbn', [2, 3]);
+    const { net, x, y, loss } = setup(spec, 6, 5);
+    analytic(net, x, y, 6);
+    const ws = net.params().filter((p) => p.name.endsWith('.weight'));
+    expect(ws.length).toBe(2);
+    // eps small enough that no W changes sign (alpha = mean |W| is smooth there)
+    expect(check(ws, loss, 12, 1e-3)).toBeGreaterThan(10);
+  });
+
+  it('single alpha: the gradient of W matches finite differences', () => {
+    const spec = { ...smoothSpec('dense:6', [1, 4, 2], 'tbn', [2, 3]), alpha: 'single' as const };
+    const { net, x, y, loss } = setup(spec, 5, 7);
+    analytic(net, x, y, 5);
+    expect(check(net.params().filter((p) => p.name.endsWith('.weight')), loss, 12, 1e-3)).toBeGreaterThan(10);
+  });
+
+  for (const alpha of ['weight', 'scores'] as const) {
+    it(`identity STE (alpha from ${alpha}): each S element gets alpha times the gradient of its own effective weight`, () => {
+      const spec = { ...smoothSpec('conv1d:4x3 gap', [1, 10, 2], 'tbn', [2, 3]), alpha };
+      const { net, x, y } = setup(spec, 6, 9);
+      analytic(net, x, y, 6);
+      // A float twin with the binary net's effective weights gives dL/dW_eff.
+      const twinSpec: ModelSpec = { ...spec, variant: 'fp32', weights: 'float' };
+      const twin = setup(twinSpec, 6, 9).net;
+      twin.input = net.input;
+      net.weightLayers.forEach((l, i) => {
+        const t = twin.weightLayers[i]!;
+        t.weight.value.set(l.weff);
+        for (const k of ['bias', 'gamma', 'beta'] as const) if (l[k]) t[k]!.value.set(l[k]!.value);
+      });
+      analytic(twin, x, y, 6);
+      net.weightLayers.forEach((l, li) => {
+        const gEff = twin.weightLayers[li]!.weight.grad;
+        const q = l.n / l.p;
+        const s = l.scores!;
+        for (let j = 0; j < l.n; j++) {
+          let expected = (l.alpha[Math.floor(j / q)] as number) * (gEff[j] as number);
+          if (alpha === 'scores') {
+            // plus the alpha path: d alpha_c * sign(S_j) / q
+            const c = Math.floor(j / q);
+            let dAlpha = 0;
+            for (let k = c * q; k < (c + 1) * q; k++) dAlpha += (gEff[k] as number) * (l.tile[k % q] as number);
+            expected += (dAlpha / q) * Math.sign(s.value[j] as number);
+          }
+          expect(s.grad[j]).toBeCloseTo(expected, 5);
+        }
+      });
+      if (alpha === 'scores') expect(net.params().find((p) => p.name.endsWith('.weight'))!.frozen).toBe(true);
+    });
+  }
+});
+
+describe('matrix kernels', () => {
+  it('the wasm SIMD build (if built) agrees with the JS loops on odd sizes', () => {
+    const wasm = loadWasmGemm();
+    if (!wasm) throw new Error('build/train/gemm.wasm is missing: run bash host/train/wasm/build.sh');
+    const rng = new Rng(1);
+    const [m, n, k] = [7, 9, 13];
+    const rand = (len: number): Float32Array => Float32Array.from({ length: len }, () => (rng.next() < 0.2 ? 0 : rng.normal()));
+    const a = rand(m * k), b = rand(n * k), dy = rand(m * n);
+    const out = (f: (c: Float32Array) => void, len: number, init?: Float32Array): Float32Array => {
+      const c = init ? init.slice() : new Float32Array(len);
+      f(c);
+      return c;
+    };
+    const init = rand(n * k);
+    const pairs: [Float32Array, Float32Array][] = [
+      [out((c) => jsGemm.nt(a, b, c, m, n, k), m * n), out((c) => wasm.nt(a, b, c, m, n, k), m * n)],
+      [out((c) => jsGemm.nn(dy, b, c, m, n, k), m * k), out((c) => wasm.nn(dy, b, c, m, n, k), m * k)],
+      [out((c) => jsGemm.tn(dy, a, c, m, n, k), n * k, init), out((c) => wasm.tn(dy, a, c, m, n, k), n * k, init)],
+    ];
+    // naive reference for nt
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let e = 0; e < k; e++) s += a[i * k + e]! * b[j * k + e]!;
+      expect(pairs[0]![0][i * n + j]).toBeCloseTo(s, 4);
+    }
+    for (const [js, w] of pairs) for (let i = 0; i < js.length; i++) expect(w[i]).toBeCloseTo(js[i]!, 4);
+  });
+});
