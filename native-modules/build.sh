@@ -7,7 +7,8 @@
 #   tbn_selftest    API edge cases (NULLs, alignment, short buffers), ASan + UBSan
 #
 #   bash native-modules/build.sh           build the four artifacts
-#   bash native-modules/build.sh check     also: -Wall -Wextra -Werror -std=c99 -pedantic
+#   bash native-modules/build.sh targets   only (d), without rebuilding the artifacts
+#   bash native-modules/build.sh check     both; (d) = -Wall -Wextra -Werror -std=c99 -pedantic
 #       compile of the core for x86-64 (gcc, clang), wasm32, Cortex-M4, rv32imc and
 #       xtensa-lx106, and an nm check that no object needs a division, popcount or
 #       64-bit helper (only memcpy/memset and soft-float routines the target's libgcc has)
@@ -28,6 +29,8 @@ need() { command -v "$1" >/dev/null || { echo "native-modules/build.sh: '$1' not
 need "$CLANG" "apt-get install clang"
 need wasm-ld "apt-get install lld"
 
+mode=${1:-build}
+if [[ "$mode" != targets ]]; then
 # (a) WebAssembly: memcpy/memset lower to memory.copy/memory.fill (bulk memory).
 "$CLANG" --target=wasm32 -O2 -msimd128 -mbulk-memory "${WARN[@]}" -isystem host/freestanding-include \
   -nostdlib -Wl,--no-entry -Wl,--strip-all "${CORE[@]}" host/wasm_glue.c -o "$out/tbn.wasm"
@@ -48,8 +51,9 @@ if ! "$CLANG" -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 fi
 
 echo "native-modules/build.sh: built tbn.wasm tbn_cli tbn_cli_asan tbn_selftest tbn_fuzz in build/native"
+fi
 
-[[ "${1:-}" == "check" ]] || exit 0
+[[ "$mode" == check || "$mode" == targets ]] || exit 0
 
 # (d) warning-free compile per target + forbidden-helper check
 objdir="$out/targets"
