@@ -7,6 +7,7 @@ import { exportFloatModel } from '../../host/train/export.ts';
 import { floatForward, floatPredict } from '../../host/train/float-forward.ts';
 import { trainVariants } from '../../host/train/session.ts';
 import { evaluate } from '../../host/train/trainer.ts';
+import type { WeightLayer } from '../../host/model/float-model.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/models');
 
@@ -60,16 +61,15 @@ describe('committed fixtures', () => {
     it(`${file}: exports a packable FloatModel and floatForward matches the trainer's evaluation`, () => {
       const ckpt = loadCheckpoint(path.join(FIXTURES, file));
       const model = exportFloatModel(ckpt);
-      const weights = model.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv1d' || l.kind === 'conv2d');
-      expect(weights.map((l) => ('p' in l ? l.p : 0))).toEqual([1, 4, 4, 1]);
+      const weights = model.layers.filter((l): l is WeightLayer => l.kind === 'dense' || l.kind === 'conv1d' || l.kind === 'conv2d');
+      expect(weights.map((l) => l.p)).toEqual([1, 4, 4, 1]);
       for (const l of weights) {
-        if (!('tile' in l)) continue;
         expect(l.tile.every((t) => t === 1 || t === -1)).toBe(true);
         expect(l.alpha.every((a) => a > 0)).toBe(true);
         expect(l.floatWeights).toBeUndefined();
       }
-      expect(weights.slice(0, 3).every((l) => 'activation' in l && l.activation === activation)).toBe(true);
-      if (activation === 'relu') expect(weights.slice(0, 3).every((l) => 'outScale' in l && (l.outScale as number) > 0)).toBe(true);
+      expect(weights.slice(0, 3).every((l) => l.activation === activation)).toBe(true);
+      if (activation === 'relu') expect(weights.slice(0, 3).every((l) => (l.outScale ?? 0) > 0)).toBe(true);
       const test = harTest();
       const run = runFromCheckpoint(ckpt);
       const trainer = evaluate(run.net, test);
@@ -89,7 +89,7 @@ describe('committed fixtures', () => {
     const ckpt = loadCheckpoint(path.join(FIXTURES, 'fmnist-tbn4.ckpt.json'));
     const model = exportFloatModel(ckpt);
     expect(model.input.shape).toEqual([28, 28, 1]);
-    const weights = model.layers.filter((l) => l.kind === 'dense');
+    const weights = model.layers.filter((l): l is WeightLayer => l.kind === 'dense');
     expect(weights.map((l) => [l.outShape[2], l.p, l.tile.length, l.alpha.length])).toEqual([
       [256, 4, 50176, 4],
       [256, 4, 16384, 4],
