@@ -13,7 +13,8 @@ export const command: Command = {
     { name: 'recording', type: 'string', repeat: true, description: 'CSV recording (sp-sw-har layout or generic labelled CSV); repeatable' },
     { name: 'har-subjects', type: 'string', description: 'stream every sp-sw-har recording of these subjects, e.g. s15-s18' },
     { name: 'har-root', type: 'string', description: 'sp-sw-har folder (default ../shared/data/sp-sw-har)' },
-    { name: 'rate', type: 'string', description: 'real time: send at this many samples per second (recordings are resampled to it)' },
+    { name: 'rate', type: 'string', description: 'paced: send this many samples per second (real time when it equals --sample-rate)' },
+    { name: 'sample-rate', type: 'string', description: 'resample recordings to this rate in Hz (the model\'s rate)', default: '50' },
     { name: 'fast', type: 'boolean', description: 'as fast as the link allows, flow-controlled by sequence numbers (default when --rate is absent)' },
     { name: 'int16', type: 'boolean', description: 'send samples as int16 / 2^shift instead of float32' },
     { name: 'shift', type: 'string', description: 'int16 scale exponent (value = int16 / 2^shift)', default: '8' },
@@ -30,7 +31,8 @@ export const command: Command = {
     const rate = optNumber(args, 'rate');
     if (rate !== undefined && optBool(args, 'fast')) throw new UsageError('--rate and --fast exclude each other');
     if (rate !== undefined && !(rate > 0)) throw new UsageError('--rate must be positive');
-    const loadRate = rate ?? 50;
+    const loadRate = optNumber(args, 'sample-rate') ?? 50;
+    if (!(loadRate > 0)) throw new UsageError('--sample-rate must be positive');
     const recordings = [...files.map((f) => loadAnyRecording(f, loadRate)), ...(subjects ? harRecordings(subjects, optString(args, 'har-root'), loadRate) : [])];
     const json = optBool(args, 'json');
     const live = !json && !optBool(args, 'quiet');

@@ -1,0 +1,126 @@
+/**
+ * Simulator benchmark: end-to-end frames per second (in-process and through the
+ * socat pty), the link's byte rate at 100 Hz x 6 channels against 115200 baud,
+ * and the time per inference inside the simulator (wasm kernel) vs the TS reference.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBoard } from '../host/boards.ts';
+import { defaultHarRoot } from '../host/data/sp-sw-har.ts';
+import { packModel } from '../host/format/pack.ts';
+import { readModel } from '../host/format/reader.ts';
+import { runReference } from '../host/reference/infer.ts';
+import * as F from '../host/protocol/frames.ts';
+import { syntheticRecordings } from '../host/sim/demo.ts';
+import { startInProcess } from '../host/sim/in-process.ts';
+import { startPtySimulator } from '../host/sim/serve.ts';
+import { readBundle } from '../host/sim/simulator.ts';
+import { loadWasmTbnModule } from '../host/sim/tbn-module.ts';
+import { loadCheckpoint } from '../host/train/checkpoint.ts';
+import { exportFloatModel } from '../host/train/export.ts';
+import { DeviceClient } from '../host/stream/client.ts';
+import { openSerialLink } from '../host/stream/link.ts';
+import { harRecordings, streamRecordings } from '../host/stream/session.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BAUD_BYTES = 115200 / 10; // 8N1
+
+export async function run(): Promise<{ title: string; text: string; json: unknown }> {
+  const fixture = path.join(here, '..', 'test', 'fixtures', 'models', 'har-tbn4.ckpt.json');
+  const modelBytes = packModel(exportFloatModel(loadCheckpoint(fixture), fixture));
+  const model = readModel(modelBytes);
+  const board = loadBoard('stm32f405');
+  const bundle = readBundle();
+  const tbn = await loadWasmTbnModule();
+  const harRoot = defaultHarRoot();
+  const recordings = harRoot ? harRecordings('s15-s18', harRoot) : syntheticRecordings(['s15', 's16', 's17', 's18']);
+  const data = harRoot ? 'sp-sw-har s15-s18' : 'synthetic (sp-sw-har absent)';
+
+  // 1. Inference time: wasm kernel directly and the TS reference, same windows.
+  const W = model.inShape[1];
+  const C = model.inShape[2];
+  const windows: Float32Array[] = [];
+  for (const r of recordings) for (let e = W; e <= r.count && windows.length < 200; e += W / 2) windows.push(r.samples.slice((e - W) * C, e * C));
+  const h = tbn.open(modelBytes);
+  const logits = new Int32Array(model.classes.length);
+  const time = (fn: (x: Float32Array) => void, reps: number) => {
+    for (const x of windows.slice(0, 20)) fn(x);
+    const t0 = performance.now();
+    for (let k = 0; k < reps; k++) for (const x of windows) fn(x);
+    return ((performance.now() - t0) * 1000) / (reps * windows.length);
+  };
+  const wasmUs = time((x) => tbn.run(h, x, logits), 10);
+  const refUs = time((x) => runReference(model, x), 3);
+  tbn.close(h);
+
+  // 2. In-process (no serial port): the app's protocol path plus the kernel.
+  const inproc = startInProcess({ board, bundle, model: modelBytes, tbn });
+  const inReport = await streamRecordings(inproc.link, recordings, { mode: 'fast', samplesPerFrame: 4, maxInFlight: 32 });
+  await inproc.link.close();
+
+  // 3. Through the socat pty with serialport, as `tbn stream` runs.
+  const ps = await startPtySimulator({ board, bundle, model: modelBytes, tbn });
+  const link = await openSerialLink(ps.hostPath);
+  const ptyReport = await streamRecordings(link, recordings, { mode: 'fast', samplesPerFrame: 4 });
+
+  // 4. Real time at 100 Hz x 6 channels, int16, 4 samples per frame, for 3 s: bytes on the wire.
+  const client = new DeviceClient(link);
+  await client.hello();
+  const rtSamples = 300;
+  const signal = new Float32Array(rtSamples * C);
+  const src = recordings[0]!.samples;
+  for (let i = 0; i < signal.length; i++) signal[i] = src[i % src.length] as number;
+  const before = ps.traffic();
+  const t0 = performance.now();
+  const rt = await client.stream(signal, C, { mode: 'realtime', rate: 100, format: 'i16', shift: 8, samplesPerFrame: 4, stallMs: 1000 });
+  const seconds = rtSamples / 100;
+  const after = ps.traffic();
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const hostToDevice = (after.rxBytes - before.rxBytes) / seconds;
+  const deviceToHost = (after.txBytes - before.txBytes) / seconds;
+  await link.close();
+  await ps.close();
+  const frameBytes = F.encode(F.samplesFrame(1, 0, signal, C, 0, 4, 'i16', 8)).length;
+  const frameBytesF32 = F.encode(F.samplesFrame(1, 0, signal, C, 0, 4, 'f32')).length;
+
+  const json = {
+    data,
+    model: { bytes: modelBytes.length, scratchBytes: model.scratchBytes, window: W, channels: C },
+    inferenceMicros: { wasmDirect: wasmUs, tsReference: refUs, insideSimulatorMean: ptyReport.inferenceMicros.mean },
+    inProcess: { framesPerSecond: inReport.framesPerSecond, samplesPerSecond: inReport.samplesPerSecond, predictions: inReport.predictions },
+    pty: { framesPerSecond: ptyReport.framesPerSecond, samplesPerSecond: ptyReport.samplesPerSecond, predictions: ptyReport.predictions, latencyMsP50: ptyReport.latencyMs.p50, latencyMsP95: ptyReport.latencyMs.p95 },
+    realtime100Hz: {
+      samplesFrameBytes: frameBytes,
+      samplesFrameBytesF32: frameBytesF32,
+      hostToDeviceBytesPerSecond: hostToDevice,
+      deviceToHostBytesPerSecond: deviceToHost,
+      linkBytesPerSecond: BAUD_BYTES,
+      hostToDeviceShare: hostToDevice / BAUD_BYTES,
+      predictions: rt.predictions.length,
+      overruns: rt.overruns.length,
+      wallSeconds,
+    },
+  };
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const rows: Array<[string, string]> = [
+    ['data / model', `${data}; ${modelBytes.length} B .tbn (har-tbn4 fixture), scratch ${model.scratchBytes} B`],
+    ['inference, wasm kernel direct', `${wasmUs.toFixed(1)} us`],
+    ['inference, TS integer reference', `${refUs.toFixed(1)} us (${(refUs / wasmUs).toFixed(1)}x the wasm time)`],
+    ['inference inside the simulator (app-reported)', `${ptyReport.inferenceMicros.mean.toFixed(1)} us`],
+    ['frames/s, in-process link (4 samples/frame f32)', `${inReport.framesPerSecond.toFixed(0)} (${inReport.samplesPerSecond.toFixed(0)} samples/s)`],
+    ['frames/s, socat pty + serialport', `${ptyReport.framesPerSecond.toFixed(0)} (${ptyReport.samplesPerSecond.toFixed(0)} samples/s)`],
+    ['prediction latency over the pty, p50 / p95', `${ptyReport.latencyMs.p50.toFixed(2)} / ${ptyReport.latencyMs.p95.toFixed(2)} ms`],
+    ['100 Hz x 6 ch int16: SAMPLES frame (4 samples)', `${frameBytes} B on the wire (f32: ${frameBytesF32} B)`],
+    ['100 Hz x 6 ch int16: host -> device', `${hostToDevice.toFixed(0)} B/s = ${pct(hostToDevice / BAUD_BYTES)} of 115200 baud`],
+    ['100 Hz x 6 ch int16: device -> host', `${deviceToHost.toFixed(0)} B/s = ${pct(deviceToHost / BAUD_BYTES)} of 115200 baud`],
+    ['100 Hz real-time run: predictions / overruns', `${rt.predictions.length} / ${rt.overruns.length}`],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const text = ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`)].join('\n');
+  return { title: 'Simulator: end-to-end frames per second and inference time', text, json };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = await run();
+  console.log(r.text);
+}
