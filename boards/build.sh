@@ -86,6 +86,9 @@ compile_board() {
   # shellcheck disable=SC2086
   $cc $arch $(common_flags) -$opt -fno-tree-loop-distribute-patterns $inc -c "$ROOT/boards/harness/libc_min.c" \
     -o "$dir/harness/libc_min.o"
+  mkdir -p "$dir/bench"
+  # shellcheck disable=SC2086
+  $cc $arch $(common_flags) -$opt $inc -c "$ROOT/boards/bench/har_baselines.c" -o "$dir/bench/har_baselines.o"
   for src in $(board_startup "$board"); do
     local base
     base=$(basename "$src")

@@ -12,7 +12,9 @@
  *   [0] magic "TBNJ", [1] job count, then per job 8 words:
  *   model_offset, model_bytes, input_offset, window_count,
  *   input_type (0 f32, 1 i8), input_len (elements per window),
- *   flags (bit 0: honour TBN_LF_REUSE), reserved.
+ *   flags (bit 0: honour TBN_LF_REUSE; bits 1-2: 0 = the TBN kernel,
+ *   1 = bench_int8_run, 2 = bench_f32_run with the "model" being that
+ *   baseline's weights, see boards/bench/), reserved.
  * Offsets are from the blob start; models and f32 inputs are 4-byte aligned.
  *
  * Instruction counting: tbn_mark_begin/tbn_mark_end bracket every inference
@@ -34,6 +36,13 @@
 #define BLOB_MAGIC 0x4A4E4254u /* "TBNJ" */
 
 static uint32_t scratch[HARNESS_SCRATCH_BYTES / 4];
+
+/* Baseline kernels of the board benchmark, linked only into bench images. */
+int bench_int8_run(const uint8_t *weights, uint32_t weight_bytes, const int8_t *input, void *scratch,
+                   uint32_t scratch_bytes, int32_t *logits, tbn_layer_hook hook, void *ctx) __attribute__((weak));
+int bench_f32_run(const uint8_t *weights, uint32_t weight_bytes, const float *input, void *scratch,
+                  uint32_t scratch_bytes, int32_t *logits, tbn_layer_hook hook, void *ctx) __attribute__((weak));
+#define BENCH_CLASSES 5u
 static int32_t logits[HARNESS_MAX_CLASSES];
 
 /* Distinct bodies so that no optimisation folds the markers into one. */
@@ -138,6 +147,36 @@ int harness_main(void) {
     }
     if (input_type > TBN_INPUT_I8 || ((input_off & 3u) && elem == 4u)) return fail(&l, "bad input type/alignment");
 
+    uint32_t kernel = (flags >> 1) & 3u;
+    if (kernel != 0) {
+      if ((kernel == 1 && !bench_int8_run) || (kernel == 2 && !bench_f32_run) || kernel == 3)
+        return fail(&l, "baseline kernel not linked");
+      if ((model_off & 3u) || (kernel == 2 && input_type != TBN_INPUT_F32) || (kernel == 1 && input_type != TBN_INPUT_I8))
+        return fail(&l, "bad baseline job");
+      for (uint32_t w = 0; w < windows; w++) {
+        const uint8_t *in = blob + input_off + w * input_len * elem;
+        tbn_mark_begin();
+        int r = kernel == 1 ? bench_int8_run(blob + model_off, model_bytes, (const int8_t *)in, scratch, sizeof scratch,
+                                             logits, tbn_mark_layer, NULL)
+                            : bench_f32_run(blob + model_off, model_bytes, (const float *)in, scratch, sizeof scratch,
+                                            logits, tbn_mark_layer, NULL);
+        tbn_mark_end();
+        line_str(&l, "R ");
+        line_u32(&l, j);
+        line_char(&l, ' ');
+        line_u32(&l, w);
+        line_char(&l, ' ');
+        line_i32(&l, r);
+        line_str(&l, " -1");
+        for (uint32_t c = 0; r == 0 && c < BENCH_CLASSES; c++) {
+          line_char(&l, ' ');
+          line_i32(&l, logits[c]);
+        }
+        line_char(&l, '\n');
+        line_flush(&l);
+      }
+      continue;
+    }
     tbn_model m;
     tbn_status s = tbn_model_open(&m, blob + model_off, model_bytes);
     if (s != TBN_OK) {

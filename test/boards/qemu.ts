@@ -52,7 +52,11 @@ export interface Job {
   inputLen: number;
   /** Honour TBN_LF_REUSE (default true). */
   reuse?: boolean;
+  /** Which kernel runs the job: the TBN kernel (default) or a baseline of boards/bench/ (then `model` holds its weights). */
+  kernel?: 'tbn' | 'int8' | 'f32';
 }
+
+const KERNEL_CODES = { tbn: 0, int8: 1, f32: 2 } as const;
 
 const BLOB_MAGIC = 0x4a4e4254;
 const JOB_WORDS = 8;
@@ -79,7 +83,8 @@ export function buildBlob(jobs: Job[]): Uint8Array {
     const p = places[i]!;
     const rec = 8 + i * JOB_WORDS * 4;
     const f32 = j.inputs instanceof Float32Array;
-    const words = [p.model, j.model.length, p.input, j.inputs.length / j.inputLen, f32 ? 0 : 1, j.inputLen, j.reuse === false ? 0 : 1, 0];
+    const flags = (j.reuse === false ? 0 : 1) | (KERNEL_CODES[j.kernel ?? 'tbn'] << 1);
+    const words = [p.model, j.model.length, p.input, j.inputs.length / j.inputLen, f32 ? 0 : 1, j.inputLen, flags, 0];
     words.forEach((w, k) => dv.setUint32(rec + 4 * k, w, true));
     blob.set(j.model, p.model);
     blob.set(new Uint8Array(j.inputs.buffer, j.inputs.byteOffset, j.inputs.byteLength), p.input);

@@ -1,0 +1,281 @@
+/**
+ * Board benchmark: the trained HAR network on the three emulated cores
+ * (Cortex-M4F, RV32IMC, Xtensa lx106), as
+ *   - TBN-p with reuse (the packed model as is),
+ *   - TBN-p without reuse (tbn_run_ex reuse = 0),
+ *   - BNN (p = 1: every tile expanded to the full weight tensor, α folded into BatchNorm),
+ *   - a straightforward int8 kernel and a float32 kernel for the same shapes (boards/bench/),
+ * with exact instruction counts per inference and per layer from our QEMU TCG
+ * plugin, instructions per MAC, flash and RAM, and ratios against BNN and int8.
+ * Also the kernel's footprint per target at -Os and -O2.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { layerMacs } from '../host/format/layout.ts';
+import { packModel } from '../host/format/pack.ts';
+import { readModel } from '../host/format/reader.ts';
+import type { FloatModel, WeightLayer } from '../host/model/float-model.ts';
+import { runReference } from '../host/reference/infer.ts';
+import { quantizeInput } from '../host/reference/quantize.ts';
+import { type KernelFootprint, kernelFootprint } from '../test/boards/footprint.ts';
+import { harFloatModel, harTestWindows } from '../test/boards/models.ts';
+import { BOARDS_BUILD, EMULATED_BOARDS, type EmulatedBoard, type Job, REPO_ROOT, runJobs, TOOLS } from '../test/boards/qemu.ts';
+
+const WINDOWS = 4;
+const OPT = 'O2' as const;
+
+type RowName = 'TBN-p reuse' | 'TBN-p no reuse' | 'BNN (p=1)' | 'int8' | 'float32';
+
+interface Row {
+  board: EmulatedBoard;
+  row: RowName;
+  instructions: number;
+  perLayer: number[];
+  macs: number;
+  instrPerMac: number;
+  /** Instructions per binary MAC over the XNOR layers (BIN input), binary rows only. */
+  xnorInstrPerMac: number | null;
+  flashBytes: number;
+  ramBytes: number;
+  vsBnn: number;
+  vsInt8: number;
+}
+
+/** The model with every tiled layer expanded to p = 1; per-copy α folded into BatchNorm so the integers match. */
+export function expandToBnn(fm: FloatModel): FloatModel {
+  const out: FloatModel = JSON.parse(JSON.stringify(fm)) as FloatModel;
+  for (const l of out.layers) {
+    if (l.kind !== 'dense' && l.kind !== 'conv1d' && l.kind !== 'conv2d') continue;
+    const w = l as WeightLayer;
+    if (w.p === 1) continue;
+    const q = w.tile.length;
+    const n = q * w.p;
+    const N = w.outShape[2];
+    const full = new Array<number>(n);
+    for (let j = 0; j < n; j++) full[j] = w.tile[j % q]!;
+    if (w.alpha.length === w.p) {
+      if (!w.bn) throw new Error(`layer ${w.kind}: per-copy α without BatchNorm cannot be folded into a BNN`);
+      const perCopy = N / w.p;
+      for (let o = 0; o < N; o++) {
+        const a = w.alpha[Math.floor(o / perCopy)]!;
+        w.bn.gamma[o] = w.bn.gamma[o]! * a;
+        w.bn.mean[o] = w.bn.mean[o]! / a;
+      }
+      w.alpha = [1];
+    }
+    w.tile = full;
+    w.p = 1;
+  }
+  return out;
+}
+
+/** Full ±1 weights of a weight layer, (out, kh, kw, in) order. */
+function fullWeights(l: WeightLayer): number[] {
+  const q = l.tile.length;
+  const n = q * l.p;
+  return Array.from({ length: n }, (_, j) => l.tile[j % q]!);
+}
+
+function weightLayers(fm: FloatModel): WeightLayer[] {
+  return fm.layers.filter((l): l is WeightLayer => l.kind === 'dense' || l.kind === 'conv1d' || l.kind === 'conv2d');
+}
+
+/** Weights blob of boards/bench/har_baselines.c, int8 flavour. */
+function int8Weights(fm: FloatModel): Uint8Array {
+  const parts: number[] = [];
+  const pushI32 = (v: number): void => {
+    parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
+  };
+  const layers = weightLayers(fm);
+  layers.forEach((l, i) => {
+    const w = fullWeights(l);
+    for (const v of w) parts.push(v & 255);
+    while (parts.length % 4) parts.push(0);
+    const N = l.outShape[2];
+    const K = l.kernel[0] * l.kernel[1] * l.inShape[2];
+    const last = i === layers.length - 1;
+    // Requantise acc (|acc| <= 127 K) into 0..127: multiplier 2^16 * 4 / K, shift 16.
+    for (let o = 0; o < N; o++) pushI32(last ? 1 : Math.max(1, Math.round((65536 * 4) / K)));
+    for (let o = 0; o < N; o++) pushI32(0);
+  });
+  return Uint8Array.from(parts);
+}
+
+/** Weights blob of boards/bench/har_baselines.c, float32 flavour (±α weights, BN folded to scale/bias). */
+function f32Weights(fm: FloatModel): Uint8Array {
+  const vals: number[] = [];
+  for (const l of weightLayers(fm)) {
+    const w = fullWeights(l);
+    const N = l.outShape[2];
+    const perCopy = w.length / (l.alpha.length || 1);
+    w.forEach((v, j) => vals.push(v * l.alpha[Math.floor(j / perCopy)]!));
+    for (let o = 0; o < N; o++) {
+      const s = l.bn ? l.bn.gamma[o]! / Math.sqrt(l.bn.variance[o]! + l.bn.eps) : 1;
+      vals.push(s);
+    }
+    for (let o = 0; o < N; o++) {
+      const s = l.bn ? l.bn.gamma[o]! / Math.sqrt(l.bn.variance[o]! + l.bn.eps) : 1;
+      vals.push(l.bn ? l.bn.beta[o]! - l.bn.mean[o]! * s + (l.bias?.[o] ?? 0) * s : (l.bias?.[o] ?? 0));
+    }
+  }
+  return new Uint8Array(Float32Array.from(vals).buffer);
+}
+
+/** text + rodata of the symbols of one baseline in har_baselines.o. */
+function baselineCodeBytes(board: EmulatedBoard, which: 'int8' | 'f32'): number {
+  const obj = path.join(BOARDS_BUILD, board, OPT, 'bench', 'har_baselines.o');
+  const out = execFileSync(`${TOOLS[board].prefix}nm`, ['-S', obj], { encoding: 'utf8' });
+  let bytes = 0;
+  for (const line of out.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length !== 4 || !/^[tTrR]$/.test(f[2]!)) continue;
+    const name = f[3]!;
+    const mine = which === 'int8' ? /i8|int8/.test(name) : /f32/.test(name);
+    if (mine) bytes += Number.parseInt(f[1]!, 16);
+  }
+  return bytes;
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+export async function run(): Promise<{ title: string; text: string; json: unknown }> {
+  const fm = harFloatModel();
+  const data = harTestWindows();
+  const len = data.shape[0] * data.shape[1] * data.shape[2];
+  const windows = data.x.slice(0, WINDOWS * len);
+
+  const tbnBytes = packModel(fm);
+  const tbn = readModel(tbnBytes);
+  const bnnFloat = expandToBnn(fm);
+  const bnnBytes = packModel(bnnFloat);
+  const bnn = readModel(bnnBytes);
+  const int8Blob = int8Weights(fm);
+  const f32Blob = f32Weights(fm);
+  const int8Inputs = new Int8Array(WINDOWS * len);
+  for (let w = 0; w < WINDOWS; w++) int8Inputs.set(quantizeInput(windows.subarray(w * len, (w + 1) * len), tbn.quantMul, tbn.quantAdd), w * len);
+
+  // How far the BNN expansion is the same function: classes agreeing over the test set (reference).
+  let agree = 0;
+  for (let i = 0; i < data.count; i++) {
+    const x = data.x.subarray(i * len, (i + 1) * len);
+    if (runReference(tbn, x).cls === runReference(bnn, x).cls) agree++;
+  }
+
+  const macsNominal = tbn.layers.reduce((s, l) => s + layerMacs(l).macs, 0);
+  const macsReuse = tbn.layers.reduce((s, l) => s + layerMacs(l).macsWithReuse, 0);
+  const xnorLayers = tbn.layers.filter((l) => l.inType === 'bin' && (l.kind === 'conv1d' || l.kind === 'conv2d' || l.kind === 'dense')).map((l) => l.index);
+  const xnorMacs = xnorLayers.reduce((s, i) => s + layerMacs(tbn.layers[i]!).macs, 0);
+
+  const footprints: KernelFootprint[] = [];
+  for (const b of EMULATED_BOARDS) for (const o of ['Os', 'O2'] as const) footprints.push(kernelFootprint(b, o));
+
+  const rows: Row[] = [];
+  const layerNames = tbn.layers.map((l) => `${l.kind}${l.p > 1 ? `/p${l.p}` : ''}`);
+  for (const board of EMULATED_BOARDS) {
+    const jobs: Job[] = [
+      { model: tbnBytes, inputs: windows, inputLen: len, reuse: true },
+      { model: tbnBytes, inputs: windows, inputLen: len, reuse: false },
+      { model: bnnBytes, inputs: windows, inputLen: len, reuse: true },
+      { model: int8Blob, inputs: int8Inputs, inputLen: len, kernel: 'int8' },
+      { model: f32Blob, inputs: windows, inputLen: len, kernel: 'f32' },
+    ];
+    const obj = path.join(BOARDS_BUILD, board, OPT, 'bench', 'har_baselines.o');
+    const out = runJobs(board, jobs, { count: true, opt: OPT, extraObjects: [obj] });
+    out.jobs.forEach((j, k) => {
+      if (j.openStatus !== 0 || j.windows.some((w) => w.status !== 0)) throw new Error(`${board}: bench job ${k} failed: ${JSON.stringify(j).slice(0, 300)}`);
+    });
+    // The TBN rows must still be the reference's integers.
+    out.jobs[0]!.windows.forEach((w, i) => {
+      const r = runReference(tbn, windows.subarray(i * len, (i + 1) * len));
+      if (w.logits.join() !== Array.from(r.logits).join()) throw new Error(`${board}: TBN logits differ from the reference in window ${i}`);
+    });
+    const fp = footprints.find((f) => f.board === board && f.opt === OPT)!;
+    const kernelCode = fp.text + fp.rodata;
+    const counts = out.counts!;
+    const names: RowName[] = ['TBN-p reuse', 'TBN-p no reuse', 'BNN (p=1)', 'int8', 'float32'];
+    const flash = [kernelCode + tbnBytes.length, kernelCode + tbnBytes.length, kernelCode + bnnBytes.length,
+      baselineCodeBytes(board, 'int8') + int8Blob.length, baselineCodeBytes(board, 'f32') + f32Blob.length];
+    const actMax = 120 * 64;
+    const ram = [tbn.scratchBytes + fp.stackBytes, tbn.scratchBytes + fp.stackBytes, bnn.scratchBytes + fp.stackBytes, 2 * actMax, 8 * actMax];
+    names.forEach((row, k) => {
+      const per = counts[k]!;
+      const instructions = mean(per.map((c) => c.total));
+      const perLayer = per[0]!.layers.map((_, li) => mean(per.map((c) => c.layers[li]!)));
+      const binary = k < 3;
+      const xnor = binary ? xnorLayers.reduce((s, i) => s + perLayer[i]!, 0) / xnorMacs : null;
+      rows.push({ board, row, instructions, perLayer, macs: macsNominal, instrPerMac: instructions / macsNominal, xnorInstrPerMac: xnor,
+        flashBytes: flash[k]!, ramBytes: ram[k]!, vsBnn: 0, vsInt8: 0 });
+    });
+  }
+  for (const r of rows) {
+    const bnnRow = rows.find((x) => x.board === r.board && x.row === 'BNN (p=1)')!;
+    const int8Row = rows.find((x) => x.board === r.board && x.row === 'int8')!;
+    r.vsBnn = r.instructions / bnnRow.instructions;
+    r.vsInt8 = r.instructions / int8Row.instructions;
+  }
+
+  // Goals.
+  const p = Math.max(...tbn.layers.map((l) => l.p));
+  const tiled = tbn.layers.filter((l) => l.p > 1).map((l) => l.index);
+  const goals = EMULATED_BOARDS.map((board) => {
+    const get = (row: RowName) => rows.find((x) => x.board === board && x.row === row)!;
+    const reuse = get('TBN-p reuse'), noReuse = get('TBN-p no reuse'), b = get('BNN (p=1)');
+    const tiledReuse = tiled.reduce((s, i) => s + reuse.perLayer[i]!, 0);
+    const tiledBnn = tiled.reduce((s, i) => s + b.perLayer[i]!, 0);
+    return {
+      board,
+      xnorInstrPerBinaryMacNoReuse: noReuse.xnorInstrPerMac!,
+      xnorInstrPerBinaryMacBnn: b.xnorInstrPerMac!,
+      tiledLayersReuseVsBnn: tiledReuse / tiledBnn,
+      wholeReuseVsBnn: reuse.vsBnn,
+      limit: (1 / p) * 1.1,
+    };
+  });
+  const m4 = goals.find((g) => g.board === 'stm32f405')!;
+  const m4Os = footprints.find((f) => f.board === 'stm32f405' && f.opt === 'Os')!;
+
+  const lines: string[] = [];
+  lines.push(`HAR network (${layerNames.join(' -> ')}), ${fmt(macsNominal)} MACs per inference (${fmt(macsReuse)} with p=${p} reuse); ` +
+    `mean of ${WINDOWS} test windows, instructions counted exactly by our QEMU TCG plugin (marker cost subtracted), kernel -${OPT}.`);
+  lines.push(`BNN = the same model with tiles expanded to p=1 (α folded into BatchNorm): same class on ${agree}/${data.count} test windows.`);
+  lines.push('');
+  const hdr = ['core', 'variant', 'instr/inference', 'instr/MAC', 'XNOR instr/bin-MAC', 'flash B', 'RAM B', 'vs BNN', 'vs int8'];
+  const table: string[][] = rows.map((r) => [r.board, r.row, fmt(r.instructions), fmt(r.instrPerMac, 3), r.xnorInstrPerMac === null ? '-' : fmt(r.xnorInstrPerMac, 3),
+    fmt(r.flashBytes), fmt(r.ramBytes), `${fmt(r.vsBnn, 3)}x`, `${fmt(r.vsInt8, 3)}x`]);
+  const widths = hdr.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  lines.push(line(hdr));
+  for (const t of table) lines.push(line(t));
+  lines.push('');
+  lines.push(`Per layer (instructions, ${layerNames.join(' | ')}):`);
+  for (const r of rows) lines.push(`  ${r.board.padEnd(9)} ${r.row.padEnd(14)} ${r.perLayer.map((v) => fmt(v)).join(' | ')}`);
+  lines.push('');
+  lines.push('Kernel footprint (bytes; stack = deepest call chain from the API, GCC call graph with -fstack-usage sizes):');
+  for (const f of footprints)
+    lines.push(`  ${f.board.padEnd(9)} -${f.opt}  text ${fmt(f.text).padStart(6)}  rodata ${fmt(f.rodata).padStart(5)}  data ${f.data}  bss ${f.bss}  stack ${f.stackBytes} (${f.stackPath.join(' > ')})`);
+  lines.push(`  model: TBN ${fmt(tbnBytes.length)} B of flash, scratch ${fmt(tbn.scratchBytes)} B; BNN ${fmt(bnnBytes.length)} B, scratch ${fmt(bnn.scratchBytes)} B; int8 weights ${fmt(int8Blob.length)} B; float32 ${fmt(f32Blob.length)} B`);
+  lines.push('');
+  lines.push('Goals:');
+  lines.push(`  Cortex-M4 XNOR layers <= 0.5 instr/binary MAC: ${fmt(m4.xnorInstrPerBinaryMacNoReuse, 3)} without reuse, ${fmt(m4.xnorInstrPerBinaryMacBnn, 3)} as BNN -> ${m4.xnorInstrPerBinaryMacNoReuse <= 0.5 ? 'met' : 'MISSED'}`);
+  for (const g of goals)
+    lines.push(`  ${g.board}: tiled layers with reuse / BNN = ${fmt(g.tiledLayersReuseVsBnn, 3)} (goal <= 1/${p} + 10% = ${fmt(g.limit, 3)}: ${g.tiledLayersReuseVsBnn <= g.limit ? 'met' : 'MISSED'}); whole inference ${fmt(g.wholeReuseVsBnn, 3)}`);
+  lines.push(`  Cortex-M4 kernel text at -Os <= 4 KB: text ${fmt(m4Os.text)} B (+ rodata ${fmt(m4Os.rodata)} B) -> ${m4Os.text <= 4096 ? 'met' : 'MISSED'}`);
+  const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
+  lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
+
+  const json = { network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, bnnClassAgreement: agree / data.count, rows, footprints, goals,
+    m4KernelTextOs: m4Os.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
+  const outDir = path.join(REPO_ROOT, 'build', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'boards.json'), JSON.stringify(json, null, 2));
+  return { title: 'Boards: HAR network on emulated Cortex-M4F, RV32IMC and Xtensa lx106', text: lines.join('\n'), json };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  run().then((r) => console.log(`${r.title}\n${r.text}`), (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
