@@ -1,0 +1,39 @@
+/** Builds the device app bundle with the device build script (device/build.mjs -> build/device/app.js). */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TbnError } from '../errors.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_BUNDLE = path.join(REPO_ROOT, 'build', 'device', 'app.js');
+
+/** Runs the device build; returns the bundle's path. */
+export function buildDeviceBundle(root = REPO_ROOT): string {
+  const script = path.join(root, 'device', 'build.mjs');
+  if (!existsSync(script)) throw new TbnError('E_BUILD', `${script} is missing: cannot bundle the device app`);
+  try {
+    execFileSync(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    throw new TbnError('E_BUILD', `bundling the device app failed: ${err.stderr?.toString().trim() || err.message}`);
+  }
+  return path.join(root, 'build', 'device', 'app.js');
+}
+
+/** Reads a bundle and checks it is plain ASCII (what the device build emits, and what both engines load). */
+export function readBundle(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    throw new TbnError('E_INPUT', `${file}: cannot read the app bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const bad = text.search(/[^\x09\x0a\x0d\x20-\x7e]/);
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw new TbnError('E_INPUT', `${file}:${line}: the app bundle has a non-ASCII or control character (code ${text.charCodeAt(bad)})`);
+  }
+  if (text.length === 0) throw new TbnError('E_INPUT', `${file}: the app bundle is empty`);
+  return text;
+}
