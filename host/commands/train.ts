@@ -23,8 +23,8 @@ const options: OptionSpec[] = [
   { name: 'lr', type: 'string', description: 'Adam learning rate(s); several (e.g. 1e-3,3e-3) are each trained and the best on validation is kept', default: '1e-3,3e-3' },
   { name: 'weight-decay', type: 'string', description: 'L2 weight decay on the latent W (the float weights for fp32)', default: '1e-4' },
   { name: 'seed', type: 'string', description: 'seed of initialisation, shuffling and the validation split', default: '1' },
-  { name: 'out', short: 'o', type: 'string', description: 'checkpoint path prefix: writes PREFIX-<variant>.ckpt.json (a path ending in .ckpt.json is used as is for one variant)', default: 'out/model' },
-  { name: 'resume', type: 'string', description: 'continue training this checkpoint up to --epochs in total (same data options)' },
+  { name: 'out', short: 'o', type: 'string', description: 'checkpoint path prefix: writes PREFIX-<variant>.ckpt.json; a path ending in .ckpt.json is used as is for one variant (default out/model; with --resume, the resumed file)' },
+  { name: 'resume', type: 'string', description: 'continue training this checkpoint up to --epochs in total (give the same data options)' },
   { name: 'slim', type: 'boolean', description: 'save checkpoints without latents and optimizer state (smaller; cannot resume)' },
   { name: 'no-save', type: 'boolean', description: 'do not write checkpoints' },
   { name: 'json', type: 'boolean', description: 'print one JSON object with the results on stdout' },
@@ -111,7 +111,8 @@ export const command: Command = {
     const batch = positiveInt(args, 'batch');
     const slim = optBool(args, 'slim');
     const save = !optBool(args, 'no-save');
-    const out = optString(args, 'out') ?? 'out/model';
+    const outOption = optString(args, 'out');
+    const out = outOption ?? 'out/model';
     const weightDecay = optNumber(args, 'weight-decay') ?? 0;
     if (weightDecay < 0) throw new UsageError('--weight-decay must not be negative');
     const gemm = defaultGemm();
@@ -154,7 +155,7 @@ export const command: Command = {
     const files: Record<string, string> = {};
     if (save) {
       for (const r of results) {
-        const file = resume !== undefined ? resume : checkpointPath(out, r.variant, results.length === 1);
+        const file = resume !== undefined && outOption === undefined ? resume : checkpointPath(out, r.variant, results.length === 1);
         saveCheckpoint(file, r.checkpoint);
         files[r.variant] = path.relative(process.cwd(), path.resolve(file)) || file;
       }
