@@ -51,7 +51,9 @@
  *   n = N*K binary weights; its tile has q = n/p bits (p divides n).
  *   dense is the case k_h = in_h, k_w = in_w, out_h = out_w = 1: one filter
  *   covers the whole input, flattened channel-last. conv1d has in_h = k_h =
- *   out_h = 1. Padding is "valid"; out_h = (in_h - k_h)/stride_h + 1, and
+ *   out_h = 1. (Clarification: dense and conv1d have stride_h = 1, dense
+ *   also stride_w = 1; readers reject other values.) Padding is "valid";
+ *   out_h = (in_h - k_h)/stride_h + 1, and
  *   likewise for w.
  *   Weight w(o, e) of output channel o and filter element e (row-major over
  *   (dy, dx, ch)) is stored in the tile in one of two layouts:
@@ -62,7 +64,8 @@
  *     Output channel o uses row (o mod N/p). tile_words = (N/p)*RW.
  *   - STREAM (p does not divide N): the tile is q bits, bit j at bit
  *     (j % 32) of word j/32; w(o, e) is bit ((o*K + e) mod q).
- *     tile_words = ceil(q/32).
+ *     tile_words = ceil(q/32). (Clarification: bits past q in the last
+ *     word are 0, as are flip bits past channel N-1; readers reject set ones.)
  *   A bit 1 is weight -1, a bit 0 is weight +1.
  *   With flag TBN_LF_REUSE (requires ROWS) a kernel computes each distinct
  *   row once per output position and applies it to its p output channels;
@@ -109,6 +112,11 @@
  *   of 4, and G is 4*RW for the largest weight layer in STREAM layout (0 if
  *   none). Activations ping-pong between the two A-sized halves; G holds one
  *   gathered filter row. A reader recomputes it and rejects a mismatch.
+ *
+ * VALIDATION
+ *   (Clarification.) The order of the checks and the tbn_status each failure
+ *   maps to are listed in FORMAT.md; the C kernel and host/format/reader.ts
+ *   follow that list.
  */
 #ifndef TBN_FORMAT_H
 #define TBN_FORMAT_H
@@ -121,7 +129,7 @@
 #define TBN_ALIGN 4u
 #define TBN_MAX_LAYERS 64u
 #define TBN_MAX_CLASSES 1024u
-#define TBN_MAX_LABEL_BYTES 64u
+#define TBN_MAX_LABEL_BYTES 64u /* per label, its NUL included */
 
 /* File header: byte offsets and sizes (u8/u16/u32 by suffix). */
 #define TBN_HDR_MAGIC_U32 0u
