@@ -129,6 +129,7 @@ case "${1:-all}" in
       for o in "${OPTS[@]}"; do compile_board "$b" "$o"; done
     done
     build_plugin
+    date -u +%FT%TZ >"$OUT/.stamp"
     ;;
   link)
     [[ $# -ge 5 ]] || { echo "usage: boards/build.sh link BOARD OPT BLOB OUT.elf [EXTRA.o...]" >&2; exit 2; }

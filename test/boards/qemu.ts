@@ -5,7 +5,7 @@
  * Shared by test/boards/*.test.ts and bench/boards.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,6 +43,27 @@ export function requireBoard(board: EmulatedBoard): void {
     }
   }
   if (!existsSync(PLUGIN)) throw new Error('build/boards/libtbn_count.so missing; run: bash boards/build.sh');
+  const stale = staleSources();
+  if (stale.length) throw new Error(`build/boards is older than ${stale.slice(0, 3).join(', ')}; run: bash boards/build.sh`);
+}
+
+/** Sources changed since the last `bash boards/build.sh` (its stamp file). */
+function staleSources(): string[] {
+  const stamp = path.join(BOARDS_BUILD, '.stamp');
+  if (!existsSync(stamp)) return ['(no build stamp)'];
+  const built = statSync(stamp).mtimeMs;
+  const dirs = ['native-modules', 'native-modules/core', 'boards/harness', 'boards/harness/include', 'boards/bench', 'boards/plugin', 'boards/stm32f405', 'boards/esp32c3', 'boards/esp8266'];
+  const stale: string[] = [];
+  for (const d of dirs) {
+    const abs = path.join(REPO_ROOT, d);
+    if (!existsSync(abs)) continue;
+    for (const f of readdirSync(abs)) {
+      if (!/\.(c|h|S|ld)$/.test(f) && f !== 'build.sh') continue;
+      if (statSync(path.join(abs, f)).mtimeMs > built) stale.push(path.join(d, f));
+    }
+  }
+  if (statSync(path.join(REPO_ROOT, 'boards', 'build.sh')).mtimeMs > built) stale.push('boards/build.sh');
+  return stale;
 }
 
 export interface Job {
