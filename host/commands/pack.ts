@@ -9,11 +9,12 @@ import { summarizeModel } from '../format/summary.ts';
 
 export const command: Command = {
   name: 'pack',
-  usage: 'tbn pack CHECKPOINT -o model.tbn [--no-reuse] [--json]',
+  usage: 'tbn pack CHECKPOINT -o model.tbn [--no-reuse] [--keep-input-shape] [--json]',
   summary: 'pack a training checkpoint (or FloatModel JSON) into a .tbn model file',
   options: [
     { name: 'output', short: 'o', type: 'string', description: 'the .tbn file to write' },
     { name: 'reuse', type: 'boolean', description: 'mark layers whose p divides their channels for p-fold reuse (--no-reuse: same integers, no row sharing)', default: 'true' },
+    { name: 'keep-input-shape', type: 'boolean', description: 'never re-declare an image input of a first dense layer as (1, W, C) (that saves the per-pixel row padding)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
@@ -25,7 +26,7 @@ export const command: Command = {
     const bytes = readBytes(input);
     if (isTbnFile(bytes)) throw new TbnError('E_INPUT', `${input} is already a packed .tbn file`);
     const fm = loadFloatModel(input, bytes);
-    const packed = packModel(fm, { reuse: args.options.reuse !== false });
+    const packed = packModel(fm, { reuse: args.options.reuse !== false, reshapeInput: !optBool(args, 'keep-input-shape') });
     try {
       writeFileSync(output, packed);
     } catch (e) {

@@ -20,6 +20,12 @@ import { writeModel } from './writer.ts';
 export interface PackOptions {
   /** false: do not set TBN_LF_REUSE (for benchmarks; same integers). Default true. */
   reuse?: boolean;
+  /**
+   * false: keep the model's input shape even when a first dense layer would be smaller with the input
+   * re-declared as (1, W, C). Default true, applied to image inputs (h > 1) only: sensor windows
+   * (h = 1) keep (1, window, channels) because devices read inW as the window and inC as the channels.
+   */
+  reshapeInput?: boolean;
 }
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -118,7 +124,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /**
  * The ROWS layout pads every input position to whole 32-bit words, which
  * costs up to 32x for a dense layer over an image of 1 channel. For a first
- * dense layer the input can be re-declared as (1, W, C) with the same
+ * dense layer over an image the input can be re-declared as (1, W, C) with the same
  * channel-last order (C a multiple of the real channel count, the
  * quantisation repeated): this picks the C that minimises tile + quant bytes.
  */
@@ -163,7 +169,7 @@ export function foldModel(fm: FloatModel, opts: PackOptions = {}): ModelContent 
 
   let inShape: Shape = [h, w, c];
   const first = layers[0];
-  if (first && first.kind === 'dense') inShape = firstDenseInput(fm, first);
+  if (first && first.kind === 'dense' && h > 1 && opts.reshapeInput !== false) inShape = firstDenseInput(fm, first);
   const quantMul = new Float32Array(inShape[2]);
   const quantAdd = new Float32Array(inShape[2]);
   for (let j = 0; j < inShape[2]; j++) {

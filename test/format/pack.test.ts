@@ -303,3 +303,18 @@ describe('packModel', () => {
     }
   });
 });
+
+describe('input re-declaration', () => {
+  it('keeps sensor windows (h = 1) and --keep-input-shape models as they are', () => {
+    const r = rng(4);
+    const dense = (inShape: [number, number, number]): FloatModel => ({
+      kind: 'tbn-float-model', version: 1,
+      input: { shape: inShape, mean: new Array(inShape[2]).fill(0), std: new Array(inShape[2]).fill(1), scale: 0.05 },
+      classes: ['a', 'b'], channels: new Array(inShape[2]).fill('c'),
+      layers: [{ kind: 'dense', inShape, outShape: [1, 1, 2], kernel: [inShape[0], inShape[1]], stride: [1, 1], p: 1, tile: Array.from({ length: 2 * inShape[0] * inShape[1] * inShape[2] }, () => (r() < 0.5 ? -1 : 1)), alpha: [1], activation: 'none' }],
+    });
+    expect(readModel(packModel(dense([1, 32, 6]))).inShape).toEqual([1, 32, 6]);
+    expect(readModel(packModel(dense([8, 8, 1]), { reshapeInput: false })).inShape).toEqual([8, 8, 1]);
+    expect(readModel(packModel(dense([8, 8, 1]))).inShape).not.toEqual([8, 8, 1]);
+  });
+});
