@@ -38,7 +38,7 @@ if [[ "$mode" != targets ]]; then
 # (b) native harnesses
 "$CLANG" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
   "${WARN[@]}" "${CORE[@]}" host/tbn_cli.c -o "$out/tbn_cli_asan"
-"$CLANG" -O2 -g "${WARN[@]}" "${CORE[@]}" host/tbn_cli.c -o "$out/tbn_cli"
+"$CLANG" -O2 -gdwarf-4 "${WARN[@]}" "${CORE[@]}" host/tbn_cli.c -o "$out/tbn_cli" # DWARF 4: valgrind 3.19 cannot read clang 14 DWARF 5
 "$CLANG" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
   "${WARN[@]}" "${CORE[@]}" host/tbn_selftest.c -o "$out/tbn_selftest"
 

@@ -180,26 +180,26 @@ static tbn_status check_weight_layer(const uint8_t *data, const tbn__layer *l, u
   }
   if (l->tile_words != expected || !mul_ok(expected, 4u, &bytes)) return TBN_E_LAYER;
   if ((s = check_section(l->tile_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
+  if (l->out_type == TBN_TYPE_BIN) {
+    bytes = l->out_c * ((l->flags & TBN_LF_T16) ? 2u : 4u);
+    if ((s = check_section(l->thresh_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
+    bytes = tbn__cw(l->out_c) * 4u;
+    if ((s = check_section(l->aux_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
+  } else {
+    bytes = l->out_c * 4u;
+    if ((s = check_section(l->thresh_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
+    if ((s = check_section(l->aux_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
+  }
+  /* padding bits after all section checks (FORMAT.md validation order) */
   tile = (const uint32_t *)(const void *)(data + l->tile_offset);
   if (l->flags & TBN_LF_ROWS) {
     if (!rows_padding_clear(tile, rows, k_positions, cw, l->in_c)) return TBN_E_LAYER;
   } else if ((q & 31u) && (tile[expected - 1u] >> (q & 31u))) {
     return TBN_E_LAYER;
   }
-
-  if (l->out_type == TBN_TYPE_BIN) {
-    bytes = l->out_c * ((l->flags & TBN_LF_T16) ? 2u : 4u);
-    if ((s = check_section(l->thresh_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
-    bytes = tbn__cw(l->out_c) * 4u;
-    if ((s = check_section(l->aux_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
-    if ((l->out_c & 31u) &&
-        (tbn__rd32(data, l->aux_offset + bytes - 4u) >> (l->out_c & 31u)))
-      return TBN_E_LAYER;
-  } else {
-    bytes = l->out_c * 4u;
-    if ((s = check_section(l->thresh_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
-    if ((s = check_section(l->aux_offset, bytes, lo, file_bytes)) != TBN_OK) return s;
-  }
+  if (l->out_type == TBN_TYPE_BIN && (l->out_c & 31u) &&
+      (tbn__rd32(data, l->aux_offset + tbn__cw(l->out_c) * 4u - 4u) >> (l->out_c & 31u)))
+    return TBN_E_LAYER;
   return TBN_OK;
 }
 

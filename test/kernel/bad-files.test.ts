@@ -167,16 +167,19 @@ describe('bad files: status and message from the C kernel', () => {
     }
   });
 
-  it('3000 CRC-fixed single-byte mutations: kernel status = reader status; those that open run like the reference', () => {
+  it('3000 CRC-fixed one- and two-byte mutations: kernel status = reader status; those that open run like the reference', () => {
     const r = rng(4242);
     const mutants: Uint8Array[] = [];
     const models = Array.from({ length: 30 }, (_, k) => randomPackedModel(1000 + k));
     for (let k = 0; k < 3000; k++) {
       const m = (models[k % models.length] as Uint8Array).slice();
-      const at = 16 + Math.floor(r() * (m.length - 16));
-      // Bias towards the header and layer records, where structure lives.
-      const pos = r() < 0.7 ? 16 + Math.floor(r() * Math.min(m.length - 16, 48 + 64 * 4)) : at;
-      m[pos] = r() < 0.5 ? Math.floor(r() * 256) : (m[pos] as number) ^ (1 << Math.floor(r() * 8));
+      // One or two bytes (two exercise the order of the checks); biased towards the header and layer records.
+      const changes = r() < 0.6 ? 1 : 2;
+      for (let j = 0; j < changes; j++) {
+        const at = 16 + Math.floor(r() * (m.length - 16));
+        const pos = r() < 0.7 ? 16 + Math.floor(r() * Math.min(m.length - 16, 48 + 64 * 4)) : at;
+        m[pos] = r() < 0.5 ? Math.floor(r() * 256) : (m[pos] as number) ^ (1 << Math.floor(r() * 8));
+      }
       mutants.push(recrc(m));
     }
     const expected = mutants.map(readerStatus);

@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import type { PackedModel } from '../../host/format/model.ts';
+import { asBnn } from '../../host/native/repack.ts';
 import { WasmKernel } from '../../host/native/wasm-kernel.ts';
+import { writeModel } from '../../host/format/writer.ts';
 import { runReference } from '../../host/reference/infer.ts';
 import { artifact, type BatchCase, runNativeBatch } from './harness.ts';
 
@@ -115,5 +117,26 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
       expect(m.info.macs).toBe(macs);
       m.close();
     }
+  });
+});
+
+describe('BNN repacking (host/native/repack.ts) keeps the integers', () => {
+  it('every random model repacked as p = 1 gives the same logits on the kernel', () => {
+    const kernel = WasmKernel.load();
+    let tiled = 0;
+    for (const c of cases.slice(0, 200)) {
+      const bnn = writeModel(asBnn(c.model));
+      const rm = readModel(bnn);
+      expect(rm.layers.every((l) => l.p === 0 || l.p === 1)).toBe(true);
+      if (c.model.layers.some((l) => l.p > 1)) tiled++;
+      const m = kernel.open(bnn);
+      [...c.f32, ...c.i8].forEach((x, k) => {
+        const logits = new Int32Array(m.info.classes);
+        const cls = m.run(x, logits);
+        expect({ cls, logits: Array.from(logits) }, `seed ${c.seed}`).toEqual(c.expected[k]);
+      });
+      m.close();
+    }
+    expect(tiled).toBeGreaterThan(50);
   });
 });
