@@ -149,7 +149,7 @@ const shapeText = (s: Shape) => s.join('x');
 
 /** The printed table. */
 export function formatSummary(s: ModelSummary, title: string): string {
-  const head = ['#', 'layer', 'in -> out', 'types', 'p', 'layout', 'tile bits', 'α (folded)', 'tile B', 'thr B', 'flip/bias B', 'MACs', 'reuse', 'MACs run'];
+  const head = ['#', 'layer', 'in -> out', 'types', 'p', 'layout', 'tile bits', 'α (folded)', 'tile B', 'thr B', 'flip/bias B', 'kB', 'MACs', 'reuse', 'MACs run'];
   const rows = [head];
   for (const l of s.layers) {
     const w = l.layout !== '-';
@@ -165,6 +165,7 @@ export function formatSummary(s: ModelSummary, title: string): string {
       String(l.tileBytes),
       String(l.threshBytes),
       String(l.auxBytes),
+      kb(l.tileBytes + l.threshBytes + l.auxBytes),
       String(l.macs),
       w ? `${l.reuseFactor}x` : '-',
       String(l.macsWithReuse),
