@@ -20,7 +20,8 @@ import { runReference } from '../host/reference/infer.ts';
 import { quantizeInput } from '../host/reference/quantize.ts';
 import { type KernelFootprint, kernelFootprint } from '../test/boards/footprint.ts';
 import { harFloatModel, harTestWindows } from '../test/boards/models.ts';
-import { BOARDS_BUILD, EMULATED_BOARDS, type EmulatedBoard, type Job, REPO_ROOT, runJobs, TOOLS } from '../test/boards/qemu.ts';
+import { kernelObjects } from '../test/boards/footprint.ts';
+import { BOARDS_BUILD, EMULATED_BOARDS, type EmulatedBoard, functionSymbols, type Job, REPO_ROOT, runJobs, TOOLS } from '../test/boards/qemu.ts';
 
 const WINDOWS = 4;
 const OPT = 'O2' as const;
@@ -216,6 +217,14 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     r.vsInt8 = r.instructions / int8Row.instructions;
   }
 
+  // Where the Cortex-M4 instructions go: per kernel function, per inference.
+  const m4Functions = [...new Set(kernelObjects('stm32f405', OPT).flatMap((o) => [...functionSymbols('stm32f405', o).keys()]))];
+  const breakdown: Record<string, Record<string, number>> = {};
+  for (const [name, reuse, bytes] of [['TBN-p reuse', true, tbnBytes], ['TBN-p no reuse', false, tbnBytes], ['BNN (p=1)', true, bnnBytes]] as const) {
+    const out = runJobs('stm32f405', [{ model: bytes, inputs: windows, inputLen: len, reuse }], { count: true, opt: OPT, functions: m4Functions });
+    breakdown[name] = Object.fromEntries(Object.entries(out.functionInstructions!).filter(([, n]) => n > 0).map(([f, n]) => [f, n / WINDOWS]).sort((a, b) => b[1] - a[1]));
+  }
+
   // Goals.
   const p = Math.max(...tbn.layers.map((l) => l.p));
   const tiled = tbn.layers.filter((l) => l.p > 1).map((l) => l.index);
@@ -252,6 +261,9 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   lines.push(`Per layer (instructions, ${layerNames.join(' | ')}):`);
   for (const r of rows) lines.push(`  ${r.board.padEnd(9)} ${r.row.padEnd(14)} ${r.perLayer.map((v) => fmt(v)).join(' | ')}`);
   lines.push('');
+  lines.push(`Cortex-M4 instructions per inference by kernel function (static functions inlined into their callers count there; tbn_model_open runs once per ${WINDOWS} windows):`);
+  for (const [name, fns] of Object.entries(breakdown)) lines.push(`  ${name.padEnd(14)} ${Object.entries(fns).map(([f, n]) => `${f} ${fmt(n)}`).join(', ')}`);
+  lines.push('');
   lines.push('Kernel footprint (bytes; stack = deepest call chain from the API, GCC call graph with -fstack-usage sizes):');
   for (const f of footprints)
     lines.push(`  ${f.board.padEnd(9)} -${f.opt}  text ${fmt(f.text).padStart(6)}  rodata ${fmt(f.rodata).padStart(5)}  data ${f.data}  bss ${f.bss}  stack ${f.stackBytes} (${f.stackPath.join(' > ')})`);
@@ -265,7 +277,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
   lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
 
-  const json = { network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, bnnClassAgreement: agree / data.count, rows, footprints, goals,
+  const json = { m4FunctionBreakdown: breakdown, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, bnnClassAgreement: agree / data.count, rows, footprints, goals,
     m4KernelTextOs: m4Os.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
   const outDir = path.join(REPO_ROOT, 'build', 'bench');
   mkdirSync(outDir, { recursive: true });

@@ -1,13 +1,14 @@
 /*
  * tbn_count.c - QEMU TCG plugin: exact guest instruction counts at markers.
  *
- *   -plugin libtbn_count.so,mark=0x08000130,mark=0x08000140,out=/path/events.txt
+ *   -plugin libtbn_count.so,mark=0x08000130,mark=0x08000140,range=0x08000200-0x08000300,out=/path/events.txt
  *
  * Every executed instruction adds 1 to a counter (inline, exact). Each time
  * the instruction at a `mark` address executes, the plugin records
  * (mark index, counter value before that instruction). At exit it writes
  *   T <total instructions>
  *   M <mark index> <count>      one line per event, in execution order
+ *   R <range index> <count>     instructions executed with lo <= PC < hi
  * to `out` (or through qemu_plugin_outs, i.e. the -d plugin log).
  * Single vCPU only (the boards are single core).
  */
@@ -21,11 +22,14 @@
 TBN_PLUGIN_EXPORT int qemu_plugin_version = TBN_QEMU_PLUGIN_VERSION;
 
 #define MAX_MARKS 16
+#define MAX_RANGES 32
 
 static uint64_t insn_count;
 static uint64_t marks[MAX_MARKS];
 static unsigned mark_count;
 static const char *out_path;
+static uint64_t range_lo[MAX_RANGES], range_hi[MAX_RANGES], range_count[MAX_RANGES];
+static unsigned n_ranges;
 
 typedef struct {
   uint32_t mark;
@@ -67,6 +71,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       }
     }
     qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &insn_count, 1);
+    for (unsigned r = 0; r < n_ranges; r++) {
+      if (pc >= range_lo[r] && pc < range_hi[r])
+        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &range_count[r], 1);
+    }
   }
 }
 
@@ -79,6 +87,10 @@ static void at_qemu_exit(qemu_plugin_id_t id, void *userdata) {
   if (f) fputs(line, f); else qemu_plugin_outs(line);
   if (event_overflow) {
     if (f) fputs("X out of memory for events\n", f); else qemu_plugin_outs("X out of memory for events\n");
+  }
+  for (unsigned r = 0; r < n_ranges; r++) {
+    snprintf(line, sizeof line, "R %u %" PRIu64 "\n", r, range_count[r]);
+    if (f) fputs(line, f); else qemu_plugin_outs(line);
   }
   for (size_t i = 0; i < event_len; i++) {
     snprintf(line, sizeof line, "M %" PRIu32 " %" PRIu64 "\n", events[i].mark, events[i].count);
@@ -95,6 +107,13 @@ TBN_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
     if (strncmp(a, "mark=", 5) == 0) {
       if (mark_count == MAX_MARKS) return -1;
       marks[mark_count++] = strtoull(a + 5, NULL, 0) & 0xFFFFFFFFu;
+    } else if (strncmp(a, "range=", 6) == 0) {
+      char *end;
+      if (n_ranges == MAX_RANGES) return -1;
+      range_lo[n_ranges] = strtoull(a + 6, &end, 0) & 0xFFFFFFFFu;
+      if (*end != '-') return -1;
+      range_hi[n_ranges] = strtoull(end + 1, NULL, 0) & 0xFFFFFFFFu;
+      n_ranges++;
     } else if (strncmp(a, "out=", 4) == 0) {
       out_path = a + 4;
     } else {

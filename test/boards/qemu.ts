@@ -138,12 +138,25 @@ export interface RunOutput {
   /** Per job, per window (only with count: true). */
   counts?: InferenceCount[][];
   totalInstructions?: number;
+  /** With `functions`: instructions executed inside each function over the whole run. */
+  functionInstructions?: Record<string, number>;
   elfPath: string;
+}
+
+/** Address and size of every function symbol of an ELF (nm -S), Thumb bit cleared. */
+export function functionSymbols(board: EmulatedBoard, file: string): Map<string, { addr: number; size: number }> {
+  const out = execFileSync(`${TOOLS[board].prefix}nm`, ['-S', file], { encoding: 'utf8' });
+  const map = new Map<string, { addr: number; size: number }>();
+  for (const line of out.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 4 && /^[tT]$/.test(f[2]!)) map.set(f[3]!, { addr: (Number.parseInt(f[0]!, 16) & ~1) >>> 0, size: Number.parseInt(f[1]!, 16) });
+  }
+  return map;
 }
 
 let runSeq = 0;
 
-function qemuArgs(board: EmulatedBoard, elf: string): { cmd: string; args: string[] } {
+export function qemuArgs(board: EmulatedBoard, elf: string): { cmd: string; args: string[] } {
   switch (board) {
     case 'stm32f405':
       return {
@@ -167,7 +180,11 @@ export function symbolAddress(board: EmulatedBoard, elf: string, name: string): 
 }
 
 /** Links and runs one blob on one board. Throws with QEMU's output on any harness failure. */
-export function runJobs(board: EmulatedBoard, jobs: Job[], opts: { opt?: Opt; count?: boolean; extraObjects?: string[]; timeoutMs?: number } = {}): RunOutput {
+export function runJobs(
+  board: EmulatedBoard,
+  jobs: Job[],
+  opts: { opt?: Opt; count?: boolean; functions?: string[]; extraObjects?: string[]; timeoutMs?: number; keep?: boolean } = {},
+): RunOutput {
   requireBoard(board);
   const opt = opts.opt ?? 'O2';
   const dir = path.join(BOARDS_BUILD, 'runs', `${process.pid}-${runSeq++}-${board}`);
@@ -183,7 +200,12 @@ export function runJobs(board: EmulatedBoard, jobs: Job[], opts: { opt?: Opt; co
   const markNames = ['tbn_mark_begin', 'tbn_mark_end', 'tbn_mark_layer'];
   if (opts.count) {
     const marks = markNames.map((n) => `mark=0x${symbolAddress(board, elf, n).toString(16)}`);
-    args.unshift('-plugin', `${PLUGIN},${marks.join(',')},out=${events}`);
+    const syms = opts.functions?.length ? functionSymbols(board, elf) : new Map();
+    const ranges = (opts.functions ?? []).filter((f) => syms.has(f)).map((f) => {
+      const s = syms.get(f)!;
+      return `range=0x${s.addr.toString(16)}-0x${(s.addr + s.size).toString(16)}`;
+    });
+    args.unshift('-plugin', `${PLUGIN},${[...marks, ...ranges].join(',')},out=${events}`);
   }
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 });
   const stdout = r.stdout ?? '';
@@ -199,9 +221,13 @@ export function runJobs(board: EmulatedBoard, jobs: Job[], opts: { opt?: Opt; co
     const ev = parseEvents(readFileSync(events, 'utf8'));
     result.totalInstructions = ev.total;
     result.counts = splitCounts(ev.marks, parsed);
-  } else {
-    rmSync(dir, { recursive: true, force: true });
+    if (opts.functions?.length) {
+      const syms = functionSymbols(board, elf);
+      const present = opts.functions.filter((f) => syms.has(f));
+      result.functionInstructions = Object.fromEntries(present.map((f, i) => [f, ev.ranges.get(i) ?? 0]));
+    }
   }
+  if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   return result;
 }
 
@@ -226,16 +252,18 @@ function parseOutput(stdout: string, jobCount: number): JobResult[] {
   return jobs;
 }
 
-function parseEvents(text: string): { total: number; marks: Array<[number, number]> } {
+function parseEvents(text: string): { total: number; marks: Array<[number, number]>; ranges: Map<number, number> } {
   let total = 0;
   const marks: Array<[number, number]> = [];
+  const ranges = new Map<number, number>();
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     if (f[0] === 'T') total = Number(f[1]);
     else if (f[0] === 'M') marks.push([Number(f[1]), Number(f[2])]);
+    else if (f[0] === 'R') ranges.set(Number(f[1]), Number(f[2]));
     else if (f[0] === 'X') throw new Error('plugin ran out of memory for events');
   }
-  return { total, marks };
+  return { total, marks, ranges };
 }
 
 const BEGIN = 0;
