@@ -222,7 +222,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const breakdown: Record<string, Record<string, number>> = {};
   for (const [name, reuse, bytes] of [['TBN-p reuse', true, tbnBytes], ['TBN-p no reuse', false, tbnBytes], ['BNN (p=1)', true, bnnBytes]] as const) {
     const out = runJobs('stm32f405', [{ model: bytes, inputs: windows, inputLen: len, reuse }], { count: true, opt: OPT, functions: m4Functions });
-    breakdown[name] = Object.fromEntries(Object.entries(out.functionInstructions!).filter(([, n]) => n > 0).map(([f, n]) => [f, n / WINDOWS]).sort((a, b) => b[1] - a[1]));
+    breakdown[name] = Object.fromEntries(Object.entries(out.functionInstructions!).filter(([, n]) => n > 0).map(([f, n]): [string, number] => [f, n / WINDOWS]).sort((a, b) => b[1] - a[1]));
   }
 
   // Goals.
