@@ -19,7 +19,7 @@ const options: OptionSpec[] = [
   { name: 'activation', type: 'string', description: 'hidden activation of bnn/tbn: sign (binary, XNOR-popcount on device) or relu (weight-only); fp32 always uses relu', default: 'sign' },
   { name: 'alpha', type: 'string', description: 'alpha per tile copy from a separate latent W (weight), from the scores (scores), or one per layer from W (single)', default: 'weight' },
   { name: 'epochs', type: 'string', description: 'training epochs', default: '20' },
-  { name: 'batch', type: 'string', description: 'batch size', default: '128' },
+  { name: 'batch', type: 'string', description: 'batch size (default: 32 below 10,000 training examples, e.g. HAR windows; else 128)' },
   { name: 'lr', type: 'string', description: 'Adam learning rate(s); several (e.g. 1e-3,3e-3) are each trained and the best on validation is kept', default: '1e-3,3e-3' },
   { name: 'weight-decay', type: 'string', description: 'L2 weight decay on the latent W (the float weights for fp32)', default: '1e-4' },
   { name: 'seed', type: 'string', description: 'seed of initialisation, shuffling and the validation split', default: '1' },
@@ -108,7 +108,7 @@ export const command: Command = {
     const json = optBool(args, 'json');
     const seed = optInt(args, 'seed') ?? 1;
     const epochs = positiveInt(args, 'epochs');
-    const batch = positiveInt(args, 'batch');
+    const batchOption = args.options.batch !== undefined ? positiveInt(args, 'batch') : undefined;
     const slim = optBool(args, 'slim');
     const save = !optBool(args, 'no-save');
     const outOption = optString(args, 'out');
@@ -119,6 +119,7 @@ export const command: Command = {
     const onProgress = progressDrawer(io);
     const splits = loadSplits(args, seed);
     if (!json) io.err(splits.description);
+    const batch = batchOption ?? (splits.train.count < 10000 ? 32 : 128);
 
     let results: VariantResult[];
     const resume = optString(args, 'resume');
