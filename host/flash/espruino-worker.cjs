@@ -44,6 +44,7 @@ espruino.init(() => {
 
   let total = 0;
   let sent = 0;
+  let uploadBytes = Infinity; // progress of the model + app transfer only, not of the short queries before it
   E.Core.Status = {
     setStatus(text, len) {
       if (len) {
@@ -57,12 +58,16 @@ espruino.init(() => {
     },
     incrementProgress(amount) {
       sent += amount;
-      emit({ event: 'progress', sent, total });
+      if (total >= uploadBytes) emit({ event: 'progress', sent, total });
     },
   };
 
+  // Serial ports only: the Bluetooth back-ends probe D-Bus/HCI and can crash the process without them.
+  const devices = E.Core.Serial.devices;
+  for (let i = devices.length - 1; i >= 0; i--) if (devices[i].name !== 'Node Serial') devices.splice(i, 1);
+  if (devices.length === 0) fail('EspruinoTools has no serial back-end (is the "serialport" package installed?)');
   // Ports that serialport.list() does not report (a pty, a /dev/serial/by-id link) are still openable.
-  for (const device of E.Core.Serial.devices) {
+  for (const device of devices) {
     if (device.name !== 'Node Serial') continue;
     const getPorts = device.getPorts;
     device.getPorts = (cb) =>
@@ -85,6 +90,7 @@ espruino.init(() => {
       const modelCode = E.Core.Utils.getUploadFileCode(opts.storageName || 'model.tbn', model);
       E.callProcessor('transformForEspruino', app, (appCode) => {
         const code = `${modelCode}\n${appCode}`;
+        uploadBytes = code.length;
         emit({ event: 'status', text: `sending ${code.length} bytes (model ${model.length} B, app ${app.length} B)`, total: 0 });
         E.Core.CodeWriter.writeToEspruino(code, () => {
           emit({ event: 'sent', bytes: code.length });

@@ -1,0 +1,85 @@
+/**
+ * `tbn flash` for Espruino: runs host/flash/espruino-worker.cjs (EspruinoTools)
+ * in a child process and turns its JSON lines into progress events.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TbnError } from '../errors.ts';
+
+export type UploadEvent =
+  | { event: 'log'; text: string; level?: string }
+  | { event: 'status'; text: string; total: number }
+  | { event: 'progress'; sent: number; total: number }
+  | { event: 'connected'; board?: string; version?: string }
+  | { event: 'sent'; bytes: number }
+  | { event: 'done' }
+  | { event: 'error'; message: string };
+
+export interface EspruinoUploadOptions {
+  port: string;
+  baud?: number;
+  modelFile: string;
+  appFile: string;
+  storageName?: string;
+  timeoutSec?: number;
+  onEvent?: (e: UploadEvent) => void;
+}
+
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'espruino-worker.cjs');
+
+/** Uploads model + app; resolves with the number of bytes EspruinoTools sent. */
+export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSent: number; board?: string; version?: string }> {
+  let espruinoModule: string;
+  try {
+    espruinoModule = createRequire(import.meta.url).resolve('espruino');
+  } catch {
+    throw new TbnError('E_FLASH', 'the npm package "espruino" (EspruinoTools) is not installed: npm install espruino');
+  }
+  const args = {
+    port: opts.port,
+    baud: opts.baud ?? 115200,
+    model: path.resolve(opts.modelFile),
+    app: path.resolve(opts.appFile),
+    storageName: opts.storageName ?? 'model.tbn',
+    timeoutSec: opts.timeoutSec ?? 120,
+    espruinoModule,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WORKER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    let stderr = '';
+    let error: string | undefined;
+    let bytesSent = 0;
+    let board: string | undefined;
+    let version: string | undefined;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let e: UploadEvent;
+        try {
+          e = JSON.parse(line) as UploadEvent;
+        } catch {
+          e = { event: 'log', text: line };
+        }
+        if (e.event === 'error') error = e.message;
+        if (e.event === 'sent') bytesSent = e.bytes;
+        if (e.event === 'connected') ({ board, version } = e);
+        opts.onEvent?.(e);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', (e) => reject(new TbnError('E_FLASH', `cannot run the upload worker: ${e.message}`)));
+    child.on('exit', (code) => {
+      if (code === 0 && !error && bytesSent > 0) resolve({ bytesSent, board, version });
+      else reject(new TbnError('E_FLASH', `upload to ${opts.port} failed: ${error ?? (stderr.trim() || `worker exit code ${code}`)}`));
+    });
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * `tbn flash` over a pty to a fake Espruino REPL (test/contract/fake-espruino.ts):
+ * the bytes EspruinoTools sends must rebuild the exact model in Storage and the
+ * exact app as boot code, and progress must be reported.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDeviceBundle } from '../../host/build/bundle.ts';
+import { main } from '../../host/cli.ts';
+import type { CliIO } from '../../host/cli/command.ts';
+import { randomPackedModel } from '../../host/format/random-model.ts';
+import { openPtyPair } from '../../host/sim/pty.ts';
+import { FAKE_ENV, startFakeEspruino } from './fake-espruino.ts';
+
+function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
+}
+
+/** Rebuilds a Storage file from `require("Storage").write(name, data, offset[, total])` lines. */
+function storageFile(lines: string[], name: string): { bytes: Buffer; chunks: number; total: number | undefined } {
+  const prefix = `require("Storage").write(${JSON.stringify(name)},`;
+  const parts: Array<{ offset: number; data: Buffer }> = [];
+  let total: number | undefined;
+  for (const line of lines.filter((l) => l.startsWith(prefix))) {
+    // Evaluate only the arguments, with atob, in an empty context: the line is a call expression we did not write.
+    const args = vm.runInNewContext(`[${line.slice(prefix.length).replace(/\);?$/, '')}]`, {
+      atob: (s: string) => Buffer.from(s, 'base64').toString('latin1'),
+    }) as [string, number, number?];
+    parts.push({ offset: args[1], data: Buffer.from(args[0], 'latin1') });
+    if (args[2] !== undefined) total = args[2];
+  }
+  let next = 0;
+  for (const p of parts) {
+    expect(p.offset, `${name}: chunks are sent in order without gaps`).toBe(next);
+    next += p.data.length;
+  }
+  return { bytes: Buffer.concat(parts.map((p) => p.data)), chunks: parts.length, total };
+}
+
+let tmp: string;
+let dir: string;
+const model = randomPackedModel(7);
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'tbn-flash-test-'));
+  const modelFile = path.join(tmp, 'm.tbn');
+  writeFileSync(modelFile, model);
+  dir = path.join(tmp, 'out');
+  const io = captureIO();
+  const code = await main(['build', '--board', 'stm32f405', '--engine', 'espruino', '--model', modelFile, '-o', dir, '--bundle', buildDeviceBundle()], io);
+  if (code !== 0) throw new Error(`tbn build failed: ${io.stderr.join('\n')}`);
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
+  it('writes the exact model into Storage, the app as boot code, and reports progress', async () => {
+    const pty = await openPtyPair();
+    const fake = await startFakeEspruino(pty.devicePath);
+    const io = captureIO();
+    let code: number;
+    try {
+      code = await main(['flash', '--port', pty.hostPath, '--dir', dir], io);
+    } finally {
+      await fake.close();
+      await pty.close();
+    }
+    expect(code, io.stderr.join('\n')).toBe(0);
+    const lines = fake.lines();
+    // reset first, the model, the app, then load() to run it (it also runs at every boot)
+    const resetAt = lines.indexOf('reset();');
+    expect(resetAt).toBeGreaterThanOrEqual(0);
+    const firstModel = lines.findIndex((l) => l.startsWith('require("Storage").write("model.tbn"'));
+    const firstApp = lines.findIndex((l) => l.startsWith('require("Storage").write(".bootcde"'));
+    const loadAt = lines.lastIndexOf('load()');
+    expect(resetAt < firstModel && firstModel < firstApp && firstApp < loadAt).toBe(true);
+
+    const m = storageFile(lines, 'model.tbn');
+    expect(m.bytes.equals(Buffer.from(model))).toBe(true);
+    expect(m.total).toBe(model.length);
+    expect(m.chunks).toBe(Math.ceil(model.length / 384)); // EspruinoTools' 384-byte atob chunks
+    const app = storageFile(lines, '.bootcde');
+    expect(app.bytes.equals(readFileSync(path.join(dir, 'app.js')))).toBe(true);
+
+    const err = io.stderr.join('\n');
+    expect(err).toContain(`connected to ${pty.hostPath}: ${FAKE_ENV.BOARD} ${FAKE_ENV.VERSION}`);
+    const pct = [...err.matchAll(/uploading: (\d+)% \(([\d,]+) of ([\d,]+) B\)/g)].map((x) => Number(x[1]));
+    expect(pct.length).toBeGreaterThanOrEqual(3);
+    expect(pct).toEqual([...pct].sort((a, b) => a - b));
+    expect(pct[pct.length - 1]).toBeGreaterThanOrEqual(90);
+    expect(io.stdout.join('\n')).toMatch(/flashed stm32f405: model\.tbn -> Storage "model\.tbn", app\.js -> \.bootcde/);
+  }, 120_000);
+
+  it('fails with a clear message when the build directory has no manifest or a changed file', async () => {
+    let io = captureIO();
+    expect(await main(['flash', '--port', '/dev/null', '--dir', path.join(tmp, 'nothing')], io)).toBe(1);
+    expect(io.stderr.join('\n')).toMatch(/manifest\.json: not found; run tbn build first/);
+    const copy = path.join(tmp, 'changed');
+    rmSync(copy, { recursive: true, force: true });
+    await main(['build', '--board', 'stm32f405', '--model', path.join(tmp, 'm.tbn'), '-o', copy, '--bundle', path.join(dir, 'app.js')], captureIO());
+    writeFileSync(path.join(copy, 'model.tbn'), Buffer.from(model).subarray(1));
+    io = captureIO();
+    expect(await main(['flash', '--port', '/dev/null', '--dir', copy], io)).toBe(1);
+    expect(io.stderr.join('\n')).toMatch(/model\.tbn: changed since tbn build/);
+  });
+
+  it('prints the flasher commands for JerryScript firmware', async () => {
+    const out = path.join(tmp, 'jerry');
+    await main(['build', '--board', 'stm32f405', '--engine', 'jerryscript', '--model', path.join(tmp, 'm.tbn'), '-o', out, '--bundle', path.join(dir, 'app.js')], captureIO());
+    const io = captureIO();
+    expect(await main(['flash', '--dir', out], io)).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text).toContain(`st-flash --reset write ${path.join(out, 'firmware.bin')} 0x08000000`);
+    expect(text).toContain('make -C boards/stm32f405/jerryscript');
+    const esp = path.join(tmp, 'jerry-esp32');
+    await main(['build', '--board', 'esp32', '--engine', 'jerryscript', '--model', path.join(tmp, 'm.tbn'), '-o', esp, '--bundle', path.join(dir, 'app.js')], captureIO());
+    const io2 = captureIO();
+    expect(await main(['flash', '--dir', esp, '--port', '/dev/ttyUSB0'], io2)).toBe(0);
+    expect(io2.stdout.join('\n')).toContain(`idf.py -C boards/esp32/jerryscript -B ${path.join(esp, 'idf')} -p /dev/ttyUSB0 flash`);
+  });
+});
