@@ -33,7 +33,7 @@ function sameShape(a: Shape, b: Shape): boolean {
 }
 
 export function readModel(bytes: Uint8Array): PackedModel {
-  if (!(bytes instanceof Uint8Array)) throw new FormatError('TBN_E_TRUNCATED', 'model bytes must be a Uint8Array');
+  if (!(bytes instanceof Uint8Array)) throw new FormatError('TBN_E_ARG', 'model bytes must be a Uint8Array');
   const len = bytes.length;
   if (len < H.TBN_HEADER_BYTES) {
     throw new FormatError('TBN_E_TRUNCATED', `truncated: ${len} bytes is shorter than the ${H.TBN_HEADER_BYTES}-byte header`);

@@ -81,6 +81,7 @@ export function typeName(code: number): TypeName | undefined {
 
 /** Status names of native-modules/tbn.h that a format reader can report. */
 export type FormatStatus =
+  | 'TBN_E_ARG'
   | 'TBN_E_TRUNCATED'
   | 'TBN_E_MAGIC'
   | 'TBN_E_VERSION'
