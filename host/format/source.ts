@@ -33,6 +33,10 @@ export function loadPackedFile(file: string, bytes = readBytes(file)): PackedMod
 /** A checkpoint (tbn train) or a FloatModel JSON -> FloatModel. */
 export function loadFloatModel(file: string, bytes = readBytes(file)): FloatModel {
   const text = new TextDecoder().decode(bytes);
+  if (!text.trimStart().startsWith('{')) {
+    const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new FormatError('TBN_E_MAGIC', `${file}: neither a .tbn model (it starts with ${head || 'nothing'}, not "TBN1") nor a JSON checkpoint`);
+  }
   let kind: unknown;
   try {
     kind = (JSON.parse(text) as { kind?: unknown }).kind;

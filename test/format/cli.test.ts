@@ -68,6 +68,10 @@ describe('tbn pack / inspect / eval', () => {
     r = await run(['inspect', f]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('truncated');
+    writeFileSync(f, Uint8Array.of(1, 2, 3, 4, 5));
+    r = await run(['inspect', f]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('neither a .tbn model (it starts with 01 02 03 04');
     r = await run(['inspect', path.join(tmp, 'nope.tbn')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('cannot read');
