@@ -6,7 +6,7 @@
  */
 import { isWeightKind, weightGeometry, wordsPerPosition } from './layout.ts';
 import type { LayerContent, ModelContent, PackedModel, Shape } from './model.ts';
-import type { KindName, TypeName } from './spec.ts';
+import type { TypeName } from './spec.ts';
 import { writeModel } from './writer.ts';
 
 /** mulberry32: small, fast, deterministic. */
@@ -210,4 +210,3 @@ export function randomInput(seed: number, model: Pick<PackedModel, 'inShape' | '
   return x;
 }
 
-export type { KindName };
