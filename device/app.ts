@@ -46,27 +46,26 @@ import {
   T_START,
   T_STATUS,
   T_STATUS_REQ,
-  decodeByte,
+  decodeSome,
   encodeFrame,
-  getF32,
-  getI16,
   getU16,
   getU32,
   newDecoder,
   putU16,
   putU32,
   resetDecoder,
+  setCrc32,
 } from './protocol.ts';
 
 export var MODEL_FILE = 'model.tbn';
-/** Optional JSON config in Storage: { "stride": samples, "ring": samples }. */
+/** Optional JSON config in Storage: { "stride": samples, "ring": samples, "baud": n, "serial": Serial.setup options }. */
 export var CONFIG_FILE = 'tbn.cfg';
 /** Logits beyond this many are not sent (the frame would exceed MAX_FRAME). */
 export var MAX_LOGITS = 58;
 
 export interface App {
-  /** Feeds received bytes (binary string or bytes). Never throws. */
-  receive(data: string | Uint8Array): void;
+  /** Feeds received bytes. Never throws. */
+  receive(bytes: Uint8Array): void;
   counters: Uint32Array;
 }
 
@@ -75,6 +74,11 @@ export function startApp(board: Board): App {
   var dec = newDecoder();
   var raw = new Uint8Array(MAX_FRAME);
   var enc = new Uint8Array(MAX_ENCODED + 1);
+  // Aligned copy of a SAMPLES frame's values, read through typed views (little-endian MCUs and hosts).
+  var sampleBuf = new ArrayBuffer(256);
+  var sampleU8 = new Uint8Array(sampleBuf);
+  var sampleF32 = new Float32Array(sampleBuf);
+  var sampleI16 = new Int16Array(sampleBuf);
 
   var tbn: TbnModule | null = null;
   var model: unknown = null;
@@ -225,13 +229,11 @@ export function startApp(board: Board): App {
     var lg = logits as Int32Array;
     var end = nextEnd;
     nextEnd += stride;
-    var n = windowLen * channels;
-    var from = ((end - windowLen) % cap) * channels;
-    var size = cap * channels;
-    for (var k = 0; k < n; k++) {
-      x[k] = r[from++];
-      if (from === size) from = 0;
-    }
+    var start = (end - windowLen) % cap;
+    var part = cap - start;
+    if (part > windowLen) part = windowLen;
+    x.set(r.subarray(start * channels, (start + part) * channels), 0);
+    if (part < windowLen) x.set(r.subarray(0, (windowLen - part) * channels), part * channels);
     var cls = 0;
     var t0 = board.now();
     try {
@@ -307,30 +309,32 @@ export function startApp(board: Board): App {
       return;
     }
     var r = ring as Float32Array;
-    var scale = 1 / (1 << shift);
-    var at = SAMPLES_HEADER + 1 + skip * ch * width;
-    for (var k = skip; k < count; k++) {
-      var s = nextSeq;
-      // Overwriting sample s - cap: windows still needing it are lost. Say so.
-      while (nextEnd - windowLen <= s - cap) {
-        counters[C_OVERRUNS]++;
-        sendError(E_OVERRUN, nextEnd, 'overrun: window skipped');
-        nextEnd += stride;
-      }
-      var o = (s % cap) * ch;
-      for (var c = 0; c < ch; c++) {
-        if (width === 4) {
-          r[o + c] = getF32(f, at);
-          at += 4;
-        } else {
-          r[o + c] = getI16(f, at) * scale;
-          at += 2;
-        }
-      }
-      nextSeq = s + 1;
-      counters[C_SAMPLES]++;
+    var n = count - skip;
+    var values = n * ch;
+    var from = SAMPLES_HEADER + 1 + skip * ch * width;
+    sampleU8.set(f.subarray(from, from + values * width), 0);
+    // Writing up to sample `last` overwrites sample last - cap: windows still needing it are lost. Say so.
+    var last = nextSeq + n - 1;
+    while (nextEnd - windowLen <= last - cap) {
+      counters[C_OVERRUNS]++;
+      sendError(E_OVERRUN, nextEnd, 'overrun: window skipped');
+      nextEnd += stride;
     }
-    sendAck(0);
+    var slot = nextSeq % cap;
+    var part = cap - slot;
+    if (part > n) part = n;
+    var src = width === 4 ? sampleF32 : sampleI16;
+    r.set(src.subarray(0, part * ch), slot * ch);
+    if (part < n) r.set(src.subarray(part * ch, values), 0);
+    if (width === 2 && shift !== 0) {
+      var scale = 1 / (1 << shift);
+      var k: number;
+      for (k = slot * ch; k < (slot + part) * ch; k++) r[k] *= scale;
+      for (k = 0; k < (n - part) * ch; k++) r[k] *= scale;
+    }
+    nextSeq += n;
+    counters[C_SAMPLES] += n;
+    if (reliable) sendAck(0);
     schedule();
   }
 
@@ -355,29 +359,26 @@ export function startApp(board: Board): App {
     } else counters[C_UNKNOWN_TYPE]++;
   }
 
-  function receiveByte(b: number): void {
-    var r = decodeByte(dec, b);
-    if (r === D_FRAME) {
-      counters[C_FRAMES_OK]++;
-      try {
-        handleFrame(dec.frame, dec.length);
-      } catch (e) {
-        counters[C_BAD_PAYLOAD]++;
-      }
-    } else if (r === D_BAD_CRC) counters[C_BAD_CRC]++;
-    else if (r === D_BAD_FRAMING) counters[C_BAD_FRAMING]++;
-    else if (r === D_TOO_LONG) counters[C_TOO_LONG]++;
-  }
-
-  function receive(data: string | Uint8Array): void {
-    var i: number;
-    if (typeof data === 'string') {
-      for (i = 0; i < data.length; i++) receiveByte(data.charCodeAt(i) & 0xff);
-    } else {
-      for (i = 0; i < data.length; i++) receiveByte(data[i]);
+  function receive(bytes: Uint8Array): void {
+    var i = 0;
+    var n = bytes.length;
+    while (i < n) {
+      i = decodeSome(dec, bytes, i);
+      var r = dec.result;
+      if (r === D_FRAME) {
+        counters[C_FRAMES_OK]++;
+        try {
+          handleFrame(dec.frame, dec.length);
+        } catch (e) {
+          counters[C_BAD_PAYLOAD]++;
+        }
+      } else if (r === D_BAD_CRC) counters[C_BAD_CRC]++;
+      else if (r === D_BAD_FRAMING) counters[C_BAD_FRAMING]++;
+      else if (r === D_TOO_LONG) counters[C_TOO_LONG]++;
     }
   }
 
+  if (board.crc32) setCrc32(board.crc32);
   resetDecoder(dec);
   loadModel();
   restartStream(0, 0);

@@ -29,8 +29,8 @@ export interface TbnModule {
 export interface Board {
   /** Sends bytes[0, length) on the protocol serial port. */
   write(bytes: Uint8Array, length: number): void;
-  /** Registers the receive handler; Espruino passes binary strings. */
-  onData(handler: (data: string | Uint8Array) => void): void;
+  /** Registers the receive handler. */
+  onData(handler: (bytes: Uint8Array) => void): void;
   /** Runs fn once after ms milliseconds (0 = after the current event). */
   later(fn: () => void, ms: number): void;
   led(on: boolean): void;
@@ -41,11 +41,14 @@ export interface Board {
   now(): number;
   /** Free bytes of the JS heap / variable store. */
   freeBytes(): number;
+  /** A native CRC-32 (zlib) of bytes[start, end), when the engine has one. */
+  crc32?: (bytes: Uint8Array, start: number, end: number) => number;
 }
 
 /* Globals of the Espruino API the board uses. */
 declare var Serial1: any;
 declare var LED1: any;
+declare var E: any;
 declare function require(name: string): any;
 declare function getTime(): number;
 declare function setTimeout(fn: () => void, ms: number): unknown;
@@ -58,16 +61,29 @@ export var BAUD = 115200;
 /** The board over Espruino's globals: protocol on Serial1 at BAUD, model in Storage. */
 export function espruinoBoard(): Board {
   var port = Serial1;
-  if (port.setup) port.setup(BAUD);
   var storage = require('Storage');
+  // tbn.cfg may give the port's baud and setup options (pins; a device path on Espruino for Linux).
+  var cfg = storage.readJSON ? storage.readJSON('tbn.cfg', true) : undefined;
+  if (port.setup) port.setup((cfg && cfg.baud) || BAUD, (cfg && cfg.serial) || undefined);
   var led = typeof LED1 !== 'undefined' ? LED1 : null;
   var tbnModule: TbnModule | null = null;
-  return {
+  var hasE = typeof E !== 'undefined';
+  // Espruino hands 'data' over as a binary String: one native conversion per chunk, no JS loop per byte.
+  var toBytes = function (data: string | Uint8Array): Uint8Array {
+    if (typeof data !== 'string') return data;
+    if (hasE && E.toUint8Array) return E.toUint8Array(data);
+    var b = new Uint8Array(data.length);
+    for (var i = 0; i < data.length; i++) b[i] = data.charCodeAt(i) & 0xff;
+    return b;
+  };
+  var board: Board = {
     write: function (bytes, length) {
       port.write(length === bytes.length ? bytes : new Uint8Array(bytes.buffer, 0, length));
     },
     onData: function (handler) {
-      port.on('data', handler);
+      port.on('data', function (data: string | Uint8Array) {
+        handler(toBytes(data));
+      });
     },
     later: function (fn, ms) {
       setTimeout(fn, ms);
@@ -90,4 +106,10 @@ export function espruinoBoard(): Board {
       return m.free * (m.blocksize || 1);
     },
   };
+  if (hasE && E.CRC32) {
+    board.crc32 = function (bytes, start, end) {
+      return E.CRC32(bytes.subarray(start, end)) >>> 0;
+    };
+  }
+  return board;
 }

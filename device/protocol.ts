@@ -3,17 +3,20 @@
  * (PROTOCOL.md beside this file is the prose specification).
  *
  * This file is bundled into the ES5 device app: no classes needing runtime
- * helpers, no ES2015+ library calls, no allocation per byte. Everything works
- * on caller-owned Uint8Arrays.
+ * helpers, no allocation per byte. Work is done per block with native typed
+ * array operations (indexOf, set, subarray) because an interpreter such as
+ * Espruino pays tens of microseconds per JS operation: a loop per byte would
+ * not keep up with the serial line on a microcontroller.
  *
- * Wire format: COBS(type u8 | payload | crc16 u16 LE) 0x00
+ * Wire format: COBS(type u8 | payload | crc32 u32 LE) 0x00
  */
 
 export var PROTOCOL_VERSION = 1;
 
 /** Largest decoded frame (type + payload + CRC). COBS adds at most 2 bytes at this size. */
 export var MAX_FRAME = 254;
-export var MAX_PAYLOAD = MAX_FRAME - 3;
+export var CRC_BYTES = 4;
+export var MAX_PAYLOAD = MAX_FRAME - 1 - CRC_BYTES;
 /** Largest encoded frame without its delimiter. */
 export var MAX_ENCODED = 256;
 
@@ -81,25 +84,34 @@ export var COUNTER_NAMES = [
   'txFrames',
 ];
 
-var crcTable: Uint16Array | null = null;
+var crcTable: Uint32Array | null = null;
 
-function makeCrcTable(): Uint16Array {
-  var t = new Uint16Array(256);
-  for (var i = 0; i < 256; i++) {
-    var c = i << 8;
-    for (var b = 0; b < 8; b++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
-    t[i] = c;
+/** CRC-32 (IEEE 802.3 / zlib: reflected, poly 0xEDB88320, init and final xor 0xFFFFFFFF) of buf[start, end). */
+export function crc32(buf: Uint8Array, start: number, end: number): number {
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (var n = 0; n < 256; n++) {
+      var c = n;
+      for (var k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
   }
-  return t;
+  var t = crcTable;
+  var r = 0xffffffff;
+  for (var i = start; i < end; i++) r = t[(r ^ buf[i]) & 0xff] ^ (r >>> 8);
+  return (r ^ 0xffffffff) >>> 0;
 }
 
-/** CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor) of buf[start, end). */
-export function crc16(buf: Uint8Array, start: number, end: number): number {
-  if (crcTable === null) crcTable = makeCrcTable();
-  var t = crcTable;
-  var c = 0xffff;
-  for (var i = start; i < end; i++) c = ((c << 8) & 0xffff) ^ t[((c >> 8) ^ buf[i]) & 0xff];
-  return c;
+var crcFn: (buf: Uint8Array, start: number, end: number) => number = crc32;
+
+/** Replaces the CRC-32 routine (Espruino: the native E.CRC32, same result, ~20x faster). */
+export function setCrc32(fn: (buf: Uint8Array, start: number, end: number) => number): void {
+  crcFn = fn;
+}
+
+/** Index of the first 0x00 in b at or after from, or -1 (native TypedArray indexOf). */
+function indexOfZero(b: Uint8Array, from: number): number {
+  return (b as any).indexOf(0, from);
 }
 
 /**
@@ -108,36 +120,33 @@ export function crc16(buf: Uint8Array, start: number, end: number): number {
  * out must hold MAX_ENCODED + 1 bytes; returns -1 if the frame is too long.
  */
 export function encodeFrame(raw: Uint8Array, len: number, out: Uint8Array): number {
-  if (len + 2 > MAX_FRAME || len < 1) return -1;
-  var c = crc16(raw, 0, len);
-  raw[len] = c & 0xff;
-  raw[len + 1] = c >> 8;
-  var n = len + 2;
-  var codeAt = 0;
-  var o = 1;
-  var code = 1;
-  for (var i = 0; i < n; i++) {
-    var b = raw[i];
-    if (b === 0) {
-      out[codeAt] = code;
-      codeAt = o++;
-      code = 1;
-    } else {
-      out[o++] = b;
-      code++;
-      if (code === 0xff) {
-        out[codeAt] = code;
-        codeAt = o++;
-        code = 1;
-      }
+  if (len + CRC_BYTES > MAX_FRAME || len < 1) return -1;
+  putU32(raw, len, crcFn(raw, 0, len));
+  var n = len + CRC_BYTES;
+  var o = 0;
+  var i = 0;
+  for (;;) {
+    var z = indexOfZero(raw, i);
+    if (z < 0 || z > n) z = n;
+    while (z - i >= 254) {
+      out[o++] = 0xff;
+      out.set(raw.subarray(i, i + 254), o);
+      o += 254;
+      i += 254;
     }
+    out[o++] = z - i + 1;
+    if (z > i) {
+      out.set(raw.subarray(i, z), o);
+      o += z - i;
+    }
+    if (z >= n) break;
+    i = z + 1;
   }
-  out[codeAt] = code;
   out[o++] = 0;
   return o;
 }
 
-/* Decoder results for one completed frame. */
+/* Decoder results. */
 export var D_NONE = 0; // no frame completed (or an empty frame between delimiters)
 export var D_FRAME = 1; // a valid frame of `length` bytes (type + payload, CRC stripped) is in `frame`
 export var D_BAD_CRC = 2;
@@ -145,9 +154,8 @@ export var D_BAD_FRAMING = 3; // COBS error or shorter than type + CRC
 export var D_TOO_LONG = 4; // more than MAX_ENCODED bytes before a delimiter
 
 /**
- * Streaming COBS frame decoder with a fixed buffer. Feed bytes one at a time;
- * after a delimiter it reports one result. A frame longer than MAX_ENCODED is
- * discarded up to the next delimiter and reported once, then decoding resumes.
+ * Streaming COBS frame decoder with fixed buffers. A frame longer than
+ * MAX_ENCODED is discarded up to the next delimiter and reported once.
  */
 export interface FrameDecoder {
   buf: Uint8Array; // encoded bytes of the frame being received
@@ -155,25 +163,21 @@ export interface FrameDecoder {
   overflow: boolean;
   frame: Uint8Array; // decoded frame after D_FRAME
   length: number;
+  result: number;
 }
 
 export function newDecoder(): FrameDecoder {
-  return { buf: new Uint8Array(MAX_ENCODED), fill: 0, overflow: false, frame: new Uint8Array(MAX_ENCODED), length: 0 };
+  return { buf: new Uint8Array(MAX_ENCODED), fill: 0, overflow: false, frame: new Uint8Array(MAX_ENCODED), length: 0, result: D_NONE };
 }
 
 export function resetDecoder(d: FrameDecoder): void {
   d.fill = 0;
   d.overflow = false;
   d.length = 0;
+  d.result = D_NONE;
 }
 
-/** Feeds one byte; returns a D_* result. */
-export function decodeByte(d: FrameDecoder, b: number): number {
-  if (b !== 0) {
-    if (d.fill < MAX_ENCODED) d.buf[d.fill++] = b;
-    else d.overflow = true;
-    return D_NONE;
-  }
+function finishFrame(d: FrameDecoder): number {
   var n = d.fill;
   d.fill = 0;
   if (d.overflow) {
@@ -181,7 +185,6 @@ export function decodeByte(d: FrameDecoder, b: number): number {
     return D_TOO_LONG;
   }
   if (n === 0) return D_NONE;
-  // COBS decode buf[0, n) into frame.
   var src = d.buf;
   var dst = d.frame;
   var i = 0;
@@ -190,14 +193,42 @@ export function decodeByte(d: FrameDecoder, b: number): number {
     var code = src[i++];
     var end = i + code - 1;
     if (end > n) return D_BAD_FRAMING;
-    while (i < end) dst[o++] = src[i++];
+    if (end > i) {
+      dst.set(src.subarray(i, end), o);
+      o += end - i;
+      i = end;
+    }
     if (code !== 0xff && i < n) dst[o++] = 0;
   }
-  if (o < 3) return D_BAD_FRAMING;
-  var c = crc16(dst, 0, o - 2);
-  if ((c & 0xff) !== dst[o - 2] || c >> 8 !== dst[o - 1]) return D_BAD_CRC;
-  d.length = o - 2;
+  if (o < 1 + CRC_BYTES) return D_BAD_FRAMING;
+  if (crcFn(dst, 0, o - CRC_BYTES) !== getU32(dst, o - CRC_BYTES)) return D_BAD_CRC;
+  d.length = o - CRC_BYTES;
   return D_FRAME;
+}
+
+/**
+ * Consumes bytes from index `from` up to and including the next delimiter
+ * (or to the end) and returns the index after what it consumed. d.result is
+ * then a D_* value: D_NONE when no frame ended.
+ */
+export function decodeSome(d: FrameDecoder, bytes: Uint8Array, from: number): number {
+  var n = bytes.length;
+  var z = indexOfZero(bytes, from);
+  var stop = z < 0 ? n : z;
+  var len = stop - from;
+  if (len > 0 && !d.overflow) {
+    if (d.fill + len > MAX_ENCODED) d.overflow = true;
+    else {
+      d.buf.set(bytes.subarray(from, stop), d.fill);
+      d.fill += len;
+    }
+  }
+  if (z < 0) {
+    d.result = D_NONE;
+    return n;
+  }
+  d.result = finishFrame(d);
+  return z + 1;
 }
 
 /* Little-endian field access on Uint8Arrays (no DataView: cheaper on Espruino). */

@@ -120,7 +120,7 @@ export function parseDeviceFrame(f: Uint8Array, len: number): DeviceMessage {
 /** Encodes one frame (type + payload) into a fresh buffer ending with the 0x00 delimiter. */
 export function encode(frame: Uint8Array): Uint8Array {
   const raw = new Uint8Array(P.MAX_FRAME);
-  if (frame.length + 2 > P.MAX_FRAME) throw new RangeError(`frame of ${frame.length} bytes exceeds the ${P.MAX_FRAME - 2}-byte limit`);
+  if (frame.length + P.CRC_BYTES > P.MAX_FRAME) throw new RangeError(`frame of ${frame.length} bytes exceeds the ${P.MAX_FRAME - P.CRC_BYTES}-byte limit`);
   raw.set(frame);
   const out = new Uint8Array(P.MAX_ENCODED + 1);
   const n = P.encodeFrame(raw, frame.length, out);
@@ -183,8 +183,10 @@ export class FrameReader {
   private readonly dec = P.newDecoder();
   readonly errors = { badCrc: 0, badFraming: 0, tooLong: 0 };
   push(bytes: Uint8Array, onMessage: (m: DeviceMessage) => void): void {
-    for (let i = 0; i < bytes.length; i++) {
-      const r = P.decodeByte(this.dec, bytes[i] as number);
+    let i = 0;
+    while (i < bytes.length) {
+      i = P.decodeSome(this.dec, bytes, i);
+      const r = this.dec.result;
       if (r === P.D_FRAME) onMessage(parseDeviceFrame(this.dec.frame, this.dec.length));
       else if (r === P.D_BAD_CRC) this.errors.badCrc++;
       else if (r === P.D_BAD_FRAMING) this.errors.badFraming++;

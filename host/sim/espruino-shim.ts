@@ -3,6 +3,7 @@
  * node:vm: Serial1 (on 'data' / write / setup), timers, getTime, LED1,
  * require('Storage').read, require('tbn'), process.memory and E.getSizeOf.
  */
+import { crc32 } from '../format/crc32.ts';
 import type { TbnModuleLike } from './tbn-module.ts';
 
 export interface ShimOptions {
@@ -157,6 +158,20 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
     E: {
       getSizeOf(_v: unknown) {
         return 1;
+      },
+      toUint8Array(...args: unknown[]) {
+        const parts = args.map(toBytes);
+        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const p of parts) {
+          out.set(p, at);
+          at += p.length;
+        }
+        return out;
+      },
+      CRC32(data: unknown) {
+        const b = toBytes(data);
+        return crc32(b, 0, b.length);
       },
     },
     setTimeout: setTimeoutShim,

@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as P from '../../device/protocol.ts';
@@ -19,19 +20,23 @@ function decodeAll(bytes: Uint8Array): { results: number[]; frames: number[][] }
   const d = P.newDecoder();
   const results: number[] = [];
   const frames: number[][] = [];
-  for (const b of bytes) {
-    const r = P.decodeByte(d, b);
-    if (r !== P.D_NONE) results.push(r);
-    if (r === P.D_FRAME) frames.push(Array.from(d.frame.subarray(0, d.length)));
+  let i = 0;
+  while (i < bytes.length) {
+    i = P.decodeSome(d, bytes, i);
+    if (d.result !== P.D_NONE) results.push(d.result);
+    if (d.result === P.D_FRAME) frames.push(Array.from(d.frame.subarray(0, d.length)));
   }
   return { results, frames };
 }
 
-const frameArb = fc.uint8Array({ minLength: 1, maxLength: P.MAX_FRAME - 2 });
+const frameArb = fc.uint8Array({ minLength: 1, maxLength: P.MAX_FRAME - P.CRC_BYTES });
 
 describe('protocol', () => {
-  it('CRC-16/CCITT-FALSE gives the catalogued check value 0x29B1 for "123456789"', () => {
-    expect(P.crc16(new TextEncoder().encode('123456789'), 0, 9)).toBe(0x29b1);
+  it('CRC-32 gives the catalogued check value 0xCBF43926 for "123456789", as zlib does', () => {
+    const b = new TextEncoder().encode('123456789');
+    expect(P.crc32(b, 0, 9)).toBe(0xcbf43926);
+    const z = new Uint8Array(1000).map((_, i) => (i * 31) ^ (i >> 3));
+    expect(P.crc32(z, 0, z.length)).toBe(zlib.crc32(z));
   });
 
   it('encodes COBS with a single trailing delimiter and the CRC little-endian', () => {
@@ -40,8 +45,8 @@ describe('protocol', () => {
     expect(enc.subarray(0, -1).includes(0)).toBe(false);
     const raw = cobsDecode(Array.from(enc.subarray(0, -1)));
     expect(raw.slice(0, 4)).toEqual([0x11, 0x22, 0x00, 0x33]);
-    const crc = P.crc16(Uint8Array.of(0x11, 0x22, 0x00, 0x33), 0, 4);
-    expect(raw.slice(4)).toEqual([crc & 0xff, crc >> 8]);
+    const crc = zlib.crc32(Uint8Array.of(0x11, 0x22, 0x00, 0x33));
+    expect(raw.slice(4)).toEqual([crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24]);
   });
 
   it('round-trips any frame up to the size limit, and the encoded size stays bounded', () => {
@@ -49,10 +54,8 @@ describe('protocol', () => {
       fc.property(frameArb, (frame) => {
         const enc = encode(frame);
         expect(enc.length - 1).toBeLessThanOrEqual(P.MAX_ENCODED);
-        expect(cobsDecode(Array.from(enc.subarray(0, -1)))).toEqual([...frame, ...(() => {
-          const c = P.crc16(frame, 0, frame.length);
-          return [c & 0xff, c >> 8];
-        })()]);
+        const c = zlib.crc32(frame);
+        expect(cobsDecode(Array.from(enc.subarray(0, -1)))).toEqual([...frame, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24]);
         const { results, frames } = decodeAll(enc);
         expect(results).toEqual([P.D_FRAME]);
         expect(frames[0]).toEqual(Array.from(frame));
@@ -62,7 +65,7 @@ describe('protocol', () => {
   });
 
   it('rejects a frame longer than the limit', () => {
-    expect(() => encode(new Uint8Array(P.MAX_FRAME - 1))).toThrow(/exceeds/);
+    expect(() => encode(new Uint8Array(P.MAX_FRAME - P.CRC_BYTES + 1))).toThrow(/exceeds/);
   });
 
   it('never throws on arbitrary garbage and resynchronises at the next delimiter', () => {
@@ -118,9 +121,12 @@ describe('protocol', () => {
 
   it('sizes: the largest SAMPLES frame fits, and 100 Hz x 6 channels uses well under 115200 baud', () => {
     const spf = maxSamplesPerFrame(6, 'f32');
-    expect(1 + P.SAMPLES_HEADER + spf * 6 * 4 + 2).toBeLessThanOrEqual(P.MAX_FRAME);
+    expect(spf).toBe(9);
+    expect(1 + P.SAMPLES_HEADER + spf * 6 * 4 + P.CRC_BYTES).toBeLessThanOrEqual(P.MAX_FRAME);
+    expect(() => encode(samplesFrame(1, 0, new Float32Array(60), 6, 0, spf, 'f32'))).not.toThrow();
+    expect(() => encode(samplesFrame(1, 0, new Float32Array(60), 6, 0, spf + 1, 'f32'))).toThrow();
     // int16, 4 samples per frame, 25 frames/s: COBS adds <= 2 bytes, plus the delimiter.
-    const frameBytes = 1 + P.SAMPLES_HEADER + 4 * 6 * 2 + 2 + 2 + 1;
+    const frameBytes = 1 + P.SAMPLES_HEADER + 4 * 6 * 2 + P.CRC_BYTES + 2 + 1;
     const bytesPerSecond = frameBytes * 25;
     expect(bytesPerSecond * 10).toBeLessThan(115200 * 0.2); // 8N1: 10 bits per byte
   });
