@@ -10,7 +10,7 @@
  * Also the kernel's footprint per target at -Os and -O2.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { layerMacs } from '../host/format/layout.ts';
 import { packModel } from '../host/format/pack.ts';
@@ -112,6 +112,30 @@ function baselineCodeBytes(board: EmulatedBoard, which: 'int8' | 'f32'): number 
   return bytes;
 }
 
+/** Instructions per inference by source line (addr2line over the per-instruction profile), hottest first. */
+function sourceLineProfile(board: EmulatedBoard, elf: string, profile: Map<number, number>, runs: number): Array<{ line: string; source: string; instructions: number }> {
+  const pcs = [...profile.keys()];
+  if (pcs.length === 0) return [];
+  const out = execFileSync(`${TOOLS[board].prefix}addr2line`, ['-e', elf, ...pcs.map((pc) => `0x${pc.toString(16)}`)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const byLine = new Map<string, number>();
+  out.trim().split('\n').forEach((loc, i) => {
+    const key = loc.replace(/ \(discriminator \d+\)$/, '');
+    byLine.set(key, (byLine.get(key) ?? 0) + profile.get(pcs[i]!)!);
+  });
+  const files = new Map<string, string[]>();
+  return [...byLine.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([loc, n]) => {
+      const m = /^(.*):(\d+)$/.exec(loc);
+      let source = '';
+      if (m && existsSync(m[1]!)) {
+        if (!files.has(m[1]!)) files.set(m[1]!, readFileSync(m[1]!, 'utf8').split('\n'));
+        source = (files.get(m[1]!)![Number(m[2]) - 1] ?? '').trim();
+      }
+      return { line: m ? `${path.relative(REPO_ROOT, m[1]!)}:${m[2]}` : loc, source, instructions: n / runs };
+    });
+}
+
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
@@ -190,9 +214,12 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   // Where the Cortex-M4 instructions go: per kernel function, per inference.
   const m4Functions = [...new Set(kernelObjects('stm32f405', OPT).flatMap((o) => [...functionSymbols('stm32f405', o).keys()]))];
   const breakdown: Record<string, Record<string, number>> = {};
+  const hotLines: Record<string, Array<{ line: string; source: string; instructions: number }>> = {};
   for (const [name, reuse, bytes] of [['TBN-p reuse', true, tbnBytes], ['TBN-p no reuse', false, tbnBytes], ['BNN (p=1)', true, bnnBytes]] as const) {
-    const out = runJobs('stm32f405', [{ model: bytes, inputs: windows, inputLen: len, reuse }], { count: true, opt: OPT, functions: m4Functions });
+    const out = runJobs('stm32f405', [{ model: bytes, inputs: windows, inputLen: len, reuse }], { count: true, opt: OPT, functions: m4Functions, profile: true, keep: true });
     breakdown[name] = Object.fromEntries(Object.entries(out.functionInstructions!).filter(([, n]) => n > 0).map(([f, n]): [string, number] => [f, n / WINDOWS]).sort((a, b) => b[1] - a[1]));
+    hotLines[name] = sourceLineProfile('stm32f405', out.elfPath, out.profile!, WINDOWS).slice(0, 8);
+    rmSync(path.dirname(out.elfPath), { recursive: true, force: true });
   }
 
   // Goals.
@@ -233,6 +260,11 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   lines.push('');
   lines.push(`Cortex-M4 instructions per inference by kernel function (static functions inlined into their callers count there; tbn_model_open runs once per ${WINDOWS} windows):`);
   for (const [name, fns] of Object.entries(breakdown)) lines.push(`  ${name.padEnd(14)} ${Object.entries(fns).map(([f, n]) => `${f} ${fmt(n)}`).join(', ')}`);
+  lines.push('Hottest kernel source lines on Cortex-M4 (instructions per inference):');
+  for (const [name, hot] of Object.entries(hotLines)) {
+    lines.push(`  ${name}:`);
+    for (const h of hot) lines.push(`    ${fmt(h.instructions).padStart(10)}  ${h.line}  ${h.source.slice(0, 90)}`);
+  }
   lines.push('');
   lines.push('Kernel footprint (bytes; stack = deepest call chain from the API, GCC call graph with -fstack-usage sizes):');
   for (const f of footprints)
@@ -247,7 +279,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
   lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
 
-  const json = { m4FunctionBreakdown: breakdown, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
+  const json = { m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
     m4KernelTextOs: m4Os.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
   const outDir = path.join(REPO_ROOT, 'build', 'bench');
   mkdirSync(outDir, { recursive: true });

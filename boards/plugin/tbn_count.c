@@ -9,6 +9,8 @@
  *   T <total instructions>
  *   M <mark index> <count>      one line per event, in execution order
  *   R <range index> <count>     instructions executed with lo <= PC < hi
+ *   P <pc> <count>              with `profile=1`: executions of each instruction
+ *                               inside the ranges (a per-instruction profile)
  * to `out` (or through qemu_plugin_outs, i.e. the -d plugin log).
  * Single vCPU only (the boards are single core).
  */
@@ -30,6 +32,28 @@ static unsigned mark_count;
 static const char *out_path;
 static uint64_t range_lo[MAX_RANGES], range_hi[MAX_RANGES], range_count[MAX_RANGES];
 static unsigned n_ranges;
+
+/* Per-instruction profile: open-addressing table PC -> counter. */
+#define PROFILE_SLOTS 65536u
+typedef struct {
+  uint64_t pc;
+  uint64_t count;
+  int used;
+} profile_slot;
+static profile_slot *profile;
+
+static uint64_t *profile_counter(uint64_t pc) {
+  uint32_t h = (uint32_t)(pc * 2654435761u) & (PROFILE_SLOTS - 1);
+  for (uint32_t i = 0; i < PROFILE_SLOTS; i++, h = (h + 1) & (PROFILE_SLOTS - 1)) {
+    if (!profile[h].used) {
+      profile[h].used = 1;
+      profile[h].pc = pc;
+      return &profile[h].count;
+    }
+    if (profile[h].pc == pc) return &profile[h].count;
+  }
+  return NULL;
+}
 
 typedef struct {
   uint32_t mark;
@@ -72,8 +96,11 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     }
     qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &insn_count, 1);
     for (unsigned r = 0; r < n_ranges; r++) {
-      if (pc >= range_lo[r] && pc < range_hi[r])
+      if (pc >= range_lo[r] && pc < range_hi[r]) {
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &range_count[r], 1);
+        uint64_t *slot = profile ? profile_counter(pc) : NULL;
+        if (slot) qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, slot, 1);
+      }
     }
   }
 }
@@ -92,12 +119,18 @@ static void at_qemu_exit(qemu_plugin_id_t id, void *userdata) {
     snprintf(line, sizeof line, "R %u %" PRIu64 "\n", r, range_count[r]);
     if (f) fputs(line, f); else qemu_plugin_outs(line);
   }
+  for (uint32_t i = 0; profile && i < PROFILE_SLOTS; i++) {
+    if (!profile[i].used || !profile[i].count) continue;
+    snprintf(line, sizeof line, "P 0x%" PRIx64 " %" PRIu64 "\n", profile[i].pc, profile[i].count);
+    if (f) fputs(line, f); else qemu_plugin_outs(line);
+  }
   for (size_t i = 0; i < event_len; i++) {
     snprintf(line, sizeof line, "M %" PRIu32 " %" PRIu64 "\n", events[i].mark, events[i].count);
     if (f) fputs(line, f); else qemu_plugin_outs(line);
   }
   if (f) fclose(f);
   free(events);
+  free(profile);
 }
 
 TBN_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
@@ -114,6 +147,9 @@ TBN_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
       if (*end != '-') return -1;
       range_hi[n_ranges] = strtoull(end + 1, NULL, 0) & 0xFFFFFFFFu;
       n_ranges++;
+    } else if (strcmp(a, "profile=1") == 0) {
+      profile = calloc(PROFILE_SLOTS, sizeof *profile);
+      if (!profile) return -1;
     } else if (strncmp(a, "out=", 4) == 0) {
       out_path = a + 4;
     } else {

@@ -140,6 +140,8 @@ export interface RunOutput {
   totalInstructions?: number;
   /** With `functions`: instructions executed inside each function over the whole run. */
   functionInstructions?: Record<string, number>;
+  /** With `functions` and `profile`: executions per instruction address inside those functions. */
+  profile?: Map<number, number>;
   elfPath: string;
 }
 
@@ -183,7 +185,7 @@ export function symbolAddress(board: EmulatedBoard, elf: string, name: string): 
 export function runJobs(
   board: EmulatedBoard,
   jobs: Job[],
-  opts: { opt?: Opt; count?: boolean; functions?: string[]; extraObjects?: string[]; timeoutMs?: number; keep?: boolean } = {},
+  opts: { opt?: Opt; count?: boolean; functions?: string[]; profile?: boolean; extraObjects?: string[]; timeoutMs?: number; keep?: boolean } = {},
 ): RunOutput {
   requireBoard(board);
   const opt = opts.opt ?? 'O2';
@@ -205,7 +207,7 @@ export function runJobs(
       const s = syms.get(f)!;
       return `range=0x${s.addr.toString(16)}-0x${(s.addr + s.size).toString(16)}`;
     });
-    args.unshift('-plugin', `${PLUGIN},${[...marks, ...ranges].join(',')},out=${events}`);
+    args.unshift('-plugin', `${PLUGIN},${[...marks, ...ranges, ...(opts.profile ? ['profile=1'] : [])].join(',')},out=${events}`);
   }
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 });
   const stdout = r.stdout ?? '';
@@ -225,6 +227,7 @@ export function runJobs(
       const syms = functionSymbols(board, elf);
       const present = opts.functions.filter((f) => syms.has(f));
       result.functionInstructions = Object.fromEntries(present.map((f, i) => [f, ev.ranges.get(i) ?? 0]));
+      if (opts.profile) result.profile = ev.profile;
     }
   }
   if (!opts.keep) rmSync(dir, { recursive: true, force: true });
@@ -252,18 +255,20 @@ function parseOutput(stdout: string, jobCount: number): JobResult[] {
   return jobs;
 }
 
-function parseEvents(text: string): { total: number; marks: Array<[number, number]>; ranges: Map<number, number> } {
+function parseEvents(text: string): { total: number; marks: Array<[number, number]>; ranges: Map<number, number>; profile: Map<number, number> } {
   let total = 0;
   const marks: Array<[number, number]> = [];
   const ranges = new Map<number, number>();
+  const profile = new Map<number, number>();
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     if (f[0] === 'T') total = Number(f[1]);
     else if (f[0] === 'M') marks.push([Number(f[1]), Number(f[2])]);
     else if (f[0] === 'R') ranges.set(Number(f[1]), Number(f[2]));
+    else if (f[0] === 'P') profile.set(Number.parseInt(f[1]!, 16), Number(f[2]));
     else if (f[0] === 'X') throw new Error('plugin ran out of memory for events');
   }
-  return { total, marks, ranges };
+  return { total, marks, ranges, profile };
 }
 
 const BEGIN = 0;
