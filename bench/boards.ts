@@ -17,6 +17,7 @@ import { packModel } from '../host/format/pack.ts';
 import { readModel } from '../host/format/reader.ts';
 import { writeModel } from '../host/format/writer.ts';
 import { asBnn } from '../host/native/repack.ts';
+import { f32Weights, int8Weights } from '../test/boards/baselines.ts';
 import type { FloatModel, WeightLayer } from '../host/model/float-model.ts';
 import { runReference } from '../host/reference/infer.ts';
 import { quantizeInput } from '../host/reference/quantize.ts';
@@ -43,58 +44,6 @@ interface Row {
   ramBytes: number;
   vsBnn: number;
   vsInt8: number;
-}
-
-/** Full ±1 weights of a weight layer, (out, kh, kw, in) order. */
-function fullWeights(l: WeightLayer): number[] {
-  const q = l.tile.length;
-  const n = q * l.p;
-  return Array.from({ length: n }, (_, j) => l.tile[j % q]!);
-}
-
-function weightLayers(fm: FloatModel): WeightLayer[] {
-  return fm.layers.filter((l): l is WeightLayer => l.kind === 'dense' || l.kind === 'conv1d' || l.kind === 'conv2d');
-}
-
-/** Weights blob of boards/bench/har_baselines.c, int8 flavour. */
-function int8Weights(fm: FloatModel): Uint8Array {
-  const parts: number[] = [];
-  const pushI32 = (v: number): void => {
-    parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
-  };
-  const layers = weightLayers(fm);
-  layers.forEach((l, i) => {
-    const w = fullWeights(l);
-    for (const v of w) parts.push(v & 255);
-    while (parts.length % 4) parts.push(0);
-    const N = l.outShape[2];
-    const K = l.kernel[0] * l.kernel[1] * l.inShape[2];
-    const last = i === layers.length - 1;
-    // Requantise acc (|acc| <= 127 K) into 0..127: multiplier 2^16 * 4 / K, shift 16.
-    for (let o = 0; o < N; o++) pushI32(last ? 1 : Math.max(1, Math.round((65536 * 4) / K)));
-    for (let o = 0; o < N; o++) pushI32(0);
-  });
-  return Uint8Array.from(parts);
-}
-
-/** Weights blob of boards/bench/har_baselines.c, float32 flavour (±α weights, BN folded to scale/bias). */
-function f32Weights(fm: FloatModel): Uint8Array {
-  const vals: number[] = [];
-  for (const l of weightLayers(fm)) {
-    const w = fullWeights(l);
-    const N = l.outShape[2];
-    const perCopy = w.length / (l.alpha.length || 1);
-    w.forEach((v, j) => vals.push(v * l.alpha[Math.floor(j / perCopy)]!));
-    for (let o = 0; o < N; o++) {
-      const s = l.bn ? l.bn.gamma[o]! / Math.sqrt(l.bn.variance[o]! + l.bn.eps) : 1;
-      vals.push(s);
-    }
-    for (let o = 0; o < N; o++) {
-      const s = l.bn ? l.bn.gamma[o]! / Math.sqrt(l.bn.variance[o]! + l.bn.eps) : 1;
-      vals.push(l.bn ? l.bn.beta[o]! - l.bn.mean[o]! * s + (l.bias?.[o] ?? 0) * s : (l.bias?.[o] ?? 0));
-    }
-  }
-  return new Uint8Array(Float32Array.from(vals).buffer);
 }
 
 /** text + rodata of the symbols of one baseline in har_baselines.o. */

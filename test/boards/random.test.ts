@@ -90,9 +90,9 @@ describe('random models on emulated cores match the integer reference bit for bi
     expect(new Set(cases.jobs.filter((_, i) => cases.expected[i]!.open === 0).map((j) => j.model)).size).toBeGreaterThanOrEqual(100);
   });
 
-  for (const board of EMULATED_BOARDS) {
-    it(`${board}: ${MODELS} random models, f32 and int8 windows, reuse on and off, corrupted files`, () => {
-      const out = runJobs(board, cases.jobs);
+  for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os'] as const) {
+    it(`${board} -${opt}: ${MODELS} random models, f32 and int8 windows, reuse on and off, corrupted files`, () => {
+      const out = runJobs(board, cases.jobs, { opt });
       const mismatches: string[] = [];
       out.jobs.forEach((job, i) => {
         const exp = cases.expected[i]!;
