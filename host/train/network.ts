@@ -341,7 +341,7 @@ export class WeightLayer extends Layer {
     if (this.binary) {
       const s = this.scores as Param;
       const src = this.alphaMode === 'scores' ? s : this.weight;
-      tileBackward(this.gWeff, this.tile, this.alpha, this.p, s.grad, src.value, src.grad);
+      tileBackward(this.gWeff, this.tile, this.alpha, s.grad, src.value, src.grad);
     } else {
       const gw = this.weight.grad;
       for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);

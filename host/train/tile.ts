@@ -50,7 +50,6 @@ export function tileBackward(
   gW: Float32Array,
   tile: Float32Array,
   alpha: Float32Array,
-  p: number,
   gScores: Float32Array,
   alphaSource: Float32Array,
   gAlphaSource: Float32Array,
@@ -75,5 +74,4 @@ export function tileBackward(
       else if (x < 0) gAlphaSource[j] = (gAlphaSource[j] as number) - scale;
     }
   }
-  void p;
 }

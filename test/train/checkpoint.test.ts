@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +103,5 @@ describe('checkpoints', () => {
     const ck = JSON.parse(JSON.stringify(checkpointFromRun(run, { slim: true })));
     ck.tensors['conv1d2.alpha'].data = 'AAAA';
     expect(() => exportFloatModel(ck, 'c.json')).toThrow(/c.json: tensor conv1d2.alpha is corrupt/);
-    void readFileSync;
   });
 });

@@ -40,7 +40,7 @@ describe('tile forward', () => {
     const gS = new Float32Array(4);
     const src = f32([1, -1, 0, -2]);
     const gSrc = new Float32Array(4);
-    tileBackward(gW, tile, alpha, 2, gS, src, gSrc);
+    tileBackward(gW, tile, alpha, gS, src, gSrc);
     expect(Array.from(gS).map((v) => +v.toFixed(6))).toEqual([0.2, 0.4, -0.9, 1.2]);
     // d alpha_0 = 0.1*1 + 0.2*-1 = -0.1 -> /2 * sign; d alpha_1 = -0.3 - 0.4 = -0.7 -> /2 * sign (0 gets 0)
     expect(Array.from(gSrc).map((v) => +v.toFixed(6))).toEqual([-0.05, 0.05, 0, 0.35]);
