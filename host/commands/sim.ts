@@ -3,9 +3,12 @@ import { optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
+import { startEngineDevice } from '../sim/engine.ts';
 import { startPtySimulator } from '../sim/serve.ts';
-import { defaultBundlePath, readBundle } from '../sim/simulator.ts';
-import { loadWasmTbnModule } from '../sim/tbn-module.ts';
+import { defaultBundlePath, estimateLimits, readBundle } from '../sim/simulator.ts';
+import { loadWasmTbnModule, type TbnModuleLike } from '../sim/tbn-module.ts';
+import type { BoardDefinition } from '../boards.ts';
+import type { CliIO } from '../cli/command.ts';
 
 export const command: Command = {
   name: 'sim',
@@ -18,6 +21,8 @@ export const command: Command = {
     { name: 'link', type: 'string', description: 'create the host end of the pty at this path' },
     { name: 'stride', type: 'string', description: 'samples between inferences (default half the window)' },
     { name: 'seconds', type: 'string', description: 'stop after this many seconds (default: run until interrupted)' },
+    { name: 'engine', type: 'string', description: 'run the bundle on a real engine built for Linux instead of node:vm: espruino or jerryscript' },
+    { name: 'engine-bin', type: 'string', description: 'the engine binary (Espruino LINUX build with the tbn module, or tbn-jerry)' },
   ],
   async run(args, io) {
     const modelFile = optString(args, 'model');
@@ -32,6 +37,8 @@ export const command: Command = {
     const bundle = readBundle(optString(args, 'bundle') ?? defaultBundlePath());
     const stride = optInt(args, 'stride');
     const tbn = await loadWasmTbnModule();
+    const engine = optString(args, 'engine');
+    if (engine !== undefined) return runEngine(engine, optString(args, 'engine-bin'), { board, bundle, model, tbn, stride, link: optString(args, 'link'), seconds: optInt(args, 'seconds') }, io);
     const ps = await startPtySimulator({
       board,
       bundle,
@@ -46,16 +53,46 @@ export const command: Command = {
     for (const row of l.fit.rows) io.err(`  ${row.what}: ${row.need} of ${row.have}`);
     io.out(ps.hostPath);
     io.err(`serial port ready: tbn stream --port ${ps.hostPath} --har-subjects s15-s18`);
-    const seconds = optInt(args, 'seconds');
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (seconds !== undefined) setTimeout(stop, seconds * 1000);
-    });
+    await waitForStop(optInt(args, 'seconds'));
     const t = ps.traffic();
     await ps.close();
     io.err(`stopped: received ${t.rxBytes} B, sent ${t.txBytes} B, ${ps.sim.appErrors().length} app errors`);
     return 0;
   },
 };
+
+function waitForStop(seconds: number | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (seconds !== undefined) setTimeout(stop, seconds * 1000);
+  });
+}
+
+async function runEngine(
+  engine: string,
+  bin: string | undefined,
+  o: { board: BoardDefinition; bundle: string; model: Uint8Array; tbn: TbnModuleLike; stride?: number; link?: string; seconds?: number },
+  io: CliIO,
+): Promise<number> {
+  if (engine !== 'espruino' && engine !== 'jerryscript') throw new UsageError(`--engine must be espruino or jerryscript, got "${engine}"`);
+  if (!bin) throw new UsageError('--engine needs --engine-bin PATH');
+  let info;
+  try {
+    const h = o.tbn.open(o.model);
+    info = o.tbn.info(h);
+    o.tbn.close(h);
+  } catch (e) {
+    throw new TbnError('E_MODEL', `the model does not open: ${(e as Error).message}`);
+  }
+  const config = o.stride !== undefined ? { stride: o.stride } : undefined;
+  const limits = estimateLimits(o.board, o.bundle.length, o.model.length, info, config);
+  if (!limits.fit.fits) throw new TbnError('E_FIT', `the model does not fit the ${o.board.name}:\n  ${limits.fit.problems.join('\n  ')}`);
+  const dev = await startEngineDevice(engine, bin, o.bundle, o.model, { link: o.link, config });
+  io.out(dev.hostPath);
+  io.err(`${engine} (${bin}) runs the bundle; serial port ready: tbn stream --port ${dev.hostPath} --har-subjects s15-s18`);
+  await waitForStop(o.seconds);
+  await dev.close();
+  return 0;
+}
