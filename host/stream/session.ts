@@ -71,13 +71,14 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-/** Index of each device class in the recording's class list (by label name when the device sends names). */
-function classMap(device: InfoMessage, recClasses: string[]): number[] {
-  const names = device.labels.length === device.classes ? device.labels : recClasses;
-  return names.map((n, i) => {
-    const j = recClasses.indexOf(n);
-    return j >= 0 ? j : i;
-  });
+/**
+ * The classes scored: the recording's, then any device label the recording lacks; and the index
+ * of each device class among them (by label name; by index when the device sends no names).
+ */
+function classMap(device: InfoMessage, recClasses: string[]): { classes: string[]; map: number[] } {
+  if (device.labels.length !== device.classes) return { classes: recClasses, map: Array.from({ length: device.classes }, (_, i) => i) };
+  const classes = [...recClasses, ...device.labels.filter((l) => !recClasses.includes(l))];
+  return { classes, map: device.labels.map((l) => classes.indexOf(l)) };
 }
 
 export async function streamRecordings(link: Link, recordings: Recording[], opts: StreamRunOptions): Promise<StreamReport> {
@@ -86,10 +87,9 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
   const device = await client.hello();
   if (!device.modelOk) throw new TbnError('E_DEVICE', `the device has no usable model: ${device.error}`);
   await client.reset();
-  const classes = recordings[0]?.classes ?? HAR_CLASSES;
+  const { classes, map } = classMap(device, recordings[0]?.classes ?? HAR_CLASSES);
   const K = classes.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-  const map = classMap(device, classes);
   const scores: RecordingScore[] = [];
   const latencies: number[] = [];
   const micros: number[] = [];
@@ -108,7 +108,7 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     for (const p of result.predictions) {
       const truth = rec.labels[p.endSeq - W + Math.floor(W / 2)] as number;
       const pred = map[p.cls] ?? p.cls;
-      if (truth >= 0 && truth < K && pred < K) (confusion[truth] as number[])[pred]++;
+      if (truth >= 0 && truth < K && pred >= 0 && pred < K) (confusion[truth] as number[])[pred]++;
       if (pred === truth) correct++;
       micros.push(p.micros);
     }
