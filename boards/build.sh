@@ -120,8 +120,14 @@ link_board() {
     "$dir"/harness/*.o "$dir"/kernel/*.o "$blob_o" "$@" -lgcc -o "$elf"
 }
 
+# Builds take the lock exclusively and links share it, so concurrent runs
+# (parallel test files, another session rebuilding) never see half a build.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+
 case "${1:-all}" in
   all)
+    flock -x 9
     need arm-none-eabi-gcc "gcc-arm-none-eabi libnewlib-arm-none-eabi"
     need riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
     need xtensa-lx106-elf-gcc gcc-xtensa-lx106
@@ -134,6 +140,7 @@ case "${1:-all}" in
   link)
     [[ $# -ge 5 ]] || { echo "usage: boards/build.sh link BOARD OPT BLOB OUT.elf [EXTRA.o...]" >&2; exit 2; }
     shift
+    flock -s 9
     link_board "$@"
     ;;
   flags)
