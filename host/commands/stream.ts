@@ -19,6 +19,7 @@ export const command: Command = {
     { name: 'int16', type: 'boolean', description: 'send samples as int16 / 2^shift instead of float32' },
     { name: 'shift', type: 'string', description: 'int16 scale exponent (value = int16 / 2^shift)', default: '8' },
     { name: 'samples-per-frame', type: 'string', description: 'samples per SAMPLES frame', default: '4' },
+    { name: 'in-flight', type: 'string', description: 'fast mode: most unacknowledged SAMPLES frames (keep their bytes below the board\'s receive buffer)', default: '16' },
     { name: 'quiet', type: 'boolean', description: 'do not show live predictions' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
@@ -44,6 +45,7 @@ export const command: Command = {
         format: optBool(args, 'int16') ? 'i16' : 'f32',
         shift: optInt(args, 'shift') ?? 8,
         samplesPerFrame: optInt(args, 'samples-per-frame') ?? 4,
+        maxInFlight: Math.max(1, optInt(args, 'in-flight') ?? 16),
         onProgress: (rec, i, n) => {
           if (!json) io.err(`[${i + 1}/${n}] ${rec.file} (${rec.count} samples)`);
         },

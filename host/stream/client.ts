@@ -18,7 +18,7 @@ export interface StreamOptions {
   samplesPerFrame?: number;
   /** Fast mode: most SAMPLES frames in flight without an ACK. */
   maxInFlight?: number;
-  /** Fast mode: resend from the last ACK when nothing moves for this long. */
+  /** Fast mode: resend from the last ACK when nothing moves for this long (default 250 ms plus twice the slowest inference seen). */
   retransmitMs?: number;
   /** Give up when nothing at all arrives for this long. */
   stallMs?: number;
@@ -157,6 +157,7 @@ export class DeviceClient {
     let ackSeq = 0;
     let limit = startAck.limit;
     let rewoundAt = -1;
+    let slowestMs = 0;
     let lastProgress = Date.now();
     const t0 = performance.now();
 
@@ -172,6 +173,7 @@ export class DeviceClient {
           seenEnds.add(m.endSeq);
           predictions.push(m);
           if (m.endSeq >= 1 && m.endSeq <= count) latencyMs.push(performance.now() - (sentAt[m.endSeq - 1] as number));
+          slowestMs = Math.max(slowestMs, m.micros / 1000);
           opts.onPrediction?.(m);
         }
         lastProgress = Date.now();
@@ -206,7 +208,8 @@ export class DeviceClient {
     // Paced streams get no ACK per frame: they are done when every window is accounted for.
     const finished = () => (ackSeq >= count || !fast) && predictions.length + overruns.length >= expected;
     const stallMs = opts.stallMs ?? 5000;
-    const retransmitMs = opts.retransmitMs ?? 250;
+    // A device busy with an inference sends no ACK meanwhile: wait for it before resending.
+    const retransmitAfter = () => opts.retransmitMs ?? 250 + 2 * slowestMs;
     const maxInFlight = opts.maxInFlight ?? 16;
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
@@ -228,6 +231,7 @@ export class DeviceClient {
             sendFrame(sendSeq, n);
             sendSeq += n;
           }
+          const retransmitMs = retransmitAfter();
           await sleep(retransmitMs);
           const idle = Date.now() - lastProgress;
           if (!finished() && idle >= retransmitMs && sendSeq > ackSeq) {
