@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadBoard } from '../host/boards.ts';
 import { layerMacs } from '../host/format/layout.ts';
 import { packModel } from '../host/format/pack.ts';
 import { readModel } from '../host/format/reader.ts';
@@ -237,9 +238,10 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   lines.push(`HAR network (${layerNames.join(' -> ')}), ${fmt(macsNominal)} MACs per inference (${fmt(macsReuse)} with p=${p} reuse); ` +
     `mean of ${WINDOWS} test windows, instructions counted exactly by our QEMU TCG plugin (marker cost subtracted), kernel -${OPT}.`);
   lines.push('BNN = the same model repacked with p=1 (host/native/repack.ts asBnn: every channel its own expanded row; identical logits, checked on every core).');
+  lines.push('ms@1 IPC = instructions / clock: a lower bound on latency (real cores stall on loads, branches and flash wait states).');
   lines.push('');
-  const hdr = ['core', 'variant', 'instr/inference', 'instr/MAC', 'XNOR instr/bin-MAC', 'flash B', 'RAM B', 'vs BNN', 'vs int8'];
-  const table: string[][] = rows.map((r) => [r.board, r.row, fmt(r.instructions), fmt(r.instrPerMac, 3), r.xnorInstrPerMac === null ? '-' : fmt(r.xnorInstrPerMac, 3),
+  const hdr = ['core', 'variant', 'instr/inference', 'ms@1 IPC', 'instr/MAC', 'XNOR instr/bin-MAC', 'flash B', 'RAM B', 'vs BNN', 'vs int8'];
+  const table: string[][] = rows.map((r) => [r.board, r.row, fmt(r.instructions), fmt(r.instructions / (loadBoard(r.board).cpuMHz * 1000), 1), fmt(r.instrPerMac, 3), r.xnorInstrPerMac === null ? '-' : fmt(r.xnorInstrPerMac, 3),
     fmt(r.flashBytes), fmt(r.ramBytes), `${fmt(r.vsBnn, 3)}x`, `${fmt(r.vsInt8, 3)}x`]);
   const widths = hdr.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
