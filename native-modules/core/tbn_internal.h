@@ -54,6 +54,11 @@ static inline int tbn__ge_s(uint32_t a, uint32_t b) {
   return (a ^ 0x80000000u) >= (b ^ 0x80000000u);
 }
 
+/* The int32 with the two's-complement bits of v. Converting an out-of-range
+ * unsigned value is implementation-defined in C99 (not undefined): every
+ * compiler this kernel targets (GCC, Clang) defines it as modular. */
+static inline int32_t tbn__s32(uint32_t v) { return (int32_t)v; }
+
 /* floor(v / 2^s) of a two's-complement value: arithmetic right shift written
  * without implementation-defined signed shifts. */
 static inline uint32_t tbn__asr(uint32_t v, uint32_t s) {

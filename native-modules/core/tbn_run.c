@@ -19,55 +19,66 @@
 #error "tbn_run.c reads aligned little-endian words directly: port before use on big-endian"
 #endif
 
-/* A weight or pooling layer ready to run. */
+/* Accumulators kept on the stack for one output position (256 bytes): the
+ * outputs of a position are then written in channel order, a whole BIN
+ * output word at a time. */
+#define TBN_ACC_CHUNK 64u
+
+/* A weight layer ready to run. */
 typedef struct {
   tbn__layer l;
   uint32_t K;        /* filter length k_h*k_w*in_c */
   uint32_t cw_in;    /* words per input position (BIN input) */
   uint32_t cw_out;   /* words per output position (BIN output) */
   uint32_t rw;       /* words per padded filter row */
+  uint32_t rows;     /* distinct rows N/p (ROWS layout) */
   uint32_t runs;     /* contiguous runs of a window: k_h, or 1 when k_w == in_w */
   uint32_t run_pos;  /* positions per run */
+  uint32_t step;     /* input elements (I8/I32) or words (BIN) between runs */
   const uint32_t *tile;
   const uint8_t *thresh; /* T (BIN out) or M */
   const uint32_t *aux;   /* flip bits (BIN out) or B */
 } layer_run;
 
-/* acc of a BIN input window at input position `base` against `row`. */
-static uint32_t dot_bin(const layer_run *c, const uint32_t *in, uint32_t base, const uint32_t *row) {
+/* acc of a BIN input window starting at x against `row`:
+ * K - 2 * mismatches (padding bits are 0 on both sides). */
+static uint32_t dot_bin(const layer_run *c, const uint32_t *x, const uint32_t *row) {
   uint32_t len = c->run_pos * c->cw_in, mism = 0, dy;
-  const uint32_t *x = in + base * c->cw_in;
-  const uint32_t step = c->l.in_w * c->cw_in;
-  for (dy = 0; dy < c->runs; dy++, x += step, row += len) mism += tbn__xor_popcount(x, row, len);
+  for (dy = 0; dy < c->runs; dy++, x += c->step, row += len) mism += tbn__xor_popcount(x, row, len);
   return c->K - 2u * mism;
 }
 
-/* acc of an I8 input window: +x where the weight bit is 0, -x where it is 1. */
-static uint32_t dot_i8(const layer_run *c, const int8_t *in, uint32_t base, const uint32_t *row) {
-  uint32_t acc = 0, dy, pos, cw, in_c = c->l.in_c;
-  const int8_t *x = in + base * in_c;
-  for (dy = 0; dy < c->runs; dy++, x += c->l.in_w * in_c) {
+/* Sum of the window's values where the weight bit is 1 (weight -1); the
+ * accumulator is then sum(window) - 2 * this. */
+static uint32_t neg_sum_i8(const layer_run *c, const int8_t *x, const uint32_t *row) {
+  uint32_t neg = 0, dy, pos, cw, in_c = c->l.in_c;
+  for (dy = 0; dy < c->runs; dy++, x += c->step) {
     const int8_t *xp = x;
     for (pos = 0; pos < c->run_pos; pos++) {
       uint32_t left = in_c;
       for (cw = 0; cw < c->cw_in; cw++) {
         uint32_t bits = *row++, n = left > 32u ? 32u : left;
         left -= n;
+        /* 0u - bit is 0 or all ones: adds x only where the weight is -1 */
+        for (; n >= 4u; n -= 4u, xp += 4, bits >>= 4) {
+          neg += (uint32_t)(int32_t)xp[0] & (0u - (bits & 1u));
+          neg += (uint32_t)(int32_t)xp[1] & (0u - ((bits >> 1) & 1u));
+          neg += (uint32_t)(int32_t)xp[2] & (0u - ((bits >> 2) & 1u));
+          neg += (uint32_t)(int32_t)xp[3] & (0u - ((bits >> 3) & 1u));
+        }
         while (n--) {
-          uint32_t m = 0u - (bits & 1u);
-          acc += ((uint32_t)(int32_t)*xp++ ^ m) - m;
+          neg += (uint32_t)(int32_t)*xp++ & (0u - (bits & 1u));
           bits >>= 1;
         }
       }
     }
   }
-  return acc;
+  return neg;
 }
 
-static uint32_t dot_i32(const layer_run *c, const uint32_t *in, uint32_t base, const uint32_t *row) {
-  uint32_t acc = 0, dy, pos, cw, in_c = c->l.in_c;
-  const uint32_t *x = in + base * in_c;
-  for (dy = 0; dy < c->runs; dy++, x += c->l.in_w * in_c) {
+static uint32_t neg_sum_i32(const layer_run *c, const uint32_t *x, const uint32_t *row) {
+  uint32_t neg = 0, dy, pos, cw, in_c = c->l.in_c;
+  for (dy = 0; dy < c->runs; dy++, x += c->step) {
     const uint32_t *xp = x;
     for (pos = 0; pos < c->run_pos; pos++) {
       uint32_t left = in_c;
@@ -75,45 +86,181 @@ static uint32_t dot_i32(const layer_run *c, const uint32_t *in, uint32_t base, c
         uint32_t bits = *row++, n = left > 32u ? 32u : left;
         left -= n;
         while (n--) {
-          uint32_t m = 0u - (bits & 1u);
-          acc += (*xp++ ^ m) - m;
+          neg += *xp++ & (0u - (bits & 1u));
           bits >>= 1;
         }
       }
     }
   }
-  return acc;
+  return neg;
 }
 
-static uint32_t dot(const layer_run *c, const void *in, uint32_t base, const uint32_t *row) {
-  switch (c->l.in_type) {
-    case TBN_TYPE_BIN: return dot_bin(c, (const uint32_t *)in, base, row);
-    case TBN_TYPE_I8: return dot_i8(c, (const int8_t *)in, base, row);
-    default: return dot_i32(c, (const uint32_t *)in, base, row);
-  }
-}
-
-/* Writes output channel o of output position `pos` from its accumulator. */
-static void emit(const layer_run *c, void *out, uint32_t pos, uint32_t o, uint32_t acc) {
-  if (c->l.out_type == TBN_TYPE_BIN) {
-    uint32_t t, flip;
-    if (c->l.flags & TBN_LF_T16)
-      t = (uint32_t)(int32_t)((const int16_t *)(const void *)c->thresh)[o];
-    else
-      t = ((const uint32_t *)(const void *)c->thresh)[o];
-    flip = (c->aux[o >> 5] >> (o & 31u)) & 1u;
-    /* bit 1 = -1: set unless (acc >= T) XOR flip */
-    if (!(tbn__ge_s(acc, t) ^ flip))
-      ((uint32_t *)out)[pos * c->cw_out + (o >> 5)] |= 1u << (o & 31u);
+/* Sum of all values of the window (shared by every row at this position). */
+static uint32_t window_sum(const layer_run *c, const void *window) {
+  uint32_t sum = 0, dy, i, len = c->run_pos * c->l.in_c;
+  if (c->l.in_type == TBN_TYPE_I8) {
+    const int8_t *x = (const int8_t *)window;
+    for (dy = 0; dy < c->runs; dy++, x += c->step)
+      for (i = 0; i < len; i++) sum += (uint32_t)(int32_t)x[i];
   } else {
-    uint32_t mul = ((const uint32_t *)(const void *)c->thresh)[o];
-    uint32_t v = tbn__asr(acc * mul + c->aux[o], c->l.shift);
-    uint32_t at = pos * c->l.out_c + o;
-    if (c->l.out_type == TBN_TYPE_I8)
-      ((int8_t *)out)[at] = (int8_t)((v & 0x80000000u) ? 0 : (v > 127u ? 127 : (int)v));
-    else
-      ((uint32_t *)out)[at] = v;
+    const uint32_t *x = (const uint32_t *)window;
+    for (dy = 0; dy < c->runs; dy++, x += c->step)
+      for (i = 0; i < len; i++) sum += x[i];
   }
+  return sum;
+}
+
+/* Subset-sum tables for I8 input with in_c <= 8: entry m of a window
+ * position's table is the sum of its channels whose bit is set in m, so one
+ * lookup replaces in_c multiply-accumulates of every row. 256 int16 entries
+ * (512 bytes of stack) hold 256 >> in_c positions at a time. */
+#define TBN_LUT_ENTRIES 256u
+
+static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
+                            const uint32_t *base, uint32_t r0, uint32_t n, uint32_t wrap,
+                            uint32_t *acc) {
+  int16_t lut[TBN_LUT_ENTRIES];
+  uint32_t in_c = c->l.in_c, per_chunk = TBN_LUT_ENTRIES >> in_c;
+  uint32_t positions = c->runs * c->run_pos, p0, k, dy = 0, dx = 0;
+  for (k = 0; k < n; k++) acc[k] = 0;
+  for (p0 = 0; p0 < positions; p0 += per_chunk) {
+    uint32_t np = positions - p0 > per_chunk ? per_chunk : positions - p0, j, r = r0;
+    const uint32_t *row = base + r0 * c->rw + p0; /* cw_in = 1: one word per position */
+    for (j = 0; j < np; j++) {
+      int16_t *t = lut + (j << in_c);
+      const int8_t *v = x + dy * c->step + dx * in_c;
+      uint32_t ch, m;
+      t[0] = 0;
+      for (ch = 0; ch < in_c; ch++) {
+        uint32_t half = 1u << ch;
+        for (m = 0; m < half; m++) t[half + m] = (int16_t)(t[m] + v[ch]);
+      }
+      if (++dx == c->run_pos) {
+        dx = 0;
+        dy++;
+      }
+    }
+    for (k = 0; k < n; k++) {
+      uint32_t s = 0;
+      /* row words hold only in_c low bits (padding validated to be 0) */
+      for (j = 0; j < np; j++) s += (uint32_t)(int32_t)lut[(j << in_c) + row[j]];
+      acc[k] += s;
+      if (++r == wrap) {
+        r = 0;
+        row = base + p0;
+      } else {
+        row += c->rw;
+      }
+    }
+  }
+  for (k = 0; k < n; k++) acc[k] = sum - 2u * acc[k];
+}
+
+/* acc[k], k < n, of rows r0, r0 + 1, ... (wrapping to row 0 at `wrap`) of
+ * the rows at `base`, for the window `win`; `sum` is window_sum for I8/I32. */
+static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const uint32_t *base,
+                     uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
+  const uint32_t *row = base + r0 * c->rw;
+  uint32_t k, r = r0;
+  if (c->l.in_type == TBN_TYPE_I8 && c->l.in_c <= 8u && (1u << c->l.in_c) <= 4u * n * c->l.in_c) {
+    rows_acc_i8_lut(c, (const int8_t *)win, sum, base, r0, n, wrap, acc);
+    return;
+  }
+  if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw <= 31u) {
+    /* the common binary case: one contiguous run of at most 31 words */
+    const uint32_t *x = (const uint32_t *)win;
+    uint32_t rw = c->rw, K = c->K;
+    for (k = 0; k < n; k++) {
+      acc[k] = K - 2u * tbn__xor_popcount_short(x, row, rw);
+      if (++r == wrap) {
+        r = 0;
+        row = base;
+      } else {
+        row += rw;
+      }
+    }
+    return;
+  }
+  for (k = 0; k < n; k++) {
+    if (c->l.in_type == TBN_TYPE_BIN)
+      acc[k] = dot_bin(c, (const uint32_t *)win, row);
+    else if (c->l.in_type == TBN_TYPE_I8)
+      acc[k] = sum - 2u * neg_sum_i8(c, (const int8_t *)win, row);
+    else
+      acc[k] = sum - 2u * neg_sum_i32(c, (const uint32_t *)win, row);
+    if (++r == wrap) {
+      r = 0;
+      row = base;
+    } else {
+      row += c->rw;
+    }
+  }
+}
+
+/* Writes output channels [o, o + count) of one position from accumulators
+ * acc[idx], acc[idx + 1], ... (wrapping to acc[0] at `wrap`). For BIN output
+ * o is a multiple of 32 and whole words are written. */
+static void emit_run(const layer_run *c, void *out_pos, const uint32_t *acc, uint32_t o,
+                     uint32_t count, uint32_t idx, uint32_t wrap) {
+  uint32_t end = o + count;
+  if (c->l.out_type == TBN_TYPE_BIN) {
+    /* count is a multiple of wrap here (N = p * N/p, or one chunk) and idx
+     * starts at 0: channel o uses acc[(o - o0) mod wrap]. Bits are gathered
+     * with a moving mask and stored a word at a time, XORed with the flips. */
+    uint32_t *w = (uint32_t *)out_pos + (o >> 5);
+    const uint32_t *flips = c->aux + (o >> 5);
+    uint32_t word = 0, mask = 1u, copy, r, copies = count == wrap ? 1u : c->l.p; /* N = p * (N/p) */
+    (void)idx;
+    if (c->l.flags & TBN_LF_T16) {
+      const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
+      for (copy = 0; copy < copies; copy++) {
+        for (r = 0; r < wrap; r++) {
+          /* bit 1 = -1: acc < T (before the flip) */
+          if (tbn__s32(acc[r]) < (int32_t)*t++) word |= mask;
+          mask <<= 1;
+          if (!mask) {
+            *w++ = word ^ *flips++;
+            word = 0;
+            mask = 1u;
+          }
+        }
+      }
+    } else {
+      const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
+      for (copy = 0; copy < copies; copy++) {
+        for (r = 0; r < wrap; r++) {
+          if (tbn__s32(acc[r]) < tbn__s32(*t++)) word |= mask;
+          mask <<= 1;
+          if (!mask) {
+            *w++ = word ^ *flips++;
+            word = 0;
+            mask = 1u;
+          }
+        }
+      }
+    }
+    if (mask != 1u) *w = word ^ *flips;
+    (void)end;
+  } else {
+    const uint32_t *mul = (const uint32_t *)(const void *)c->thresh;
+    for (; o < end; o++) {
+      uint32_t v = tbn__asr(acc[idx] * mul[o] + c->aux[o], c->l.shift);
+      if (++idx == wrap) idx = 0;
+      if (c->l.out_type == TBN_TYPE_I8)
+        ((int8_t *)out_pos)[o] = (int8_t)((v & 0x80000000u) ? 0 : (v > 127u ? 127 : (int)v));
+      else
+        ((uint32_t *)out_pos)[o] = v;
+    }
+  }
+}
+
+/* Sets output bit o of a zeroed BIN position from its accumulator. */
+static void emit_bit(const layer_run *c, uint32_t *out_pos, uint32_t o, uint32_t acc) {
+  uint32_t t = (c->l.flags & TBN_LF_T16)
+                   ? (uint32_t)(int32_t)((const int16_t *)(const void *)c->thresh)[o]
+                   : ((const uint32_t *)(const void *)c->thresh)[o];
+  uint32_t flip = (c->aux[o >> 5] >> (o & 31u)) & 1u;
+  out_pos[o >> 5] |= (uint32_t)(!tbn__ge_s(acc, t) ^ flip) << (o & 31u);
 }
 
 /* Copies the K tile bits starting at bit `start` (wrapping at q) of a STREAM
@@ -129,51 +276,88 @@ static void gather_row(const layer_run *c, uint32_t q, uint32_t start, uint32_t 
   }
 }
 
-static void run_weight(const uint8_t *model, const layer_run *c, const void *in, void *out,
-                       uint32_t *gather, int reuse) {
-  const tbn__layer *l = &c->l;
-  uint32_t N = l->out_c, oy, ox, o, pos, r;
-  uint32_t positions = l->out_h * l->out_w;
-  (void)model;
-  if (l->out_type == TBN_TYPE_BIN) memset(out, 0, positions * c->cw_out * 4u);
+/* Start of the window of output position (oy, ox) in the input tensor. */
+static const void *window_at(const layer_run *c, const void *in, uint32_t oy, uint32_t ox) {
+  uint32_t base = oy * c->l.s_h * c->l.in_w + ox * c->l.s_w;
+  switch (c->l.in_type) {
+    case TBN_TYPE_BIN: return (const uint32_t *)in + base * c->cw_in;
+    case TBN_TYPE_I8: return (const int8_t *)in + base * c->l.in_c;
+    default: return (const uint32_t *)in + base * c->l.in_c;
+  }
+}
 
-  if (l->flags & TBN_LF_ROWS) {
-    uint32_t rows = tbn__udiv(N, l->p, NULL);
-    for (oy = 0, pos = 0; oy < l->out_h; oy++) {
-      uint32_t base = oy * l->s_h * l->in_w;
-      for (ox = 0; ox < l->out_w; ox++, pos++, base += l->s_w) {
-        const uint32_t *row = c->tile;
-        if (reuse && (l->flags & TBN_LF_REUSE)) {
-          for (r = 0; r < rows; r++, row += c->rw) {
-            uint32_t acc = dot(c, in, base, row);
-            for (o = r; o < N; o += rows) emit(c, out, pos, o, acc);
-          }
-        } else {
-          for (o = 0, r = 0; o < N; o++) {
-            emit(c, out, pos, o, dot(c, in, base, row));
-            if (++r == rows) {
-              r = 0;
-              row = c->tile;
-            } else {
-              row += c->rw;
-            }
-          }
-        }
-      }
-    }
-  } else {
+/* Bytes of one output position. */
+static uint32_t out_pos_bytes(const layer_run *c) {
+  if (c->l.out_type == TBN_TYPE_BIN) return c->cw_out * 4u;
+  return c->l.out_type == TBN_TYPE_I8 ? c->l.out_c : c->l.out_c * 4u;
+}
+
+static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
+  const tbn__layer *l = &c->l;
+  uint32_t N = l->out_c, oy, ox, o, r;
+  uint32_t pos_bytes = out_pos_bytes(c);
+  uint32_t acc[TBN_ACC_CHUNK];
+  uint8_t *out_pos = (uint8_t *)out;
+
+  if (!(l->flags & TBN_LF_ROWS)) {
+    /* STREAM: one gathered row per channel, applied at every position */
     uint32_t n = c->K * N, k_mod, start = 0;
     uint32_t q = tbn__udiv(n, l->p, NULL);
     tbn__udiv(c->K, q, &k_mod);
+    if (l->out_type == TBN_TYPE_BIN) memset(out, 0, l->out_h * l->out_w * pos_bytes);
     for (o = 0; o < N; o++) {
       gather_row(c, q, start, gather);
-      for (oy = 0, pos = 0; oy < l->out_h; oy++) {
-        uint32_t base = oy * l->s_h * l->in_w;
-        for (ox = 0; ox < l->out_w; ox++, pos++, base += l->s_w)
-          emit(c, out, pos, o, dot(c, in, base, gather));
+      out_pos = (uint8_t *)out;
+      for (oy = 0; oy < l->out_h; oy++) {
+        for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
+          const void *win = window_at(c, in, oy, ox);
+          uint32_t a;
+          rows_acc(c, win, l->in_type == TBN_TYPE_BIN ? 0 : window_sum(c, win), gather, 0, 1, 1, &a);
+          if (l->out_type == TBN_TYPE_BIN)
+            emit_bit(c, (uint32_t *)(void *)out_pos, o, a);
+          else
+            emit_run(c, out_pos, &a, o, 1, 0, 1);
+        }
       }
       start += k_mod;
       if (start >= q) start -= q;
+    }
+    return;
+  }
+
+  for (oy = 0; oy < l->out_h; oy++) {
+    for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
+      const void *win = window_at(c, in, oy, ox);
+      uint32_t sum = l->in_type == TBN_TYPE_BIN ? 0 : window_sum(c, win);
+      if (reuse && (l->flags & TBN_LF_REUSE) && c->rows <= TBN_ACC_CHUNK) {
+        /* each distinct row once, then all N channels in order */
+        rows_acc(c, win, sum, c->tile, 0, c->rows, c->rows, acc);
+        emit_run(c, out_pos, acc, 0, N, 0, c->rows);
+      } else if (reuse && (l->flags & TBN_LF_REUSE)) {
+        /* many distinct rows: each once, its p channels written one by one */
+        if (l->out_type == TBN_TYPE_BIN) memset(out_pos, 0, pos_bytes);
+        for (r = 0; r < c->rows; r++) {
+          uint32_t a;
+          rows_acc(c, win, sum, c->tile, r, 1, c->rows, &a);
+          for (o = r; o < N; o += c->rows) {
+            if (l->out_type == TBN_TYPE_BIN)
+              emit_bit(c, (uint32_t *)(void *)out_pos, o, a);
+            else
+              emit_run(c, out_pos, &a, o, 1, 0, 1);
+          }
+        }
+      } else {
+        /* every channel on its own, in chunks of TBN_ACC_CHUNK */
+        uint32_t o0;
+        r = 0;
+        for (o0 = 0; o0 < N; o0 += TBN_ACC_CHUNK) {
+          uint32_t n = N - o0 > TBN_ACC_CHUNK ? TBN_ACC_CHUNK : N - o0;
+          rows_acc(c, win, sum, c->tile, r, n, c->rows, acc);
+          r += n;
+          while (r >= c->rows) r -= c->rows;
+          emit_run(c, out_pos, acc, o0, n, 0, n);
+        }
+      }
     }
   }
 }
@@ -305,6 +489,7 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
       c.cw_in = tbn__cw(c.l.in_c);
       c.cw_out = tbn__cw(c.l.out_c);
       c.rw = c.l.k_h * c.l.k_w * c.cw_in;
+      c.rows = tbn__udiv(c.l.out_c, c.l.p, NULL);
       if (c.l.k_w == c.l.in_w) {
         c.runs = 1;
         c.run_pos = c.l.k_h * c.l.k_w;
@@ -312,10 +497,11 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
         c.runs = c.l.k_h;
         c.run_pos = c.l.k_w;
       }
+      c.step = c.l.in_w * (c.l.in_type == TBN_TYPE_BIN ? c.cw_in : c.l.in_c);
       c.tile = (const uint32_t *)(const void *)(m->data + c.l.tile_offset);
       c.thresh = m->data + c.l.thresh_offset;
       c.aux = (const uint32_t *)(const void *)(m->data + c.l.aux_offset);
-      run_weight(m->data, &c, cur, out, gather, reuse);
+      run_weight(&c, cur, out, gather, reuse);
     } else if (c.l.kind == TBN_KIND_MAXPOOL) {
       run_maxpool(&c.l, cur, out);
     } else {
