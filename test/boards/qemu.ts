@@ -58,7 +58,7 @@ function staleSources(): string[] {
     const abs = path.join(REPO_ROOT, d);
     if (!existsSync(abs)) continue;
     for (const f of readdirSync(abs)) {
-      if (!/\.(c|h|S|ld)$/.test(f) && f !== 'build.sh') continue;
+      if (!/\.(c|h|S|ld)$/.test(f)) continue;
       if (statSync(path.join(abs, f)).mtimeMs > built) stale.push(path.join(d, f));
     }
   }
