@@ -165,7 +165,7 @@ static inline uint32_t tbn__xor_popcount_short(const uint32_t *a, const uint32_t
   uint32_t bytes = 0;
   for (; n >= 2u; n -= 2u, a += 2, b += 2)
     bytes += tbn__pair_byte_counts(a[0] ^ b[0], a[1] ^ b[1]);
-  if (n) bytes += tbn__pair_byte_counts(a[0] ^ b[0], 0);
+  if (n) bytes += tbn__byte_counts(a[0] ^ b[0]);
   return tbn__byte_sum(bytes);
 #endif
 }

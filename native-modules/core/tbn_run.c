@@ -156,6 +156,17 @@ static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
   for (k = 0; k < n; k++) acc[k] = sum - 2u * acc[k];
 }
 
+/* acc[k] = K - 2 * mismatches of x against n consecutive rows of rw <= 31
+ * words. Kept apart (and small) so the compiler keeps everything in
+ * registers around the popcount sequence. */
+static void rows_acc_bin_short(const uint32_t *x, const uint32_t *row, uint32_t rw, uint32_t K,
+                               uint32_t n, uint32_t *acc) {
+  while (n--) {
+    *acc++ = K - 2u * tbn__xor_popcount_short(x, row, rw);
+    row += rw;
+  }
+}
+
 /* acc[k], k < n, of rows r0, r0 + 1, ... (wrapping to row 0 at `wrap`) of
  * the rows at `base`, for the window `win`; `sum` is window_sum for I8/I32. */
 static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const uint32_t *base,
@@ -167,18 +178,12 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
     return;
   }
   if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw <= 31u) {
-    /* the common binary case: one contiguous run of at most 31 words */
-    const uint32_t *x = (const uint32_t *)win;
-    uint32_t rw = c->rw, K = c->K;
-    for (k = 0; k < n; k++) {
-      acc[k] = K - 2u * tbn__xor_popcount_short(x, row, rw);
-      if (++r == wrap) {
-        r = 0;
-        row = base;
-      } else {
-        row += rw;
-      }
-    }
+    /* the common binary case: one contiguous run of at most 31 words;
+     * rows r0.. up to the wrap, then from row 0 */
+    uint32_t first = wrap - r0 < n ? wrap - r0 : n;
+    rows_acc_bin_short((const uint32_t *)win, row, c->rw, c->K, first, acc);
+    for (k = first; k < n; k += wrap)
+      rows_acc_bin_short((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
     return;
   }
   for (k = 0; k < n; k++) {
