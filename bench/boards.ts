@@ -214,6 +214,11 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     return { board, reuse: layer1[0]!, noReuse: layer1[1]!, bnn: layer1[2]!, instrPerMacNoReuse: layer1[1]! / wideMacs, reuseVsBnn: layer1[0]! / layer1[2]! };
   });
 
+  // Where the Cortex-M4 -Os code bytes go.
+  const m4TextByFunction = [...new Map(kernelObjects('stm32f405', 'Os').flatMap((o) => [...functionSymbols('stm32f405', o).entries()])).entries()]
+    .map(([f, v]): [string, number] => [f, v.size])
+    .sort((a, b) => b[1] - a[1]);
+
   // Goals.
   const p = Math.max(...tbn.layers.map((l) => l.p));
   const tiled = tbn.layers.filter((l) => l.p > 1).map((l) => l.index);
@@ -262,6 +267,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   lines.push('Kernel footprint (bytes; stack = deepest call chain from the API, GCC call graph with -fstack-usage sizes):');
   for (const f of footprints)
     lines.push(`  ${f.board.padEnd(9)} -${f.opt}  text ${fmt(f.text).padStart(6)}  rodata ${fmt(f.rodata).padStart(5)}  data ${f.data}  bss ${f.bss}  stack ${f.stackBytes} (${f.stackPath.join(' > ')})`);
+  lines.push(`  Cortex-M4 -Os text by function: ${m4TextByFunction.map(([f, n]) => `${f} ${fmt(n)}`).join(', ')}`);
   lines.push(`  model: TBN ${fmt(tbnBytes.length)} B of flash, scratch ${fmt(tbn.scratchBytes)} B; BNN ${fmt(bnnBytes.length)} B, scratch ${fmt(bnn.scratchBytes)} B; int8 weights ${fmt(int8Blob.length)} B; float32 ${fmt(f32Blob.length)} B`);
   lines.push('');
   lines.push(`Long XNOR layer (conv1d K=2048 bits, N=256, p=4, 33 positions, ${fmt(wideMacs)} binary MACs; random weights, logits checked against the reference):`);
@@ -280,7 +286,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
   lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
 
-  const json = { wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
+  const json = { m4TextByFunctionOs: Object.fromEntries(m4TextByFunction), wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
     m4KernelTextOs: m4Os.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
   const outDir = path.join(REPO_ROOT, 'build', 'bench');
   mkdirSync(outDir, { recursive: true });
