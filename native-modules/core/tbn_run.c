@@ -161,6 +161,24 @@ static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
  * registers around the popcount sequence. */
 static void rows_acc_bin_short(const uint32_t *x, const uint32_t *row, uint32_t rw, uint32_t K,
                                uint32_t n, uint32_t *acc) {
+#if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
+  /* two rows per pass: each input word is loaded once for both */
+  for (; n >= 2u; n -= 2u, row += 2u * rw, acc += 2) {
+    const uint32_t *a = row, *b = row + rw, *xp = x;
+    uint32_t i = rw, ba = 0, bb = 0;
+    for (; i >= 2u; i -= 2u, xp += 2, a += 2, b += 2) {
+      uint32_t x0 = xp[0], x1 = xp[1];
+      ba += tbn__pair_byte_counts(x0 ^ a[0], x1 ^ a[1]);
+      bb += tbn__pair_byte_counts(x0 ^ b[0], x1 ^ b[1]);
+    }
+    if (i) {
+      ba += tbn__byte_counts(xp[0] ^ a[0]);
+      bb += tbn__byte_counts(xp[0] ^ b[0]);
+    }
+    acc[0] = K - 2u * tbn__byte_sum(ba);
+    acc[1] = K - 2u * tbn__byte_sum(bb);
+  }
+#endif
   while (n--) {
     *acc++ = K - 2u * tbn__xor_popcount_short(x, row, rw);
     row += rw;
