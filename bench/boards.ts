@@ -17,15 +17,13 @@ import { layerMacs } from '../host/format/layout.ts';
 import { packModel } from '../host/format/pack.ts';
 import { readModel } from '../host/format/reader.ts';
 import { writeModel } from '../host/format/writer.ts';
-import type { LayerContent, ModelContent } from '../host/format/model.ts';
-import { rng } from '../host/format/random-model.ts';
 import { asBnn } from '../host/native/repack.ts';
 import { f32Weights, int8Weights } from '../test/boards/baselines.ts';
 import type { FloatModel, WeightLayer } from '../host/model/float-model.ts';
 import { runReference } from '../host/reference/infer.ts';
 import { quantizeInput } from '../host/reference/quantize.ts';
 import { type KernelFootprint, kernelFootprint } from '../test/boards/footprint.ts';
-import { harFloatModel, harTestWindows } from '../test/boards/models.ts';
+import { harFloatModel, harTestWindows, wideXnorModel } from '../test/boards/models.ts';
 import { kernelObjects } from '../test/boards/footprint.ts';
 import { BOARDS_BUILD, EMULATED_BOARDS, type EmulatedBoard, functionSymbols, type Job, REPO_ROOT, runJobs, TOOLS } from '../test/boards/qemu.ts';
 
@@ -86,27 +84,6 @@ function sourceLineProfile(board: EmulatedBoard, elf: string, profile: Map<numbe
       }
       return { line: m ? `${path.relative(REPO_ROOT, m[1]!)}:${m[2]}` : loc, source, instructions: n / runs };
     });
-}
-
-/**
- * A model whose middle layer is one long XNOR conv (K = 8 x 256 = 2048 bits, N = 256, p = 4, 33 positions), to
- * see the kernel's XNOR cost and the reuse ratio when the per-output work no longer dominates. Random ±1 weights and
- * thresholds near the middle of the accumulator range.
- */
-export function wideXnorModel(): ModelContent {
-  const r = rng(2024);
-  const words = (n: number, bits = 32): Uint32Array => Uint32Array.from({ length: n }, () => (Math.floor(r() * 2 ** 32) >>> 0) & (bits === 32 ? 0xffffffff : (1 << bits) - 1));
-  const ints = (n: number, lo: number, hi: number): Int32Array => Int32Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
-  const base = { stride: [1, 1] as [number, number], t16: false, shift: 0, biases: new Int32Array(0), flips: new Uint32Array(0) };
-  const l0: LayerContent = { ...base, kind: 'conv1d', inType: 'i8', outType: 'bin', inShape: [1, 40, 8], outShape: [1, 40, 256], kernel: [1, 1], p: 1, reuse: false,
-    tile: words(256, 8), thresholds: ints(256, -20, 20), flips: words(8) };
-  const l1: LayerContent = { ...base, kind: 'conv1d', inType: 'bin', outType: 'bin', inShape: [1, 40, 256], outShape: [1, 33, 256], kernel: [1, 8], p: 4, reuse: true,
-    tile: words(64 * 64), thresholds: ints(256, -60, 60), flips: words(8) };
-  const l2: LayerContent = { ...base, stride: [0, 0], kind: 'gap', inType: 'bin', outType: 'i32', inShape: [1, 33, 256], outShape: [1, 1, 256], kernel: [0, 0], p: 0, reuse: false,
-    tile: new Uint32Array(0), thresholds: new Int32Array(0) };
-  const l3: LayerContent = { ...base, kind: 'dense', inType: 'i32', outType: 'i32', inShape: [1, 1, 256], outShape: [1, 1, 10], kernel: [1, 1], p: 1, reuse: false,
-    tile: words(10 * 8), thresholds: ints(10, 1, 3), biases: ints(10, -100, 100) };
-  return { inShape: [1, 40, 8], quantMul: new Float32Array(8).fill(10), quantAdd: new Float32Array(8), classes: Array.from({ length: 10 }, (_, i) => `c${i}`), layers: [l0, l1, l2, l3] };
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

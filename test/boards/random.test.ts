@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { FormatError, readModel } from '../../host/format/reader.ts';
 import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
 import { runReference } from '../../host/reference/infer.ts';
+import { writeModel } from '../../host/format/writer.ts';
+import { wideXnorModel } from './models.ts';
 import { EMULATED_BOARDS, type Job, REPO_ROOT, runJobs } from './qemu.ts';
 
 const MODELS = 120;
@@ -34,9 +36,13 @@ function buildCases(): { jobs: Job[]; expected: Expected[]; describe: string[] }
   const jobs: Job[] = [];
   const expected: Expected[] = [];
   const names: string[] = [];
-  for (let i = 0; i < MODELS; i++) {
-    const seed = FIRST_SEED + i;
-    const bytes = randomPackedModel(seed);
+  // 120 small random models, 8 larger ones, and one with a 64-word XNOR row (the popcount's 31-word chunking).
+  const sources: Array<{ seed: number; bytes: Uint8Array }> = [];
+  for (let i = 0; i < MODELS; i++) sources.push({ seed: FIRST_SEED + i, bytes: randomPackedModel(FIRST_SEED + i) });
+  for (let i = 0; i < 8; i++) sources.push({ seed: 9001 + i, bytes: randomPackedModel(9001 + i, { maxMacs: 300000, maxHidden: 3 }) });
+  sources.push({ seed: 0, bytes: writeModel(wideXnorModel()) });
+  for (let i = 0; i < sources.length; i++) {
+    const { seed, bytes } = sources[i]!;
     const model = readModel(bytes);
     const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
     const kind = i % 2 === 0 ? 'f32' : 'i8';
@@ -85,9 +91,19 @@ function buildCases(): { jobs: Job[]; expected: Expected[]; describe: string[] }
 
 const cases = buildCases();
 
+function readModelSafe(bytes: Uint8Array) {
+  try {
+    return readModel(bytes).layers;
+  } catch {
+    return [];
+  }
+}
+
 describe('random models on emulated cores match the integer reference bit for bit', () => {
-  it(`uses at least 100 distinct random models`, () => {
+  it(`uses at least 100 distinct random models and one with rows longer than 31 words`, () => {
     expect(new Set(cases.jobs.filter((_, i) => cases.expected[i]!.open === 0).map((j) => j.model)).size).toBeGreaterThanOrEqual(100);
+    const longest = Math.max(...cases.jobs.map((j) => Math.max(0, ...readModelSafe(j.model).map((l) => (l.inType === 'bin' ? l.kernel[1] * Math.ceil(l.inShape[2] / 32) : 0)))));
+    expect(longest).toBeGreaterThan(31);
   });
 
   for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os'] as const) {
