@@ -315,6 +315,99 @@ static uint32_t out_pos_bytes(const layer_run *c) {
   return c->l.out_type == TBN_TYPE_I8 ? c->l.out_c : c->l.out_c * 4u;
 }
 
+/* Int8 input, 1-D windows (in_h = 1), in_c <= 8, ROWS layout: each input
+ * position gets subset-sum tables for its channel groups of 4 (16 entries
+ * per group: entry m = sum of the values whose bit is set in m) once, in a
+ * ring of k_w slots, and every window that covers the position reuses them.
+ * A row at one position then costs one or two table lookups instead of in_c
+ * multiply-accumulates. The ring lives on the stack (<= 512 bytes). */
+#define TBN_RING_ENTRIES 256u
+
+static int ring_fits(const layer_run *c) {
+  uint32_t per_pos = c->l.in_c > 4u ? 32u : 16u;
+  return c->l.in_type == TBN_TYPE_I8 && c->l.in_h == 1u && c->l.in_c <= 8u &&
+         (c->l.flags & TBN_LF_ROWS) && c->l.k_w * per_pos <= TBN_RING_ENTRIES;
+}
+
+static void ring_build(int16_t *t, const int8_t *v, uint32_t in_c) {
+  uint32_t g, ch, m;
+  for (g = 0; g < in_c; g += 4u, t += 16, v += 4) {
+    uint32_t size = in_c - g > 4u ? 4u : in_c - g;
+    t[0] = 0;
+    for (ch = 0; ch < size; ch++) {
+      uint32_t half = 1u << ch;
+      for (m = 0; m < half; m++) t[half + m] = (int16_t)(t[m] + v[ch]);
+    }
+  }
+}
+
+/* acc[k] for rows r0.. (wrapping at `wrap`) of the window whose first input
+ * position's tables are in slot `first` of the ring. */
+static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, uint32_t sum,
+                      uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
+  uint32_t k_w = c->l.k_w, per_pos = c->l.in_c > 4u ? 32u : 16u, k, dx, r = r0;
+  const uint32_t *row = c->tile + r0 * c->rw;
+  for (k = 0; k < n; k++) {
+    uint32_t s = 0, slot = first;
+    /* row words hold only in_c low bits (padding validated to be 0) */
+    if (per_pos == 16u) {
+      for (dx = 0; dx < k_w; dx++) {
+        s += (uint32_t)(int32_t)ring[(slot << 4) + row[dx]];
+        if (++slot == k_w) slot = 0;
+      }
+    } else {
+      for (dx = 0; dx < k_w; dx++) {
+        const int16_t *t = ring + (slot << 5);
+        uint32_t w = row[dx];
+        s += (uint32_t)(int32_t)t[w & 15u] + (uint32_t)(int32_t)t[16u + (w >> 4)];
+        if (++slot == k_w) slot = 0;
+      }
+    }
+    acc[k] = sum - 2u * s;
+    if (++r == wrap) {
+      r = 0;
+      row = c->tile;
+    } else {
+      row += c->rw;
+    }
+  }
+}
+
+static void run_i8_ring(const layer_run *c, const int8_t *in, uint8_t *out_pos, uint32_t pos_bytes,
+                        int reuse) {
+  int16_t ring[TBN_RING_ENTRIES];
+  uint32_t acc[TBN_ACC_CHUNK];
+  uint32_t k_w = c->l.k_w, in_c = c->l.in_c, per_pos = in_c > 4u ? 32u : 16u, N = c->l.out_c;
+  uint32_t next = 0, slot = 0, ox, i;
+  for (ox = 0; ox < c->l.out_w; ox++, out_pos += pos_bytes) {
+    uint32_t start = ox * c->l.s_w, sum = 0;
+    const int8_t *win = in + start * in_c;
+    while (next < start) { /* stride > k_w: skip positions no window uses */
+      next++;
+      if (++slot == k_w) slot = 0;
+    }
+    for (; next < start + k_w; next++) {
+      ring_build(ring + slot * per_pos, in + next * in_c, in_c);
+      if (++slot == k_w) slot = 0;
+    }
+    /* now slot == start mod k_w: the window's first position */
+    for (i = 0; i < k_w * in_c; i++) sum += (uint32_t)(int32_t)win[i];
+    if (reuse && (c->l.flags & TBN_LF_REUSE) && c->rows <= TBN_ACC_CHUNK) {
+      ring_rows(c, ring, slot, sum, 0, c->rows, c->rows, acc);
+      emit_run(c, out_pos, acc, 0, N, 0, c->rows);
+    } else {
+      uint32_t o0, r = 0;
+      for (o0 = 0; o0 < N; o0 += TBN_ACC_CHUNK) {
+        uint32_t n = N - o0 > TBN_ACC_CHUNK ? TBN_ACC_CHUNK : N - o0;
+        ring_rows(c, ring, slot, sum, r, n, c->rows, acc);
+        r += n;
+        while (r >= c->rows) r -= c->rows;
+        emit_run(c, out_pos, acc, o0, n, 0, n);
+      }
+    }
+  }
+}
+
 static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
   const tbn__layer *l = &c->l;
   uint32_t N = l->out_c, oy, ox, o, r;
@@ -348,6 +441,10 @@ static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *
     return;
   }
 
+  if (ring_fits(c) && (!(reuse && (l->flags & TBN_LF_REUSE)) || c->rows <= TBN_ACC_CHUNK)) {
+    run_i8_ring(c, (const int8_t *)in, out_pos, pos_bytes, reuse);
+    return;
+  }
   for (oy = 0; oy < l->out_h; oy++) {
     for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
       const void *win = window_at(c, in, oy, ox);

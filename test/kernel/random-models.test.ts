@@ -56,10 +56,17 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
         if (l.inType === 'bin' && l.inShape[2] % 32 !== 0) seen.add('bin-tail');
         if (l.inType === 'bin' && l.inShape[2] > 32) seen.add('bin-multiword');
         if (l.p > 1) seen.add('p>1');
+        // The int8 sliding-table path (in_h = 1, in_c <= 8, ROWS) and its stride > kernel skip.
+        if (l.inType === 'i8' && l.p > 0 && l.rows && l.inShape[0] === 1 && l.inShape[2] <= 8) {
+          seen.add(l.inShape[2] > 4 ? 'i8-ring-2groups' : 'i8-ring-1group');
+          if (l.stride[1] > l.kernel[1]) seen.add('i8-ring-skip');
+        }
+        if (l.inType === 'i8' && l.p > 0 && (l.inShape[0] > 1 || l.inShape[2] > 8)) seen.add('i8-general');
       }
     }
     for (const k of ['kind:dense', 'kind:conv1d', 'kind:conv2d', 'kind:maxpool', 'kind:gap', 'in:bin', 'in:i8', 'in:i32',
-      'out:bin', 'out:i8', 'out:i32', 'rows', 'rows+reuse', 'stream', 't16', 'bin-tail', 'bin-multiword', 'p>1']) {
+      'out:bin', 'out:i8', 'out:i32', 'rows', 'rows+reuse', 'stream', 't16', 'bin-tail', 'bin-multiword', 'p>1',
+      'i8-ring-1group', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general']) {
       expect(seen, k).toContain(k);
     }
   });
