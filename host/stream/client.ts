@@ -158,6 +158,7 @@ export class DeviceClient {
     let limit = startAck.limit;
     let rewoundAt = -1;
     let slowestMs = 0;
+    let lastTimedResend = 0;
     let lastProgress = Date.now();
     const t0 = performance.now();
 
@@ -234,14 +235,18 @@ export class DeviceClient {
           const retransmitMs = retransmitAfter();
           await sleep(retransmitMs);
           const idle = Date.now() - lastProgress;
-          if (!finished() && idle >= retransmitMs && sendSeq > ackSeq) {
+          // At most one timed go-back per period: resending on every (duplicate) ACK would snowball.
+          const quiet = Date.now() - Math.max(lastProgress, lastTimedResend) >= retransmitMs;
+          if (!finished() && quiet && sendSeq > ackSeq) {
             sendSeq = ackSeq; // go back to the last acknowledged sample
             rewoundAt = -1;
-          } else if (!finished() && idle >= retransmitMs && ackSeq >= count) {
+            lastTimedResend = Date.now();
+          } else if (!finished() && quiet && ackSeq >= count) {
+            lastTimedResend = Date.now();
             // Everything is acknowledged but predictions are missing: ask for the counters to learn why.
             this.link.write(F.statusRequest());
           }
-          if (idle > stallMs) throw new TbnError('E_STALL', `the device stopped answering: ${ackSeq}/${count} samples acknowledged, ${predictions.length}/${expected} predictions`);
+          if (idle > stallMs) throw new TbnError('E_STALL', `the device stopped answering: ${ackSeq}/${count} samples acknowledged, ${predictions.length}/${expected} predictions (sent up to ${sendSeq}, credit limit ${limit})`);
         }
       } else {
         const rate = opts.rate ?? 50;
