@@ -134,7 +134,7 @@ describe('fault tolerance', () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), async (junk) => {
         link.write(junk);
-        const info = await client.request(F.hello(), (m): m is F.InfoMessage => m.type === 'info', 'INFO', 500, 1);
+        const info = await client.request(F.hello(), (m): m is F.InfoMessage => m.type === 'info', 'INFO', 3000, 1);
         expect(info.window).toBe(128);
       }),
       { numRuns: 60 },
