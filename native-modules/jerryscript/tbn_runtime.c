@@ -11,6 +11,10 @@
 #include "jerryscript-snapshot.h"
 #include "tbn_jerry.h"
 
+#ifndef TBNRT_SNAPSHOT_FLAGS
+#define TBNRT_SNAPSHOT_FLAGS 0u
+#endif
+
 typedef struct {
   uint32_t id;     /* 0 = free slot */
   uint32_t due;    /* tbn_board_millis() time */
@@ -425,7 +429,7 @@ bool tbnrt_run_source(const char *name, const uint8_t *source, size_t len) {
 }
 
 bool tbnrt_run_snapshot(const uint32_t *snapshot, size_t bytes) {
-  jerry_value_t r = jerry_exec_snapshot(snapshot, bytes, 0, 0, NULL);
+  jerry_value_t r = jerry_exec_snapshot(snapshot, bytes, 0, TBNRT_SNAPSHOT_FLAGS, NULL);
   if (jerry_value_is_exception(r)) {
     tbnrt_report_exception(r);
     return false;

@@ -94,10 +94,25 @@ bool tbn_board_storage_find(const char *name, const uint8_t **bytes, uint32_t *l
   return false;
 }
 
+#ifdef TBN_QEMU_TEST
+static void semihost_exit(int status);
+#endif
+
+/* code: a jerry_fatal_code_t (e.g. 10 = out of heap), or -1 for a CPU fault */
 void tbn_board_fatal(int code) {
-  static const char msg[] = "\r\nJerryScript fatal error (e.g. out of heap); resetting\r\n";
-  (void)code;
-  tbn_board_console_write(msg, sizeof msg - 1);
+  static const char cpu[] = "\r\nCPU fault; ", js[] = "\r\nJerryScript fatal error ";
+  if (code < 0) {
+    tbn_board_console_write(cpu, sizeof cpu - 1);
+  } else {
+    char digits[4] = {(char)('0' + (code / 100) % 10), (char)('0' + (code / 10) % 10), (char)('0' + code % 10), ' '};
+    tbn_board_console_write(js, sizeof js - 1);
+    tbn_board_console_write(digits, sizeof digits);
+  }
+#ifdef TBN_QEMU_TEST
+  semihost_exit(3);
+#endif
+  static const char reset[] = "resetting\r\n";
+  tbn_board_console_write(reset, sizeof reset - 1);
   REG(0xE000ED0Cu) = 0x05FA0004u; /* AIRCR SYSRESETREQ */
   for (;;) {
   }
@@ -172,9 +187,6 @@ static void hardware_init(void) {
 }
 
 #ifdef TBN_QEMU_TEST
-/* Test firmware (make EXTRA_CFLAGS=-DTBN_QEMU_TEST): once no timer is left,
- * prints PASS/FAIL from the global `result` (Espruino's test convention) and
- * ends QEMU with that status through semihosting (qemu ... -semihosting). */
 static void semihost_exit(int status) {
   uint32_t block[2] = {0x20026u, (uint32_t)status}; /* ADP_Stopped_ApplicationExit */
   register uint32_t r0 __asm__("r0") = 0x20u;       /* SYS_EXIT_EXTENDED */
@@ -182,6 +194,9 @@ static void semihost_exit(int status) {
   __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
 }
 
+/* Test firmware (make EXTRA_CFLAGS=-DTBN_QEMU_TEST): once no timer is left,
+ * prints PASS/FAIL from the global `result` (Espruino's test convention) and
+ * ends QEMU with that status through semihosting (qemu ... -semihosting). */
 static void finish_test(bool ran) {
   jerry_value_t global = jerry_current_realm();
   jerry_value_t result = jerry_object_get_sz(global, "result");
