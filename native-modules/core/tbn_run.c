@@ -19,6 +19,14 @@
 #error "tbn_run.c reads aligned little-endian words directly: port before use on big-endian"
 #endif
 
+/* Stack-heavy helpers stay out of their callers' frames, so the deepest
+ * call chain holds only one of their tables. */
+#if defined(__GNUC__)
+#define TBN_NOINLINE __attribute__((noinline))
+#else
+#define TBN_NOINLINE
+#endif
+
 /* Accumulators kept on the stack for one output position (256 bytes): the
  * outputs of a position are then written in channel order, a whole BIN
  * output word at a time. */
@@ -116,7 +124,7 @@ static uint32_t window_sum(const layer_run *c, const void *window) {
  * (512 bytes of stack) hold 256 >> in_c positions at a time. */
 #define TBN_LUT_ENTRIES 256u
 
-static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
+TBN_NOINLINE static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
                             const uint32_t *base, uint32_t r0, uint32_t n, uint32_t wrap,
                             uint32_t *acc) {
   int16_t lut[TBN_LUT_ENTRIES];
@@ -373,7 +381,7 @@ static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, u
   }
 }
 
-static void run_i8_ring(const layer_run *c, const int8_t *in, uint8_t *out_pos, uint32_t pos_bytes,
+TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8_t *out_pos, uint32_t pos_bytes,
                         int reuse) {
   int16_t ring[TBN_RING_ENTRIES];
   uint32_t acc[TBN_ACC_CHUNK];
@@ -408,7 +416,7 @@ static void run_i8_ring(const layer_run *c, const int8_t *in, uint8_t *out_pos, 
   }
 }
 
-static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
+TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
   const tbn__layer *l = &c->l;
   uint32_t N = l->out_c, oy, ox, o, r;
   uint32_t pos_bytes = out_pos_bytes(c);
