@@ -554,17 +554,26 @@ static void run_gap(const tbn__layer *l, const void *in, uint32_t *out) {
  * has no __addsf3/__mulsf3) define TBN_NO_F32_INPUT: float input is then
  * refused with TBN_E_ARG and the caller quantises (Math.fround in JS gives
  * the same f32 arithmetic). */
+/* The float with the bits of the little-endian word at p (a union, not
+ * memcpy: freestanding builds would call a library memcpy per value). */
+static float f32_at(const uint8_t *p, int aligned) {
+  union {
+    uint32_t u;
+    float f;
+  } v;
+  v.u = aligned ? *(const uint32_t *)(const void *)p : tbn__rd32(p, 0);
+  return v.f;
+}
+
 static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out) {
   const uint8_t *quant = m->data + tbn__rd32(m->data, TBN_HDR_QUANT_OFFSET_U32);
   uint32_t in_c = tbn__rd16(m->data, TBN_HDR_IN_C_U16), i, ch = 0;
+  int aligned = (((uintptr_t)input) & 3u) == 0;
   for (i = 0; i < m->input_len; i++) {
-    float x, mul, add, t, f;
+    float x = f32_at(input + i * 4u, aligned), t, f;
     int32_t q;
-    memcpy(&x, input + i * 4u, 4);
-    memcpy(&mul, quant + ch * 8u, 4);
-    memcpy(&add, quant + ch * 8u + 4u, 4);
-    t = x * mul;
-    t = t + add;
+    t = x * f32_at(quant + ch * 8u, 1); /* the model and its sections are 4-byte aligned */
+    t = t + f32_at(quant + ch * 8u + 4u, 1);
     if (!(t >= -127.0f)) {
       q = -127;
     } else if (t > 127.0f) {

@@ -93,6 +93,22 @@ int main(int argc, char **argv) {
   EXPECT(tbn_run(&m, finput, TBN_INPUT_F32, info.input_len, scratch, info.scratch_bytes, logits,
                  info.class_count, NULL) == TBN_OK);
 
+  /* float input at an odd address gives the same logits as aligned input */
+  {
+    uint8_t *odd = (uint8_t *)malloc(info.input_len * 4u + 1u);
+    int32_t *l2 = (int32_t *)malloc(info.class_count * 4u);
+    uint32_t c2 = 0;
+    for (i = 0; i < info.input_len; i++) finput[i] = (float)((int)(i * 37u % 101u) - 50) * 0.731f;
+    memcpy(odd + 1, finput, info.input_len * 4u);
+    EXPECT(tbn_run(&m, finput, TBN_INPUT_F32, info.input_len, scratch, info.scratch_bytes, logits,
+                   info.class_count, &cls) == TBN_OK);
+    EXPECT(tbn_run(&m, odd + 1, TBN_INPUT_F32, info.input_len, scratch, info.scratch_bytes, l2,
+                   info.class_count, &c2) == TBN_OK);
+    EXPECT(c2 == cls && memcmp(l2, logits, info.class_count * 4u) == 0);
+    free(odd);
+    free(l2);
+  }
+
   /* a failed open leaves a handle that run refuses */
   buf[0] ^= 0xffu;
   EXPECT(tbn_model_open(&m, buf, (size_t)n) == TBN_E_MAGIC);
