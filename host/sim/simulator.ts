@@ -38,8 +38,14 @@ export function appBufferBytes(info: { inH: number; inW: number; inC: number; in
   return cap * info.inC * 4 + info.inputLen * 4 + info.classes * 4 + 4 * 256 + 14 * 4 + 512;
 }
 
-/** Variables the app's code and fixed state take, besides its buffers (functions, closures, small objects). */
-const BASE_APP_VARS = 300;
+/**
+ * JS-variable bytes per bundle byte for the app's code and fixed state (function code strings,
+ * closures, scopes, small objects). Measured on Espruino for Linux (2v29, 27-byte variables): the
+ * 6,206-byte bundle without a model took 924 variables = 4.0 bytes of variable store per byte.
+ */
+const CODE_STORE_PER_BUNDLE_BYTE = 4.0;
+/** Typed arrays are flat strings: their bytes plus a few header variables (measured ~1.0-1.05x on Linux). */
+const BUFFER_STORE_PER_BYTE = 1.05;
 
 export interface SimLimits {
   fit: FitResult;
@@ -52,12 +58,13 @@ export interface SimLimits {
 
 /**
  * Estimates the board resources the app and model take: model bytes in
- * Storage, the scratch RAM, and JS variables for the code (its source is kept
- * as strings, jsVarBytes per variable) and every buffer (flat strings).
+ * Storage, the scratch RAM, and JS variables for the code (Espruino keeps
+ * function code as strings) and every buffer (flat strings), calibrated on
+ * Espruino for Linux; the model itself stays in flash (Storage.read maps it).
  */
 export function estimateLimits(board: BoardDefinition, bundleBytes: number, modelBytes: number, info: Parameters<typeof appBufferBytes>[0] & { scratchBytes: number }, cfg: AppConfig = {}): SimLimits {
   const bufferBytes = appBufferBytes(info, cfg);
-  const jsVarsUsed = BASE_APP_VARS + Math.ceil(bundleBytes / board.jsVarBytes) + Math.ceil(bufferBytes / board.jsVarBytes) + 8;
+  const jsVarsUsed = Math.ceil((CODE_STORE_PER_BUNDLE_BYTE * bundleBytes) / board.jsVarBytes) + Math.ceil((BUFFER_STORE_PER_BYTE * bufferBytes) / board.jsVarBytes) + 20;
   const fit = checkFit(board, { modelBytes, scratchBytes: info.scratchBytes, bundleBytes, jsVars: jsVarsUsed });
   return { fit, jsVarsUsed, bundleBytes, modelBytes, scratchBytes: info.scratchBytes, bufferBytes };
 }
