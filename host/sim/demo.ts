@@ -38,6 +38,7 @@ export interface DemoOptions {
 
 export interface DemoResult {
   data: 'sp-sw-har' | 'synthetic';
+  testSubjects: string;
   dataDescription: string;
   board: string;
   modelFile: string;
@@ -161,13 +162,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   }
   return {
     data,
+    testSubjects,
     dataDescription: splits.description,
     board: board.name,
     modelFile,
     modelBytes: modelBytes.length,
     scratchBytes: reference.scratchBytes,
     bundleBytes: bundle.length,
-    jsVarsUsed: ps.sim.limits.jsVarsUsed,
+    jsVarsUsed: ps.sim.limits.fit.rows.find((r) => r.what === 'JS variables')?.need ?? ps.sim.limits.jsVarsUsed,
     jsVars: board.jsVars,
     floatTestAccuracy: result.test.accuracy,
     windows,
@@ -187,7 +189,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 export function formatDemo(r: DemoResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows: Array<[string, string]> = [
-    ['data', r.data === 'synthetic' ? 'SYNTHETIC motion (generated, not recorded)' : 'sp-sw-har (Matey-Sanz et al. 2023, CC BY 4.0), held-out subjects'],
+    ['data', r.data === 'synthetic' ? `SYNTHETIC motion (generated, not recorded), subjects ${r.testSubjects}` : `sp-sw-har (Matey-Sanz et al. 2023, CC BY 4.0), held-out subjects ${r.testSubjects}`],
     ['windows streamed', String(r.windows)],
     ['accuracy on device (simulated ' + r.board + ')', pct(r.deviceAccuracy)],
     ['accuracy of the host integer reference', pct(r.referenceAccuracy)],
@@ -196,7 +198,7 @@ export function formatDemo(r: DemoResult): string {
     ['model bytes (.tbn)', String(r.modelBytes)],
     ['scratch RAM bytes', String(r.scratchBytes)],
     ['app bundle bytes (ES5)', String(r.bundleBytes)],
-    ['JS variables (estimate)', `${r.jsVarsUsed} of ${r.jsVars}`],
+    ['JS variables incl. scratch (estimate)', `${r.jsVarsUsed} of ${r.jsVars}`],
     ['frames per second (pty, fast mode)', r.framesPerSecond.toFixed(0)],
     ['samples per second', r.samplesPerSecond.toFixed(0)],
     ['inference time in the simulator', `${r.inferenceMicros.toFixed(0)} us`],
