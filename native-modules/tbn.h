@@ -20,6 +20,11 @@
  * returns TBN_OK; tbn_run relies on that and never reads outside the model,
  * the input, or the scratch buffer. The model pointer must be 4-byte aligned
  * (TBN_E_ALIGN otherwise): copy a misaligned blob into aligned memory first.
+ *
+ * Resources (core/README.md): no heap, no global state, about 1.5 KB of stack
+ * at most (tables and accumulators of one layer). Float input may sit at any
+ * address. Build option: -DTBN_NO_F32_INPUT drops the float quantisation
+ * (cores without soft-float routines); TBN_INPUT_F32 then gives TBN_E_ARG.
  */
 #ifndef TBN_H
 #define TBN_H
@@ -95,7 +100,8 @@ tbn_status tbn_run(const tbn_model *model, const void *input, tbn_input_type inp
                    size_t logits_len, uint32_t *class_out);
 
 /* tbn_run with an optional per-layer hook; `reuse` = 0 ignores TBN_LF_REUSE
- * (for benchmarks: same result, no row sharing). */
+ * (for benchmarks: same result, no row sharing). The hook runs after the
+ * input is quantised, before each layer, and once more after the last. */
 tbn_status tbn_run_ex(const tbn_model *model, const void *input, tbn_input_type input_type,
                       size_t input_len, void *scratch, size_t scratch_len, int32_t *logits,
                       size_t logits_len, uint32_t *class_out, int reuse, tbn_layer_hook hook,
