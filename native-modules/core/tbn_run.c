@@ -353,22 +353,26 @@ static void ring_build(int16_t *t, const int8_t *v, uint32_t in_c) {
  * position's tables are in slot `first` of the ring. */
 static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, uint32_t sum,
                       uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
-  uint32_t k_w = c->l.k_w, per_pos = c->l.in_c > 4u ? 32u : 16u, k, dx, r = r0;
+  const int16_t *tables[TBN_RING_ENTRIES / 16u];
+  uint32_t k_w = c->l.k_w, per_pos = c->l.in_c > 4u ? 32u : 16u, k, dx, r = r0, slot = first;
   const uint32_t *row = c->tile + r0 * c->rw;
+  /* the window's tables in window order (the ring starts at `first`) */
+  for (dx = 0; dx < k_w; dx++) {
+    tables[dx] = ring + slot * per_pos;
+    if (++slot == k_w) slot = 0;
+  }
   for (k = 0; k < n; k++) {
-    uint32_t s = 0, slot = first;
+    uint32_t s = 0;
+    const int16_t *const *tp = tables;
+    const uint32_t *w = row, *end = row + k_w;
     /* row words hold only in_c low bits (padding validated to be 0) */
     if (per_pos == 16u) {
-      for (dx = 0; dx < k_w; dx++) {
-        s += (uint32_t)(int32_t)ring[(slot << 4) + row[dx]];
-        if (++slot == k_w) slot = 0;
-      }
+      while (w < end) s += (uint32_t)(int32_t)(*tp++)[*w++];
     } else {
-      for (dx = 0; dx < k_w; dx++) {
-        const int16_t *t = ring + (slot << 5);
-        uint32_t w = row[dx];
-        s += (uint32_t)(int32_t)t[w & 15u] + (uint32_t)(int32_t)t[16u + (w >> 4)];
-        if (++slot == k_w) slot = 0;
+      while (w < end) {
+        const int16_t *t = *tp++;
+        uint32_t bits = *w++;
+        s += (uint32_t)(int32_t)t[bits & 15u] + (uint32_t)(int32_t)t[16u + (bits >> 4)];
       }
     }
     acc[k] = sum - 2u * s;
