@@ -63,10 +63,16 @@ export const command: Command = {
 
 function waitForStop(seconds: number | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (seconds !== undefined) setTimeout(stop, seconds * 1000);
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
   });
 }
 

@@ -56,6 +56,26 @@ describe('tbn sim / tbn stream commands', () => {
     }
   });
 
+  it('tbn sim serves the bundle on a pty that tbn stream can use', async () => {
+    const file = path.join(dir, 'ok.tbn');
+    writeFileSync(file, harShapedModel(8));
+    const link = path.join(dir, 'port');
+    const simIo = capture();
+    const running = main(['sim', '--model', file, '--link', link, '--seconds', '4'], simIo);
+    for (let i = 0; i < 100 && simIo.stdout.length === 0; i++) await new Promise((r) => setTimeout(r, 30));
+    expect(simIo.stdout[0]).toBe(link);
+    const csv = path.join(dir, 'rec2.csv');
+    const rows = ['ax,ay,az,gx,gy,gz,label'];
+    for (let i = 0; i < 300; i++) rows.push(`${i % 7},${i % 5},9.8,0.1,0.2,-0.2,WALKING`);
+    writeFileSync(csv, rows.join('\n'));
+    const io = capture();
+    expect(await main(['stream', '--port', link, '--recording', csv, '--json'], io)).toBe(0);
+    expect(JSON.parse(io.stdout[0] as string).predictions).toBe(3);
+    expect(await running).toBe(0);
+    expect(simIo.stderr.join('\n')).toMatch(/JS variables: \d+ of 5450/);
+    expect(simIo.stderr.join('\n')).toMatch(/0 app errors/);
+  });
+
   it('tbn stream needs a port and a recording', async () => {
     const io = capture();
     expect(await main(['stream', '--recording', 'x.csv'], io)).toBe(2);
