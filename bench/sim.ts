@@ -3,6 +3,7 @@
  * socat pty), the link's byte rate at 100 Hz x 6 channels against 115200 baud,
  * and the time per inference inside the simulator (wasm kernel) vs the TS reference.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBoard } from '../host/boards.ts';
@@ -13,6 +14,7 @@ import { runReference } from '../host/reference/infer.ts';
 import * as F from '../host/protocol/frames.ts';
 import { syntheticRecordings } from '../host/sim/demo.ts';
 import { startInProcess } from '../host/sim/in-process.ts';
+import { startEngineDevice, type EngineKind } from '../host/sim/engine.ts';
 import { startPtySimulator } from '../host/sim/serve.ts';
 import { readBundle } from '../host/sim/simulator.ts';
 import { loadWasmTbnModule } from '../host/sim/tbn-module.ts';
@@ -83,7 +85,34 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const frameBytes = F.encode(F.samplesFrame(1, 0, signal, C, 0, 4, 'i16', 8)).length;
   const frameBytesF32 = F.encode(F.samplesFrame(1, 0, signal, C, 0, 4, 'f32')).length;
 
+  // 5. The same bundle on real engines built for Linux (when TBN_ESPRUINO_BIN / TBN_JERRY_BIN name
+  //    them): CPU share of one host core at 100 Hz x 6 channels, int16, paced.
+  const engines: Array<{ engine: EngineKind; bin: string; cpuShare: number; predictions: number; overruns: number }> = [];
+  for (const [engine, bin] of [['espruino', process.env.TBN_ESPRUINO_BIN], ['jerryscript', process.env.TBN_JERRY_BIN]] as const) {
+    if (!bin) continue;
+    const dev = await startEngineDevice(engine, bin, bundle, modelBytes);
+    const elink = await openSerialLink(dev.hostPath);
+    try {
+      const c = new DeviceClient(elink);
+      await c.hello();
+      const cpu = () => {
+        const f = (readFileSync(`/proc/${dev.pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+        return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ 100)
+      };
+      const long = new Float32Array(600 * C);
+      for (let i = 0; i < long.length; i++) long[i] = src[i % src.length] as number;
+      const c0 = cpu();
+      const e0 = performance.now();
+      const r = await c.stream(long, C, { mode: 'realtime', rate: 100, format: 'i16', shift: 8, samplesPerFrame: 4, stallMs: 3000 });
+      engines.push({ engine, bin, cpuShare: (cpu() - c0) / ((performance.now() - e0) / 1000), predictions: r.predictions.length, overruns: r.overruns.length });
+    } finally {
+      await elink.close();
+      await dev.close();
+    }
+  }
+
   const json = {
+    engines,
     data,
     model: { bytes: modelBytes.length, scratchBytes: model.scratchBytes, window: W, channels: C },
     inferenceMicros: { wasmDirect: wasmUs, tsReference: refUs, insideSimulatorMean: ptyReport.inferenceMicros.mean },
@@ -115,6 +144,8 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     ['100 Hz x 6 ch int16: device -> host', `${deviceToHost.toFixed(0)} B/s = ${pct(deviceToHost / BAUD_BYTES)} of 115200 baud`],
     ['100 Hz real-time run: predictions / overruns', `${rt.predictions.length} / ${rt.overruns.length}`],
   ];
+  for (const e of engines) rows.push([`${e.engine} (Linux build), 100 Hz x 6 ch int16: CPU`, `${pct(e.cpuShare)} of one host core; ${e.predictions} predictions, ${e.overruns} overruns`]);
+  if (engines.length === 0) rows.push(['real engines', 'set TBN_ESPRUINO_BIN / TBN_JERRY_BIN to measure the bundle on Espruino / JerryScript']);
   const w = Math.max(...rows.map(([k]) => k.length));
   const text = ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`)].join('\n');
   return { title: 'Simulator: end-to-end frames per second and inference time', text, json };

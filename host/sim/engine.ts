@@ -14,6 +14,8 @@ export type EngineKind = 'espruino' | 'jerryscript';
 
 export interface EngineDevice {
   hostPath: string;
+  /** The engine's process id (for CPU accounting). */
+  pid: number | undefined;
   /** What the engine printed on its console. */
   output(): string;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startEngineDevice(kind: EngineKind, bin: string, bundle: s
   }
   return {
     hostPath: pty.hostPath,
+    pid: child.pid,
     output: () => out,
     async close() {
       if (child.exitCode === null) {
