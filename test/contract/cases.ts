@@ -158,12 +158,83 @@ expectRun("Int8Array at offset 4", T.open(new Int8Array(v.buffer, 4, bytes.lengt
     ),
     makeCase('open-misaligned-view', `${common}\nexpectRun("Uint8Array at offset 1", T.open(viewAt(1)), input, cls, logits);\nexpectRun("Uint8Array at offset 3", T.open(viewAt(3)), input, cls, logits);`),
     makeCase(
+      'open-from-storage',
+      `${common}
+/* Espruino: a String from require("Storage").read (flash-resident on boards); engines without Storage.write skip */
+var S = null;
+try { S = require("Storage"); } catch (e) { S = null; }
+if (S && S.write) {
+  var s = "";
+  for (var i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  S.write("tbnct.tbn", s);
+  var stored = S.read("tbnct.tbn");
+  check(stored && stored.length === bytes.length, "Storage.read length");
+  expectRun("Storage.read String", T.open(stored), input, cls, logits);
+  S.erase("tbnct.tbn");
+} else {
+  log("no Storage.write here: case not applicable");
+}`,
+    ),
+    makeCase(
       'open-binary-string',
       `${common}
 var s = "";
 for (var i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
 check(s.length === bytes.length, "string length");
 expectRun("binary String", T.open(s), input, cls, logits);`,
+    ),
+  ];
+}
+
+/** Inputs and logits given as views at an offset into a larger buffer. */
+function viewCases(): ContractCase[] {
+  const seed = 5;
+  const bytes = randomPackedModel(seed);
+  const model = readModel(bytes);
+  const { inF, inI, refF, refI } = expectedRuns(model, seed);
+  const classes = model.classes.length;
+  return [
+    makeCase(
+      'espruino-fragmented-buffers',
+      `var bytes = hex("${hex(bytes)}");
+var f = f32("${hex(new Uint8Array(inF.buffer))}");
+var classes = ${classes};
+/* Espruino: E.toArrayBuffer over a String built by concatenation gives an ArrayBuffer whose
+   storage is not contiguous (no data pointer): model, input and logits take the copying paths */
+function chained(u8) { var s = ""; for (var i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return s; }
+if (typeof E !== "undefined" && E.toArrayBuffer) {
+  var mab = E.toArrayBuffer(chained(bytes));
+  var fin = new Float32Array(E.toArrayBuffer(chained(new Uint8Array(f.buffer))));
+  var lout = new Int32Array(E.toArrayBuffer(chained(new Uint8Array(4 * classes))));
+  check(E.getAddressOf(mab, true) === 0 && E.getAddressOf(fin, true) === 0 && E.getAddressOf(lout, true) === 0,
+    "the buffers are not contiguous (E.getAddressOf(.., true) is 0)");
+  var m = T.open(mab);
+  check(fin.length === f.length && fin[1] === f[1], "fragmented Float32Array holds the input");
+  var c = T.run(m, fin, lout);
+  check(c === ${refF.cls}, "fragmented: class " + c);
+  check(sameInts(lout, ${ints(refF.logits)}, classes), "fragmented: logits " + show(lout, classes));
+  T.close(m);
+} else {
+  log("no E.toArrayBuffer here: case not applicable");
+}`,
+    ),
+    makeCase(
+      'run-views',
+      `var m = T.open(hex("${hex(bytes)}"));
+var f = f32("${hex(new Uint8Array(inF.buffer))}"), q = i8("${hex(new Uint8Array(inI.buffer))}");
+var n = f.length, classes = ${classes};
+var fbuf = new ArrayBuffer(4 * n + 8); var fv = new Float32Array(fbuf, 8, n); fv.set(f);
+var qbuf = new ArrayBuffer(n + 3); var qv = new Int8Array(qbuf, 3, n); qv.set(q);
+var lbuf = new ArrayBuffer(4 * classes + 12); var lv = new Int32Array(lbuf, 12, classes);
+var lead = new Int32Array(lbuf, 0, 3); lead[0] = 7; lead[1] = 8; lead[2] = 9;
+var c = T.run(m, fv, lv);
+check(c === ${refF.cls}, "f32 view: class " + c);
+check(sameInts(lv, ${ints(refF.logits)}, classes), "f32 view: logits " + show(lv, classes));
+check(lead[0] === 7 && lead[1] === 8 && lead[2] === 9, "wrote before the logits view");
+c = T.run(m, qv, lv);
+check(c === ${refI.cls}, "i8 view at odd offset: class " + c);
+check(sameInts(lv, ${ints(refI.logits)}, classes), "i8 view: logits " + show(lv, classes));
+T.close(m);`,
     ),
   ];
 }
@@ -292,5 +363,5 @@ expectRun("a second handle on the same bytes survives closing the first", b, inp
 }
 
 export function contractCases(): ContractCase[] {
-  return [...RESULT_SEEDS.map(resultCase), ...containerCases(), ...badModelCases(), ...argumentCases(), ...lifecycleCases()];
+  return [...RESULT_SEEDS.map(resultCase), ...containerCases(), ...viewCases(), ...badModelCases(), ...argumentCases(), ...lifecycleCases()];
 }
