@@ -21,12 +21,12 @@ const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `
 
 export function jerryFlasherPlan(board: string, dir: string, port: string | undefined): FlasherPlan {
   const out = path.resolve(dir);
-  if (board.startsWith('stm32')) {
+  if (board === 'stm32f405') {
     const elf = path.join(out, 'firmware.elf');
     const bin = path.join(out, 'firmware.bin');
     return {
       family: 'stm32',
-      build: [`make -C boards/${board}/jerryscript JERRY=/path/to/jerryscript BLOBS=${q(out)}`],
+      build: [`make -C boards/${board}/jerryscript JERRY=/path/to/jerryscript JERRY_LIB=/path/to/jerry-stm32/lib BLOBS=${q(out)}`],
       flash: [
         `st-flash --reset write ${q(bin)} 0x08000000`,
         `openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c ${q(`program ${elf} verify reset exit`)}`,
@@ -35,13 +35,13 @@ export function jerryFlasherPlan(board: string, dir: string, port: string | unde
       firmwareExists: existsSync(bin),
     };
   }
-  if (board.startsWith('esp32')) {
+  if (board === 'esp32') {
     if (!port) throw new TbnError('E_ARG', `--port is needed to flash the ${board} (the ESP32 serial bootloader port, e.g. /dev/ttyUSB0)`);
     const idf = path.join(out, 'idf');
     const app = path.join(idf, 'tbn_jerry.bin');
     return {
       family: 'esp32',
-      build: [`idf.py -C boards/esp32/jerryscript -B ${q(idf)} -DJERRY=/path/to/jerryscript -DTBN_BLOBS=${q(out)} build`],
+      build: [`idf.py -C boards/esp32/jerryscript -B ${q(idf)} -DJERRY=/path/to/jerryscript -DJERRY_LIB=/path/to/jerry-esp32/lib -DTBN_BLOBS=${q(out)} build`],
       flash: [
         `idf.py -C boards/esp32/jerryscript -B ${q(idf)} -p ${q(port)} flash`,
         `esptool.py --chip esp32 -p ${q(port)} -b 460800 write_flash 0x1000 ${q(path.join(idf, 'bootloader', 'bootloader.bin'))} 0x8000 ${q(
