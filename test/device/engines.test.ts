@@ -10,6 +10,7 @@ import { defaultHarRoot } from '../../host/data/sp-sw-har.ts';
 import { startEngineDevice, type EngineKind } from '../../host/sim/engine.ts';
 import { readBundle } from '../../host/sim/simulator.ts';
 import { DeviceClient } from '../../host/stream/client.ts';
+import { dequantiseI16 } from '../../host/protocol/frames.ts';
 import { openSerialLink } from '../../host/stream/link.ts';
 import { harRecordings } from '../../host/stream/session.ts';
 import { syntheticRecordings } from '../../host/sim/demo.ts';
@@ -45,6 +46,15 @@ for (const [kind, bin] of engines) {
           }
           predictions += r.predictions.length;
         }
+        // int16 samples: the engine scales them by 2^-shift exactly as the host does.
+        const rec = recordings[0]!;
+        const r16 = await client.stream(rec.samples, 6, { mode: 'fast', format: 'i16', shift: 8, samplesPerFrame: 8, maxInFlight: 8, stallMs: 20000 });
+        const x16 = dequantiseI16(rec.samples, 8);
+        for (const p of r16.predictions) {
+          const ref = runReference(reference, x16.subarray((p.endSeq - 128) * 6, p.endSeq * 6));
+          expect([p.cls, ...p.logits]).toEqual([ref.cls, ...ref.logits]);
+        }
+        predictions += r16.predictions.length;
         link.write(Uint8Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) & 0xff));
         const after = await client.hello();
         expect(after.modelOk).toBe(true);
