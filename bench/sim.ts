@@ -85,7 +85,29 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const frameBytes = F.encode(F.samplesFrame(1, 0, signal, C, 0, 4, 'i16', 8)).length;
   const frameBytesF32 = F.encode(F.samplesFrame(1, 0, signal, C, 0, 4, 'f32')).length;
 
-  // 5. The same bundle on real engines built for Linux (when TBN_ESPRUINO_BIN / TBN_JERRY_BIN name
+  // 5. A simulator whose link is paced like a 115200-baud UART: the most it can stream, and 100 Hz.
+  const slow = await startPtySimulator({ board, bundle, model: modelBytes, tbn, throttle: true, baudRate: 115200 });
+  const slowLink = await openSerialLink(slow.hostPath);
+  const uart: Record<string, { samplesPerSecond: number; predictions: number; overruns: number; latencyMsP50: number }> = {};
+  try {
+    const sc = new DeviceClient(slowLink);
+    await sc.hello();
+    const rec = recordings[0]!;
+    for (const [label, o] of [
+      ['fast f32 x4', { mode: 'fast', format: 'f32', samplesPerFrame: 4 }],
+      ['fast i16 x19', { mode: 'fast', format: 'i16', shift: 8, samplesPerFrame: 19 }],
+      ['paced 100 Hz i16 x4', { mode: 'realtime', rate: 100, format: 'i16', shift: 8, samplesPerFrame: 4 }],
+    ] as const) {
+      const r = await sc.stream(label.startsWith('paced') ? signal : rec.samples, C, { ...o, stallMs: 5000 });
+      const lat = [...r.latencyMs].sort((a, b) => a - b);
+      uart[label] = { samplesPerSecond: r.samples / r.seconds, predictions: r.predictions.length, overruns: r.overruns.length, latencyMsP50: lat[Math.floor(lat.length / 2)] ?? 0 };
+    }
+  } finally {
+    await slowLink.close();
+    await slow.close();
+  }
+
+  // 6. The same bundle on real engines built for Linux (when TBN_ESPRUINO_BIN / TBN_JERRY_BIN name
   //    them): CPU share of one host core at 100 Hz x 6 channels, int16, paced.
   const engines: Array<{ engine: EngineKind; bin: string; cpuShare: number; predictions: number; overruns: number }> = [];
   for (const [engine, bin] of [['espruino', process.env.TBN_ESPRUINO_BIN], ['jerryscript', process.env.TBN_JERRY_BIN]] as const) {
@@ -112,6 +134,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   }
 
   const json = {
+    uart115200: uart,
     engines,
     data,
     model: { bytes: modelBytes.length, scratchBytes: model.scratchBytes, window: W, channels: C },
@@ -144,6 +167,9 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     ['100 Hz x 6 ch int16: device -> host', `${deviceToHost.toFixed(0)} B/s = ${pct(deviceToHost / BAUD_BYTES)} of 115200 baud`],
     ['100 Hz real-time run: predictions / overruns', `${rt.predictions.length} / ${rt.overruns.length}`],
   ];
+  for (const [label, u] of Object.entries(uart)) {
+    rows.push([`115200-baud paced link, ${label}`, `${u.samplesPerSecond.toFixed(0)} samples/s (${(u.samplesPerSecond / 100).toFixed(1)}x 100 Hz), ${u.predictions} predictions, ${u.overruns} overruns, latency p50 ${u.latencyMsP50.toFixed(1)} ms`]);
+  }
   for (const e of engines) rows.push([`${e.engine} (Linux build), 100 Hz x 6 ch int16: CPU`, `${pct(e.cpuShare)} of one host core; ${e.predictions} predictions, ${e.overruns} overruns`]);
   if (engines.length === 0) rows.push(['real engines', 'set TBN_ESPRUINO_BIN / TBN_JERRY_BIN to measure the bundle on Espruino / JerryScript']);
   const w = Math.max(...rows.map(([k]) => k.length));

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { optInt, optString, UsageError } from '../cli/args.ts';
+import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
@@ -20,6 +20,8 @@ export const command: Command = {
     { name: 'bundle', type: 'string', description: 'device bundle (default build/device/app.js)' },
     { name: 'link', type: 'string', description: 'create the host end of the pty at this path' },
     { name: 'stride', type: 'string', description: 'samples between inferences (default half the window)' },
+    { name: 'baud', type: 'string', description: 'baud rate of the simulated UART', default: '115200' },
+    { name: 'throttle', type: 'boolean', description: 'limit the link to the UART rate (baud/10 bytes per second each way) instead of pty speed' },
     { name: 'seconds', type: 'string', description: 'stop after this many seconds (default: run until interrupted)' },
     { name: 'engine', type: 'string', description: 'run the bundle on a real engine built for Linux instead of node:vm: espruino or jerryscript' },
     { name: 'engine-bin', type: 'string', description: 'the engine binary (Espruino LINUX build with the tbn module, or tbn-jerry)' },
@@ -46,6 +48,8 @@ export const command: Command = {
       tbn,
       config: stride !== undefined ? { stride } : undefined,
       link: optString(args, 'link'),
+      baudRate: optInt(args, 'baud') ?? 115200,
+      throttle: optBool(args, 'throttle'),
       onAppError: (e) => io.err(`app error: ${(e as Error).message ?? String(e)}`),
     });
     const l = ps.sim.limits;

@@ -1,5 +1,6 @@
 /** The simulator behind a real pseudo-terminal: what `tbn sim` runs and the end-to-end test drives. */
 import { openSerialLink } from '../stream/link.ts';
+import { createPacer, type Pacer } from './pacer.ts';
 import { openPtyPair } from './pty.ts';
 import { Simulator, type SimulatorOptions } from './simulator.ts';
 
@@ -12,7 +13,14 @@ export interface PtySimulator {
   close(): Promise<void>;
 }
 
-export async function startPtySimulator(opts: Omit<SimulatorOptions, 'transmit'> & { link?: string; baudRate?: number }): Promise<PtySimulator> {
+export interface PtySimulatorOptions extends Omit<SimulatorOptions, 'transmit'> {
+  link?: string;
+  baudRate?: number;
+  /** Limit both directions to baudRate/10 bytes per second, like a UART (8N1); default: as fast as the pty goes. */
+  throttle?: boolean;
+}
+
+export async function startPtySimulator(opts: PtySimulatorOptions): Promise<PtySimulator> {
   const pty = await openPtyPair({ link: opts.link });
   let port;
   try {
@@ -24,12 +32,17 @@ export async function startPtySimulator(opts: Omit<SimulatorOptions, 'transmit'>
   let rxBytes = 0;
   let txBytes = 0;
   let sim: Simulator;
+  const bytesPerSecond = (opts.baudRate ?? 115200) / 10;
+  let txPacer: Pacer | undefined;
+  let rxPacer: Pacer | undefined;
   try {
+    if (opts.throttle) txPacer = createPacer(bytesPerSecond, (b) => port.write(b));
     sim = Simulator.start({
       ...opts,
       transmit: (bytes) => {
         txBytes += bytes.length;
-        port.write(bytes);
+        if (txPacer) txPacer.push(bytes);
+        else port.write(bytes);
       },
     });
   } catch (e) {
@@ -37,15 +50,19 @@ export async function startPtySimulator(opts: Omit<SimulatorOptions, 'transmit'>
     await pty.close();
     throw e;
   }
+  if (opts.throttle) rxPacer = createPacer(bytesPerSecond, (b) => sim.receive(b));
   port.onData((bytes) => {
     rxBytes += bytes.length;
-    sim.receive(bytes);
+    if (rxPacer) rxPacer.push(bytes);
+    else sim.receive(bytes);
   });
   return {
     sim,
     hostPath: pty.hostPath,
     traffic: () => ({ rxBytes, txBytes }),
     async close() {
+      txPacer?.stop();
+      rxPacer?.stop();
       sim.stop();
       await port.close();
       await pty.close();
