@@ -118,44 +118,101 @@ static uint32_t window_sum(const layer_run *c, const void *window) {
   return sum;
 }
 
-/* Subset-sum tables for I8 input with in_c <= 8: entry m of a window
- * position's table is the sum of its channels whose bit is set in m, so one
- * lookup replaces in_c multiply-accumulates of every row. 256 int16 entries
- * (512 bytes of stack) hold 256 >> in_c positions at a time. */
+/* Subset-sum tables for I8 input: channels go in aligned groups of 4, so a
+ * group's weight bits are one nibble of a row word, and entry m of the
+ * group's 16-entry table is the sum of its values whose bit is set in m. One
+ * lookup then replaces 4 multiply-accumulates of every row at this window.
+ * TBN_LUT_ENTRIES int16 entries (512 bytes of stack) hold 16 groups at a
+ * time; in_c <= TBN_LUT_MAX_C keeps one position's groups in the table. */
 #define TBN_LUT_ENTRIES 256u
+#define TBN_LUT_MAX_C 64u
+
+/* The 16 subset sums of v[0..size) (size <= 4; missing values count 0). */
+static void build_group(int16_t *t, const int8_t *v, uint32_t size) {
+  if (size == 4u) {
+    int a = v[0], b = v[1], c = v[2], d = v[3];
+    t[0] = 0;
+    t[1] = (int16_t)a;
+    t[2] = (int16_t)b;
+    t[3] = (int16_t)(a + b);
+    t[4] = (int16_t)c;
+    t[5] = (int16_t)(a + c);
+    t[6] = (int16_t)(b + c);
+    t[7] = (int16_t)(a + b + c);
+    t[8] = (int16_t)d;
+    t[9] = (int16_t)(a + d);
+    t[10] = (int16_t)(b + d);
+    t[11] = (int16_t)(a + b + d);
+    t[12] = (int16_t)(c + d);
+    t[13] = (int16_t)(a + c + d);
+    t[14] = (int16_t)(b + c + d);
+    t[15] = (int16_t)(a + b + c + d);
+  } else {
+    uint32_t ch, m;
+    t[0] = 0;
+    for (ch = 0; ch < size; ch++) {
+      uint32_t half = 1u << ch;
+      for (m = 0; m < half; m++) t[half + m] = (int16_t)(t[m] + v[ch]);
+    }
+  }
+}
+
+/* Tables of all channel groups of one position (in_c values at v). */
+static void build_position(int16_t *t, const int8_t *v, uint32_t in_c) {
+  uint32_t g;
+  for (g = 0; g < in_c; g += 4u, t += 16, v += 4) build_group(t, v, in_c - g > 4u ? 4u : in_c - g);
+}
+
+/* Sum over `np` positions of the table entries a row selects; t holds the
+ * positions' tables back to back, w the row words (cw per position). Row
+ * padding bits are 0 (validated), so a short last group indexes only the
+ * entries it filled. */
+static uint32_t lookup_row(const int16_t *t, const uint32_t *w, uint32_t np, uint32_t groups,
+                           uint32_t cw) {
+  uint32_t s = 0, j;
+  if (groups == 1u) {
+    for (j = 0; j < np; j++, t += 16, w += cw) s += (uint32_t)(int32_t)t[*w];
+    return s;
+  }
+  for (j = 0; j < np; j++, w += cw) {
+    const uint32_t *wp = w;
+    uint32_t left = groups;
+    while (left) {
+      uint32_t bits = *wp++, m = left > 8u ? 8u : left;
+      left -= m;
+      do {
+        s += (uint32_t)(int32_t)t[bits & 15u];
+        bits >>= 4;
+        t += 16;
+      } while (--m);
+    }
+  }
+  return s;
+}
 
 TBN_NOINLINE static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
-                            const uint32_t *base, uint32_t r0, uint32_t n, uint32_t wrap,
-                            uint32_t *acc) {
+                                         const uint32_t *base, uint32_t r0, uint32_t n,
+                                         uint32_t wrap, uint32_t *acc) {
   int16_t lut[TBN_LUT_ENTRIES];
-  uint32_t in_c = c->l.in_c, per_chunk = TBN_LUT_ENTRIES >> in_c;
-  uint32_t positions = c->runs * c->run_pos, p0, k, dy = 0, dx = 0;
+  uint32_t in_c = c->l.in_c, groups = (in_c + 3u) >> 2, per_pos = groups << 4, per_chunk = 0;
+  uint32_t positions = c->runs * c->run_pos, p0, k, u, dy = 0, dx = 0, cw = c->cw_in;
+  for (u = per_pos; u <= TBN_LUT_ENTRIES; u += per_pos) per_chunk++;
   for (k = 0; k < n; k++) acc[k] = 0;
   for (p0 = 0; p0 < positions; p0 += per_chunk) {
     uint32_t np = positions - p0 > per_chunk ? per_chunk : positions - p0, j, r = r0;
-    const uint32_t *row = base + r0 * c->rw + p0; /* cw_in = 1: one word per position */
+    const uint32_t *row = base + r0 * c->rw + p0 * cw;
     for (j = 0; j < np; j++) {
-      int16_t *t = lut + (j << in_c);
-      const int8_t *v = x + dy * c->step + dx * in_c;
-      uint32_t ch, m;
-      t[0] = 0;
-      for (ch = 0; ch < in_c; ch++) {
-        uint32_t half = 1u << ch;
-        for (m = 0; m < half; m++) t[half + m] = (int16_t)(t[m] + v[ch]);
-      }
+      build_position(lut + j * per_pos, x + dy * c->step + dx * in_c, in_c);
       if (++dx == c->run_pos) {
         dx = 0;
         dy++;
       }
     }
     for (k = 0; k < n; k++) {
-      uint32_t s = 0;
-      /* row words hold only in_c low bits (padding validated to be 0) */
-      for (j = 0; j < np; j++) s += (uint32_t)(int32_t)lut[(j << in_c) + row[j]];
-      acc[k] += s;
+      acc[k] += lookup_row(lut, row, np, groups, cw);
       if (++r == wrap) {
         r = 0;
-        row = base + p0;
+        row = base + p0 * cw;
       } else {
         row += c->rw;
       }
@@ -199,7 +256,7 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
                      uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
   const uint32_t *row = base + r0 * c->rw;
   uint32_t k, r = r0;
-  if (c->l.in_type == TBN_TYPE_I8 && c->l.in_c <= 8u && (1u << c->l.in_c) <= 4u * n * c->l.in_c) {
+  if (c->l.in_type == TBN_TYPE_I8 && c->l.in_c <= TBN_LUT_MAX_C && n >= 2u) {
     rows_acc_i8_lut(c, (const int8_t *)win, sum, base, r0, n, wrap, acc);
     return;
   }
@@ -337,18 +394,6 @@ static int ring_fits(const layer_run *c) {
          (c->l.flags & TBN_LF_ROWS) && c->l.k_w * per_pos <= TBN_RING_ENTRIES;
 }
 
-static void ring_build(int16_t *t, const int8_t *v, uint32_t in_c) {
-  uint32_t g, ch, m;
-  for (g = 0; g < in_c; g += 4u, t += 16, v += 4) {
-    uint32_t size = in_c - g > 4u ? 4u : in_c - g;
-    t[0] = 0;
-    for (ch = 0; ch < size; ch++) {
-      uint32_t half = 1u << ch;
-      for (m = 0; m < half; m++) t[half + m] = (int16_t)(t[m] + v[ch]);
-    }
-  }
-}
-
 /* acc[k] for rows r0.. (wrapping at `wrap`) of the window whose first input
  * position's tables are in slot `first` of the ring. */
 static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, uint32_t sum,
@@ -399,7 +444,7 @@ TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8
       if (++slot == k_w) slot = 0;
     }
     for (; next < start + k_w; next++) {
-      ring_build(ring + slot * per_pos, in + next * in_c, in_c);
+      build_position(ring + slot * per_pos, in + next * in_c, in_c);
       if (++slot == k_w) slot = 0;
     }
     /* now slot == start mod k_w: the window's first position */
