@@ -29,6 +29,7 @@ import {
   E_MODEL,
   E_OVERRUN,
   E_SAMPLES,
+  E_STATE,
   FMT_F32,
   FMT_I16,
   MAX_ENCODED,
@@ -84,6 +85,7 @@ export function startApp(board: Board): App {
   var model: unknown = null;
   var info: TbnInfo | null = null;
   var modelError = '';
+  var configError = '';
   var windowLen = 0; // samples (positions) per inference
   var channels = 0;
   var stride = 1;
@@ -116,9 +118,14 @@ export function startApp(board: Board): App {
       var ringLen = 0;
       var cfgText = board.readFile(CONFIG_FILE);
       if (typeof cfgText === 'string' && cfgText.length > 0) {
-        var cfg = JSON.parse(cfgText);
-        if (cfg.stride >= 1 && cfg.stride <= 65535) stride = Math.floor(cfg.stride);
-        if (cfg.ring >= 1) ringLen = Math.floor(cfg.ring);
+        var cfg: any = null;
+        try {
+          cfg = JSON.parse(cfgText);
+        } catch (e) {
+          configError = CONFIG_FILE + ' is not JSON; using the defaults';
+        }
+        if (cfg && cfg.stride >= 1 && cfg.stride <= 65535) stride = Math.floor(cfg.stride);
+        if (cfg && cfg.ring >= 1 && cfg.ring <= 65535) ringLen = Math.floor(cfg.ring);
       }
       cap = windowLen + Math.max(2 * stride, 16);
       if (ringLen > cap) cap = ringLen;
@@ -385,5 +392,6 @@ export function startApp(board: Board): App {
   board.onData(receive);
   sendInfo();
   if (model === null) sendError(E_MODEL, 0, modelError);
+  if (configError) sendError(E_STATE, 0, configError);
   return { receive: receive, counters: counters };
 }

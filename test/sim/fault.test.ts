@@ -112,6 +112,8 @@ describe('fault tolerance', () => {
     const { sim, link } = startInProcess({ board, bundle: readBundle(), model: modelBytes, tbn: slow, config: { stride: 16 } });
     const client = new DeviceClient(link);
     const info = await client.hello();
+    expect(info.stride).toBe(16); // from tbn.cfg in Storage
+    expect(info.ring).toBe(128 + 32);
     await client.reset();
     const count = 4000;
     const result = await client.stream(signal(count, 6, 1), 6, { mode: 'realtime', rate: 1e6, samplesPerFrame: 8, stallMs: 3000 });
