@@ -4,6 +4,7 @@ import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
 import { startEngineDevice } from '../sim/engine.ts';
+import { referenceTbnModule } from '../sim/reference-tbn.ts';
 import { startPtySimulator } from '../sim/serve.ts';
 import { defaultBundlePath, estimateLimits, readBundle } from '../sim/simulator.ts';
 import { loadWasmTbnModule, type TbnModuleLike } from '../sim/tbn-module.ts';
@@ -23,6 +24,7 @@ export const command: Command = {
     { name: 'baud', type: 'string', description: 'baud rate of the simulated UART', default: '115200' },
     { name: 'throttle', type: 'boolean', description: 'limit the link to the UART rate (baud/10 bytes per second each way) instead of pty speed' },
     { name: 'seconds', type: 'string', description: 'stop after this many seconds (default: run until interrupted)' },
+    { name: 'kernel', type: 'string', description: 'the `tbn` module behind require("tbn"): wasm (the C kernel) or reference (the TypeScript integer reference, for debugging)', default: 'wasm' },
     { name: 'engine', type: 'string', description: 'run the bundle on a real engine built for Linux instead of node:vm: espruino or jerryscript' },
     { name: 'engine-bin', type: 'string', description: 'the engine binary (Espruino LINUX build with the tbn module, or tbn-jerry)' },
   ],
@@ -38,7 +40,9 @@ export const command: Command = {
     const board = loadBoard(optString(args, 'board') ?? 'stm32f405');
     const bundle = readBundle(optString(args, 'bundle') ?? defaultBundlePath());
     const stride = optInt(args, 'stride');
-    const tbn = await loadWasmTbnModule();
+    const kernel = optString(args, 'kernel') ?? 'wasm';
+    if (kernel !== 'wasm' && kernel !== 'reference') throw new UsageError(`--kernel must be wasm or reference, got "${kernel}"`);
+    const tbn = kernel === 'wasm' ? await loadWasmTbnModule() : referenceTbnModule();
     const engine = optString(args, 'engine');
     if (engine !== undefined) return runEngine(engine, optString(args, 'engine-bin'), { board, bundle, model, tbn, stride, link: optString(args, 'link'), seconds: optInt(args, 'seconds') }, io);
     const ps = await startPtySimulator({

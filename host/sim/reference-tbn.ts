@@ -41,9 +41,13 @@ export function referenceTbnModule(): TbnModuleLike {
     },
     run(m, input, logits) {
       const model = live(m);
+      const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
+      if (!(input instanceof Float32Array) && !(input instanceof Int8Array)) throw new TypeError('tbn: run expects a Float32Array or an Int8Array input');
+      if (input.length !== len) throw new TypeError(`tbn: input has ${input.length} values, the model takes ${len}`);
+      if (logits !== undefined && !(logits instanceof Int32Array)) throw new TypeError('tbn: logits must be an Int32Array');
       const r = runReference(model, input);
       if (logits) {
-        if (logits.length < r.logits.length) throw new TypeError('tbn: logits array too short');
+        if (logits.length < r.logits.length) throw new TypeError(`tbn: logits has ${logits.length} elements, the model has ${r.logits.length} classes`);
         logits.set(r.logits);
       }
       return r.cls;
