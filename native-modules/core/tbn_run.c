@@ -581,10 +581,32 @@ static void run_gap(const tbn__layer *l, const void *in, uint32_t *out) {
   uint32_t positions = l->in_h * l->in_w, pos, ch, c = l->in_c;
   memset(out, 0, c * 4u);
   if (l->in_type == TBN_TYPE_BIN) {
-    uint32_t cw = tbn__cw(c);
-    const uint32_t *x = (const uint32_t *)in;
-    for (pos = 0; pos < positions; pos++, x += cw)
-      for (ch = 0; ch < c; ch++) out[ch] += (x[ch >> 5] >> (ch & 31u)) & 1u; /* count -1s */
+    /* Count the -1s (set bits) of each channel with 32 bit-sliced counters
+     * per word: counter bit k of the 32 channels lives in word cnt[k], and
+     * adding a position is a ripple of half adders (about two ops per word
+     * on average). Batches of at most 2^16 - 1 positions fit 16 bits. */
+    uint32_t cw = tbn__cw(c), w, p0;
+    for (w = 0; w < cw; w++) {
+      for (p0 = 0; p0 < positions; p0 += 0xffffu) {
+        uint32_t cnt[16], batch = positions - p0 > 0xffffu ? 0xffffu : positions - p0, k, b, bits = 0;
+        const uint32_t *x = (const uint32_t *)in + p0 * cw + w;
+        memset(cnt, 0, sizeof cnt);
+        for (pos = 0; pos < batch; pos++, x += cw) {
+          uint32_t carry = *x;
+          for (k = 0; carry; k++) {
+            uint32_t t = cnt[k] & carry;
+            cnt[k] ^= carry;
+            carry = t;
+          }
+        }
+        while (bits < 16u && (1u << bits) <= batch) bits++;
+        for (b = 0; b < 32u && (w << 5) + b < c; b++) {
+          uint32_t ones = 0;
+          for (k = 0; k < bits; k++) ones |= ((cnt[k] >> b) & 1u) << k;
+          out[(w << 5) + b] += ones;
+        }
+      }
+    }
     for (ch = 0; ch < c; ch++) out[ch] = positions - 2u * out[ch];
   } else if (l->in_type == TBN_TYPE_I8) {
     const int8_t *x = (const int8_t *)in;
