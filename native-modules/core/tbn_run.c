@@ -288,47 +288,36 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
 /* Writes output channels [o, o + count) of one position from accumulators
  * acc[idx], acc[idx + 1], ... (wrapping to acc[0] at `wrap`). For BIN output
  * o is a multiple of 32 and whole words are written. */
-static void emit_run(const layer_run *c, void *out_pos, const uint32_t *acc, uint32_t o,
+static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t o,
                      uint32_t count, uint32_t idx, uint32_t wrap) {
   uint32_t end = o + count;
   if (c->l.out_type == TBN_TYPE_BIN) {
-    /* count is a multiple of wrap here (N = p * N/p, or one chunk) and idx
-     * starts at 0: channel o uses acc[(o - o0) mod wrap]. Bits are gathered
-     * with a moving mask and stored a word at a time, XORed with the flips. */
+    /* Here idx is 0, o a multiple of 32 and channel o + i uses acc[i mod
+     * wrap]. The accumulators are first repeated up to wrap + 32 entries
+     * (acc has room for TBN_ACC_CHUNK + 32), so each output word reads 32
+     * consecutive ones; bits gather under a moving mask, flips XOR per word. */
     uint32_t *w = (uint32_t *)out_pos + (o >> 5);
     const uint32_t *flips = c->aux + (o >> 5);
-    uint32_t word = 0, mask = 1u, copy, r, copies = count == wrap ? 1u : c->l.p; /* N = p * (N/p) */
+    uint32_t start = 0, i;
+    for (i = wrap; i < wrap + 32u; i++) acc[i] = acc[i - wrap];
     (void)idx;
-    if (c->l.flags & TBN_LF_T16) {
-      const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
-      for (copy = 0; copy < copies; copy++) {
-        for (r = 0; r < wrap; r++) {
-          /* bit 1 = -1: acc < T (before the flip) */
-          if (tbn__s32(acc[r]) < (int32_t)*t++) word |= mask;
-          mask <<= 1;
-          if (!mask) {
-            *w++ = word ^ *flips++;
-            word = 0;
-            mask = 1u;
-          }
-        }
+    while (o < end) {
+      uint32_t word = 0, mask = 1u, b, n = end - o > 32u ? 32u : end - o;
+      const uint32_t *a = acc + start;
+      if (c->l.flags & TBN_LF_T16) {
+        const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
+        for (b = 0; b < n; b++, mask <<= 1) /* bit 1 = -1: acc < T before the flip */
+          if (tbn__s32(a[b]) < (int32_t)t[b]) word |= mask;
+      } else {
+        const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
+        for (b = 0; b < n; b++, mask <<= 1)
+          if (tbn__s32(a[b]) < tbn__s32(t[b])) word |= mask;
       }
-    } else {
-      const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
-      for (copy = 0; copy < copies; copy++) {
-        for (r = 0; r < wrap; r++) {
-          if (tbn__s32(acc[r]) < tbn__s32(*t++)) word |= mask;
-          mask <<= 1;
-          if (!mask) {
-            *w++ = word ^ *flips++;
-            word = 0;
-            mask = 1u;
-          }
-        }
-      }
+      *w++ = word ^ *flips++;
+      o += n;
+      start += 32u;
+      while (start >= wrap) start -= wrap;
     }
-    if (mask != 1u) *w = word ^ *flips;
-    (void)end;
   } else {
     const uint32_t *mul = (const uint32_t *)(const void *)c->thresh;
     for (; o < end; o++) {
@@ -433,7 +422,7 @@ static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, u
 TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8_t *out_pos, uint32_t pos_bytes,
                         int reuse) {
   int16_t ring[TBN_RING_ENTRIES];
-  uint32_t acc[TBN_ACC_CHUNK];
+  uint32_t acc[TBN_ACC_CHUNK + 32u];
   uint32_t k_w = c->l.k_w, in_c = c->l.in_c, per_pos = in_c > 4u ? 32u : 16u, N = c->l.out_c;
   uint32_t next = 0, slot = 0, ox, i;
   for (ox = 0; ox < c->l.out_w; ox++, out_pos += pos_bytes) {
@@ -469,7 +458,7 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
   const tbn__layer *l = &c->l;
   uint32_t N = l->out_c, oy, ox, o, r;
   uint32_t pos_bytes = out_pos_bytes(c);
-  uint32_t acc[TBN_ACC_CHUNK];
+  uint32_t acc[TBN_ACC_CHUNK + 32u];
   uint8_t *out_pos = (uint8_t *)out;
 
   if (!(l->flags & TBN_LF_ROWS)) {
