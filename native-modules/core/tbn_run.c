@@ -4,11 +4,15 @@
  * Activations ping-pong between the two A-byte halves of the caller's
  * scratch buffer; the STREAM gather row lives after them. Weight layers:
  *   ROWS + REUSE  per output position, each of the N/p distinct rows is
- *                 dotted once and compared against its p threshold sets
- *                 (channels r, r + N/p, r + 2N/p, ...);
- *   ROWS          every channel dots its row (o mod N/p) on its own;
+ *                 dotted once into a stack array of accumulators, then the
+ *                 N outputs are written in channel order (channel o reads
+ *                 accumulator o mod N/p);
+ *   ROWS          every channel dots its row (o mod N/p) on its own, in
+ *                 chunks of TBN_ACC_CHUNK channels;
  *   STREAM        per channel, its K tile bits starting at (o*K) mod q are
  *                 gathered into a padded row, then dotted at every position.
+ * A dot is XOR-popcount for BIN input (tbn_popcount.h), subset-sum table
+ * lookups for I8 input (4 channels per lookup), add/subtract for I32 input.
  * All accumulation wraps in uint32_t, as the format specifies.
  */
 #include "tbn_internal.h"
