@@ -231,6 +231,13 @@ export function startApp(board: Board): App {
   function runPending(): void {
     scheduled = false;
     if (model === null || nextEnd > nextSeq) return;
+    inferNext();
+    if (reliable) sendAck(0);
+    schedule();
+  }
+
+  /** Infers the window ending at nextEnd (complete in the ring) and sends its PREDICTION. */
+  function inferNext(): void {
     var r = ring as Float32Array;
     var x = input as Float32Array;
     var lg = logits as Int32Array;
@@ -248,7 +255,6 @@ export function startApp(board: Board): App {
     } catch (e) {
       counters[C_INFERENCE_ERRORS]++;
       sendError(E_INFERENCE, end, String((e as Error).message || e));
-      schedule();
       return;
     }
     var micros = Math.round((board.now() - t0) * 1e6);
@@ -266,8 +272,6 @@ export function startApp(board: Board): App {
     raw[17] = sent;
     for (var c = 0; c < sent; c++) putU32(raw, 18 + 4 * c, lg[c]);
     send(18 + 4 * sent);
-    if (reliable) sendAck(0);
-    schedule();
   }
 
   function handleSamples(f: Uint8Array, len: number): void {
@@ -304,10 +308,14 @@ export function startApp(board: Board): App {
         sendAck(ACK_GAP); // go back: the host resends from nextSeq
         return;
       }
+      // Windows already complete are inferred now, before the gap's samples overwrite them.
+      while (nextEnd <= nextSeq) inferNext();
       counters[C_DROPPED_SAMPLES] += seq - nextSeq;
       nextSeq = seq;
       validFrom = seq;
-      while (nextEnd - windowLen < validFrom) nextEnd += stride;
+      // The first window starting at or after the gap (arithmetic: a far-off seq must not loop).
+      var firstEnd = windowLen + Math.ceil(validFrom / stride) * stride;
+      if (nextEnd < firstEnd) nextEnd = firstEnd;
     }
     var skip = nextSeq - seq;
     if (skip >= count) {

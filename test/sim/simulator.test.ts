@@ -87,3 +87,33 @@ describe('device app behaviour', () => {
     await link.close();
   });
 });
+
+describe('device app, paced streams', () => {
+  it('a gap to a far sequence number skips the broken windows without stalling', async () => {
+    const { link, sim } = startInProcess({ board, bundle: readBundle(), model: harShapedModel(1), tbn: await loadWasmTbnModule() });
+    const client = new DeviceClient(link);
+    await client.hello();
+    await client.request(F.start(7, false), (m): m is F.AckMessage => m.type === 'ack' && m.stream === 7, 'START');
+    const x = new Float32Array(6 * 200).map((_, i) => Math.sin(i));
+    const predictions: F.PredictionMessage[] = [];
+    client.listen((m) => m.type === 'prediction' && predictions.push(m));
+    const far = 4_000_000_000;
+    for (let k = 0; k < 50; k++) link.write(F.encode(F.samplesFrame(7, k * 4, x, 6, k * 4, 4, 'f32'))); // 0..199
+    for (let k = 0; k < 50; k++) link.write(F.encode(F.samplesFrame(7, far + k * 4, x, 6, k * 4, 4, 'f32')));
+    const t0 = performance.now();
+    const status = await client.status();
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(status.nextSeq).toBe(far + 200);
+    expect(status.counters.droppedSamples).toBe(far - 200);
+    expect(status.counters.seqGaps).toBe(1);
+    // Windows end at 128 + 64k: 128 and 192 before the gap; after it, windows starting at or
+    // after the gap.
+    const firstAfter = 128 + Math.ceil(far / 64) * 64;
+    const after = [firstAfter, firstAfter + 64].filter((e) => e <= far + 200);
+    for (let i = 0; i < 100 && predictions.length < 2 + after.length; i++) await new Promise((r) => setTimeout(r, 10));
+    // The windows complete before the gap are inferred before its samples overwrite them.
+    expect(predictions.map((p) => p.endSeq)).toEqual([128, 192, ...after]);
+    expect(sim.appErrors()).toEqual([]);
+    await link.close();
+  });
+});
