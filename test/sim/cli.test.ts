@@ -61,7 +61,7 @@ describe('tbn sim / tbn stream commands', () => {
     writeFileSync(file, harShapedModel(8));
     const link = path.join(dir, 'port');
     const simIo = capture();
-    const running = main(['sim', '--model', file, '--link', link, '--seconds', '4'], simIo);
+    const running = main(['sim', '--model', file, '--link', link, '--seconds', '6'], simIo);
     for (let i = 0; i < 100 && simIo.stdout.length === 0; i++) await new Promise((r) => setTimeout(r, 30));
     expect(simIo.stdout[0]).toBe(link);
     const csv = path.join(dir, 'rec2.csv');
