@@ -118,8 +118,8 @@ export function blobsSource(input: BuildInput): string {
 /** Writes the artifacts; returns the manifest (also written as manifest.json). */
 export function writeArtifacts(input: BuildInput, fit: FitResult): BuildManifest {
   if (input.snapshot && input.engine !== 'jerryscript') throw new TbnError('E_ARG', '--snapshot is for --engine jerryscript only');
-  if (input.snapshot && input.snapshot.length % 4 !== 0) {
-    throw new TbnError('E_INPUT', `${input.snapshot.length}-byte snapshot: jerry-snapshot output is a whole number of 32-bit words`);
+  if (input.snapshot && (input.snapshot.length < 4 || Buffer.from(input.snapshot.subarray(0, 4)).toString('latin1') !== 'JRRY')) {
+    throw new TbnError('E_INPUT', 'the --snapshot file is not a JerryScript snapshot (it does not start with "JRRY")');
   }
   mkdirSync(input.outDir, { recursive: true });
   const files: ManifestFile[] = [];

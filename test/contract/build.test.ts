@@ -110,6 +110,26 @@ describe('tbn build', () => {
     expect(printed.trim()).toBe(`model.tbn ${small.length} ok ${readFileSync(bundle).length}`);
   }, 120_000);
 
+  it('links a JerryScript snapshot into the blobs and refuses a file that is not one', async () => {
+    const bundle = bundleFile ?? buildDeviceBundle();
+    const snap = path.join(tmp, 'app.snapshot');
+    const words = Buffer.concat([Buffer.from('JRRY', 'latin1'), Buffer.from([0x46, 0, 0, 0, 1, 2, 3])]);
+    writeFileSync(snap, words);
+    const out = path.join(tmp, 'snap-out');
+    const io = captureIO();
+    expect(await main(['build', '--board', 'stm32f405', '--engine', 'jerryscript', '--model', smallModel, '-o', out, '--bundle', bundle, '--snapshot', snap], io)).toBe(0);
+    const blobs = readFileSync(path.join(out, 'tbn_blobs.c'), 'utf8');
+    expect(blobs).toContain(`const uint32_t tbn_app_snapshot_len = ${words.length}u;`);
+    expect(blobs).toContain('0x4a, 0x52, 0x52, 0x59, 0x46, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03');
+    writeFileSync(snap, 'not a snapshot');
+    const bad = captureIO();
+    expect(await main(['build', '--board', 'stm32f405', '--engine', 'jerryscript', '--model', smallModel, '-o', out, '--bundle', bundle, '--snapshot', snap], bad)).toBe(1);
+    expect(bad.stderr.join('\n')).toMatch(/not a JerryScript snapshot/);
+    const esp = captureIO();
+    expect(await main(['build', '--board', 'stm32f405', '--engine', 'espruino', '--model', smallModel, '-o', out, '--bundle', bundle, '--snapshot', snap], esp)).toBe(1);
+    expect(esp.stderr.join('\n')).toMatch(/--snapshot is for --engine jerryscript only/);
+  });
+
   it('refuses a model that does not fit, with the numbers, and writes nothing', async () => {
     const big = bigModel();
     const file = path.join(tmp, 'big.tbn');

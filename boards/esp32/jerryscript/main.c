@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "driver/gpio.h"
@@ -78,9 +79,14 @@ static void js_task(void *arg) {
   (void)arg;
   jerry_init(JERRY_INIT_EMPTY);
   tbnrt_init();
-  if (tbn_app_snapshot_len > 0)
-    tbnrt_run_snapshot((const uint32_t *)(const void *)tbn_app_snapshot, tbn_app_snapshot_len);
-  else
+  if (tbn_app_snapshot_len > 0) {
+    /* JerryScript's 16-bit compressed pointers cannot reach a snapshot's literals
+     * in flash (verified on the STM32 build): run a RAM copy, kept for good. */
+    uint32_t *ram = (uint32_t *)malloc(tbn_app_snapshot_len);
+    if (ram == NULL) tbn_board_fatal(10);
+    memcpy(ram, tbn_app_snapshot, tbn_app_snapshot_len);
+    tbnrt_run_snapshot(ram, tbn_app_snapshot_len);
+  } else
     tbnrt_run_source("app.js", tbn_app_source, tbn_app_source_len);
   uint32_t wait = 0;
   for (;;) {

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jerryscript.h"
@@ -214,9 +215,15 @@ int main(void) {
   jerry_init(JERRY_INIT_EMPTY);
   tbnrt_init();
   bool ran;
-  if (tbn_app_snapshot_len > 0)
-    ran = tbnrt_run_snapshot((const uint32_t *)(const void *)tbn_app_snapshot, tbn_app_snapshot_len);
-  else
+  if (tbn_app_snapshot_len > 0) {
+    /* With 16-bit compressed pointers JerryScript refers to a snapshot's literals
+     * by heap-relative pointers, so executing it in place from flash fails; a
+     * RAM copy above the heap works (and is kept for the engine's lifetime). */
+    uint32_t *ram = (uint32_t *)malloc(tbn_app_snapshot_len);
+    if (ram == NULL) tbn_board_fatal(10);
+    memcpy(ram, tbn_app_snapshot, tbn_app_snapshot_len);
+    ran = tbnrt_run_snapshot(ram, tbn_app_snapshot_len);
+  } else
     ran = tbnrt_run_source("app.js", tbn_app_source, tbn_app_source_len);
   (void)ran;
   for (;;) {
