@@ -32,6 +32,8 @@ export interface StreamResult {
   predictions: PredictionMessage[];
   /** Window ends the device reported as overrun (skipped). */
   overruns: number[];
+  /** Windows with neither a PREDICTION nor an overrun report (lost on the way back, or skipped after a gap). */
+  missing: number;
   errors: ErrorMessage[];
   framesSent: number;
   retransmittedFrames: number;
@@ -246,6 +248,8 @@ export class DeviceClient {
             // Everything is acknowledged but predictions are missing: ask for the counters to learn why.
             this.link.write(F.statusRequest());
           }
+          // All samples acknowledged, the device idle, some predictions never came: lost on the way back.
+          if (ackSeq >= count && idle > Math.min(stallMs, 4 * retransmitMs + 1000)) break;
           if (idle > stallMs) throw new TbnError('E_STALL', `the device stopped answering: ${ackSeq}/${count} samples acknowledged, ${predictions.length}/${expected} predictions (sent up to ${sendSeq}, credit limit ${limit})`);
         }
       } else {
@@ -264,6 +268,7 @@ export class DeviceClient {
       unlisten();
     }
     predictions.sort((a, b) => a.endSeq - b.endSeq);
-    return { stream: id, predictions, overruns, errors, framesSent, retransmittedFrames: retransmitted, samples: count, seconds: (performance.now() - t0) / 1000, latencyMs };
+    const missing = Math.max(0, expected - predictions.length - overruns.length);
+    return { stream: id, predictions, overruns, missing, errors, framesSent, retransmittedFrames: retransmitted, samples: count, seconds: (performance.now() - t0) / 1000, latencyMs };
   }
 }

@@ -33,6 +33,8 @@ export interface RecordingScore {
   expected: number;
   correct: number;
   overruns: number;
+  /** Windows with no answer at all (see StreamResult.missing). */
+  missing: number;
 }
 
 export interface StreamReport {
@@ -119,7 +121,7 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     seconds += result.seconds;
     samples += result.samples;
     const expected = rec.count >= W ? Math.floor((rec.count - W) / device.stride) + 1 : 0;
-    scores.push({ file: rec.file, samples: rec.count, predictions: result.predictions.length, expected, correct, overruns: result.overruns.length });
+    scores.push({ file: rec.file, samples: rec.count, predictions: result.predictions.length, expected, correct, overruns: result.overruns.length, missing: result.missing });
   }
   const status = await client.status();
   latencies.sort((a, b) => a - b);
@@ -154,6 +156,9 @@ export function formatReport(r: StreamReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines: string[] = [];
   lines.push(`device: model ${r.device.fileBytes} B, scratch ${r.device.scratchBytes} B, window ${r.device.window} x ${r.device.inC}, stride ${r.device.stride}`);
+  const overruns = r.recordings.reduce((n, x) => n + x.overruns, 0);
+  const missing = r.recordings.reduce((n, x) => n + x.missing, 0);
+  if (overruns + missing > 0) lines.push(`windows without a prediction: ${overruns} overrun (reported by the device), ${missing} unanswered`);
   lines.push(`predictions: ${r.predictions}/${r.expected} windows, accuracy ${pct(r.accuracy)} (${r.correct} correct; truth = label of the window's centre sample)`);
   const w = Math.max(8, ...r.classes.map((c) => c.length));
   lines.push('', 'confusion (rows: true, columns: predicted):');

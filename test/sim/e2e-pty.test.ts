@@ -35,6 +35,7 @@ describe('tbn stream -> pty -> simulator -> bundle -> wasm kernel', () => {
         samplesPerFrame: 4,
         onRecording: (rec, result) => {
           const expected = Math.floor((rec.count - W) / (W / 2)) + 1;
+          expect(result.missing + result.overruns.length, rec.file).toBe(0);
           expect(result.predictions.map((p) => p.endSeq), rec.file).toEqual(Array.from({ length: expected }, (_, k) => W + (k * W) / 2));
           for (const p of result.predictions) {
             const window = rec.samples.slice((p.endSeq - W) * C, p.endSeq * C);

@@ -92,6 +92,7 @@ describe('fault tolerance', () => {
     expect(c.predictions).toBe(expected);
     expect(c.overruns).toBe(0);
     expect(result.overruns).toEqual([]);
+    expect(result.missing).toBe(0);
     expect(result.retransmittedFrames).toBeGreaterThan(0);
     expect(info.modelOk).toBe(true);
     expect(sim.appErrors()).toEqual([]);
