@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "jsinteractive.h"
+#include "jswrap_arraybuffer.h"
 #include "jsparse.h"
 #include "jsutils.h"
 #include "jsvar.h"
@@ -90,13 +91,33 @@ static void tbn_throw_status(tbn_status s, const tbn_model *m) {
   "name" : "open",
   "generate" : "jswrap_tbn_open",
   "params" : [
-    ["bytes","JsVar","The .tbn file: a String (e.g. require(\"Storage\").read(name), used in place), an ArrayBuffer or a typed array"]
+    ["bytes","JsVar","The .tbn file: a String (e.g. require(\"Storage\").read(name), used in place), an ArrayBuffer, a typed array or a DataView"]
   ],
   "return" : ["JsVar","A model handle"]
 }
 Validates the whole model and returns a handle that owns its scratch RAM.
 */
+static JsVar *tbn_open_bytes(JsVar *bytes);
+
 JsVar *jswrap_tbn_open(JsVar *bytes) {
+  if (!jsvIsObject(bytes) || !jsvIsInstanceOf(bytes, "DataView")) return tbn_open_bytes(bytes);
+  /* Espruino's DataView is an object over an ArrayBuffer: open a Uint8Array view of its range */
+  JsVar *buffer = jsvObjectGetChildIfExists(bytes, "buffer");
+  JsVar *view = jsvIsArrayBuffer(buffer)
+                    ? jswrap_typedarray_constructor(ARRAYBUFFERVIEW_UINT8, buffer, jsvObjectGetIntegerChild(bytes, "byteOffset"),
+                                                    jsvObjectGetIntegerChild(bytes, "byteLength"))
+                    : 0;
+  jsvUnLock(buffer);
+  if (!view) {
+    if (!jspHasError()) jsExceptionHere(JSET_TYPEERROR, "tbn: open() got a DataView without a usable ArrayBuffer");
+    return 0;
+  }
+  JsVar *handle = tbn_open_bytes(view);
+  jsvUnLock(view);
+  return handle;
+}
+
+static JsVar *tbn_open_bytes(JsVar *bytes) {
   if (!tbn_is_bytes(bytes)) {
     jsExceptionHere(JSET_TYPEERROR, "tbn: open() needs a String, ArrayBuffer or typed array, got %t", bytes);
     return 0;

@@ -156,6 +156,12 @@ expectRun("Uint8Array at offset 8", T.open(viewAt(8)), input, cls, logits);
 var v = viewAt(4);
 expectRun("Int8Array at offset 4", T.open(new Int8Array(v.buffer, 4, bytes.length)), input, cls, logits);`,
     ),
+    makeCase(
+      'open-dataview',
+      `${common}
+var big = viewAt(8);
+expectRun("DataView at offset 8", T.open(new DataView(big.buffer, 8, bytes.length)), input, cls, logits);`,
+    ),
     makeCase('open-misaligned-view', `${common}\nexpectRun("Uint8Array at offset 1", T.open(viewAt(1)), input, cls, logits);\nexpectRun("Uint8Array at offset 3", T.open(viewAt(3)), input, cls, logits);`),
     makeCase(
       'open-from-storage',
