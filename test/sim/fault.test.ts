@@ -148,3 +148,34 @@ describe('fault tolerance', () => {
     await link.close();
   });
 });
+
+describe('lossy return path', () => {
+  it('finishes when ACKs and predictions from the device are lost, counting the unanswered windows', async () => {
+    const { link, sim } = startInProcess({ board, bundle: readBundle(), model: harShapedModel(12), tbn: await loadWasmTbnModule() });
+    let chunks = 0;
+    let dropped = 0;
+    // Each chunk from the in-process device is one frame: drop every 23rd.
+    const lossy = {
+      ...link,
+      onData(h: (b: Uint8Array) => void) {
+        link.onData((b) => {
+          if (++chunks % 23 === 0) dropped++;
+          else h(b);
+        });
+      },
+    };
+    const client = new DeviceClient(lossy);
+    await client.hello();
+    const count = 20_000;
+    const result = await client.stream(signal(count, 6, 8), 6, { mode: 'fast', samplesPerFrame: 4, retransmitMs: 30, stallMs: 4000 });
+    const status = await client.status();
+    await link.close();
+    const expected = Math.floor((count - 128) / 64) + 1;
+    expect(dropped).toBeGreaterThan(100);
+    expect(status.counters.predictions).toBe(expected); // the device answered every window
+    expect(status.counters.samples).toBe(count);
+    expect(result.predictions.length + result.missing).toBe(expected);
+    expect(result.missing).toBeGreaterThan(0);
+    expect(sim.appErrors()).toEqual([]);
+  });
+});
