@@ -29,6 +29,11 @@ export interface TbnModule {
   close(model: unknown): void;
 }
 
+/** Realm-independent type tag: the device bundle may run in a node:vm context with its own typed arrays. */
+function tag(x: unknown): string {
+  return Object.prototype.toString.call(x).slice(8, -1);
+}
+
 function toBytes(bytes: unknown): Uint8Array {
   if (typeof bytes === 'string') {
     const out = new Uint8Array(bytes.length);
@@ -39,7 +44,7 @@ function toBytes(bytes: unknown): Uint8Array {
     }
     return out;
   }
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (tag(bytes) === 'ArrayBuffer') return new Uint8Array(bytes as ArrayBuffer);
   if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   throw new TypeError('tbn: open expects a String, an ArrayBuffer or a typed array');
 }
@@ -83,20 +88,23 @@ export function createTbnModule(kernel: WasmKernel = WasmKernel.load()): TbnModu
 
     run(handle: unknown, input: unknown, logits?: unknown): number {
       const m = modelOf(handle);
-      if (!(input instanceof Float32Array) && !(input instanceof Int8Array)) {
+      const kind = tag(input);
+      if (kind !== 'Float32Array' && kind !== 'Int8Array') {
         throw new TypeError('tbn: run expects a Float32Array or an Int8Array input');
       }
-      if (input.length !== m.info.inputLen) {
-        throw new TypeError(`tbn: input has ${input.length} values, the model takes ${m.info.inputLen}`);
+      const x = input as Float32Array | Int8Array;
+      if (x.length !== m.info.inputLen) {
+        throw new TypeError(`tbn: input has ${x.length} values, the model takes ${m.info.inputLen}`);
       }
       if (logits !== undefined) {
-        if (!(logits instanceof Int32Array)) throw new TypeError('tbn: logits must be an Int32Array');
-        if (logits.length < m.info.classes) {
-          throw new TypeError(`tbn: logits has ${logits.length} elements, the model has ${m.info.classes} classes`);
+        if (tag(logits) !== 'Int32Array') throw new TypeError('tbn: logits must be an Int32Array');
+        const l = logits as Int32Array;
+        if (l.length < m.info.classes) {
+          throw new TypeError(`tbn: logits has ${l.length} elements, the model has ${m.info.classes} classes`);
         }
       }
       try {
-        return m.run(input, logits as Int32Array | undefined);
+        return m.run(x, logits as Int32Array | undefined, { f32: kind === 'Float32Array' });
       } catch (e) {
         if (e instanceof KernelError) throw new Error(`tbn: ${e.message}`);
         throw e;

@@ -221,6 +221,8 @@ export class WasmKernel {
 export interface RunOptions {
   /** false: ignore TBN_LF_REUSE (same integers, no row sharing). Default true. */
   reuse?: boolean;
+  /** Input element type when the caller already knows it (typed arrays from another realm). */
+  f32?: boolean;
 }
 
 /** One opened model inside the wasm kernel, with its own scratch, input and logits buffers. */
@@ -274,7 +276,7 @@ export class KernelModel {
    */
   run(input: Float32Array | Int8Array, logits?: Int32Array, opts: RunOptions = {}): number {
     if (this.closed) throw new KernelError(1, 'model handle is closed');
-    const isF32 = input instanceof Float32Array;
+    const isF32 = opts.f32 ?? Object.prototype.toString.call(input) === '[object Float32Array]';
     const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     new Uint8Array(this.x.memory.buffer, this.input, bytes.length).set(bytes);
     const status = this.x.tbnw_run(
@@ -282,7 +284,10 @@ export class KernelModel {
       this.logits, this.info.classes, this.classOut, opts.reuse === false ? 0 : 1,
     );
     if (status !== 0) throw new KernelError(status, this.kernel.statusString(status));
-    if (logits) logits.set(new Int32Array(this.x.memory.buffer, this.logits, this.info.classes));
+    if (logits) {
+      const out = new Int32Array(this.x.memory.buffer, this.logits, this.info.classes);
+      for (let i = 0; i < out.length; i++) logits[i] = out[i] as number;
+    }
     return new Uint32Array(this.x.memory.buffer, this.classOut, 1)[0] as number;
   }
 

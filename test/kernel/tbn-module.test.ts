@@ -120,3 +120,25 @@ describe('tbn module (wasm kernel)', () => {
     expect(kernel.heapBytesInUse).toBe(0);
   });
 });
+
+describe('tbn module with typed arrays from another realm (the device bundle runs in node:vm)', () => {
+  it('accepts vm-realm Float32Array/Int8Array/Int32Array/ArrayBuffer and still rejects other types', async () => {
+    const vm = await import('node:vm');
+    const tbn = createTbnModule(WasmKernel.loadFresh());
+    const ctx = vm.createContext({ tbn, bytes: Array.from(bytes), x: Array.from(input) });
+    const out = vm.runInContext(`
+      var b = new Uint8Array(bytes.length); for (var i = 0; i < bytes.length; i++) b[i] = bytes[i];
+      var m = tbn.open(b.buffer);
+      var xs = new Float32Array(x.length); for (var j = 0; j < x.length; j++) xs[j] = x[j];
+      var logits = new Int32Array(tbn.info(m).classes);
+      var cls = tbn.run(m, xs, logits);
+      var typeError = false;
+      try { tbn.run(m, new Float64Array(x.length)); } catch (e) { typeError = e instanceof TypeError || e.name === 'TypeError'; }
+      tbn.close(m);
+      ({ cls: cls, logits: Array.prototype.slice.call(logits), typeError: typeError });
+    `, ctx) as { cls: number; logits: number[]; typeError: boolean };
+    expect(out.cls).toBe(expected.cls);
+    expect(out.logits).toEqual(Array.from(expected.logits));
+    expect(out.typeError).toBe(true);
+  });
+});
