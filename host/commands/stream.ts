@@ -49,7 +49,7 @@ export const command: Command = {
         onProgress: (rec, i, n) => {
           if (!json) io.err(`[${i + 1}/${n}] ${rec.file} (${rec.count} samples)`);
         },
-        onPrediction: live ? (p) => io.err(`  window ending at sample ${p.endSeq}: class ${p.cls}  logits [${Array.from(p.logits).join(', ')}]  ${p.micros} us`) : undefined,
+        onLive: live ? (line) => io.err(line) : undefined,
       });
       io.out(json ? JSON.stringify(report) : formatReport(report));
       return 0;

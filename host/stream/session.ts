@@ -66,6 +66,8 @@ export interface StreamRunOptions extends StreamOptions {
   /** Sees each recording's result (e.g. to compare against the reference). */
   onRecording?: (rec: Recording, result: StreamResult) => void;
   onProgress?: (rec: Recording, index: number, total: number) => void;
+  /** One line per prediction as it arrives: window, predicted and true class, logits, time. */
+  onLive?: (line: string) => void;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -104,7 +106,18 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
   for (let i = 0; i < recordings.length; i++) {
     const rec = recordings[i] as Recording;
     opts.onProgress?.(rec, i, recordings.length);
-    const result = await client.stream(rec.samples, rec.channels.length, opts);
+    const live = opts.onLive;
+    const result = await client.stream(rec.samples, rec.channels.length, {
+      ...opts,
+      onPrediction: (p) => {
+        opts.onPrediction?.(p);
+        if (!live) return;
+        const truth = rec.labels[p.endSeq - W + Math.floor(W / 2)];
+        const name = classes[map[p.cls] ?? -1] ?? String(p.cls);
+        const truthName = truth === undefined ? '?' : (classes[truth] ?? String(truth));
+        live(`  samples ${p.endSeq - W}-${p.endSeq - 1}: ${name.padEnd(12)} (true ${truthName})  logits [${Array.from(p.logits).join(', ')}]  ${p.micros} us`);
+      },
+    });
     opts.onRecording?.(rec, result);
     let correct = 0;
     for (const p of result.predictions) {
