@@ -3,7 +3,8 @@
  * the bytes EspruinoTools sends must rebuild the exact model in Storage and the
  * exact app as boot code, and progress must be reported.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -122,4 +123,55 @@ describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
     expect(await main(['flash', '--dir', esp, '--port', '/dev/ttyUSB0'], io2)).toBe(0);
     expect(io2.stdout.join('\n')).toContain(`idf.py -C boards/esp32/jerryscript -B ${path.join(esp, 'idf')} -p /dev/ttyUSB0 flash`);
   });
+});
+
+const espruinoBin = process.env.TBN_ESPRUINO_BIN;
+
+/** The real Espruino REPL behind a pty: socat runs the Linux binary with its console on the pty. */
+async function espruinoOnPty(bin: string, cwd: string): Promise<{ port: string; stop(): Promise<void> }> {
+  const port = path.join(cwd, 'port');
+  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${port}`, `EXEC:${bin},pty,raw,echo=0`], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const deadline = Date.now() + 5000;
+  while (!(existsSync(port) && /starting data transfer loop/.test(log))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`socat/espruino did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    stop: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
+  };
+}
+
+describe.runIf(espruinoBin)('tbn flash to a real Espruino (TBN_ESPRUINO_BIN, Linux build with tbn)', () => {
+  it('leaves the exact model and app in Storage, and the model opens with require("tbn")', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'tbn-flash-espruino-')); // Storage is ./espruino.flash
+    const board = await espruinoOnPty(espruinoBin as string, cwd);
+    const io = captureIO();
+    let code: number;
+    try {
+      code = await main(['flash', '--port', board.port, '--dir', dir], io);
+    } finally {
+      await board.stop();
+    }
+    expect(code, io.stderr.join('\n')).toBe(0);
+    expect(io.stderr.join('\n')).toMatch(/connected to .*: LINUX_TBN 2v29/);
+    const app = readFileSync(path.join(dir, 'app.js'), 'latin1');
+    const verify = path.join(cwd, 'verify.js');
+    writeFileSync(
+      verify,
+      `var S = require("Storage"), m = S.read("model.tbn"), b = S.read(".bootcde");
+var want = "${Buffer.from(model).toString('hex')}", ok = !!m && m.length === want.length / 2;
+for (var i = 0; ok && i < m.length; i++) if (m.charCodeAt(i) !== parseInt(want.substr(2 * i, 2), 16)) ok = false;
+var appOk = b === atob("${Buffer.from(app, 'latin1').toString('base64')}");
+var info = require("tbn").info(require("tbn").open(m));
+print("verify", ok, appOk, info.fileBytes);
+result = ok && appOk && info.fileBytes === ${model.length};`,
+    );
+    const r = spawnSync(espruinoBin as string, ['--test', verify], { cwd, encoding: 'latin1', timeout: 60_000 });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain(`verify true true ${model.length}`);
+    rmSync(cwd, { recursive: true, force: true });
+  }, 120_000);
 });
