@@ -173,6 +173,28 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   lines.push(`Goal "TBN-p layer <= 1/p of the BNN layer + compare overhead": tiled layers together cost ${fmt(tiledRatio, 3)} of BNN (1/p = ${fmt(1 / p, 3)}); ` +
     'the rest is the per-output threshold compare, which reuse cannot share (column "compare ovh/out").');
   json.callgrind = { valgrind: version, macs, variants, perLayer, tiledLayersReuseVsBnn: tiledRatio, p };
+
+  // The other fixtures, whole inference only.
+  const others = [
+    { name: 'HAR CNN weight-only (har-tbn4-relu)', bytes: fixture('har-tbn4-relu.ckpt.json'), input: x },
+    { name: 'Fashion-MNIST MLP (fmnist-tbn4)', bytes: models[1]!.bytes, input: models[1]!.inputs[0]! },
+  ];
+  lines.push('');
+  lines.push('Other fixtures, native -O2 instructions per inference:');
+  lines.push(`  ${'model'.padEnd(36)} ${'MACs'.padStart(10)} ${'TBN reuse'.padStart(11)} ${'no reuse'.padStart(11)} ${'BNN p=1'.padStart(11)} ${'TBN/BNN'.padStart(8)}`);
+  const otherJson: unknown[] = [];
+  for (const o of others) {
+    const m = readModel(o.bytes);
+    const b = writeModel(asBnn(m));
+    const n = m.layers.length;
+    const r = profile(o.bytes, o.input, true, n).total;
+    const nr = profile(o.bytes, o.input, false, n).total;
+    const bn = profile(b, o.input, true, n).total;
+    const mm = m.layers.reduce((sum, l) => sum + layerMacs(l).macs, 0);
+    otherJson.push({ model: o.name, macs: mm, tbnReuse: r, tbnNoReuse: nr, bnn: bn });
+    lines.push(`  ${o.name.padEnd(36)} ${fmt(mm).padStart(10)} ${fmt(r).padStart(11)} ${fmt(nr).padStart(11)} ${fmt(bn).padStart(11)} ${fmt(r / bn, 3).padStart(8)}`);
+  }
+  json.otherFixtures = otherJson;
   return { title: 'kernel: wasm vs TS reference, native instruction counts, TBN-p vs BNN', text: lines.join('\n'), json };
 }
 
