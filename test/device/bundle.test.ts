@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'acorn';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hoistingProblems } from './hoisting.ts';
 
 const root = path.resolve(__dirname, '../..');
 const bundleFile = path.join(root, 'build/device/app.js');
@@ -21,6 +22,16 @@ describe('device bundle', () => {
     for (const src of ['let x = 1;', 'var f = () => 1;', 'var s = `t`;', 'class A {}', 'function* g() {}', 'async function f() {}', 'var {a} = o;']) {
       expect(() => parse(src, { ecmaVersion: 5, sourceType: 'script' }), src).toThrow();
     }
+  });
+
+  it('does not rely on function hoisting (Espruino has none)', () => {
+    const code = readFileSync(bundleFile, 'utf8');
+    expect(hoistingProblems(parse(code, { ecmaVersion: 5, sourceType: 'script' }))).toEqual([]);
+    // The check finds direct and indirect use before declaration.
+    const bad = 'function a() { b(); }\na();\nfunction b() {}\n(function () { c(); function c() {} })();';
+    expect(hoistingProblems(parse(bad, { ecmaVersion: 5 }))).toHaveLength(2);
+    const good = 'function b() {}\nfunction a() { b(); }\na();\nvar f = function () { return g; };\nfunction g() {}';
+    expect(hoistingProblems(parse(good, { ecmaVersion: 5 }))).toEqual([]);
   });
 
   it('stays a few kilobytes (Espruino keeps the code in 13-14 byte JS variables)', () => {
