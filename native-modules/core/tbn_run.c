@@ -381,10 +381,13 @@ static uint32_t out_pos_bytes(const layer_run *c) {
  * multiply-accumulates. The ring lives on the stack (<= 512 bytes). */
 #define TBN_RING_ENTRIES 256u
 
-static int ring_fits(const layer_run *c) {
+/* Whether run_i8_ring handles this layer (called instead of run_weight, so
+ * the two stack frames never nest). */
+static int ring_fits(const layer_run *c, int reuse) {
   uint32_t per_pos = c->l.in_c > 4u ? 32u : 16u;
   return c->l.in_type == TBN_TYPE_I8 && c->l.in_h == 1u && c->l.in_c <= 8u &&
-         (c->l.flags & TBN_LF_ROWS) && c->l.k_w * per_pos <= TBN_RING_ENTRIES;
+         (c->l.flags & TBN_LF_ROWS) && c->l.k_w * per_pos <= TBN_RING_ENTRIES &&
+         (!(reuse && (c->l.flags & TBN_LF_REUSE)) || c->rows <= TBN_ACC_CHUNK);
 }
 
 /* acc[k] for rows r0.. (wrapping at `wrap`) of the window whose first input
@@ -491,10 +494,6 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
     return;
   }
 
-  if (ring_fits(c) && (!(reuse && (l->flags & TBN_LF_REUSE)) || c->rows <= TBN_ACC_CHUNK)) {
-    run_i8_ring(c, (const int8_t *)in, out_pos, pos_bytes, reuse);
-    return;
-  }
   for (oy = 0; oy < l->out_h; oy++) {
     for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
       const void *win = window_at(c, in, oy, ox);
@@ -702,7 +701,10 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
       c.tile = (const uint32_t *)(const void *)(m->data + c.l.tile_offset);
       c.thresh = m->data + c.l.thresh_offset;
       c.aux = (const uint32_t *)(const void *)(m->data + c.l.aux_offset);
-      run_weight(&c, cur, out, gather, reuse);
+      if (ring_fits(&c, reuse))
+        run_i8_ring(&c, (const int8_t *)cur, (uint8_t *)out, out_pos_bytes(&c), reuse);
+      else
+        run_weight(&c, cur, out, gather, reuse);
     } else if (c.l.kind == TBN_KIND_MAXPOOL) {
       run_maxpool(&c.l, cur, out);
     } else {
