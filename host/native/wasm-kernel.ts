@@ -254,16 +254,21 @@ export class KernelModel {
     if (status !== 0) throw new KernelError(status, kernel.statusString(status));
     this.labels = [];
     for (let i = 0; i < this.info.classes; i++) this.labels.push(kernel.cString(x.tbnw_label(handle, i)));
+    const taken: number[] = [];
+    const take = (bytes: number): number => {
+      const p = heap.alloc(bytes);
+      taken.push(p);
+      return p;
+    };
     try {
-      this.scratch = heap.alloc(this.info.scratchBytes);
+      this.scratch = take(this.info.scratchBytes);
+      this.input = take(this.info.inputLen * 4);
+      this.logits = take(this.info.classes * 4);
+      this.classOut = take(4);
     } catch (e) {
-      heap.release(handle);
-      heap.release(data);
+      for (const p of [handle, data, ...taken]) heap.release(p);
       throw e;
     }
-    this.input = heap.alloc(this.info.inputLen * 4);
-    this.logits = heap.alloc(this.info.classes * 4);
-    this.classOut = heap.alloc(4);
   }
 
   get isClosed(): boolean {
