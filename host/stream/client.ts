@@ -113,8 +113,12 @@ export class DeviceClient {
   }
 
   async hello(): Promise<InfoMessage> {
-    this.info = await this.request(F.hello(), (m): m is InfoMessage => m.type === 'info', 'INFO');
-    return this.info;
+    const info = await this.request(F.hello(), (m): m is InfoMessage => m.type === 'info', 'INFO');
+    if (info.version !== F.P.PROTOCOL_VERSION) {
+      throw new TbnError('E_PROTOCOL', `the device speaks protocol version ${info.version}, this host ${F.P.PROTOCOL_VERSION}: rebuild and upload the app (node device/build.mjs)`);
+    }
+    this.info = info;
+    return info;
   }
 
   async reset(): Promise<AckMessage> {
