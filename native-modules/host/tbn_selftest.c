@@ -109,6 +109,9 @@ int main(int argc, char **argv) {
     free(l2);
   }
 
+  /* the model bytes are only read: unchanged after every run above */
+  EXPECT(memcmp(buf, shifted + 1, (size_t)n) == 0);
+
   /* a failed open leaves a handle that run refuses */
   buf[0] ^= 0xffu;
   EXPECT(tbn_model_open(&m, buf, (size_t)n) == TBN_E_MAGIC);
