@@ -70,7 +70,14 @@ export interface App {
   counters: Uint32Array;
 }
 
-export function startApp(board: Board): App {
+/**
+ * Starts the app. Held in an object, not a function declaration, so the entry can drop it
+ * after the call: Espruino keeps each function's source text, and the closures below do not
+ * need this outer one.
+ */
+export var appFactory: { start: ((board: Board) => App) | null } = { start: null };
+
+appFactory.start = function (board: Board): App {
   var counters = new Uint32Array(COUNTER_COUNT);
   var dec = newDecoder();
   var raw = new Uint8Array(MAX_FRAME);
@@ -402,4 +409,4 @@ export function startApp(board: Board): App {
   if (model === null) sendError(E_MODEL, 0, modelError);
   if (configError) sendError(E_STATE, 0, configError);
   return { receive: receive, counters: counters };
-}
+};

@@ -58,8 +58,10 @@ declare var tbn: any;
 
 export var BAUD = 115200;
 
-/** The board over Espruino's globals: protocol on Serial1 at BAUD, model in Storage. */
-export function espruinoBoard(): Board {
+/** The board over Espruino's globals: protocol on Serial1 at BAUD, model in Storage (droppable after use, like appFactory). */
+export var boardFactory: { espruino: (() => Board) | null } = { espruino: null };
+
+boardFactory.espruino = function (): Board {
   var port = Serial1;
   var storage = require('Storage');
   // tbn.cfg may give the port's baud and setup options (pins; a device path on Espruino for Linux).
@@ -112,4 +114,4 @@ export function espruinoBoard(): Board {
     };
   }
   return board;
-}
+};

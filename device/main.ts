@@ -1,5 +1,8 @@
 /** Bundle entry: start the app on the board described by the Espruino globals. */
-import { startApp } from './app.ts';
-import { espruinoBoard } from './board.ts';
+import { appFactory } from './app.ts';
+import { boardFactory } from './board.ts';
 
-startApp(espruinoBoard());
+(appFactory.start as NonNullable<typeof appFactory.start>)((boardFactory.espruino as NonNullable<typeof boardFactory.espruino>)());
+// Drop the factories: their source text would otherwise stay in the JS variable store.
+appFactory.start = null;
+boardFactory.espruino = null;

@@ -40,10 +40,11 @@ export function appBufferBytes(info: { inH: number; inW: number; inC: number; in
 
 /**
  * JS-variable bytes per bundle byte for the app's code and fixed state (function code strings,
- * closures, scopes, small objects). Measured on Espruino for Linux (2v29, 27-byte variables): the
- * 6,206-byte bundle without a model took 924 variables = 4.0 bytes of variable store per byte.
+ * closures, scopes, small objects). Measured on Espruino for Linux (2v29, 27-byte variables):
+ * the running app took 1,337 variables, of which ~573 hold the model copy (Linux only), the
+ * buffers and the scratch; the other 764 x 27 B over the 6,463-byte bundle = 3.2.
  */
-const CODE_STORE_PER_BUNDLE_BYTE = 4.0;
+const CODE_STORE_PER_BUNDLE_BYTE = 3.2;
 /** Typed arrays are flat strings: their bytes plus a few header variables (measured ~1.0-1.05x on Linux). */
 const BUFFER_STORE_PER_BYTE = 1.05;
 
