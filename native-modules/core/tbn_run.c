@@ -531,39 +531,44 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
   }
 }
 
-/* The int8 whose two's-complement low byte v holds (no implementation-defined
- * narrowing conversion). */
-static int8_t to_i8(uint32_t v) {
-  int b = (int)(v & 0xffu);
-  return (int8_t)(b >= 128 ? b - 256 : b);
-}
 
 static void run_maxpool(const tbn__layer *l, const void *in, void *out) {
-  uint32_t oy, ox, dy, dx, ch, pos = 0;
+  uint32_t oy, ox, dy, dx, ch;
   uint32_t c = l->in_type == TBN_TYPE_BIN ? tbn__cw(l->in_c) : l->in_c;
+  /* The first window element initialises the output position, every other
+   * one folds in: BIN ANDs words (+1 = bit 0 wins: the result bit is 1 only
+   * if all are 1), I8/I32 keep the signed maximum. */
   for (oy = 0; oy < l->out_h; oy++) {
-    for (ox = 0; ox < l->out_w; ox++, pos++) {
-      uint32_t base = oy * l->s_h * l->in_w + ox * l->s_w;
-      for (ch = 0; ch < c; ch++) {
-        uint32_t first = 1, best = 0;
-        for (dy = 0; dy < l->k_h; dy++) {
-          for (dx = 0; dx < l->k_w; dx++) {
-            uint32_t at = (base + dy * l->in_w + dx) * c + ch;
-            if (l->in_type == TBN_TYPE_BIN) {
-              /* +1 (bit 0) wins: the output bit is 1 only if all are 1 */
-              best = first ? ((const uint32_t *)in)[at] : best & ((const uint32_t *)in)[at];
-            } else {
-              uint32_t v = l->in_type == TBN_TYPE_I8 ? (uint32_t)(int32_t)((const int8_t *)in)[at]
-                                                    : ((const uint32_t *)in)[at];
-              if (first || !tbn__ge_s(best, v)) best = v;
-            }
-            first = 0;
+    for (ox = 0; ox < l->out_w; ox++) {
+      uint32_t base = oy * l->s_h * l->in_w + ox * l->s_w, pos = oy * l->out_w + ox;
+      for (dy = 0; dy < l->k_h; dy++) {
+        for (dx = 0; dx < l->k_w; dx++) {
+          uint32_t at = (base + dy * l->in_w + dx) * c, first = dy == 0 && dx == 0;
+          if (l->in_type == TBN_TYPE_BIN) {
+            const uint32_t *x = (const uint32_t *)in + at;
+            uint32_t *o = (uint32_t *)out + pos * c;
+            if (first)
+              for (ch = 0; ch < c; ch++) o[ch] = x[ch];
+            else
+              for (ch = 0; ch < c; ch++) o[ch] &= x[ch];
+          } else if (l->in_type == TBN_TYPE_I8) {
+            const int8_t *x = (const int8_t *)in + at;
+            int8_t *o = (int8_t *)out + pos * c;
+            if (first)
+              for (ch = 0; ch < c; ch++) o[ch] = x[ch];
+            else
+              for (ch = 0; ch < c; ch++)
+                if (x[ch] > o[ch]) o[ch] = x[ch];
+          } else {
+            const uint32_t *x = (const uint32_t *)in + at;
+            uint32_t *o = (uint32_t *)out + pos * c;
+            if (first)
+              for (ch = 0; ch < c; ch++) o[ch] = x[ch];
+            else
+              for (ch = 0; ch < c; ch++)
+                if (!tbn__ge_s(o[ch], x[ch])) o[ch] = x[ch];
           }
         }
-        if (l->in_type == TBN_TYPE_I8)
-          ((int8_t *)out)[pos * c + ch] = to_i8(best);
-        else
-          ((uint32_t *)out)[pos * c + ch] = best;
       }
     }
   }

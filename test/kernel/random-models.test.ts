@@ -49,6 +49,7 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
     for (const c of cases) {
       for (const l of c.model.layers) {
         seen.add(`kind:${l.kind}`);
+        if (l.p === 0) seen.add(`${l.kind}:${l.inType}`);
         seen.add(`in:${l.inType}`);
         seen.add(`out:${l.outType}`);
         if (l.p > 0) seen.add(l.rows ? (l.reuse ? 'rows+reuse' : 'rows') : 'stream');
@@ -66,7 +67,8 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
     }
     for (const k of ['kind:dense', 'kind:conv1d', 'kind:conv2d', 'kind:maxpool', 'kind:gap', 'in:bin', 'in:i8', 'in:i32',
       'out:bin', 'out:i8', 'out:i32', 'rows', 'rows+reuse', 'stream', 't16', 'bin-tail', 'bin-multiword', 'p>1',
-      'i8-ring-1group', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general']) {
+      'i8-ring-1group', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general',
+      'maxpool:bin', 'maxpool:i8', 'maxpool:i32', 'gap:bin', 'gap:i8', 'gap:i32']) {
       expect(seen, k).toContain(k);
     }
   });
