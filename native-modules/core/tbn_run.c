@@ -310,7 +310,14 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
       const uint32_t *a = acc + start;
       if (c->l.flags & TBN_LF_T16) {
         const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
-        for (b = 0; b < n; b++, mask <<= 1) /* bit 1 = -1: acc < T before the flip */
+        /* bit 1 = -1: acc < T before the flip; 4 channels per step */
+        for (b = 0; b + 4u <= n; b += 4u, mask <<= 4) {
+          if (tbn__s32(a[b]) < (int32_t)t[b]) word |= mask;
+          if (tbn__s32(a[b + 1u]) < (int32_t)t[b + 1u]) word |= mask << 1;
+          if (tbn__s32(a[b + 2u]) < (int32_t)t[b + 2u]) word |= mask << 2;
+          if (tbn__s32(a[b + 3u]) < (int32_t)t[b + 3u]) word |= mask << 3;
+        }
+        for (; b < n; b++, mask <<= 1)
           if (tbn__s32(a[b]) < (int32_t)t[b]) word |= mask;
       } else {
         const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
