@@ -7,6 +7,8 @@ import { buildModelSpec } from '../../host/train/arch.ts';
 import { checkpointFromRun, loadCheckpoint, parseCheckpoint, runFromCheckpoint, saveCheckpoint } from '../../host/train/checkpoint.ts';
 import { exportFloatModel } from '../../host/train/export.ts';
 import { Rng } from '../../host/train/rng.ts';
+import { floatPredict } from '../../host/train/float-forward.ts';
+import type { WeightLayer } from '../../host/model/float-model.ts';
 import { TrainRun, computeInputQuant, evaluate } from '../../host/train/trainer.ts';
 
 /** Two noisy 1-D patterns (rising vs falling ramps), 3 channels: learnable in a few epochs. */
@@ -97,6 +99,21 @@ describe('checkpoints', () => {
     expect(() => loadCheckpoint(file)).toThrow(/version 2/);
     expect(() => loadCheckpoint(path.join(dir, 'missing.json'))).toThrow(/cannot read checkpoint \(ENOENT\)/);
   });
+
+  for (const alpha of ['single', 'scores'] as const) {
+    it(`alpha ${alpha}: the exported model has the right alpha count and floatForward matches the trainer`, () => {
+      const train = toyData(64, 1);
+      const test = toyData(40, 2);
+      const { spec } = buildModelSpec({ arch: 'conv1d:8x3 conv1d:8x3 maxpool:2 gap', variant: 'tbn', alpha, inputShape: train.shape, classes: train.classes, channels: train.channels, layerP: [1, 4, 2] });
+      const run = new TrainRun(spec, { epochs: 3, batch: 16, lr: 3e-3, weightDecay: 1e-4, seed: 2 });
+      run.net.input = computeInputQuant(train);
+      run.train(train);
+      const model = exportFloatModel(checkpointFromRun(run, { slim: true }));
+      const weights = model.layers.filter((l): l is WeightLayer => l.kind === 'conv1d' || l.kind === 'dense');
+      expect(weights.map((l) => l.alpha.length)).toEqual(alpha === 'single' ? [1, 1, 1] : [1, 4, 2]);
+      expect(Array.from(floatPredict(model, test.x, test.count))).toEqual(Array.from(evaluate(run.net, test).predictions));
+    });
+  }
 
   it('detects a corrupt tensor', () => {
     const run = newRun(3, 1);
