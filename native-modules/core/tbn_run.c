@@ -131,7 +131,7 @@ static uint32_t window_sum(const layer_run *c, const void *window) {
 #define TBN_LUT_ENTRIES 256u
 #define TBN_LUT_MAX_C 64u
 
-/* The 16 subset sums of v[0..size) (size <= 4; missing values count 0). */
+/* The 2^size subset sums of v[0..size) (size <= 6). */
 static void build_group(int16_t *t, const int8_t *v, uint32_t size) {
   if (size == 4u) {
     int a = v[0], b = v[1], c = v[2], d = v[3];
@@ -381,19 +381,23 @@ static uint32_t out_pos_bytes(const layer_run *c) {
 }
 
 /* Int8 input, 1-D windows (in_h = 1), in_c <= 8, ROWS layout: each input
- * position gets subset-sum tables for its channel groups of 4 (16 entries
- * per group: entry m = sum of the values whose bit is set in m) once, in a
- * ring of k_w slots, and every window that covers the position reuses them.
- * A row at one position then costs one or two table lookups instead of in_c
- * multiply-accumulates. The ring lives on the stack (<= 512 bytes). */
-#define TBN_RING_ENTRIES 256u
+ * position gets a subset-sum table once (entry m = sum of its values whose
+ * weight bit is set in m: 2^in_c entries for in_c <= 6, else two 16-entry
+ * tables for channels 0-3 and 4-7), kept in a ring of k_w slots that every
+ * window covering the position reuses. A row at one position then costs one
+ * (or two) lookups instead of in_c multiply-accumulates. The ring lives on
+ * the stack: 320 int16 entries (640 bytes) and at most 16 slots. */
+#define TBN_RING_ENTRIES 320u
+#define TBN_RING_MAX_KW 16u
+
+static uint32_t ring_per_pos(uint32_t in_c) { return in_c <= 6u ? 1u << in_c : 32u; }
 
 /* Whether run_i8_ring handles this layer (called instead of run_weight, so
  * the two stack frames never nest). */
 static int ring_fits(const layer_run *c, int reuse) {
-  uint32_t per_pos = c->l.in_c > 4u ? 32u : 16u;
   return c->l.in_type == TBN_TYPE_I8 && c->l.in_h == 1u && c->l.in_c <= 8u &&
-         (c->l.flags & TBN_LF_ROWS) && c->l.k_w * per_pos <= TBN_RING_ENTRIES &&
+         (c->l.flags & TBN_LF_ROWS) && c->l.k_w <= TBN_RING_MAX_KW &&
+         c->l.k_w * ring_per_pos(c->l.in_c) <= TBN_RING_ENTRIES &&
          (!(reuse && (c->l.flags & TBN_LF_REUSE)) || c->rows <= TBN_ACC_CHUNK);
 }
 
@@ -401,8 +405,8 @@ static int ring_fits(const layer_run *c, int reuse) {
  * position's tables are in slot `first` of the ring. */
 static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, uint32_t sum,
                       uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
-  const int16_t *tables[TBN_RING_ENTRIES / 16u];
-  uint32_t k_w = c->l.k_w, per_pos = c->l.in_c > 4u ? 32u : 16u, k, dx, r = r0, slot = first;
+  const int16_t *tables[TBN_RING_MAX_KW];
+  uint32_t k_w = c->l.k_w, per_pos = ring_per_pos(c->l.in_c), k, dx, r = r0, slot = first;
   const uint32_t *row = c->tile + r0 * c->rw;
   /* the window's tables in window order (the ring starts at `first`) */
   for (dx = 0; dx < k_w; dx++) {
@@ -414,7 +418,7 @@ static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, u
     const int16_t *const *tp = tables;
     const uint32_t *w = row, *end = row + k_w;
     /* row words hold only in_c low bits (padding validated to be 0) */
-    if (per_pos == 16u) {
+    if (c->l.in_c <= 6u) {
       while (w < end) s += (uint32_t)(int32_t)(*tp++)[*w++];
     } else {
       while (w < end) {
@@ -437,7 +441,7 @@ TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8
                         int reuse) {
   int16_t ring[TBN_RING_ENTRIES];
   uint32_t acc[TBN_ACC_CHUNK + 32u];
-  uint32_t k_w = c->l.k_w, in_c = c->l.in_c, per_pos = in_c > 4u ? 32u : 16u, N = c->l.out_c;
+  uint32_t k_w = c->l.k_w, in_c = c->l.in_c, per_pos = ring_per_pos(in_c), N = c->l.out_c;
   uint32_t next = 0, slot = 0, ox, i;
   for (ox = 0; ox < c->l.out_w; ox++, out_pos += pos_bytes) {
     uint32_t start = ox * c->l.s_w, sum = 0;
@@ -447,7 +451,10 @@ TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8
       if (++slot == k_w) slot = 0;
     }
     for (; next < start + k_w; next++) {
-      build_position(ring + slot * per_pos, in + next * in_c, in_c);
+      if (in_c <= 6u)
+        build_group(ring + slot * per_pos, in + next * in_c, in_c);
+      else
+        build_position(ring + slot * per_pos, in + next * in_c, in_c);
       if (++slot == k_w) slot = 0;
     }
     /* now slot == start mod k_w: the window's first position */

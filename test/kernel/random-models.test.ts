@@ -59,7 +59,7 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
         if (l.p > 1) seen.add('p>1');
         // The int8 sliding-table path (in_h = 1, in_c <= 8, ROWS) and its stride > kernel skip.
         if (l.inType === 'i8' && l.p > 0 && l.rows && l.inShape[0] === 1 && l.inShape[2] <= 8) {
-          seen.add(l.inShape[2] > 4 ? 'i8-ring-2groups' : 'i8-ring-1group');
+          seen.add(l.inShape[2] > 6 ? 'i8-ring-2groups' : 'i8-ring-single');
           if (l.stride[1] > l.kernel[1]) seen.add('i8-ring-skip');
         }
         if (l.inType === 'i8' && l.p > 0 && (l.inShape[0] > 1 || l.inShape[2] > 8)) seen.add('i8-general');
@@ -67,7 +67,7 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
     }
     for (const k of ['kind:dense', 'kind:conv1d', 'kind:conv2d', 'kind:maxpool', 'kind:gap', 'in:bin', 'in:i8', 'in:i32',
       'out:bin', 'out:i8', 'out:i32', 'rows', 'rows+reuse', 'stream', 't16', 'bin-tail', 'bin-multiword', 'p>1',
-      'i8-ring-1group', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general',
+      'i8-ring-single', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general',
       'maxpool:bin', 'maxpool:i8', 'maxpool:i32', 'gap:bin', 'gap:i8', 'gap:i32']) {
       expect(seen, k).toContain(k);
     }
