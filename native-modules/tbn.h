@@ -21,7 +21,7 @@
  * the input, or the scratch buffer. The model pointer must be 4-byte aligned
  * (TBN_E_ALIGN otherwise): copy a misaligned blob into aligned memory first.
  *
- * Resources (core/README.md): no heap, no global state, about 1.6 KB of stack
+ * Resources (core/README.md): no heap, no global state, about 1.7 KB of stack
  * at most (tables and accumulators of one layer). Float input may sit at any
  * address. Build option: -DTBN_NO_F32_INPUT drops the float quantisation
  * (cores without soft-float routines); TBN_INPUT_F32 then gives TBN_E_ARG.
