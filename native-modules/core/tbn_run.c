@@ -178,6 +178,17 @@ static uint32_t lookup_row(const int16_t *t, const uint32_t *w, uint32_t np, uin
     for (j = 0; j < np; j++, t += 16, w += cw) s += (uint32_t)(int32_t)t[*w];
     return s;
   }
+  if ((groups & 7u) == 0) {
+    /* whole words of 8 groups (in_c a multiple of 32): unrolled nibbles */
+    uint32_t words = np * cw;
+    for (j = 0; j < words; j++, t += 128) {
+      uint32_t b = w[j];
+      s += (uint32_t)((int32_t)t[b & 15u] + t[16u + ((b >> 4) & 15u)] + t[32u + ((b >> 8) & 15u)] +
+                      t[48u + ((b >> 12) & 15u)] + t[64u + ((b >> 16) & 15u)] +
+                      t[80u + ((b >> 20) & 15u)] + t[96u + ((b >> 24) & 15u)] + t[112u + (b >> 28)]);
+    }
+    return s;
+  }
   for (j = 0; j < np; j++, w += cw) {
     const uint32_t *wp = w;
     uint32_t left = groups;
