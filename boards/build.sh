@@ -11,7 +11,7 @@
 # Every C file is compiled with -Wall -Wextra -Werror -ffp-contract=off.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/build/boards"
+OUT="${TBN_BOARDS_OUT:-$ROOT/build/boards}"
 KERNEL_DIR="${TBN_KERNEL_DIR:-$ROOT/native-modules/core}"
 BOARDS=(stm32f405 esp32c3 esp8266)
 OPTS=(O2 Os)

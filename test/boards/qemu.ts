@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BOARDS_BUILD = path.join(REPO_ROOT, 'build', 'boards');
+/** Where boards/build.sh put its outputs (TBN_BOARDS_OUT overrides, e.g. to measure a kernel variant). */
+export const BOARDS_BUILD = process.env.TBN_BOARDS_OUT ?? path.join(REPO_ROOT, 'build', 'boards');
 export const PLUGIN = path.join(BOARDS_BUILD, 'libtbn_count.so');
 
 export type EmulatedBoard = 'stm32f405' | 'esp32c3' | 'esp8266';
