@@ -130,7 +130,8 @@ const espruinoBin = process.env.TBN_ESPRUINO_BIN;
 /** The real Espruino REPL behind a pty: socat runs the Linux binary with its console on the pty. */
 async function espruinoOnPty(bin: string, cwd: string): Promise<{ port: string; stop(): Promise<void> }> {
   const port = path.join(cwd, 'port');
-  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${port}`, `EXEC:${bin},pty,raw,echo=0`], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group: stopping it also ends the Espruino process socat started (it outlives socat otherwise).
+  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${port}`, `EXEC:${bin},pty,raw,echo=0`], { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const deadline = Date.now() + 5000;
@@ -140,7 +141,19 @@ async function espruinoOnPty(bin: string, cwd: string): Promise<{ port: string; 
   }
   return {
     port,
-    stop: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
+    async stop() {
+      const group = -(child.pid as number);
+      const signal = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(group, sig);
+        } catch {
+          // the group is gone already
+        }
+      };
+      signal('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      signal('SIGKILL'); // Espruino's Linux build does not always stop on SIGTERM while it waits for input
+    },
   };
 }
 
