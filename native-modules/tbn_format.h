@@ -16,7 +16,7 @@
  *   [0, 64)                     file header (TBN_HDR_*)
  *   [64, 64 + 64*layer_count)   layer records (TBN_LYR_*), contiguous
  *   then sections, each starting at a 4-byte aligned offset:
- *     input quantisation  in_c x {f32 mul, f32 add}
+ *     input quantisation  quant_count x {f32 mul, f32 add}
  *     class labels        class_count NUL-terminated UTF-8 strings
  *     per layer: tile words, thresholds or multipliers, flips or biases
  *   file_bytes is the exact length of the file; a longer or shorter buffer
@@ -35,10 +35,15 @@
  *   - I32: int32 values, h*w*c words.
  *
  * INPUT
- *   The model input has shape (in_h, in_w, in_c). A float sample x of
- *   channel ch is quantised to int8, in IEEE single precision, with no
- *   fused multiply-add:
- *       t = (x * mul[ch]) + add[ch]          (two rounded f32 operations)
+ *   The model input has shape (in_h, in_w, in_c). The quantisation section
+ *   holds quant_count = Q pairs (f32 mul, f32 add), 1 <= Q <= in_c, with in_c
+ *   a multiple of Q: element i of the flattened input uses pair (i mod Q).
+ *   Q = in_c is one pair per channel; a dense first layer over a flattened
+ *   sensor or image input declares (1, 1, h*w*c) with Q = c, so its rows are
+ *   padded once per row, not once per position. A float value x is
+ *   quantised to int8, in IEEE single precision, with no fused
+ *   multiply-add:
+ *       t = (x * mul[i mod Q]) + add[i mod Q]  (two rounded f32 operations)
  *       q = -127            if !(t >= -127)  (this also catches NaN)
  *           127             if t > 127
  *           round-half-away-from-zero(t) otherwise, computed as
@@ -144,11 +149,12 @@
 #define TBN_HDR_IN_C_U16 24u
 #define TBN_HDR_FLAGS_U16 26u /* reserved, must be 0 */
 #define TBN_HDR_SCRATCH_BYTES_U32 28u
-#define TBN_HDR_QUANT_OFFSET_U32 32u /* in_c x (f32 mul, f32 add) */
+#define TBN_HDR_QUANT_OFFSET_U32 32u /* quant_count x (f32 mul, f32 add) */
 #define TBN_HDR_LABELS_OFFSET_U32 36u
 #define TBN_HDR_LABELS_BYTES_U32 40u
 #define TBN_HDR_LAYERS_OFFSET_U32 44u /* always TBN_HEADER_BYTES in v1 */
-/* bytes 48..63 are reserved and must be 0 */
+#define TBN_HDR_QUANT_COUNT_U16 48u   /* Q: pairs in the quantisation section */
+/* bytes 50..63 are reserved and must be 0 */
 
 /* Layer record: byte offsets relative to the record start. */
 #define TBN_LYR_KIND_U8 0u

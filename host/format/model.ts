@@ -33,7 +33,7 @@ export interface LayerContent {
 
 export interface ModelContent {
   inShape: Shape;
-  /** Per input channel f32 quantisation: t = x*mul + add. */
+  /** Q f32 quantisation pairs (Q divides in_c): element i uses t = x*mul[i % Q] + add[i % Q]. */
   quantMul: Float32Array;
   quantAdd: Float32Array;
   classes: string[];

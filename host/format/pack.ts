@@ -21,9 +21,9 @@ export interface PackOptions {
   /** false: do not set TBN_LF_REUSE (for benchmarks; same integers). Default true. */
   reuse?: boolean;
   /**
-   * false: keep the model's input shape even when a first dense layer would be smaller with the input
-   * re-declared as (1, W, C). Default true, applied to image inputs (h > 1) only: sensor windows
-   * (h = 1) keep (1, window, channels) because devices read inW as the window and inC as the channels.
+   * Declare a first dense layer over the flattened input (1, 1, h*w*c) with quant_count = c,
+   * so its rows are padded once per row. Default true, for image inputs (h > 1) only: sensor
+   * windows (h = 1) keep (1, window, channels), which devices read as window length and channels.
    */
   reshapeInput?: boolean;
 }
@@ -122,29 +122,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * The ROWS layout pads every input position to whole 32-bit words, which
- * costs up to 32x for a dense layer over an image of 1 channel. For a first
- * dense layer over an image the input can be re-declared as (1, W, C) with the same
- * channel-last order (C a multiple of the real channel count, the
- * quantisation repeated): this picks the C that minimises tile + quant bytes.
+ * The ROWS layout pads every input position to whole 32-bit words. A first
+ * dense layer over a spatial input is declared over the flattened input
+ * (1, 1, h*w*c) instead, same element order, with quant_count = c pairs, so a
+ * filter row is padded once, not once per position.
  */
-function firstDenseInput(fm: FloatModel, first: WeightLayer): Shape {
+function firstDenseInput(fm: FloatModel): Shape {
   const [h, w, c] = fm.input.shape;
-  const total = h * w * c;
-  const N = first.outShape[2];
-  if (N % first.p !== 0) return [h, w, c];
-  const rowCount = N / first.p;
-  let best: Shape = [h, w, c];
-  let bestBytes = 8 * c + rowCount * h * w * wordsPerPosition(c) * 4;
-  for (let C = c; C <= total && C <= 65535; C += c) {
-    if (total % C !== 0 || total / C > 65535) continue;
-    const bytes = 8 * C + rowCount * (total / C) * wordsPerPosition(C) * 4;
-    if (bytes < bestBytes) {
-      best = [1, total / C, C];
-      bestBytes = bytes;
-    }
-  }
-  return best;
+  return [1, 1, h * w * c];
 }
 
 export function foldModel(fm: FloatModel, opts: PackOptions = {}): ModelContent {
@@ -169,10 +154,10 @@ export function foldModel(fm: FloatModel, opts: PackOptions = {}): ModelContent 
 
   let inShape: Shape = [h, w, c];
   const first = layers[0];
-  if (first && first.kind === 'dense' && h > 1 && opts.reshapeInput !== false) inShape = firstDenseInput(fm, first);
-  const quantMul = new Float32Array(inShape[2]);
-  const quantAdd = new Float32Array(inShape[2]);
-  for (let j = 0; j < inShape[2]; j++) {
+  if (first && first.kind === 'dense' && h > 1 && opts.reshapeInput !== false && h * w * c <= 65535) inShape = firstDenseInput(fm);
+  const quantMul = new Float32Array(c);
+  const quantAdd = new Float32Array(c);
+  for (let j = 0; j < c; j++) {
     const std = finite(fm.input.std[j % c] as number, `input std of channel ${j % c}`);
     const mean = finite(fm.input.mean[j % c] as number, `input mean of channel ${j % c}`);
     if (!(std > 0)) fail(`input std of channel ${j % c} is ${std}; it must be positive`);

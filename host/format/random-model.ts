@@ -162,9 +162,13 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
   const classes = int(1, 12);
   const final = windowFor('dense');
   layers.push(weightLayer('dense', 'i32', classes, final.kernel, final.stride));
-  const quantMul = new Float32Array(inShape[2]);
-  const quantAdd = new Float32Array(inShape[2]);
-  for (let c = 0; c < inShape[2]; c++) {
+  // quant_count: one pair per channel mostly, sometimes fewer pairs shared cyclically.
+  const quantDivisors = Array.from({ length: inShape[2] }, (_, k) => k + 1).filter((d) => inShape[2] % d === 0);
+  const quantPick = r();
+  const quantCount = quantPick < 0.6 ? inShape[2] : quantPick < 0.8 ? 1 : (quantDivisors[Math.floor(r() * quantDivisors.length)] as number);
+  const quantMul = new Float32Array(quantCount);
+  const quantAdd = new Float32Array(quantCount);
+  for (let c = 0; c < quantCount; c++) {
     quantMul[c] = Math.fround(0.5 + r() * 50);
     quantAdd[c] = Math.fround((r() - 0.5) * 40);
   }

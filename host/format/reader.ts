@@ -84,7 +84,7 @@ export function readModel(bytes: Uint8Array): PackedModel {
   if (u16(H.TBN_HDR_FLAGS_U16) !== 0) {
     throw new FormatError('TBN_E_VERSION', `header flags are 0x${u16(H.TBN_HDR_FLAGS_U16).toString(16)}; version ${H.TBN_FORMAT_VERSION} defines none`);
   }
-  for (let o = H.TBN_HDR_LAYERS_OFFSET_U32 + 4; o < H.TBN_HEADER_BYTES; o++) {
+  for (let o = H.TBN_HDR_QUANT_COUNT_U16 + 2; o < H.TBN_HEADER_BYTES; o++) {
     if (u8(o) !== 0) throw new FormatError('TBN_E_VERSION', `reserved header byte ${o} is not 0`);
   }
   const scratchStored = u32(H.TBN_HDR_SCRATCH_BYTES_U32);
@@ -105,12 +105,16 @@ export function readModel(bytes: Uint8Array): PackedModel {
     }
   };
 
-  // Input quantisation.
+  // Input quantisation: Q pairs, element i uses pair i mod Q.
+  const quantCount = u16(H.TBN_HDR_QUANT_COUNT_U16);
+  if (quantCount < 1 || quantCount > inShape[2] || inShape[2] % quantCount !== 0) {
+    throw new FormatError('TBN_E_SIZE', `quant_count ${quantCount} must be 1..in_c and divide in_c (${inShape[2]})`);
+  }
   const quantOffset = u32(H.TBN_HDR_QUANT_OFFSET_U32);
-  section('input quantisation section', quantOffset, inShape[2] * 8);
-  const quantMul = new Float32Array(inShape[2]);
-  const quantAdd = new Float32Array(inShape[2]);
-  for (let c = 0; c < inShape[2]; c++) {
+  section('input quantisation section', quantOffset, quantCount * 8);
+  const quantMul = new Float32Array(quantCount);
+  const quantAdd = new Float32Array(quantCount);
+  for (let c = 0; c < quantCount; c++) {
     quantMul[c] = dv.getFloat32(quantOffset + 8 * c, true);
     quantAdd[c] = dv.getFloat32(quantOffset + 8 * c + 4, true);
   }

@@ -19,14 +19,15 @@ export function writeModel(m: ModelContent): Uint8Array {
   const encoder = new TextEncoder();
   const labelBytes = m.classes.map((c) => encoder.encode(c));
   const labelsSize = labelBytes.reduce((a, b) => a + b.length + 1, 0);
-  if (m.quantMul.length !== m.inShape[2] || m.quantAdd.length !== m.inShape[2]) {
-    throw new TbnError('E_PACK', `input quantisation has ${m.quantMul.length} entries for ${m.inShape[2]} channels`);
+  const quantCount = m.quantMul.length;
+  if (quantCount !== m.quantAdd.length || quantCount < 1 || quantCount > m.inShape[2] || m.inShape[2] % quantCount !== 0) {
+    throw new TbnError('E_PACK', `input quantisation has ${m.quantMul.length} pairs; it needs 1..${m.inShape[2]} dividing in_c ${m.inShape[2]}`);
   }
 
   // Offsets.
   let off = H.TBN_HEADER_BYTES + layerCount * H.TBN_LAYER_RECORD_BYTES;
   const quantOffset = off;
-  off = roundUp4(off + 8 * m.inShape[2]);
+  off = roundUp4(off + 8 * quantCount);
   const labelsOffset = off;
   off = roundUp4(off + labelsSize);
   const sections = m.layers.map((l) => {
@@ -62,8 +63,9 @@ export function writeModel(m: ModelContent): Uint8Array {
   dv.setUint32(H.TBN_HDR_LABELS_OFFSET_U32, labelsOffset, true);
   dv.setUint32(H.TBN_HDR_LABELS_BYTES_U32, labelsSize, true);
   dv.setUint32(H.TBN_HDR_LAYERS_OFFSET_U32, H.TBN_HEADER_BYTES, true);
+  dv.setUint16(H.TBN_HDR_QUANT_COUNT_U16, quantCount, true);
 
-  for (let c = 0; c < m.inShape[2]; c++) {
+  for (let c = 0; c < quantCount; c++) {
     dv.setFloat32(quantOffset + 8 * c, m.quantMul[c] as number, true);
     dv.setFloat32(quantOffset + 8 * c + 4, m.quantAdd[c] as number, true);
   }

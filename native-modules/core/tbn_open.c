@@ -263,6 +263,7 @@ static tbn_status check_labels(const uint8_t *p, uint32_t bytes, uint32_t count)
 tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   const uint8_t *d = (const uint8_t *)data;
   uint32_t file_bytes, layer_count, class_count, in_h, in_w, in_c, records_end, input_len;
+  uint32_t quant_count, quant_rem;
   uint32_t off, bytes, act, act_max, g_max, scratch, i;
   uint32_t cur_type, cur_h, cur_w, cur_c;
   tbn_status s;
@@ -291,14 +292,18 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   if (class_count == 0 || class_count > TBN_MAX_CLASSES) return TBN_E_SIZE;
   if (in_h == 0 || in_w == 0 || in_c == 0) return TBN_E_SIZE;
   /* Reserved header fields set: written by a format this kernel does not know. */
-  if (tbn__rd16(d, TBN_HDR_FLAGS_U16) != 0 || !reserved_zero(d, 48u, TBN_HEADER_BYTES))
+  if (tbn__rd16(d, TBN_HDR_FLAGS_U16) != 0 || !reserved_zero(d, 50u, TBN_HEADER_BYTES))
     return TBN_E_VERSION;
   if (tbn__rd32(d, TBN_HDR_LAYERS_OFFSET_U32) != TBN_HEADER_BYTES) return TBN_E_OFFSET;
   records_end = TBN_HEADER_BYTES + layer_count * TBN_LAYER_RECORD_BYTES;
   if (records_end > file_bytes) return TBN_E_OFFSET;
 
+  quant_count = tbn__rd16(d, TBN_HDR_QUANT_COUNT_U16);
+  if (quant_count == 0 || quant_count > in_c) return TBN_E_SIZE;
+  tbn__udiv(in_c, quant_count, &quant_rem);
+  if (quant_rem != 0) return TBN_E_SIZE;
   off = tbn__rd32(d, TBN_HDR_QUANT_OFFSET_U32);
-  if ((s = check_section(off, in_c * 8u, records_end, file_bytes)) != TBN_OK) return s;
+  if ((s = check_section(off, quant_count * 8u, records_end, file_bytes)) != TBN_OK) return s;
   off = tbn__rd32(d, TBN_HDR_LABELS_OFFSET_U32);
   bytes = tbn__rd32(d, TBN_HDR_LABELS_BYTES_U32);
   if ((s = check_section(off, bytes, records_end, file_bytes)) != TBN_OK) return s;

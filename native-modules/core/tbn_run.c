@@ -660,7 +660,7 @@ static float f32_at(const uint8_t *p, int aligned) {
 
 static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out) {
   const uint8_t *quant = m->data + tbn__rd32(m->data, TBN_HDR_QUANT_OFFSET_U32);
-  uint32_t in_c = tbn__rd16(m->data, TBN_HDR_IN_C_U16), i, ch = 0;
+  uint32_t quant_count = tbn__rd16(m->data, TBN_HDR_QUANT_COUNT_U16), i, ch = 0;
   int aligned = (((uintptr_t)input) & 3u) == 0;
   for (i = 0; i < m->input_len; i++) {
     float x = f32_at(input + i * 4u, aligned), t, f;
@@ -677,7 +677,7 @@ static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out
       q = q + (f >= 0.5f) - (f <= -0.5f);
     }
     out[i] = (int8_t)q;
-    if (++ch == in_c) ch = 0;
+    if (++ch == quant_count) ch = 0;
   }
 }
 #endif
