@@ -66,9 +66,14 @@ export class TrainRun {
     return this.net.spec;
   }
 
-  /** Steps per epoch for a training set of `count` examples (last batch may be short). */
+  /**
+   * Steps per epoch for a training set of `count` examples. The last batch may
+   * be short, but a last batch of one example is dropped: batch statistics of
+   * a single example are degenerate.
+   */
   stepsPerEpoch(count: number): number {
-    return Math.ceil(count / this.config.batch);
+    const steps = Math.ceil(count / this.config.batch);
+    return steps > 1 && count % this.config.batch === 1 ? steps - 1 : steps;
   }
 
   /** Trains until `untilEpoch` (default: config.epochs), continuing from epochsDone. */

@@ -122,3 +122,17 @@ describe('checkpoints', () => {
     expect(() => exportFloatModel(ck, 'c.json')).toThrow(/c.json: tensor conv1d2.alpha is corrupt/);
   });
 });
+
+describe('batching', () => {
+  it('drops a last batch of a single example (degenerate batch statistics) and keeps other short batches', () => {
+    const run = newRun(1);
+    expect(run.stepsPerEpoch(64)).toBe(4);
+    expect(run.stepsPerEpoch(65)).toBe(4);
+    expect(run.stepsPerEpoch(66)).toBe(5);
+    expect(run.stepsPerEpoch(1)).toBe(1);
+    const train = toyData(65, 1);
+    run.train(train);
+    expect(run.adam.step).toBe(3 * 4);
+    expect(latents(run).every(Number.isFinite)).toBe(true);
+  });
+});
