@@ -234,6 +234,9 @@ function resolveP(layers: WeightLayerSpec[], o: BuildOptions, warnings: string[]
     const min = o.minTileSize ?? DEFAULT_MIN_TILE_SIZE;
     if (!Number.isInteger(p) || p < 1) throw new TbnError('E_P', `--p must be a positive integer, got ${p}`);
     for (const l of layers) l.p = weightCount(l) >= min ? p : 1;
+    if (p > 1 && layers.every((l) => l.p === 1)) {
+      warnings.push(`no layer is tiled: every weight layer has fewer than --min-tile-size ${min} weights (largest: ${Math.max(...layers.map(weightCount))}), so this TBN equals a BNN; lower --min-tile-size or set --layer-p (e.g. ${layers.map((l) => (l.outShape[2] % p === 0 && weightCount(l) >= 4096 ? p : 1)).join(',')})`);
+    }
   }
   for (const l of layers) {
     const n = weightCount(l);

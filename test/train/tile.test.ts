@@ -82,6 +82,12 @@ describe('choosing p', () => {
     expect(modelSize(spec).layers.map((l) => l.reuse)).toEqual([true, false, true]);
   });
 
+  it('warns when the size rule tiles nothing (the HAR CNN has no 64,000-weight layer)', () => {
+    const { spec, warnings } = buildModelSpec({ arch: 'har-cnn', variant: 'tbn', p: 4, inputShape: [1, 128, 6], classes: ['a', 'b', 'c', 'd', 'e'], channels: ['x'] });
+    expect(ps(spec)).toEqual([1, 1, 1, 1]);
+    expect(warnings.join('\n')).toMatch(/no layer is tiled.*largest: 20480.*--layer-p \(e.g. 1,4,4,1\)/);
+  });
+
   it('bnn and fp32 have p = 1 everywhere', () => {
     expect(ps(buildModelSpec({ ...base, arch: 'mlp:256,256', variant: 'bnn', p: 4 }).spec)).toEqual([1, 1, 1]);
     expect(buildModelSpec({ ...base, arch: 'mlp:256,256', variant: 'fp32', activation: 'sign' }).spec.activation).toBe('relu');
