@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 mkdir -p build
 [[ -f native-modules/build.sh ]] && bash native-modules/build.sh
 [[ -f device/build.mjs ]] && node device/build.mjs
+[[ -f boards/build.sh ]] && bash boards/build.sh
 [[ -f host/train/wasm/build.sh ]] && bash host/train/wasm/build.sh
 true

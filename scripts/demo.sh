@@ -24,5 +24,6 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund --loglevel=error
 fi
 [[ -f build/native/tbn.wasm && build/native/tbn.wasm -nt native-modules/core/tbn_run.c ]] || bash native-modules/build.sh >/dev/null
+[[ -f host/train/wasm/build.sh ]] && bash host/train/wasm/build.sh >/dev/null
 node device/build.mjs
 exec node bin/tbn.js demo "$@"

@@ -93,6 +93,8 @@ espruino.init(() => {
         uploadBytes = code.length;
         emit({ event: 'status', text: `sending ${code.length} bytes (model ${model.length} B, app ${app.length} B)`, total: 0 });
         E.Core.CodeWriter.writeToEspruino(code, () => {
+          // EspruinoTools reports progress per line as it queues; the last lines can land after this callback.
+          emit({ event: 'progress', sent: code.length, total: code.length });
           emit({ event: 'sent', bytes: code.length });
           setTimeout(() => E.Core.Serial.close(), 300);
         });
