@@ -7,7 +7,7 @@ export const command: Command = {
   usage: 'tbn demo [--epochs N] [--board stm32f405] [--synthetic] [--json]',
   summary: 'train a small HAR TBN, pack it, bundle the device app, and stream held-out recordings through the simulated board',
   options: [
-    { name: 'epochs', type: 'string', description: 'training epochs', default: '12' },
+    { name: 'epochs', type: 'string', description: 'training epochs', default: '30' },
     { name: 'board', type: 'string', description: 'simulated board', default: 'stm32f405' },
     { name: 'test', type: 'string', description: 'held-out subjects to stream', default: 's15-s18' },
     { name: 'synthetic', type: 'boolean', description: 'use the synthetic motion generator even when sp-sw-har is present' },
@@ -15,7 +15,7 @@ export const command: Command = {
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
-    const epochs = optInt(args, 'epochs') ?? 12;
+    const epochs = optInt(args, 'epochs') ?? 30;
     if (epochs < 1) throw new UsageError('--epochs must be at least 1');
     const json = optBool(args, 'json');
     const r = await runDemo({

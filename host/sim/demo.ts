@@ -100,7 +100,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const splits = loadSplits(args, seed);
   step(`data: ${splits.description}`);
 
-  const epochs = opts.epochs ?? 12;
+  const epochs = opts.epochs ?? 30;
   step(`training TBN-4 (binary activations, p = 1,4,4,1) for ${epochs} epochs`);
   const t0 = performance.now();
   const [result] = trainVariants(splits, {
@@ -112,8 +112,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     layerP: [1, 4, 4, 1],
     minTileSize: DEFAULT_MIN_TILE_SIZE,
     epochs,
-    batch: 128,
-    lrs: [3e-3],
+    batch: 32,
+    lrs: [1e-3],
     weightDecay: 1e-4,
     seed,
     slim: true,
