@@ -70,46 +70,6 @@ static inline uint32_t tbn__popcount32(uint32_t x) {
 #endif
 }
 
-/* Number of differing bits between a[0..n) and b[0..n). */
-static inline uint32_t tbn__xor_popcount(const uint32_t *a, const uint32_t *b, uint32_t n) {
-  uint32_t total = 0;
-#if TBN_WASM_SIMD
-  while (n >= 4u) {
-    uint32_t steps = n >> 2;
-    tbn__u8x16 bytes = {0};
-    if (steps > 31u) steps = 31u;
-    n -= steps << 2;
-    do {
-      tbn__u8x16 va, vb;
-      memcpy(&va, a, 16);
-      memcpy(&vb, b, 16);
-      bytes += (tbn__u8x16)__builtin_wasm_popcnt_i8x16((tbn__i8x16)(va ^ vb));
-      a += 4;
-      b += 4;
-    } while (--steps);
-    {
-      tbn__u16x8 h = (tbn__u16x8)__builtin_wasm_extadd_pairwise_i8x16_u_i16x8(bytes);
-      tbn__u32x4 w = (tbn__u32x4)__builtin_wasm_extadd_pairwise_i16x8_u_i32x4(h);
-      total += w[0] + w[1] + w[2] + w[3];
-    }
-  }
-#endif
-#if TBN_HW_POPCOUNT
-  while (n--) total += (uint32_t)__builtin_popcount(*a++ ^ *b++);
-#else
-  while (n) {
-    uint32_t chunk = n > 31u ? 31u : n;
-    uint32_t bytes = 0;
-    n -= chunk;
-    do {
-      bytes += tbn__byte_counts(*a++ ^ *b++);
-    } while (--chunk);
-    total += tbn__byte_sum(bytes);
-  }
-#endif
-  return total;
-}
-
 /* Per-nibble bit counts of x (each nibble 0..4). Written so that Thumb-2
  * needs one op per line part: BIC/AND with modified-immediate masks and
  * SUB/ADD with a shifted operand (x & 0xAA.. = BIC x, #0x55..). */
@@ -152,6 +112,44 @@ static inline uint32_t tbn__pair_byte_counts(uint32_t x, uint32_t y) {
 #else
   return tbn__nibbles_to_bytes(tbn__nibble_counts(x) + tbn__nibble_counts(y));
 #endif
+}
+
+/* Number of differing bits between a[0..n) and b[0..n). */
+static inline uint32_t tbn__xor_popcount(const uint32_t *a, const uint32_t *b, uint32_t n) {
+  uint32_t total = 0;
+#if TBN_WASM_SIMD
+  while (n >= 4u) {
+    uint32_t steps = n >> 2;
+    tbn__u8x16 bytes = {0};
+    if (steps > 31u) steps = 31u;
+    n -= steps << 2;
+    do {
+      tbn__u8x16 va, vb;
+      memcpy(&va, a, 16);
+      memcpy(&vb, b, 16);
+      bytes += (tbn__u8x16)__builtin_wasm_popcnt_i8x16((tbn__i8x16)(va ^ vb));
+      a += 4;
+      b += 4;
+    } while (--steps);
+    {
+      tbn__u16x8 h = (tbn__u16x8)__builtin_wasm_extadd_pairwise_i8x16_u_i16x8(bytes);
+      tbn__u32x4 w = (tbn__u32x4)__builtin_wasm_extadd_pairwise_i16x8_u_i32x4(h);
+      total += w[0] + w[1] + w[2] + w[3];
+    }
+  }
+#endif
+#if TBN_HW_POPCOUNT
+  while (n--) total += (uint32_t)__builtin_popcount(*a++ ^ *b++);
+#else
+  while (n) {
+    uint32_t chunk = n > 30u ? 30u : n, bytes = 0, k = chunk;
+    n -= chunk;
+    for (; k >= 2u; k -= 2u, a += 2, b += 2) bytes += tbn__pair_byte_counts(a[0] ^ b[0], a[1] ^ b[1]);
+    if (k) bytes += tbn__byte_counts(*a++ ^ *b++);
+    total += tbn__byte_sum(bytes);
+  }
+#endif
+  return total;
 }
 
 /* tbn__xor_popcount for 1 <= n <= 31 words (one filter row of most
