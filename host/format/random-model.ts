@@ -7,19 +7,11 @@
 import { isWeightKind, weightGeometry, wordsPerPosition } from './layout.ts';
 import type { LayerContent, ModelContent, PackedModel, Shape } from './model.ts';
 import type { TypeName } from './spec.ts';
+import { seededRandom } from '../data/split.ts';
 import { writeModel } from './writer.ts';
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) generator (mulberry32, shared with the data splits). */
+export const rng = seededRandom;
 
 export interface RandomModelOptions {
   /** Soft budget of multiply-accumulates per inference (default 20000). */

@@ -4,20 +4,10 @@
  * simulator exposes it to the device bundle as require("tbn").
  */
 import { KernelError, type KernelModel, WasmKernel } from './wasm-kernel.ts';
+import type { TbnInfo } from '../../device/board.ts';
 
-/** What tbn.info(model) returns (device/TBN_MODULE.md). */
-export interface TbnModuleInfo {
-  version: number;
-  fileBytes: number;
-  layers: number;
-  classes: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  inputLen: number;
-  scratchBytes: number;
-  labels: string[];
-}
+/** What tbn.info(model) returns (device/TBN_MODULE.md); one definition, shared with the device app. */
+export type TbnModuleInfo = TbnInfo;
 
 /** Opaque model handle. */
 export type TbnHandle = object;
