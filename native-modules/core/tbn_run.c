@@ -308,32 +308,44 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
   uint32_t end = o + count;
   if (c->l.out_type == TBN_TYPE_BIN) {
     /* Here idx is 0, o a multiple of 32 and channel o + i uses acc[i mod
-     * wrap]. The accumulators are first repeated up to wrap + 32 entries
-     * (acc has room for TBN_ACC_CHUNK + 32), so each output word reads 32
-     * consecutive ones; bits gather under a moving mask, flips XOR per word. */
+     * wrap]. A word whose 32 accumulators cross the wrap first extends acc
+     * periodically (acc has room for TBN_ACC_CHUNK + 32), so every word reads
+     * consecutive entries; bit i is set where acc < T (-1 before the flip),
+     * with a constant mask per bit, and the flips are XORed once per word. */
     uint32_t *w = (uint32_t *)out_pos + (o >> 5);
     const uint32_t *flips = c->aux + (o >> 5);
-    uint32_t start = 0, i;
-    for (i = wrap; i < wrap + 32u; i++) acc[i] = acc[i - wrap];
+    uint32_t start = 0, filled = wrap, b;
     (void)idx;
     while (o < end) {
-      uint32_t word = 0, mask = 1u, b, n = end - o > 32u ? 32u : end - o;
+      uint32_t word = 0, n = end - o > 32u ? 32u : end - o;
       const uint32_t *a = acc + start;
+      for (; filled < start + n; filled++) acc[filled] = acc[filled - wrap];
       if (c->l.flags & TBN_LF_T16) {
         const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
-        /* bit 1 = -1: acc < T before the flip; 4 channels per step */
-        for (b = 0; b + 4u <= n; b += 4u, mask <<= 4) {
-          if (tbn__s32(a[b]) < (int32_t)t[b]) word |= mask;
-          if (tbn__s32(a[b + 1u]) < (int32_t)t[b + 1u]) word |= mask << 1;
-          if (tbn__s32(a[b + 2u]) < (int32_t)t[b + 2u]) word |= mask << 2;
-          if (tbn__s32(a[b + 3u]) < (int32_t)t[b + 3u]) word |= mask << 3;
+        if (n == 32u) {
+#define TBN_LT16(i) if (tbn__s32(a[i]) < (int32_t)t[i]) word |= (uint32_t)1u << (i);
+#define TBN_LT16x4(i) TBN_LT16(i) TBN_LT16(i + 1) TBN_LT16(i + 2) TBN_LT16(i + 3)
+          TBN_LT16x4(0) TBN_LT16x4(4) TBN_LT16x4(8) TBN_LT16x4(12)
+          TBN_LT16x4(16) TBN_LT16x4(20) TBN_LT16x4(24) TBN_LT16x4(28)
+#undef TBN_LT16x4
+#undef TBN_LT16
+        } else {
+          for (b = 0; b < n; b++)
+            if (tbn__s32(a[b]) < (int32_t)t[b]) word |= (uint32_t)1u << b;
         }
-        for (; b < n; b++, mask <<= 1)
-          if (tbn__s32(a[b]) < (int32_t)t[b]) word |= mask;
       } else {
         const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
-        for (b = 0; b < n; b++, mask <<= 1)
-          if (tbn__s32(a[b]) < tbn__s32(t[b])) word |= mask;
+        if (n == 32u) {
+#define TBN_LT32(i) if (tbn__s32(a[i]) < tbn__s32(t[i])) word |= (uint32_t)1u << (i);
+#define TBN_LT32x4(i) TBN_LT32(i) TBN_LT32(i + 1) TBN_LT32(i + 2) TBN_LT32(i + 3)
+          TBN_LT32x4(0) TBN_LT32x4(4) TBN_LT32x4(8) TBN_LT32x4(12)
+          TBN_LT32x4(16) TBN_LT32x4(20) TBN_LT32x4(24) TBN_LT32x4(28)
+#undef TBN_LT32x4
+#undef TBN_LT32
+        } else {
+          for (b = 0; b < n; b++)
+            if (tbn__s32(a[b]) < tbn__s32(t[b])) word |= (uint32_t)1u << b;
+        }
       }
       *w++ = word ^ *flips++;
       o += n;
