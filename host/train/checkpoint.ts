@@ -36,11 +36,23 @@ export interface Checkpoint {
   created: string;
   spec: ModelSpec;
   input: { mean: number[]; std: number[]; scale: number };
-  train: TrainConfig & { epochsDone: number; adamStep: number; engine: string };
+  /** refit: trained on train + val after the learning rate was chosen on val (resuming keeps training on both). */
+  train: TrainConfig & { epochsDone: number; adamStep: number; engine: string; refit?: boolean };
   history: EpochRecord[];
   /** int8 output step per ReLU layer name (weight-only mode). */
   outScales: Record<string, number>;
-  metrics: { val?: SplitMetrics; test?: SplitMetrics; data?: string };
+  /**
+   * train: the examples the saved model was trained on (count = train + val when refit) and its accuracy on them.
+   * selection: with refit, the learning rates tried, and the validation/test metrics of the model trained on the
+   * training split alone with the chosen rate (val then holds that validation accuracy).
+   */
+  metrics: {
+    val?: SplitMetrics;
+    test?: SplitMetrics;
+    train?: SplitMetrics;
+    selection?: { candidates: { lr: number; valAccuracy: number }[]; val: SplitMetrics; test: SplitMetrics };
+    data?: string;
+  };
   warnings: string[];
   /** True when latents and optimizer state are present, so training can resume. */
   resumable: boolean;
@@ -83,6 +95,8 @@ export interface CheckpointExtras {
   warnings?: string[];
   /** Drop latents and optimizer state (smaller file; cannot resume). */
   slim?: boolean;
+  /** The model was refit on train + val. */
+  refit?: boolean;
 }
 
 export function checkpointFromRun(run: TrainRun, extras: CheckpointExtras = {}): Checkpoint {
@@ -116,7 +130,7 @@ export function checkpointFromRun(run: TrainRun, extras: CheckpointExtras = {}):
     created: new Date().toISOString(),
     spec: run.spec,
     input: { mean: Array.from(net.input.mean), std: Array.from(net.input.std), scale: net.input.scale },
-    train: { ...run.config, epochsDone: run.epochsDone, adamStep: run.adam.step, engine: run.engineName },
+    train: { ...run.config, epochsDone: run.epochsDone, adamStep: run.adam.step, engine: run.engineName, ...(extras.refit ? { refit: true } : {}) },
     history: run.history,
     outScales: extras.outScales ?? {},
     metrics: extras.metrics ?? {},
@@ -152,8 +166,9 @@ export function runFromCheckpoint(ckpt: Checkpoint, file = 'checkpoint', gemm?: 
   if (!ckpt.resumable || !ckpt.optimizer) {
     throw new TbnError('E_CHECKPOINT', `${file}: this checkpoint was saved without latents and optimizer state (slim), so training cannot resume from it`);
   }
-  const { epochsDone, adamStep, engine, ...config } = ckpt.train;
+  const { epochsDone, adamStep, engine, refit, ...config } = ckpt.train;
   void engine;
+  void refit;
   const run = new TrainRun(ckpt.spec, config, gemm);
   const net = run.net;
   net.input = { mean: Float32Array.from(ckpt.input.mean), std: Float32Array.from(ckpt.input.std), scale: ckpt.input.scale };

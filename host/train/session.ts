@@ -4,6 +4,7 @@
  * validation and test accuracy with the storage of each model.
  */
 import type { Dataset } from '../data/dataset.ts';
+import { concat } from '../data/split.ts';
 import { TbnError } from '../errors.ts';
 import { buildModelSpec, type AlphaMode, type HiddenActivation, type ModelSpec, type Variant } from './arch.ts';
 import { checkpointFromRun, runFromCheckpoint, type Checkpoint, type SplitMetrics } from './checkpoint.ts';
@@ -26,8 +27,20 @@ export interface SessionOptions {
   weightDecay: number;
   seed: number;
   slim?: boolean;
+  /**
+   * After choosing the learning rate on val, train the model again from scratch (same seed, same epochs)
+   * on train + val and report/save that model. Default false here; `tbn train` turns it on.
+   */
+  refit?: boolean;
   gemm?: Gemm;
   onProgress?: (label: string, lr: number, p: TrainProgress) => void;
+}
+
+/** Metrics of the model trained on the training split alone with the chosen learning rate (before the refit). */
+export interface SelectionMetrics {
+  candidates: { lr: number; valAccuracy: number }[];
+  val: SplitMetrics;
+  test: SplitMetrics;
 }
 
 export interface VariantResult {
@@ -36,8 +49,15 @@ export interface VariantResult {
   lr: number;
   /** Final validation accuracy of every learning rate tried. */
   candidates: { lr: number; valAccuracy: number }[];
+  /** Validation metrics; with refit, those of the selection model (the refit model has trained on val). */
   val: SplitMetrics;
+  /** Test metrics of the model returned (the refit model when refit). */
   test: SplitMetrics;
+  /** The examples the returned model was trained on (train + val when refit), and its accuracy on them. */
+  train: SplitMetrics;
+  refit: boolean;
+  /** With refit: the model trained on the training split alone with the chosen lr. */
+  selection?: SelectionMetrics;
   size: ModelSize;
   warnings: string[];
   seconds: number;
@@ -70,37 +90,72 @@ export function specFor(o: SessionOptions, variant: Variant, train: Dataset): { 
   });
 }
 
-function finish(run: TrainRun, splits: Splits, warnings: string[], candidates: VariantResult['candidates'], started: number, slim: boolean): VariantResult {
-  const val = evaluate(run.net, splits.val);
-  const test = evaluate(run.net, splits.test);
-  const outScales = computeOutScales(run.net, splits.train);
-  const valM = metrics(splits.val, val);
-  const testM = metrics(splits.test, test);
+interface FinishContext {
+  /** The examples the run was trained on. */
+  trainedOn: Dataset;
+  warnings: string[];
+  candidates: VariantResult['candidates'];
+  started: number;
+  slim: boolean;
+  /** Set when the run is a refit on train + val. */
+  selection?: SelectionMetrics;
+}
+
+function finish(run: TrainRun, splits: Splits, c: FinishContext): VariantResult {
+  const valM = c.selection ? c.selection.val : metrics(splits.val, evaluate(run.net, splits.val));
+  const testM = metrics(splits.test, evaluate(run.net, splits.test));
+  const trainM = metrics(c.trainedOn, evaluate(run.net, c.trainedOn));
+  const outScales = computeOutScales(run.net, c.trainedOn);
   const checkpoint = checkpointFromRun(run, {
     outScales,
-    metrics: { val: valM, test: testM, ...(splits.description ? { data: splits.description } : {}) },
-    warnings,
-    slim,
+    metrics: {
+      val: valM,
+      test: testM,
+      train: trainM,
+      ...(c.selection ? { selection: c.selection } : {}),
+      ...(splits.description ? { data: splits.description } : {}),
+    },
+    warnings: c.warnings,
+    slim: c.slim,
+    refit: c.selection !== undefined,
   });
   return {
     variant: run.spec.variant,
     label: modelLabel(run.spec),
     lr: run.config.lr,
-    candidates,
+    candidates: c.candidates,
     val: valM,
     test: testM,
+    train: trainM,
+    refit: c.selection !== undefined,
+    ...(c.selection ? { selection: c.selection } : {}),
     size: modelSize(run.spec),
-    warnings,
-    seconds: (performance.now() - started) / 1000,
+    warnings: c.warnings,
+    seconds: (performance.now() - c.started) / 1000,
     checkpoint,
   };
+}
+
+function newRun(spec: ModelSpec, o: SessionOptions, lr: number, inputQuant: ReturnType<typeof computeInputQuant>): TrainRun {
+  const config: TrainConfig = { epochs: o.epochs, batch: o.batch, lr, weightDecay: o.weightDecay, seed: o.seed };
+  const run = new TrainRun(spec, config, o.gemm);
+  run.net.input = { mean: inputQuant.mean.slice(), std: inputQuant.std.slice(), scale: inputQuant.scale };
+  return run;
+}
+
+/** The training split and the validation split joined, for the refit. */
+export function trainPlusVal(splits: Splits): Dataset {
+  return splits.val.count > 0 ? concat(splits.train, splits.val) : splits.train;
 }
 
 export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[] {
   if (o.lrs.length === 0) throw new TbnError('E_OPTION', 'no learning rate given');
   if (o.lrs.length > 1 && splits.val.count === 0) throw new TbnError('E_DATA', 'choosing among several learning rates needs a non-empty validation split');
   if (splits.train.count === 0) throw new TbnError('E_DATA', `${splits.train.name}: the training split is empty`);
+  if (o.refit && splits.val.count === 0) throw new TbnError('E_DATA', 'refit trains on train + val, but the validation split is empty');
   const inputQuant = computeInputQuant(splits.train);
+  const all = o.refit ? trainPlusVal(splits) : undefined;
+  const allQuant = all ? computeInputQuant(all) : undefined;
   return o.variants.map((variant) => {
     const started = performance.now();
     const { spec, warnings } = specFor(o, variant, splits.train);
@@ -109,9 +164,7 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
     let bestVal = -1;
     const candidates: VariantResult['candidates'] = [];
     for (const lr of o.lrs) {
-      const config: TrainConfig = { epochs: o.epochs, batch: o.batch, lr, weightDecay: o.weightDecay, seed: o.seed };
-      const run = new TrainRun(spec, config, o.gemm);
-      run.net.input = { mean: inputQuant.mean.slice(), std: inputQuant.std.slice(), scale: inputQuant.scale };
+      const run = newRun(spec, o, lr, inputQuant);
       run.train(splits.train, splits.val, o.onProgress ? (p) => o.onProgress?.(label, lr, p) : undefined);
       const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
       candidates.push({ lr, valAccuracy });
@@ -120,7 +173,18 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
         best = run;
       }
     }
-    return finish(best as TrainRun, splits, warnings, candidates, started, o.slim === true);
+    const chosen = best as TrainRun;
+    const slim = o.slim === true;
+    if (!all || !allQuant) return finish(chosen, splits, { trainedOn: splits.train, warnings, candidates, started, slim });
+    const selection: SelectionMetrics = {
+      candidates,
+      val: metrics(splits.val, evaluate(chosen.net, splits.val)),
+      test: metrics(splits.test, evaluate(chosen.net, splits.test)),
+    };
+    const lr = chosen.config.lr;
+    const refit = newRun(spec, o, lr, allQuant);
+    refit.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, lr, p) : undefined);
+    return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim, selection });
   });
 }
 
@@ -137,7 +201,21 @@ export function resumeTraining(
   if (epochs < run.epochsDone) throw new TbnError('E_OPTION', `${file}: already trained for ${run.epochsDone} epochs; --epochs ${epochs} would go back`);
   run.config.epochs = epochs;
   const label = modelLabel(run.spec);
-  run.train(splits.train, splits.val, opts.onProgress ? (p) => opts.onProgress?.(label, run.config.lr, p) : undefined);
+  const slim = opts.slim === true;
+  const onProgress = opts.onProgress ? (p: TrainProgress) => opts.onProgress?.(label, run.config.lr, p) : undefined;
+  if (ckpt.train.refit === true) {
+    // a refit model keeps training on train + val; its validation metrics stay those of the selection model
+    const all = trainPlusVal(splits);
+    run.train(all, undefined, onProgress);
+    const stored = ckpt.metrics.selection;
+    const selection: SelectionMetrics = stored ?? {
+      candidates: [{ lr: run.config.lr, valAccuracy: ckpt.metrics.val?.accuracy ?? 0 }],
+      val: ckpt.metrics.val ?? metrics(splits.val, { accuracy: 0, macroF1: 0 }),
+      test: ckpt.metrics.test ?? metrics(splits.test, { accuracy: 0, macroF1: 0 }),
+    };
+    return finish(run, splits, { trainedOn: all, warnings: ckpt.warnings, candidates: selection.candidates, started, slim, selection });
+  }
+  run.train(splits.train, splits.val, onProgress);
   const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
-  return finish(run, splits, ckpt.warnings, [{ lr: run.config.lr, valAccuracy }], started, opts.slim === true);
+  return finish(run, splits, { trainedOn: splits.train, warnings: ckpt.warnings, candidates: [{ lr: run.config.lr, valAccuracy }], started, slim });
 }

@@ -42,7 +42,7 @@ describe('tbn train', () => {
     const file = path.join(dir, 'har-like.ckpt.json');
     const first = await tbn(['train', '--data', 'fashion-mnist', '--limit', '600', '--variants', 'tbn', '--arch', 'dense:64', '--p', '2', '--min-tile-size', '1000', '--epochs', '1', '--lr', '1e-3', '-o', file]);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/\| model \| lr \| val acc % \| test acc % \|/);
+    expect(first.out).toMatch(/\| model \| lr \| val acc % \| trained on \| test acc % \|/);
     expect(first.out).toMatch(/\| TBN-2 \| 0.001 \|/);
     expect(first.out).toMatch(/weight bits = tile bits \+ 32 bits per alpha/);
     expect(first.err).toMatch(/epoch 1\/1 loss/);
