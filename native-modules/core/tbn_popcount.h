@@ -141,6 +141,17 @@ static inline uint32_t tbn__xor_popcount(const uint32_t *a, const uint32_t *b, u
 #if TBN_HW_POPCOUNT
   while (n--) total += (uint32_t)__builtin_popcount(*a++ ^ *b++);
 #else
+#ifdef TBN_SMALL
+  /* one word per step: per-byte counts of up to 31 words (<= 248) */
+  while (n) {
+    uint32_t chunk = n > 31u ? 31u : n, bytes = 0;
+    n -= chunk;
+    do {
+      bytes += tbn__byte_counts(*a++ ^ *b++);
+    } while (--chunk);
+    total += tbn__byte_sum(bytes);
+  }
+#else
   while (n) {
     uint32_t chunk = n > 30u ? 30u : n, bytes = 0, k = chunk;
     n -= chunk;
@@ -148,6 +159,7 @@ static inline uint32_t tbn__xor_popcount(const uint32_t *a, const uint32_t *b, u
     if (k) bytes += tbn__byte_counts(*a++ ^ *b++);
     total += tbn__byte_sum(bytes);
   }
+#endif
 #endif
   return total;
 }

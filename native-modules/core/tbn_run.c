@@ -60,6 +60,28 @@ static uint32_t dot_bin(const layer_run *c, const uint32_t *x, const uint32_t *r
   return c->K - 2u * mism;
 }
 
+#ifdef TBN_SMALL
+/* acc of an I8 or I32 input window against `row`: the sum of the window's
+ * values, negated where the weight bit is 1 (-1). */
+static uint32_t dot_int(const layer_run *c, const void *x, const uint32_t *row) {
+  uint32_t acc = 0, dy, pos, cw, i = 0, in_c = c->l.in_c, i8 = c->l.in_type == TBN_TYPE_I8;
+  for (dy = 0; dy < c->runs; dy++, i += c->step) {
+    uint32_t e = i;
+    for (pos = 0; pos < c->run_pos; pos++) {
+      uint32_t left = in_c;
+      for (cw = 0; cw < c->cw_in; cw++) {
+        uint32_t bits = *row++, n = left > 32u ? 32u : left;
+        left -= n;
+        for (; n; n--, e++, bits >>= 1) {
+          uint32_t v = i8 ? (uint32_t)(int32_t)((const int8_t *)x)[e] : ((const uint32_t *)x)[e];
+          acc += (bits & 1u) ? 0u - v : v;
+        }
+      }
+    }
+  }
+  return acc;
+}
+#else
 /* Sum of the window's values where the weight bit is 1 (weight -1); the
  * accumulator is then sum(window) - 2 * this. */
 static uint32_t neg_sum_i8(const layer_run *c, const int8_t *x, const uint32_t *row) {
@@ -72,12 +94,14 @@ static uint32_t neg_sum_i8(const layer_run *c, const int8_t *x, const uint32_t *
         uint32_t bits = *row++, n = left > 32u ? 32u : left;
         left -= n;
         /* 0u - bit is 0 or all ones: adds x only where the weight is -1 */
+#ifndef TBN_SMALL
         for (; n >= 4u; n -= 4u, xp += 4, bits >>= 4) {
           neg += (uint32_t)(int32_t)xp[0] & (0u - (bits & 1u));
           neg += (uint32_t)(int32_t)xp[1] & (0u - ((bits >> 1) & 1u));
           neg += (uint32_t)(int32_t)xp[2] & (0u - ((bits >> 2) & 1u));
           neg += (uint32_t)(int32_t)xp[3] & (0u - ((bits >> 3) & 1u));
         }
+#endif
         while (n--) {
           neg += (uint32_t)(int32_t)*xp++ & (0u - (bits & 1u));
           bits >>= 1;
@@ -121,6 +145,9 @@ static uint32_t window_sum(const layer_run *c, const void *window) {
   }
   return sum;
 }
+
+#ifndef TBN_SMALL
+#endif /* TBN_SMALL */
 
 /* Subset-sum tables for I8 input: channels go in aligned groups of 4, so a
  * group's weight bits are one nibble of a row word, and entry m of the
@@ -265,12 +292,15 @@ static void rows_acc_bin_short(const uint32_t *x, const uint32_t *row, uint32_t 
   }
 }
 
+#endif /* !TBN_SMALL */
+
 /* acc[k], k < n, of rows r0, r0 + 1, ... (wrapping to row 0 at `wrap`) of
  * the rows at `base`, for the window `win`; `sum` is window_sum for I8/I32. */
 static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const uint32_t *base,
                      uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
   const uint32_t *row = base + r0 * c->rw;
   uint32_t k, r = r0;
+#ifndef TBN_SMALL
   if (c->l.in_type == TBN_TYPE_I8 && c->l.in_c <= TBN_LUT_MAX_C && n >= 2u) {
     rows_acc_i8_lut(c, (const int8_t *)win, sum, base, r0, n, wrap, acc);
     return;
@@ -284,13 +314,20 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
       rows_acc_bin_short((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
     return;
   }
+#endif
   for (k = 0; k < n; k++) {
     if (c->l.in_type == TBN_TYPE_BIN)
       acc[k] = dot_bin(c, (const uint32_t *)win, row);
+#ifdef TBN_SMALL
+    else
+      acc[k] = dot_int(c, win, row);
+    (void)sum;
+#else
     else if (c->l.in_type == TBN_TYPE_I8)
       acc[k] = sum - 2u * neg_sum_i8(c, (const int8_t *)win, row);
     else
       acc[k] = sum - 2u * neg_sum_i32(c, (const uint32_t *)win, row);
+#endif
     if (++r == wrap) {
       r = 0;
       row = base;
@@ -300,12 +337,32 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
   }
 }
 
+/* Sets output bit o of a zeroed BIN position from its accumulator. */
+static void emit_bit(const layer_run *c, uint32_t *out_pos, uint32_t o, uint32_t acc) {
+  uint32_t t = (c->l.flags & TBN_LF_T16)
+                   ? (uint32_t)(int32_t)((const int16_t *)(const void *)c->thresh)[o]
+                   : ((const uint32_t *)(const void *)c->thresh)[o];
+  uint32_t flip = (c->aux[o >> 5] >> (o & 31u)) & 1u;
+  out_pos[o >> 5] |= (uint32_t)(!tbn__ge_s(acc, t) ^ flip) << (o & 31u);
+}
+
 /* Writes output channels [o, o + count) of one position from accumulators
  * acc[idx], acc[idx + 1], ... (wrapping to acc[0] at `wrap`). For BIN output
  * o is a multiple of 32 and whole words are written. */
 static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t o,
                      uint32_t count, uint32_t idx, uint32_t wrap) {
   uint32_t end = o + count;
+#ifdef TBN_SMALL
+  if (c->l.out_type == TBN_TYPE_BIN) {
+    /* one bit at a time (o starts a word: a word is zeroed, padding bits
+     * included, before its first bit) */
+    for (; o < end; o++) {
+      if (!(o & 31u)) ((uint32_t *)out_pos)[o >> 5] = 0;
+      emit_bit(c, (uint32_t *)out_pos, o, acc[idx]);
+      if (++idx == wrap) idx = 0;
+    }
+  } else
+#else
   if (c->l.out_type == TBN_TYPE_BIN) {
     /* Here idx is 0, o a multiple of 32 and channel o + i uses acc[i mod
      * wrap]. A word whose 32 accumulators cross the wrap first extends acc
@@ -352,7 +409,9 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
       start += 32u;
       while (start >= wrap) start -= wrap;
     }
-  } else {
+  } else
+#endif
+  {
     const uint32_t *mul = (const uint32_t *)(const void *)c->thresh;
     for (; o < end; o++) {
       uint32_t v = tbn__asr(acc[idx] * mul[o] + c->aux[o], c->l.shift);
@@ -363,15 +422,6 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
         ((uint32_t *)out_pos)[o] = v;
     }
   }
-}
-
-/* Sets output bit o of a zeroed BIN position from its accumulator. */
-static void emit_bit(const layer_run *c, uint32_t *out_pos, uint32_t o, uint32_t acc) {
-  uint32_t t = (c->l.flags & TBN_LF_T16)
-                   ? (uint32_t)(int32_t)((const int16_t *)(const void *)c->thresh)[o]
-                   : ((const uint32_t *)(const void *)c->thresh)[o];
-  uint32_t flip = (c->aux[o >> 5] >> (o & 31u)) & 1u;
-  out_pos[o >> 5] |= (uint32_t)(!tbn__ge_s(acc, t) ^ flip) << (o & 31u);
 }
 
 /* Copies the K tile bits starting at bit `start` (wrapping at q) of a STREAM
@@ -403,6 +453,7 @@ static uint32_t out_pos_bytes(const layer_run *c) {
   return c->l.out_type == TBN_TYPE_I8 ? c->l.out_c : c->l.out_c * 4u;
 }
 
+#ifndef TBN_SMALL
 /* Int8 input, 1-D windows (in_h = 1), in_c <= 8, ROWS layout: each input
  * position gets a subset-sum table once (entry m = sum of its values whose
  * weight bit is set in m: 2^in_c entries for in_c <= 6, else two 16-entry
@@ -498,6 +549,15 @@ TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8
   }
 }
 
+#endif /* !TBN_SMALL */
+
+/* window_sum for I8/I32 input (TBN_SMALL dots sum signed values instead) */
+#ifdef TBN_SMALL
+#define WINDOW_SUM(c, win) 0u
+#else
+#define WINDOW_SUM(c, win) ((c)->l.in_type == TBN_TYPE_BIN ? 0u : window_sum((c), (win)))
+#endif
+
 TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
   const tbn__layer *l = &c->l;
   uint32_t N = l->out_c, oy, ox, o, r;
@@ -518,7 +578,7 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
         for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
           const void *win = window_at(c, in, oy, ox);
           uint32_t a;
-          rows_acc(c, win, l->in_type == TBN_TYPE_BIN ? 0 : window_sum(c, win), gather, 0, 1, 1, &a);
+          rows_acc(c, win, WINDOW_SUM(c, win), gather, 0, 1, 1, &a);
           if (l->out_type == TBN_TYPE_BIN)
             emit_bit(c, (uint32_t *)(void *)out_pos, o, a);
           else
@@ -534,11 +594,12 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
   for (oy = 0; oy < l->out_h; oy++) {
     for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
       const void *win = window_at(c, in, oy, ox);
-      uint32_t sum = l->in_type == TBN_TYPE_BIN ? 0 : window_sum(c, win);
+      uint32_t sum = WINDOW_SUM(c, win);
       if (reuse && (l->flags & TBN_LF_REUSE) && c->rows <= TBN_ACC_CHUNK) {
         /* each distinct row once, then all N channels in order */
         rows_acc(c, win, sum, c->tile, 0, c->rows, c->rows, acc);
         emit_run(c, out_pos, acc, 0, N, 0, c->rows);
+#ifndef TBN_SMALL
       } else if (reuse && (l->flags & TBN_LF_REUSE)) {
         /* many distinct rows: each once, its p channels written one by one */
         if (l->out_type == TBN_TYPE_BIN) memset(out_pos, 0, pos_bytes);
@@ -552,6 +613,7 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
               emit_run(c, out_pos, &a, o, 1, 0, 1);
           }
         }
+#endif
       } else {
         /* every channel on its own, in chunks of TBN_ACC_CHUNK */
         uint32_t o0;
@@ -569,6 +631,52 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
 }
 
 
+#ifdef TBN_SMALL
+/* Element i of a tensor of `type` as a 32-bit value (BIN: the i-th word). */
+static uint32_t elem_at(uint32_t type, const void *t, uint32_t i) {
+  return type == TBN_TYPE_I8 ? (uint32_t)(int32_t)((const int8_t *)t)[i] : ((const uint32_t *)t)[i];
+}
+
+/* BIN ANDs words (+1 = bit 0 wins), I8/I32 keep the signed maximum. */
+static void run_maxpool(const tbn__layer *l, const void *in, void *out) {
+  uint32_t oy, ox, dy, dx, ch, type = l->in_type, pos = 0;
+  uint32_t c = type == TBN_TYPE_BIN ? tbn__cw(l->in_c) : l->in_c;
+  for (oy = 0; oy < l->out_h; oy++) {
+    for (ox = 0; ox < l->out_w; ox++, pos++) {
+      uint32_t base = oy * l->s_h * l->in_w + ox * l->s_w;
+      for (ch = 0; ch < c; ch++) {
+        uint32_t m = elem_at(type, in, base * c + ch);
+        for (dy = 0; dy < l->k_h; dy++) {
+          for (dx = 0; dx < l->k_w; dx++) {
+            uint32_t v = elem_at(type, in, (base + dy * l->in_w + dx) * c + ch);
+            if (type == TBN_TYPE_BIN)
+              m &= v;
+            else if (!tbn__ge_s(m, v))
+              m = v;
+          }
+        }
+        if (type == TBN_TYPE_I8)
+          ((int8_t *)out)[pos * c + ch] = (int8_t)tbn__s32(m);
+        else
+          ((uint32_t *)out)[pos * c + ch] = m;
+      }
+    }
+  }
+}
+
+/* Per-channel sums; a BIN channel's sum is positions - 2 * (its -1 count). */
+static void run_gap(const tbn__layer *l, const void *in, uint32_t *out) {
+  uint32_t positions = l->in_h * l->in_w, pos, ch, c = l->in_c, type = l->in_type;
+  uint32_t cw = tbn__cw(c);
+  memset(out, 0, c * 4u);
+  for (pos = 0; pos < positions; pos++)
+    for (ch = 0; ch < c; ch++)
+      out[ch] += type == TBN_TYPE_BIN ? (((const uint32_t *)in)[pos * cw + (ch >> 5)] >> (ch & 31u)) & 1u
+                                      : elem_at(type, in, pos * c + ch);
+  if (type == TBN_TYPE_BIN)
+    for (ch = 0; ch < c; ch++) out[ch] = positions - 2u * out[ch];
+}
+#else
 static void run_maxpool(const tbn__layer *l, const void *in, void *out) {
   uint32_t oy, ox, dy, dx, ch;
   uint32_t c = l->in_type == TBN_TYPE_BIN ? tbn__cw(l->in_c) : l->in_c;
@@ -652,6 +760,8 @@ static void run_gap(const tbn__layer *l, const void *in, uint32_t *out) {
       for (ch = 0; ch < c; ch++) out[ch] += *x++;
   }
 }
+
+#endif /* TBN_SMALL */
 
 #ifndef TBN_NO_F32_INPUT
 /* int8 quantisation of a float input, exactly as tbn_format.h specifies.
@@ -743,9 +853,11 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
       c.tile = (const uint32_t *)(const void *)(m->data + c.l.tile_offset);
       c.thresh = m->data + c.l.thresh_offset;
       c.aux = (const uint32_t *)(const void *)(m->data + c.l.aux_offset);
+#ifndef TBN_SMALL
       if (ring_fits(&c, reuse))
         run_i8_ring(&c, (const int8_t *)cur, (uint8_t *)out, out_pos_bytes(&c), reuse);
       else
+#endif
         run_weight(&c, cur, out, gather, reuse);
     } else if (c.l.kind == TBN_KIND_MAXPOOL) {
       run_maxpool(&c.l, cur, out);
