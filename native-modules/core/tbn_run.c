@@ -380,10 +380,18 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
       if (c->l.flags & TBN_LF_T16) {
         const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
         if (n == 32u) {
-#define TBN_LT16(i) if (tbn__s32(a[i]) < (int32_t)t[i]) word |= (uint32_t)1u << (i);
-#define TBN_LT16x4(i) TBN_LT16(i) TBN_LT16(i + 1) TBN_LT16(i + 2) TBN_LT16(i + 3)
-          TBN_LT16x4(0) TBN_LT16x4(4) TBN_LT16x4(8) TBN_LT16x4(12)
-          TBN_LT16x4(16) TBN_LT16x4(20) TBN_LT16x4(24) TBN_LT16x4(28)
+#define TBN_LT16(v, i) if (tbn__s32(a[i]) < (int32_t)t[i]) v |= (uint32_t)1u << (i);
+#define TBN_LT16x4(v, i) TBN_LT16(v, i) TBN_LT16(v, i + 1) TBN_LT16(v, i + 2) TBN_LT16(v, i + 3)
+#if defined(__OPTIMIZE_SIZE__)
+          for (b = 0; b < 32u; b += 8u, a += 8, t += 8) { /* -Os: 8 bits per pass */
+            uint32_t byte = 0;
+            TBN_LT16x4(byte, 0) TBN_LT16x4(byte, 4)
+            word |= byte << b;
+          }
+#else
+          TBN_LT16x4(word, 0) TBN_LT16x4(word, 4) TBN_LT16x4(word, 8) TBN_LT16x4(word, 12)
+          TBN_LT16x4(word, 16) TBN_LT16x4(word, 20) TBN_LT16x4(word, 24) TBN_LT16x4(word, 28)
+#endif
 #undef TBN_LT16x4
 #undef TBN_LT16
         } else {
@@ -393,10 +401,18 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
       } else {
         const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
         if (n == 32u) {
-#define TBN_LT32(i) if (tbn__s32(a[i]) < tbn__s32(t[i])) word |= (uint32_t)1u << (i);
-#define TBN_LT32x4(i) TBN_LT32(i) TBN_LT32(i + 1) TBN_LT32(i + 2) TBN_LT32(i + 3)
-          TBN_LT32x4(0) TBN_LT32x4(4) TBN_LT32x4(8) TBN_LT32x4(12)
-          TBN_LT32x4(16) TBN_LT32x4(20) TBN_LT32x4(24) TBN_LT32x4(28)
+#define TBN_LT32(v, i) if (tbn__s32(a[i]) < tbn__s32(t[i])) v |= (uint32_t)1u << (i);
+#define TBN_LT32x4(v, i) TBN_LT32(v, i) TBN_LT32(v, i + 1) TBN_LT32(v, i + 2) TBN_LT32(v, i + 3)
+#if defined(__OPTIMIZE_SIZE__)
+          for (b = 0; b < 32u; b += 8u, a += 8, t += 8) { /* -Os: 8 bits per pass */
+            uint32_t byte = 0;
+            TBN_LT32x4(byte, 0) TBN_LT32x4(byte, 4)
+            word |= byte << b;
+          }
+#else
+          TBN_LT32x4(word, 0) TBN_LT32x4(word, 4) TBN_LT32x4(word, 8) TBN_LT32x4(word, 12)
+          TBN_LT32x4(word, 16) TBN_LT32x4(word, 20) TBN_LT32x4(word, 24) TBN_LT32x4(word, 28)
+#endif
 #undef TBN_LT32x4
 #undef TBN_LT32
         } else {
