@@ -232,14 +232,52 @@ static uint32_t lookup_row(const int16_t *t, const uint32_t *w, uint32_t np, uin
   return s;
 }
 
+/* Wide positions (in_c > TBN_LUT_MAX_C): each position's channels go in
+ * word-aligned chunks of TBN_LUT_MAX_C (16 groups fill the table); every
+ * chunk's tables are built once and every row adds its lookups. */
+static void rows_acc_i8_wide(const layer_run *c, const int8_t *x, const uint32_t *base,
+                             uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc,
+                             int16_t *lut) {
+  uint32_t in_c = c->l.in_c, positions = c->runs * c->run_pos, j, ch0, k, dy = 0, dx = 0;
+  uint32_t cw = c->cw_in;
+  for (j = 0; j < positions; j++) {
+    const int8_t *xp = x + dy * c->step + dx * in_c;
+    for (ch0 = 0; ch0 < in_c; ch0 += TBN_LUT_MAX_C) {
+      uint32_t nc = in_c - ch0 > TBN_LUT_MAX_C ? TBN_LUT_MAX_C : in_c - ch0;
+      uint32_t groups = (nc + 3u) >> 2, r = r0, off = j * cw + (ch0 >> 5);
+      const uint32_t *row = base + r0 * c->rw + off;
+      build_position(lut, xp + ch0, nc);
+      /* one position: lookup_row reads (groups + 7) / 8 words */
+      for (k = 0; k < n; k++) {
+        acc[k] += lookup_row(lut, row, 1u, groups, (groups + 7u) >> 3);
+        if (++r == wrap) {
+          r = 0;
+          row = base + off;
+        } else {
+          row += c->rw;
+        }
+      }
+    }
+    if (++dx == c->run_pos) {
+      dx = 0;
+      dy++;
+    }
+  }
+}
+
 TBN_NOINLINE static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, uint32_t sum,
                                          const uint32_t *base, uint32_t r0, uint32_t n,
                                          uint32_t wrap, uint32_t *acc) {
   int16_t lut[TBN_LUT_ENTRIES];
   uint32_t in_c = c->l.in_c, groups = (in_c + 3u) >> 2, per_pos = groups << 4, per_chunk = 0;
   uint32_t positions = c->runs * c->run_pos, p0, k, u, dy = 0, dx = 0, cw = c->cw_in;
-  for (u = per_pos; u <= TBN_LUT_ENTRIES; u += per_pos) per_chunk++;
   for (k = 0; k < n; k++) acc[k] = 0;
+  if (in_c > TBN_LUT_MAX_C) {
+    rows_acc_i8_wide(c, x, base, r0, n, wrap, acc, lut);
+    for (k = 0; k < n; k++) acc[k] = sum - 2u * acc[k];
+    return;
+  }
+  for (u = per_pos; u <= TBN_LUT_ENTRIES; u += per_pos) per_chunk++;
   for (p0 = 0; p0 < positions; p0 += per_chunk) {
     uint32_t np = positions - p0 > per_chunk ? per_chunk : positions - p0, j, r = r0;
     const uint32_t *row = base + r0 * c->rw + p0 * cw;
@@ -301,10 +339,6 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
   const uint32_t *row = base + r0 * c->rw;
   uint32_t k, r = r0;
 #ifndef TBN_SMALL
-  if (c->l.in_type == TBN_TYPE_I8 && c->l.in_c <= TBN_LUT_MAX_C && n >= 2u) {
-    rows_acc_i8_lut(c, (const int8_t *)win, sum, base, r0, n, wrap, acc);
-    return;
-  }
   if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw <= 31u) {
     /* the common binary case: one contiguous run of at most 31 words;
      * rows r0.. up to the wrap, then from row 0 */
@@ -312,6 +346,10 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
     rows_acc_bin_short((const uint32_t *)win, row, c->rw, c->K, first, acc);
     for (k = first; k < n; k += wrap)
       rows_acc_bin_short((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+    return;
+  }
+  if (c->l.in_type == TBN_TYPE_I8 && n >= 2u) {
+    rows_acc_i8_lut(c, (const int8_t *)win, sum, base, r0, n, wrap, acc);
     return;
   }
 #endif

@@ -64,11 +64,13 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
         }
         if (l.inType === 'i8' && l.p > 0 && (l.inShape[0] > 1 || l.inShape[2] > 8)) seen.add('i8-general');
         if (l.inType === 'i8' && l.p > 0 && l.inShape[2] % 32 === 0 && l.inShape[2] <= 64) seen.add('i8-lut-whole-words');
+        // wider than one table: chunks of 64 channels per position (wide-i8.test.ts covers the shapes in depth)
+        if (l.inType === 'i8' && l.p > 0 && l.rows && l.inShape[2] > 64) seen.add('i8-lut-wide');
       }
     }
     for (const k of ['kind:dense', 'kind:conv1d', 'kind:conv2d', 'kind:maxpool', 'kind:gap', 'in:bin', 'in:i8', 'in:i32',
       'out:bin', 'out:i8', 'out:i32', 'rows', 'rows+reuse', 'stream', 't16', 'bin-tail', 'bin-multiword', 'p>1',
-      'i8-ring-single', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general', 'i8-lut-whole-words',
+      'i8-ring-single', 'i8-ring-2groups', 'i8-ring-skip', 'i8-general', 'i8-lut-whole-words', 'i8-lut-wide',
       'maxpool:bin', 'maxpool:i8', 'maxpool:i32', 'gap:bin', 'gap:i8', 'gap:i32']) {
       expect(seen, k).toContain(k);
     }
