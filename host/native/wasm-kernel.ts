@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TbnInfo } from '../../device/board.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_WASM_PATH = resolve(here, '../../build/native/tbn.wasm');
@@ -36,16 +37,8 @@ export class KernelError extends Error {
   }
 }
 
-export interface KernelInfo {
-  version: number;
-  fileBytes: number;
-  layers: number;
-  classes: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  inputLen: number;
-  scratchBytes: number;
+/** tbn_model_info as the kernel reports it: the module's info without labels, plus kernel details. */
+export interface KernelInfo extends Omit<TbnInfo, 'labels'> {
   /** Multiply-accumulates of one inference without reuse. */
   macs: number;
   /** One ping-pong half of the scratch. */

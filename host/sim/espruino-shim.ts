@@ -6,6 +6,23 @@
 import { crc32 } from '../format/crc32.ts';
 import type { TbnModuleLike } from './tbn-module.ts';
 
+/**
+ * This realm's binary-data constructors, for node:vm contexts: values that cross into the tbn
+ * module keep their identity, so its typed-array checks accept arrays made inside the sandbox.
+ */
+export const HOST_TYPED_ARRAYS = {
+  ArrayBuffer,
+  DataView,
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+};
+
 export interface ShimOptions {
   /** Storage files by name; read() returns them as binary strings, as Espruino does. */
   storage: Map<string, Uint8Array>;
@@ -181,16 +198,7 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
     print: () => {},
     console: { log: () => {} },
     // Typed arrays from this realm, so arrays the app creates pass the tbn module's type checks unchanged.
-    ArrayBuffer,
-    DataView,
-    Uint8Array,
-    Int8Array,
-    Uint16Array,
-    Int16Array,
-    Uint32Array,
-    Int32Array,
-    Float32Array,
-    Float64Array,
+    ...HOST_TYPED_ARRAYS,
   };
   return {
     globals,

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { HOST_TYPED_ARRAYS } from '../../host/sim/espruino-shim.ts';
 import type { ContractCase } from './cases.ts';
 
 export interface CaseOutcome {
@@ -43,16 +44,7 @@ export function runInVm(c: ContractCase, tbnModule: unknown): CaseOutcome {
     // This realm's constructors, so values crossing the module boundary keep their identity.
     Error,
     TypeError,
-    ArrayBuffer,
-    DataView,
-    Uint8Array,
-    Int8Array,
-    Uint16Array,
-    Int16Array,
-    Uint32Array,
-    Int32Array,
-    Float32Array,
-    Float64Array,
+    ...HOST_TYPED_ARRAYS,
   };
   const context = vm.createContext(globals);
   try {
