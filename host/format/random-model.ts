@@ -18,6 +18,11 @@ export interface RandomModelOptions {
   maxMacs?: number;
   /** Hidden layers before the final dense, 0..maxHidden (default 4). */
   maxHidden?: number;
+  /**
+   * Hidden weight layers all output BIN with N = p * R channels (R up to 34,
+   * p in 2..8) and reuse on: the shapes of the kernel's reuse fast path.
+   */
+  binReuse?: boolean;
 }
 
 function divisors(n: number): number[] {
@@ -57,7 +62,7 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
     return { kernel: [int(1, Math.min(h, 4)), int(1, Math.min(w, 4))], stride: [int(1, 2), int(1, 2)] };
   };
 
-  const weightLayer = (kind: 'dense' | 'conv1d' | 'conv2d', outType: TypeName, outC: number, kernel: [number, number], stride: [number, number]): LayerContent => {
+  const weightLayer = (kind: 'dense' | 'conv1d' | 'conv2d', outType: TypeName, outC: number, kernel: [number, number], stride: [number, number], forceP = 0): LayerContent => {
     const [h, w, c] = shape;
     const outShape: Shape = [Math.floor((h - kernel[0]) / stride[0]) + 1, Math.floor((w - kernel[1]) / stride[1]) + 1, outC];
     const K = kernel[0] * kernel[1] * c;
@@ -67,7 +72,7 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
     const rowsPs = all.filter((d) => outC % d === 0);
     const streamPs = all.filter((d) => outC % d !== 0);
     const style = r();
-    const p = style < 0.2 ? 1 : style < 0.65 || streamPs.length === 0 ? pick(rowsPs) : pick(streamPs);
+    const p = forceP || (style < 0.2 ? 1 : style < 0.65 || streamPs.length === 0 ? pick(rowsPs) : pick(streamPs));
     const g = weightGeometry(c, outC, kernel, p);
     const tile = new Uint32Array(g.tileWords);
     for (let j = 0; j < tile.length; j++) tile[j] = Math.floor(r() * 4294967296) >>> 0;
@@ -110,7 +115,7 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
       }
     }
     return {
-      kind, inType: type, outType, inShape: shape, outShape, kernel, stride, p, reuse: g.rows && chance(0.7), t16, shift,
+      kind, inType: type, outType, inShape: shape, outShape, kernel, stride, p, reuse: g.rows && (forceP > 0 || chance(0.7)), t16, shift,
       tile, thresholds, flips, biases,
     };
   };
@@ -137,6 +142,17 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
       };
     } else {
       const kind: 'dense' | 'conv1d' | 'conv2d' = !spatial || chance(0.2) ? 'dense' : h === 1 ? 'conv1d' : 'conv2d';
+      if (opts.binReuse) {
+        const { kernel, stride } = windowFor(kind);
+        const p = pick([2, 3, 4, 4, 5, 6, 8] as const);
+        const rows = pick([16, 16, 32, 32, int(1, 34)] as const);
+        layer = weightLayer(kind, 'bin', p * rows, kernel, stride, p);
+        layers.push(layer);
+        shape = layer.outShape;
+        bound = 1;
+        type = 'bin';
+        continue;
+      }
       const outType: TypeName = pick(['bin', 'bin', 'bin', 'i8', 'i8', 'i32'] as const);
       // Keep MACs within budget: out positions * N * K.
       const { kernel, stride } = windowFor(kind);
