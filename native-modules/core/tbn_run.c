@@ -659,8 +659,12 @@ static int reuse_bin_fits(const layer_run *c, int reuse) {
     b1 = (b1 >> 1) | ((v_ - (uint32_t)(t_ >> 32)) & TBN_RB_GUARD);       \
   } while (0)
 #define TBN_RB_ROW2(i) b0 = (b0 >> 1) | ((a[i] * dup - (uint32_t)t[i]) & TBN_RB_GUARD)
+#if defined(__OPTIMIZE_SIZE__)
+#define TBN_RB_X16(M) for (i_ = 0; i_ < 16u; i_++) M(i_) /* -Os: a loop */
+#else
 #define TBN_RB_X16(M) \
   M(0); M(1); M(2); M(3); M(4); M(5); M(6); M(7); M(8); M(9); M(10); M(11); M(12); M(13); M(14); M(15)
+#endif
 
 /* Sixteen rows against four segments (k, k+1 | k+2, k+3): two output words,
  * for each of `npos` positions (accumulators 16 apart, outputs `wstep`
@@ -669,8 +673,9 @@ TBN_NOINLINE static void words16x4(const uint32_t *a, const uint64_t *t, uint32_
                                    const uint32_t *flips, uint32_t dup, uint32_t npos,
                                    uint32_t wstep) {
   for (; npos; npos--, a += 16, w += wstep) {
-    uint32_t b0 = 0, b1 = 0;
+    uint32_t b0 = 0, b1 = 0, i_;
     TBN_RB_X16(TBN_RB_ROW4);
+    (void)i_;
     w[0] = ~(b0 ^ flips[0]);
     w[1] = ~(b1 ^ flips[1]);
   }
@@ -679,8 +684,9 @@ TBN_NOINLINE static void words16x4(const uint32_t *a, const uint64_t *t, uint32_
 /* Sixteen rows against two segments: one output word. */
 TBN_NOINLINE static void words16x2(const uint32_t *a, const uint64_t *t, uint32_t *w,
                                    const uint32_t *flips, uint32_t dup) {
-  uint32_t b0 = 0;
+  uint32_t b0 = 0, i_;
   TBN_RB_X16(TBN_RB_ROW2);
+  (void)i_;
   w[0] = ~(b0 ^ flips[0]);
 }
 
@@ -739,7 +745,8 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
       if (short_rows)
         rows_acc_bin_batch(win, c->tile, c->rw, c->K, R, m, win_step, acc);
       else
-        for (q = 0; q < m; q++) rows_acc(c, win + q * win_step, 0, c->tile, 0, R, R, acc + q * R);
+        for (q = 0; q < m; q++)
+          for (k = 0; k < R; k++) acc[q * R + k] = dot_bin(c, win + q * win_step, c->tile + k * c->rw);
       if (R == 16u && p == 4u) { /* the common case: two whole output words */
         words16x4(acc, tab, (uint32_t *)(void *)out_pos, c->aux, dup, m, pos_bytes >> 2);
         out_pos += m * pos_bytes;
@@ -763,7 +770,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
         for (k0 = 0; k0 < p; k0 += 4u) {
           uint32_t pair4 = p - k0 >= 3u, seg[4] = {0, 0, 0, 0}, r0;
           for (r0 = 0; r0 < R; r0 += 16u) {
-            uint32_t n = R - r0 > 16u ? 16u : R - r0, b0 = 0, b1 = 0, i;
+            uint32_t n = R - r0 > 16u ? 16u : R - r0, b0 = 0, b1 = 0, i, i_;
             const uint32_t *a = pa + r0;
             if (n == 16u && pair4) {
               TBN_RB_X16(TBN_RB_ROW4);
@@ -772,6 +779,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
             } else {
               for (i = 0; i < n; i++) TBN_RB_ROW4(i);
             }
+            (void)i_;
             t += n;
             /* the pair lanes hold rows r0.. at bits 16-n.. and 32-n.. */
             seg[0] |= ((b0 & 0xffffu) >> (16u - n)) << r0;
