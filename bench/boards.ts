@@ -30,7 +30,7 @@ import { BOARDS_BUILD, EMULATED_BOARDS, type EmulatedBoard, functionSymbols, typ
 const WINDOWS = 4;
 const OPT = 'O2' as const;
 
-type RowName = 'TBN-p reuse' | 'TBN-p no reuse' | 'BNN (p=1)' | 'int8' | 'float32';
+type RowName = 'TBN-p reuse' | 'TBN-p no reuse' | 'BNN (p=1)' | 'int8' | 'float32' | 'TBN-p reuse, TBN_SMALL -Os';
 
 interface Row {
   board: EmulatedBoard;
@@ -111,7 +111,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const xnorMacs = xnorLayers.reduce((s, i) => s + layerMacs(tbn.layers[i]!).macs, 0);
 
   const footprints: KernelFootprint[] = [];
-  for (const b of EMULATED_BOARDS) for (const o of ['Os', 'O2'] as const) footprints.push(kernelFootprint(b, o));
+  for (const b of EMULATED_BOARDS) for (const o of ['Os', 'O2', 'Os-small'] as const) footprints.push(kernelFootprint(b, o));
 
   const rows: Row[] = [];
   const layerNames = tbn.layers.map((l) => `${l.kind}${l.p > 1 ? `/p${l.p}` : ''}`);
@@ -153,6 +153,18 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
       rows.push({ board, row, instructions, perLayer, macs: macsNominal, instrPerMac: instructions / macsNominal, xnorInstrPerMac: xnor,
         flashBytes: flash[k]!, ramBytes: ram[k]!, vsBnn: 0, vsInt8: 0 });
     });
+    // The size-first kernel (-DTBN_SMALL, -Os) on the same windows.
+    const small = runJobs(board, [{ model: tbnBytes, inputs: windows, inputLen: len, reuse: true }], { count: true, opt: 'Os-small' });
+    small.jobs[0]!.windows.forEach((w, i) => {
+      if (w.status !== 0 || w.logits.join() !== out.jobs[0]!.windows[i]!.logits.join()) throw new Error(`${board}: TBN_SMALL logits differ in window ${i}`);
+    });
+    const fps = footprints.find((f) => f.board === board && f.opt === 'Os-small')!;
+    const perSmall = small.counts![0]!;
+    const smallInstr = mean(perSmall.map((c) => c.total));
+    const smallLayers = perSmall[0]!.layers.map((_, li) => mean(perSmall.map((c) => c.layers[li]!)));
+    rows.push({ board, row: 'TBN-p reuse, TBN_SMALL -Os', instructions: smallInstr, perLayer: smallLayers, macs: macsNominal,
+      instrPerMac: smallInstr / macsNominal, xnorInstrPerMac: xnorLayers.reduce((s, i) => s + smallLayers[i]!, 0) / xnorMacs,
+      flashBytes: fps.text + fps.rodata + tbnBytes.length, ramBytes: tbn.scratchBytes + fps.stackBytes, vsBnn: 0, vsInt8: 0 });
   }
   for (const r of rows) {
     const bnnRow = rows.find((x) => x.board === r.board && x.row === 'BNN (p=1)')!;
@@ -215,6 +227,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   });
   const m4 = goals.find((g) => g.board === 'stm32f405')!;
   const m4Os = footprints.find((f) => f.board === 'stm32f405' && f.opt === 'Os')!;
+  const m4Small = footprints.find((f) => f.board === 'stm32f405' && f.opt === 'Os-small')!;
 
   const lines: string[] = [];
   lines.push(`HAR network (${layerNames.join(' -> ')}), ${fmt(macsNominal)} MACs per inference (${fmt(macsReuse)} with p=${p} reuse); ` +
@@ -231,7 +244,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   for (const t of table) lines.push(line(t));
   lines.push('');
   lines.push(`Per layer (instructions, ${layerNames.join(' | ')}):`);
-  for (const r of rows) lines.push(`  ${r.board.padEnd(9)} ${r.row.padEnd(14)} ${r.perLayer.map((v) => fmt(v)).join(' | ')}`);
+  for (const r of rows) lines.push(`  ${r.board.padEnd(9)} ${r.row.padEnd(26)} ${r.perLayer.map((v) => fmt(v)).join(' | ')}`);
   lines.push('');
   lines.push(`Cortex-M4 instructions per inference by kernel function (static functions inlined into their callers count there; tbn_model_open runs once per ${WINDOWS} windows):`);
   for (const [name, fns] of Object.entries(breakdown)) lines.push(`  ${name.padEnd(14)} ${Object.entries(fns).map(([f, n]) => `${f} ${fmt(n)}`).join(', ')}`);
@@ -259,12 +272,13 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     const w = wideRows.find((x) => x.board === g.board)!;
     lines.push(`  ${g.board}: reuse / BNN <= 1/${p} + 10% = ${fmt(g.limit, 3)}: HAR tiled layers ${fmt(g.tiledLayersReuseVsBnn, 3)} -> ${verdict(g.tiledLayersReuseVsBnn <= g.limit)} (whole inference ${fmt(g.wholeReuseVsBnn, 3)}); long layer ${fmt(w.reuseVsBnn, 3)} -> ${verdict(w.reuseVsBnn <= g.limit)}`);
   }
-  lines.push(`  Cortex-M4 kernel text at -Os <= 4 KB: text ${fmt(m4Os.text)} B (+ rodata ${fmt(m4Os.rodata)} B) -> ${m4Os.text <= 4096 ? 'met' : 'MISSED'}`);
+  lines.push(`  Cortex-M4 kernel text at -Os <= 4 KB: size-first build (-DTBN_SMALL) ${fmt(m4Small.text)} B (+ rodata ${fmt(m4Small.rodata)} B) -> ${verdict(m4Small.text <= 4096)}; ` +
+    `default (speed) build ${fmt(m4Os.text)} B`);
   const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
   lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
 
   const json = { m4TextByFunctionOs: Object.fromEntries(m4TextByFunction), wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
-    m4KernelTextOs: m4Os.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
+    m4KernelTextOs: m4Os.text, m4KernelTextOsSmall: m4Small.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
   const outDir = path.join(REPO_ROOT, 'build', 'bench');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'boards.json'), JSON.stringify(json, null, 2));

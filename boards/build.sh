@@ -60,12 +60,15 @@ need() {
   }
 }
 
+# compile_board BOARD OPT [small]: into $OUT/BOARD/OPT, or OPT-small with the
+# size-first kernel (-DTBN_SMALL, native-modules/core/README.md).
 compile_board() {
-  local board=$1 opt=$2
-  local cc arch dir inc
+  local board=$1 opt=$2 variant=${3:-}
+  local cc arch dir inc kflags=""
   cc=$(board_cc "$board")
   arch=$(board_arch_flags "$board")
-  dir="$OUT/$board/$opt"
+  dir="$OUT/$board/$opt${variant:+-$variant}"
+  [[ "$variant" == small ]] && kflags="-DTBN_SMALL"
   inc="-I$ROOT/native-modules -I$ROOT/boards/harness -isystem $ROOT/boards/harness/include"
   rm -rf "$dir"
   mkdir -p "$dir/kernel" "$dir/harness"
@@ -79,7 +82,7 @@ compile_board() {
   fi
   for src in "${kernel_srcs[@]}"; do
     # shellcheck disable=SC2086
-    $cc $arch $(common_flags) -$opt -fstack-usage -fcallgraph-info=su $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
+    $cc $arch $(common_flags) $kflags -$opt -fstack-usage -fcallgraph-info=su $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
   done
   # shellcheck disable=SC2086
   $cc $arch $(common_flags) -$opt -fstack-usage $inc -c "$ROOT/boards/harness/harness.c" -o "$dir/harness/harness.o"
@@ -133,6 +136,7 @@ case "${1:-all}" in
     need xtensa-lx106-elf-gcc gcc-xtensa-lx106
     for b in "${BOARDS[@]}"; do
       for o in "${OPTS[@]}"; do compile_board "$b" "$o"; done
+      compile_board "$b" Os small
     done
     build_plugin
     date -u +%FT%TZ >"$OUT/.stamp"

@@ -37,11 +37,13 @@ describe('trained HAR model on emulated cores', () => {
   });
 
   for (const board of EMULATED_BOARDS) {
-    it(`${board}: every window's logits equal the reference, reuse on and off`, () => {
+    it(`${board}: every window's logits equal the reference, reuse on and off, and with the size-first kernel`, () => {
       // Two images: 294 float windows (903 KB) nearly fill the 1 MB of flash.
       const jobs = [
         runJobs(board, [{ model, inputs: data.x, inputLen: len, reuse: true }]).jobs[0]!,
         runJobs(board, [{ model, inputs: data.x.subarray(0, 40 * len), inputLen: len, reuse: false }]).jobs[0]!,
+        // the size-first kernel (-DTBN_SMALL -Os)
+        runJobs(board, [{ model, inputs: data.x.subarray(0, 40 * len), inputLen: len, reuse: true }], { opt: 'Os-small' }).jobs[0]!,
       ];
       const out = { jobs };
       const bad: string[] = [];
@@ -55,6 +57,7 @@ describe('trained HAR model on emulated cores', () => {
       });
       expect(out.jobs[0]!.windows.length).toBe(data.count);
       expect(out.jobs[1]!.windows.length).toBe(40);
+      expect(out.jobs[2]!.windows.length).toBe(40);
       expect(bad.slice(0, 5)).toEqual([]);
     });
   }

@@ -16,7 +16,8 @@ export const PLUGIN = path.join(BOARDS_BUILD, 'libtbn_count.so');
 
 export type EmulatedBoard = 'stm32f405' | 'esp32c3' | 'esp8266';
 export const EMULATED_BOARDS: EmulatedBoard[] = ['stm32f405', 'esp32c3', 'esp8266'];
-export type Opt = 'O2' | 'Os';
+/** Os-small: the size-first kernel (-DTBN_SMALL) at -Os. */
+export type Opt = 'O2' | 'Os' | 'Os-small';
 
 export const TOOLS: Record<EmulatedBoard, { prefix: string; qemu: string; packages: string }> = {
   stm32f405: { prefix: 'arm-none-eabi-', qemu: 'qemu-system-arm', packages: 'gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm' },
@@ -38,7 +39,7 @@ export function requireBoard(board: EmulatedBoard): void {
         `or: apt-get install --no-install-recommends ${t.packages}`,
     );
   }
-  for (const opt of ['O2', 'Os'] as Opt[]) {
+  for (const opt of ['O2', 'Os', 'Os-small'] as Opt[]) {
     if (!existsSync(path.join(BOARDS_BUILD, board, opt, 'kernel'))) {
       throw new Error(`${board}: harness objects missing in build/boards/${board}/${opt}; run: bash boards/build.sh`);
     }

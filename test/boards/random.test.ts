@@ -3,7 +3,8 @@
  * TypeScript integer reference: ≥ 100 models per core with random shapes, p,
  * layouts and flags; f32 inputs (NaN, infinities, rounding ties) and int8
  * inputs; with and without row reuse; plus corrupted files that every core
- * must reject with the reader's status.
+ * must reject with the reader's status. At -O2, -Os, and -Os with the
+ * size-first kernel (-DTBN_SMALL).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -106,7 +107,8 @@ describe('random models on emulated cores match the integer reference bit for bi
     expect(longest).toBeGreaterThan(31);
   });
 
-  for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os'] as const) {
+  // Os-small: the size-first kernel (-DTBN_SMALL), the one that meets the 4 KB text goal.
+  for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
     it(`${board} -${opt}: ${MODELS} random models, f32 and int8 windows, reuse on and off, corrupted files`, () => {
       const out = runJobs(board, cases.jobs, { opt });
       const mismatches: string[] = [];
