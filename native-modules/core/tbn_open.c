@@ -30,24 +30,30 @@ enum {
 /* memcpy of the decoded words into tbn__layer needs it to be exactly them */
 typedef char tbn__layer_is_20_words[sizeof(tbn__layer) == F_COUNT * sizeof(uint32_t) ? 1 : -1];
 
-/* Little-endian value of n bytes at p + off. */
-static uint32_t rd(const uint8_t *p, uint32_t off, uint32_t n) {
-  uint32_t v = 0;
-  while (n--) v = (v << 8) | p[off + n];
-  return v;
+/* The model is 4-byte aligned (checked first) and every field lies at a
+ * multiple of its size, so fields are read with aligned loads; like
+ * tbn_run.c (tile words) this needs a little-endian core. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tbn_open.c reads aligned little-endian fields directly: port before use on big-endian"
+#endif
+static uint32_t rd16(const uint8_t *p, uint32_t off) {
+  return ((const uint16_t *)(const void *)p)[off >> 1];
+}
+static uint32_t rd32(const uint8_t *p, uint32_t off) {
+  return ((const uint32_t *)(const void *)p)[off >> 2];
 }
 
 /* Record `index` as F_COUNT words: bytes 0-3 are u8, then eleven u16, the
  * u8 shift at 26, reserved byte 27, four u32 from 28. */
 static void read_fields(const uint8_t *data, uint32_t index, uint32_t *f) {
   const uint8_t *r = data + TBN_HEADER_BYTES + index * TBN_LAYER_RECORD_BYTES;
-  uint32_t i, off = 0, n;
-  for (i = 0; i < F_COUNT; i++) {
-    n = i < F_IN_H || i == F_SHIFT ? 1u : i < F_SHIFT ? 2u : 4u;
-    if (i == F_TILE_OFF) off = TBN_LYR_TILE_OFFSET_U32;
-    f[i] = rd(r, off, n);
-    off += n;
-  }
+  uint32_t i;
+  for (i = 0; i < F_COUNT; i++)
+    f[i] = i < F_IN_H ? r[i]
+           : i < F_SHIFT ? rd16(r, TBN_LYR_IN_H_U16 + 2u * (i - F_IN_H))
+           : i == F_SHIFT ? r[TBN_LYR_SHIFT_U8]
+                          : rd32(r, TBN_LYR_TILE_OFFSET_U32 + 4u * (i - F_TILE_OFF));
 }
 
 void tbn__read_layer(const uint8_t *data, uint32_t index, tbn__layer *l) {
@@ -266,36 +272,36 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   if (!data) return TBN_E_ARG;
   if (((uintptr_t)data) & (TBN_ALIGN - 1u)) return TBN_E_ALIGN;
   if (size < TBN_HEADER_BYTES) return TBN_E_TRUNCATED;
-  if (rd(d, TBN_HDR_MAGIC_U32, 4) != TBN_MAGIC) return TBN_E_MAGIC;
-  if (rd(d, TBN_HDR_VERSION_U16, 2) != TBN_FORMAT_VERSION) return TBN_E_VERSION;
-  if (rd(d, TBN_HDR_HEADER_BYTES_U16, 2) != TBN_HEADER_BYTES) return TBN_E_SIZE;
-  file_bytes = rd(d, TBN_HDR_FILE_BYTES_U32, 4);
+  if (rd32(d, TBN_HDR_MAGIC_U32) != TBN_MAGIC) return TBN_E_MAGIC;
+  if (rd16(d, TBN_HDR_VERSION_U16) != TBN_FORMAT_VERSION) return TBN_E_VERSION;
+  if (rd16(d, TBN_HDR_HEADER_BYTES_U16) != TBN_HEADER_BYTES) return TBN_E_SIZE;
+  file_bytes = rd32(d, TBN_HDR_FILE_BYTES_U32);
   if (file_bytes < TBN_HEADER_BYTES) return TBN_E_SIZE;
   if (size < (size_t)file_bytes) return TBN_E_TRUNCATED;
   if (size > (size_t)file_bytes) return TBN_E_SIZE;
-  if (crc32_bytes(d + TBN_CRC_START, file_bytes - TBN_CRC_START) != rd(d, TBN_HDR_CRC32_U32, 4))
+  if (crc32_bytes(d + TBN_CRC_START, file_bytes - TBN_CRC_START) != rd32(d, TBN_HDR_CRC32_U32))
     return TBN_E_CRC;
-  layer_count = rd(d, TBN_HDR_LAYER_COUNT_U16, 2);
-  class_count = rd(d, TBN_HDR_CLASS_COUNT_U16, 2);
-  in_h = rd(d, TBN_HDR_IN_H_U16, 2);
-  in_w = rd(d, TBN_HDR_IN_W_U16, 2);
-  in_c = rd(d, TBN_HDR_IN_C_U16, 2);
+  layer_count = rd16(d, TBN_HDR_LAYER_COUNT_U16);
+  class_count = rd16(d, TBN_HDR_CLASS_COUNT_U16);
+  in_h = rd16(d, TBN_HDR_IN_H_U16);
+  in_w = rd16(d, TBN_HDR_IN_W_U16);
+  in_c = rd16(d, TBN_HDR_IN_C_U16);
   if (layer_count - 1u >= TBN_MAX_LAYERS || class_count - 1u >= TBN_MAX_CLASSES) return TBN_E_SIZE;
   if (in_h == 0 || in_w == 0 || in_c == 0) return TBN_E_SIZE;
   /* Reserved header fields set: written by a format this kernel does not know. */
   if (nonzero(d, TBN_HDR_FLAGS_U16, TBN_HDR_FLAGS_U16 + 2u) || nonzero(d, 50u, TBN_HEADER_BYTES))
     return TBN_E_VERSION;
   records_end = TBN_HEADER_BYTES + layer_count * TBN_LAYER_RECORD_BYTES;
-  if (rd(d, TBN_HDR_LAYERS_OFFSET_U32, 4) != TBN_HEADER_BYTES || records_end > file_bytes)
+  if (rd32(d, TBN_HDR_LAYERS_OFFSET_U32) != TBN_HEADER_BYTES || records_end > file_bytes)
     return TBN_E_OFFSET;
 
-  quant_count = rd(d, TBN_HDR_QUANT_COUNT_U16, 2);
+  quant_count = rd16(d, TBN_HDR_QUANT_COUNT_U16);
   tbn__udiv(in_c, quant_count, &rem);
   if (quant_count == 0 || quant_count > in_c || rem != 0) return TBN_E_SIZE;
-  off = rd(d, TBN_HDR_QUANT_OFFSET_U32, 4);
+  off = rd32(d, TBN_HDR_QUANT_OFFSET_U32);
   if ((s = check_section(off, quant_count * 8u, records_end, file_bytes)) != TBN_OK) return s;
-  off = rd(d, TBN_HDR_LABELS_OFFSET_U32, 4);
-  bytes = rd(d, TBN_HDR_LABELS_BYTES_U32, 4);
+  off = rd32(d, TBN_HDR_LABELS_OFFSET_U32);
+  bytes = rd32(d, TBN_HDR_LABELS_BYTES_U32);
   if ((s = check_section(off, bytes, records_end, file_bytes)) != TBN_OK) return s;
   if ((s = check_labels(d + off, bytes, class_count)) != TBN_OK) return s;
 
@@ -329,7 +335,7 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   /* 2A + G */
   act = mul(act_max, 2u, &ovf) + g_max;
   if (ovf || act < g_max) return TBN_E_SIZE;
-  if (act != rd(d, TBN_HDR_SCRATCH_BYTES_U32, 4)) return TBN_E_SCRATCH;
+  if (act != rd32(d, TBN_HDR_SCRATCH_BYTES_U32)) return TBN_E_SCRATCH;
 
   m->data = d;
   m->size = file_bytes;
@@ -345,13 +351,13 @@ tbn_status tbn_model_info(const tbn_model *m, tbn_info *info) {
   uint32_t i, f[F_COUNT];
   if (!m || !info || !m->data) return TBN_E_ARG;
   memset(info, 0, sizeof *info);
-  info->version = rd(m->data, TBN_HDR_VERSION_U16, 2);
+  info->version = rd16(m->data, TBN_HDR_VERSION_U16);
   info->file_bytes = m->size;
   info->layer_count = m->layer_count;
   info->class_count = m->class_count;
-  info->in_h = rd(m->data, TBN_HDR_IN_H_U16, 2);
-  info->in_w = rd(m->data, TBN_HDR_IN_W_U16, 2);
-  info->in_c = rd(m->data, TBN_HDR_IN_C_U16, 2);
+  info->in_h = rd16(m->data, TBN_HDR_IN_H_U16);
+  info->in_w = rd16(m->data, TBN_HDR_IN_W_U16);
+  info->in_c = rd16(m->data, TBN_HDR_IN_C_U16);
   info->input_len = m->input_len;
   info->scratch_bytes = m->scratch_bytes;
   for (i = 0; i < m->layer_count; i++) {
