@@ -64,18 +64,13 @@ static uint32_t dot_bin(const layer_run *c, const uint32_t *x, const uint32_t *r
 /* acc of an I8 or I32 input window against `row`: the sum of the window's
  * values, negated where the weight bit is 1 (-1). */
 static uint32_t dot_int(const layer_run *c, const void *x, const uint32_t *row) {
-  uint32_t acc = 0, dy, pos, cw, i = 0, in_c = c->l.in_c, i8 = c->l.in_type == TBN_TYPE_I8;
-  for (dy = 0; dy < c->runs; dy++, i += c->step) {
-    uint32_t e = i;
-    for (pos = 0; pos < c->run_pos; pos++) {
-      uint32_t left = in_c;
-      for (cw = 0; cw < c->cw_in; cw++) {
-        uint32_t bits = *row++, n = left > 32u ? 32u : left;
-        left -= n;
-        for (; n; n--, e++, bits >>= 1) {
-          uint32_t v = i8 ? (uint32_t)(int32_t)((const int8_t *)x)[e] : ((const uint32_t *)x)[e];
-          acc += (bits & 1u) ? 0u - v : v;
-        }
+  uint32_t acc = 0, dy, pos, ch, e, in_c = c->l.in_c;
+  for (dy = 0; dy < c->runs; dy++) {
+    for (pos = 0, e = dy * c->step; pos < c->run_pos; pos++, row += c->cw_in) {
+      for (ch = 0; ch < in_c; ch++, e++) {
+        uint32_t v = c->l.in_type == TBN_TYPE_I8 ? (uint32_t)(int32_t)((const int8_t *)x)[e]
+                                                  : ((const uint32_t *)x)[e];
+        acc += ((row[ch >> 5] >> (ch & 31u)) & 1u) ? 0u - v : v;
       }
     }
   }
@@ -727,8 +722,8 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
  * element (a channel; a word for BIN max pooling, whose AND keeps -1 only
  * where the whole window is -1), fold the window's elements: BIN GAP adds
  * +1/-1 per bit, I8/I32 GAP add values, max pooling keeps the signed
- * maximum. */
-static void run_pool(const tbn__layer *l, const void *in, void *out) {
+ * maximum. Out of line: smaller than inlined into tbn_run_ex. */
+TBN_NOINLINE static void run_pool(const tbn__layer *l, const void *in, void *out) {
   uint32_t type = l->in_type, gap = l->kind == TBN_KIND_GAP, cw = tbn__cw(l->in_c);
   uint32_t c = type == TBN_TYPE_BIN ? cw : l->in_c, n = gap ? l->in_c : c;
   uint32_t k_h = gap ? l->in_h : l->k_h, k_w = gap ? l->in_w : l->k_w, oy, ox, dy, dx, ch, pos = 0;
