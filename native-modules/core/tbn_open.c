@@ -253,17 +253,11 @@ static tbn_status check_labels(const uint8_t *p, uint32_t bytes, uint32_t count)
   return pos == bytes ? TBN_OK : TBN_E_LABELS;
 }
 
-/* Whether chain state o (a record's F_OUT_* words) differs from the given
- * input type and shape. */
-static int chain_differs(const uint32_t *o, uint32_t type, uint32_t h, uint32_t w, uint32_t c) {
-  return o[F_OUT_TYPE] != type || o[F_OUT_H] != h || o[F_OUT_W] != w || o[F_OUT_C] != c;
-}
-
 tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   const uint8_t *d = (const uint8_t *)data;
   uint32_t file_bytes, layer_count, class_count, in_h, in_w, in_c, records_end;
   uint32_t quant_count, rem, off, bytes, act, act_max, g_max, i, ovf = 0;
-  uint32_t f[F_COUNT], prev[F_COUNT];
+  uint32_t f[F_COUNT], cur_type = TBN_TYPE_I8, cur_h, cur_w, cur_c;
   tbn_status s;
 
   if (!m) return TBN_E_ARG;
@@ -310,10 +304,9 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   if (act_max == 0) return TBN_E_SIZE;
   g_max = 0;
   /* chain state: the previous layer's output, first the model input */
-  prev[F_OUT_TYPE] = TBN_TYPE_I8;
-  prev[F_OUT_H] = in_h;
-  prev[F_OUT_W] = in_w;
-  prev[F_OUT_C] = in_c;
+  cur_h = in_h;
+  cur_w = in_w;
+  cur_c = in_c;
   for (i = 0; i < layer_count; i++) {
     const uint8_t *rec = d + TBN_HEADER_BYTES + i * TBN_LAYER_RECORD_BYTES;
     uint32_t g = 0;
@@ -324,13 +317,16 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
         f[F_OUT_TYPE] - TBN_TYPE_BIN > TBN_TYPE_I32 - TBN_TYPE_BIN || (f[F_FLAGS] & ~TBN_LF_ALL) ||
         nonzero(rec, 27u, 28u) || nonzero(rec, 44u, TBN_LAYER_RECORD_BYTES))
       return TBN_E_LAYER;
-    if (chain_differs(prev, f[F_IN_TYPE], f[F_IN_H], f[F_IN_W], f[F_IN_C])) return TBN_E_CHAIN;
+    if (f[F_IN_TYPE] != cur_type || f[F_IN_H] != cur_h || f[F_IN_W] != cur_w || f[F_IN_C] != cur_c) return TBN_E_CHAIN;
     if ((s = check_layer(d, f, records_end, file_bytes, &g, &act)) != TBN_OK) return s;
     if (act > act_max) act_max = act;
     if (g > g_max) g_max = g;
-    memcpy(prev, f, sizeof f);
+    cur_type = f[F_OUT_TYPE];
+    cur_h = f[F_OUT_H];
+    cur_w = f[F_OUT_W];
+    cur_c = f[F_OUT_C];
   }
-  if (chain_differs(prev, TBN_TYPE_I32, 1u, 1u, class_count)) return TBN_E_CHAIN;
+  if (cur_type != TBN_TYPE_I32 || cur_h != 1u || cur_w != 1u || cur_c != class_count) return TBN_E_CHAIN;
   m->bad_layer = -1;
   /* 2A + G */
   act = mul(act_max, 2u, &ovf) + g_max;
