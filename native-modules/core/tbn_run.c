@@ -64,13 +64,18 @@ static uint32_t dot_bin(const layer_run *c, const uint32_t *x, const uint32_t *r
 /* acc of an I8 or I32 input window against `row`: the sum of the window's
  * values, negated where the weight bit is 1 (-1). */
 static uint32_t dot_int(const layer_run *c, const void *x, const uint32_t *row) {
-  uint32_t acc = 0, dy, pos, ch, e, in_c = c->l.in_c;
-  for (dy = 0; dy < c->runs; dy++) {
-    for (pos = 0, e = dy * c->step; pos < c->run_pos; pos++, row += c->cw_in) {
-      for (ch = 0; ch < in_c; ch++, e++) {
-        uint32_t v = c->l.in_type == TBN_TYPE_I8 ? (uint32_t)(int32_t)((const int8_t *)x)[e]
-                                                  : ((const uint32_t *)x)[e];
-        acc += ((row[ch >> 5] >> (ch & 31u)) & 1u) ? 0u - v : v;
+  uint32_t acc = 0, dy, pos, cw, i = 0, in_c = c->l.in_c, i8 = c->l.in_type == TBN_TYPE_I8;
+  for (dy = 0; dy < c->runs; dy++, i += c->step) {
+    uint32_t e = i;
+    for (pos = 0; pos < c->run_pos; pos++) {
+      uint32_t left = in_c;
+      for (cw = 0; cw < c->cw_in; cw++) {
+        uint32_t bits = *row++, n = left > 32u ? 32u : left;
+        left -= n;
+        for (; n; n--, e++, bits >>= 1) {
+          uint32_t v = i8 ? (uint32_t)(int32_t)((const int8_t *)x)[e] : ((const uint32_t *)x)[e];
+          acc += (bits & 1u) ? 0u - v : v;
+        }
       }
     }
   }
