@@ -27,8 +27,15 @@ enum {
   F_COUNT
 };
 
-/* memcpy of the decoded words into tbn__layer needs it to be exactly them */
+/* memcpy of the decoded words into tbn__layer needs it to be exactly them;
+ * read_fields needs the record layout of tbn_format.h. */
 typedef char tbn__layer_is_20_words[sizeof(tbn__layer) == F_COUNT * sizeof(uint32_t) ? 1 : -1];
+typedef char tbn__record_layout[TBN_LYR_FLAGS_U8 == F_FLAGS && TBN_LYR_IN_H_U16 == F_IN_H &&
+                                        TBN_LYR_P_U16 == TBN_LYR_IN_H_U16 + 2u * (F_P - F_IN_H) &&
+                                        TBN_LYR_SHIFT_U8 == TBN_LYR_P_U16 + 2u &&
+                                        TBN_LYR_AUX_OFFSET_U32 == TBN_LYR_TILE_OFFSET_U32 + 12u
+                                    ? 1
+                                    : -1];
 
 /* The model is 4-byte aligned (checked first) and every field lies at a
  * multiple of its size, so fields are read with aligned loads; like
@@ -157,7 +164,8 @@ static tbn_status check_layer(const uint8_t *d, const uint32_t *f, uint32_t lo, 
   uint32_t kpos, cw, rw, q, rows, rem, expected, sec[3];
   tbn_status s;
 
-  /* both axes: gap's window is the whole input (its k and s must be 0) */
+  /* both axes (out_h, out_w >= 1 there): gap's window is the whole input
+   * (its k and s must be 0) */
   for (i = 0; i < 2u; i++) {
     uint32_t in = f[F_IN_H + i], k = f[F_K_H + i], st = f[F_S_H + i];
     if (kind == TBN_KIND_GAP) {
@@ -180,9 +188,10 @@ static tbn_status check_layer(const uint8_t *d, const uint32_t *f, uint32_t lo, 
     kpos = f[F_K_H] * f[F_K_W]; /* each <= 65535 */
     cw = tbn__cw(in_c);
     rw = mul(kpos, cw, &ovf);
-    /* q = n / p with n = N*K; p must divide n */
+    /* q = n / p with n = N*K; p must divide n; N >= 1 before the sections
+     * (pools: out_c == in_c >= 1) */
     q = tbn__udiv(mul(mul(kpos, in_c, &ovf), out_c, &ovf), f[F_P], &rem);
-    if (f[F_P] == 0 || rem) return TBN_E_LAYER;
+    if (f[F_P] == 0 || rem || out_c == 0) return TBN_E_LAYER;
     rows = tbn__udiv(out_c, f[F_P], &rem);
     /* ROWS iff p | N; REUSE needs ROWS; T16 only for BIN out; BIN out: shift 0 */
     if (((flags & TBN_LF_ROWS) != 0) != (rem == 0)) return TBN_E_LAYER;
@@ -359,8 +368,8 @@ tbn_status tbn_model_info(const tbn_model *m, tbn_info *info) {
   for (i = 0; i < m->layer_count; i++) {
     read_fields(m->data, i, f);
     if (tbn__is_weight(f[F_KIND])) {
-      /* out_h*out_w times K*N (each wrapping in 32 bits, as before), the
-       * 64-bit product by shift and add: no 64-bit multiply helper */
+      /* positions out_h*out_w times K*N (each a 32-bit product), the 64-bit
+       * product by shift and add: no 64-bit multiply helper */
       uint32_t a = f[F_OUT_H] * f[F_OUT_W], b = f[F_K_H] * f[F_K_W] * f[F_IN_C] * f[F_OUT_C];
       uint64_t x = a;
       for (; b; b >>= 1, x <<= 1)
