@@ -63,10 +63,36 @@ static void read_fields(const uint8_t *data, uint32_t index, uint32_t *f) {
                           : rd32(r, TBN_LYR_TILE_OFFSET_U32 + 4u * (i - F_TILE_OFF));
 }
 
+/* tbn_run decodes every layer once per inference: the default build keeps
+ * straight-line loads there (the loop costs about 0.4% of a HAR inference). */
 void tbn__read_layer(const uint8_t *data, uint32_t index, tbn__layer *l) {
+#ifdef TBN_SMALL
   uint32_t f[F_COUNT];
   read_fields(data, index, f);
   memcpy(l, f, sizeof f);
+#else
+  const uint8_t *r = data + TBN_HEADER_BYTES + index * TBN_LAYER_RECORD_BYTES;
+  l->kind = r[TBN_LYR_KIND_U8];
+  l->in_type = r[TBN_LYR_IN_TYPE_U8];
+  l->out_type = r[TBN_LYR_OUT_TYPE_U8];
+  l->flags = r[TBN_LYR_FLAGS_U8];
+  l->in_h = rd16(r, TBN_LYR_IN_H_U16);
+  l->in_w = rd16(r, TBN_LYR_IN_W_U16);
+  l->in_c = rd16(r, TBN_LYR_IN_C_U16);
+  l->out_h = rd16(r, TBN_LYR_OUT_H_U16);
+  l->out_w = rd16(r, TBN_LYR_OUT_W_U16);
+  l->out_c = rd16(r, TBN_LYR_OUT_C_U16);
+  l->k_h = rd16(r, TBN_LYR_K_H_U16);
+  l->k_w = rd16(r, TBN_LYR_K_W_U16);
+  l->s_h = rd16(r, TBN_LYR_STRIDE_H_U16);
+  l->s_w = rd16(r, TBN_LYR_STRIDE_W_U16);
+  l->p = rd16(r, TBN_LYR_P_U16);
+  l->shift = r[TBN_LYR_SHIFT_U8];
+  l->tile_offset = rd32(r, TBN_LYR_TILE_OFFSET_U32);
+  l->tile_words = rd32(r, TBN_LYR_TILE_WORDS_U32);
+  l->thresh_offset = rd32(r, TBN_LYR_THRESH_OFFSET_U32);
+  l->aux_offset = rd32(r, TBN_LYR_AUX_OFFSET_U32);
+#endif
 }
 
 uint32_t tbn__udiv(uint32_t n, uint32_t d, uint32_t *rem) {
