@@ -408,10 +408,8 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
   uint32_t end = o + count;
 #ifdef TBN_SMALL
   if (c->l.out_type == TBN_TYPE_BIN) {
-    /* one bit at a time (o starts a word: a word is zeroed, padding bits
-     * included, before its first bit) */
+    /* one bit at a time into the output run_weight zeroed */
     for (; o < end; o++) {
-      if (!(o & 31u)) ((uint32_t *)out_pos)[o >> 5] = 0;
       emit_bit(c, (uint32_t *)out_pos, o, acc[idx]);
       if (++idx == wrap) idx = 0;
     }
@@ -804,6 +802,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
 #define WINDOW_SUM(c, win) ((c)->l.in_type == TBN_TYPE_BIN ? 0u : window_sum((c), (win)))
 #endif
 
+#ifndef TBN_SMALL
 TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
   const tbn__layer *l = &c->l;
   uint32_t N = l->out_c, oy, ox, o, r;
@@ -875,52 +874,84 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
     }
   }
 }
-
-
-#ifdef TBN_SMALL
-/* Element i of a tensor of `type` as a 32-bit value (BIN: the i-th word). */
-static uint32_t elem_at(uint32_t type, const void *t, uint32_t i) {
-  return type == TBN_TYPE_I8 ? (uint32_t)(int32_t)((const int8_t *)t)[i] : ((const uint32_t *)t)[i];
-}
-
-/* BIN ANDs words (+1 = bit 0 wins), I8/I32 keep the signed maximum. */
-static void run_maxpool(const tbn__layer *l, const void *in, void *out) {
-  uint32_t oy, ox, dy, dx, ch, type = l->in_type, pos = 0;
-  uint32_t c = type == TBN_TYPE_BIN ? tbn__cw(l->in_c) : l->in_c;
-  for (oy = 0; oy < l->out_h; oy++) {
-    for (ox = 0; ox < l->out_w; ox++, pos++) {
-      uint32_t base = oy * l->s_h * l->in_w + ox * l->s_w;
-      for (ch = 0; ch < c; ch++) {
-        uint32_t m = elem_at(type, in, base * c + ch);
-        for (dy = 0; dy < l->k_h; dy++) {
-          for (dx = 0; dx < l->k_w; dx++) {
-            uint32_t v = elem_at(type, in, (base + dy * l->in_w + dx) * c + ch);
-            if (type == TBN_TYPE_BIN)
-              m &= v;
-            else if (!tbn__ge_s(m, v))
-              m = v;
-          }
-        }
-        if (type == TBN_TYPE_I8)
-          ((int8_t *)out)[pos * c + ch] = (int8_t)tbn__s32(m);
-        else
-          ((uint32_t *)out)[pos * c + ch] = m;
+#else
+/* Size-first: one dot per distinct row and output position, applied to
+ * every channel that uses the row: with reuse the N/p rows of the tile
+ * (channel o uses row o mod N/p: channels g, g + N/p, ...), else each
+ * channel on its own (STREAM: its gathered row). The output is zeroed
+ * first, so BIN bits are ORed in whatever the channel order. */
+TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *out, uint32_t *gather, int reuse) {
+  const tbn__layer *l = &c->l;
+  uint32_t N = l->out_c, pos_bytes = out_pos_bytes(c), oy, ox, o, g, r = 0, start = 0, q = 0, k_mod = 0;
+  uint32_t share = reuse && (l->flags & TBN_LF_REUSE) ? c->rows : N;
+  const uint32_t *row = gather;
+  if (!(l->flags & TBN_LF_ROWS)) {
+    q = tbn__udiv(c->K * N, l->p, NULL);
+    tbn__udiv(c->K, q, &k_mod);
+  }
+  memset(out, 0, l->out_h * l->out_w * pos_bytes);
+  for (g = 0; g < share; g++) {
+    uint8_t *out_pos = (uint8_t *)out;
+    if (l->flags & TBN_LF_ROWS) {
+      row = c->tile + r * c->rw;
+      if (++r == c->rows) r = 0;
+    } else {
+      /* channel g's K bits start at (g*K) mod q */
+      gather_row(c, q, start, gather);
+      start += k_mod;
+      if (start >= q) start -= q;
+    }
+    for (oy = 0; oy < l->out_h; oy++) {
+      for (ox = 0; ox < l->out_w; ox++, out_pos += pos_bytes) {
+        uint32_t a;
+        rows_acc(c, window_at(c, in, oy, ox), 0, row, 0, 1, 1, &a);
+        for (o = g; o < N; o += share) emit_run(c, out_pos, &a, o, 1, 0, 1);
       }
     }
   }
 }
+#endif /* TBN_SMALL */
 
-/* Per-channel sums; a BIN channel's sum is positions - 2 * (its -1 count). */
-static void run_gap(const tbn__layer *l, const void *in, uint32_t *out) {
-  uint32_t positions = l->in_h * l->in_w, pos, ch, c = l->in_c, type = l->in_type;
-  uint32_t cw = tbn__cw(c);
-  memset(out, 0, c * 4u);
-  for (pos = 0; pos < positions; pos++)
-    for (ch = 0; ch < c; ch++)
-      out[ch] += type == TBN_TYPE_BIN ? (((const uint32_t *)in)[pos * cw + (ch >> 5)] >> (ch & 31u)) & 1u
-                                      : elem_at(type, in, pos * c + ch);
-  if (type == TBN_TYPE_BIN)
-    for (ch = 0; ch < c; ch++) out[ch] = positions - 2u * out[ch];
+
+#ifdef TBN_SMALL
+/* Max pooling and GAP in one loop: GAP is a pool whose window is the whole
+ * input, summing instead of taking the maximum. Per output position and
+ * element (a channel; a word for BIN max pooling, whose AND keeps -1 only
+ * where the whole window is -1), fold the window's elements: BIN GAP adds
+ * +1/-1 per bit, I8/I32 GAP add values, max pooling keeps the signed
+ * maximum. Out of line: smaller than inlined into tbn_run_ex. */
+TBN_NOINLINE static void run_pool(const tbn__layer *l, const void *in, void *out) {
+  uint32_t type = l->in_type, gap = l->kind == TBN_KIND_GAP, cw = tbn__cw(l->in_c);
+  uint32_t c = type == TBN_TYPE_BIN ? cw : l->in_c, n = gap ? l->in_c : c;
+  uint32_t k_h = gap ? l->in_h : l->k_h, k_w = gap ? l->in_w : l->k_w, oy, ox, dy, dx, ch, pos = 0;
+  for (oy = 0; oy < l->out_h; oy++) {
+    for (ox = 0; ox < l->out_w; ox++, pos++) {
+      uint32_t base = oy * l->s_h * l->in_w + ox * l->s_w;
+      for (ch = 0; ch < n; ch++) {
+        uint32_t m = 0, first = 1;
+        for (dy = 0; dy < k_h; dy++) {
+          for (dx = 0; dx < k_w; dx++, first = 0) {
+            uint32_t at = (base + dy * l->in_w + dx) * c, v;
+            if (type == TBN_TYPE_BIN)
+              v = gap ? 1u - (((((const uint32_t *)in)[at + (ch >> 5)] >> (ch & 31u)) & 1u) << 1)
+                      : ((const uint32_t *)in)[at + ch];
+            else if (type == TBN_TYPE_I8)
+              v = (uint32_t)(int32_t)((const int8_t *)in)[at + ch];
+            else
+              v = ((const uint32_t *)in)[at + ch];
+            if (gap)
+              m += v;
+            else if (first || (type == TBN_TYPE_BIN ? 1 : !tbn__ge_s(m, v)))
+              m = type == TBN_TYPE_BIN && !first ? m & v : v;
+          }
+        }
+        if (type == TBN_TYPE_I8 && !gap)
+          ((int8_t *)out)[pos * c + ch] = (int8_t)tbn__s32(m);
+        else
+          ((uint32_t *)out)[pos * n + ch] = m;
+      }
+    }
+  }
 }
 #else
 static void run_maxpool(const tbn__layer *l, const void *in, void *out) {
@@ -1107,11 +1138,17 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
       else
 #endif
         run_weight(&c, cur, out, gather, reuse);
+#ifdef TBN_SMALL
+    } else {
+      run_pool(&c.l, cur, out);
+    }
+#else
     } else if (c.l.kind == TBN_KIND_MAXPOOL) {
       run_maxpool(&c.l, cur, out);
     } else {
       run_gap(&c.l, cur, (uint32_t *)out);
     }
+#endif
     cur = out;
   }
   if (hook) hook(hook_ctx, m->layer_count);

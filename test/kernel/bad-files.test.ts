@@ -65,6 +65,8 @@ const BAD: { name: string; status: string; layer?: number; make: () => Uint8Arra
   { name: 'unknown layer kind', status: 'TBN_E_LAYER', layer: 0, make: () => { const b = base.slice(); b[layerRecord(0) + TBN.TBN_LYR_KIND_U8] = 9; return recrc(b); } },
   { name: 'p = 0 on a weight layer', status: 'TBN_E_LAYER', layer: 0, make: () => { const b = base.slice(); setU16(b, layerRecord(0) + TBN.TBN_LYR_P_U16, 0); return recrc(b); } },
   { name: 'wrong output height', status: 'TBN_E_LAYER', layer: 0, make: () => { const b = base.slice(); setU16(b, layerRecord(0) + TBN.TBN_LYR_OUT_H_U16, 999); return recrc(b); } },
+  // A zero dimension is a layer error before its sections are looked at (FORMAT.md order).
+  { name: 'out_c = 0, ROWS, tile_words = 0 and misaligned thresholds', status: 'TBN_E_LAYER', layer: 0, make: () => { const b = base.slice(); const r = layerRecord(0); setU16(b, r + TBN.TBN_LYR_OUT_C_U16, 0); b[r + TBN.TBN_LYR_FLAGS_U8] |= TBN.TBN_LF_ROWS; setU32(b, r + TBN.TBN_LYR_TILE_WORDS_U32, 0); setU32(b, r + TBN.TBN_LYR_THRESH_OFFSET_U32, readU32(b, r + TBN.TBN_LYR_THRESH_OFFSET_U32) + 2); return recrc(b); } },
   { name: 'unknown flag', status: 'TBN_E_LAYER', layer: 1, make: () => { const b = base.slice(); b[layerRecord(1) + TBN.TBN_LYR_FLAGS_U8] |= 0x80; return recrc(b); } },
   { name: 'layer input disagrees with previous output', status: 'TBN_E_CHAIN', layer: 1, make: () => { const b = base.slice(); setU16(b, layerRecord(1) + TBN.TBN_LYR_IN_C_U16, readU16(b, layerRecord(1) + TBN.TBN_LYR_IN_C_U16) + 1); return recrc(b); } },
   { name: 'first layer input type not i8', status: 'TBN_E_CHAIN', layer: 0, make: () => { const b = base.slice(); b[layerRecord(0) + TBN.TBN_LYR_IN_TYPE_U8] = TBN.TBN_TYPE_I32; return recrc(b); } },
