@@ -8,7 +8,8 @@
 #   bash boards/build.sh flags BOARD     print the board's compiler flags
 #
 # The kernel sources are native-modules/core/*.c (TBN_KERNEL_DIR overrides).
-# Every C file is compiled with -Wall -Wextra -Werror -ffp-contract=off.
+# Every C file is compiled with -Wall -Wextra -Werror -ffp-contract=off (the
+# kernel with -Wconversion too).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${TBN_BOARDS_OUT:-$ROOT/build/boards}"
@@ -82,7 +83,8 @@ compile_board() {
   fi
   for src in "${kernel_srcs[@]}"; do
     # shellcheck disable=SC2086
-    $cc $arch $(common_flags) $kflags -$opt -fstack-usage -fcallgraph-info=su $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
+    # -Wconversion as Espruino builds its modules: the kernel stays clean there too
+    $cc $arch $(common_flags) -Wconversion $kflags -$opt -fstack-usage -fcallgraph-info=su $inc -c "$src" -o "$dir/kernel/$(basename "${src%.c}").o"
   done
   # shellcheck disable=SC2086
   $cc $arch $(common_flags) -$opt -fstack-usage $inc -c "$ROOT/boards/harness/harness.c" -o "$dir/harness/harness.o"

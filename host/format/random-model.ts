@@ -209,11 +209,12 @@ export function randomInput(seed: number, model: Pick<PackedModel, 'inShape' | '
     return x;
   }
   const x = new Float32Array(len);
-  const c = model.inShape[2];
+  // element i is quantised with pair i mod quant_count (fewer pairs than channels are shared cyclically)
+  const q = model.quantMul.length;
   for (let i = 0; i < len; i++) {
     const u = r();
-    const mul = model.quantMul[i % c] as number;
-    const add = model.quantAdd[i % c] as number;
+    const mul = model.quantMul[i % q] as number;
+    const add = model.quantAdd[i % q] as number;
     if (u < 0.01) x[i] = NaN;
     else if (u < 0.02) x[i] = r() < 0.5 ? Infinity : -Infinity;
     else if (u < 0.1) x[i] = (Math.floor(r() * 300 - 150) + 0.5 - add) / mul; // near a rounding tie

@@ -59,6 +59,11 @@ static inline int tbn__ge_s(uint32_t a, uint32_t b) {
  * compiler this kernel targets (GCC, Clang) defines it as modular. */
 static inline int32_t tbn__s32(uint32_t v) { return (int32_t)v; }
 
+/* The two's-complement bits of a signed value (int8/int16 operands promote to
+ * int32 first). A function, not a cast, because GCC's -Wconversion (which
+ * Espruino builds with) flags `(uint32_t)(int32_t)x` as a sign change. */
+static inline uint32_t tbn__u32(int32_t v) { return (uint32_t)v; }
+
 /* floor(v / 2^s) of a two's-complement value: arithmetic right shift written
  * without implementation-defined signed shifts. */
 static inline uint32_t tbn__asr(uint32_t v, uint32_t s) {

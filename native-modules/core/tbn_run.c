@@ -75,7 +75,7 @@ static uint32_t dot_int(const layer_run *c, const void *x, const uint32_t *row) 
         uint32_t bits = *row++, n = left > 32u ? 32u : left;
         left -= n;
         for (; n; n--, e++, bits >>= 1) {
-          uint32_t v = i8 ? (uint32_t)(int32_t)((const int8_t *)x)[e] : ((const uint32_t *)x)[e];
+          uint32_t v = i8 ? tbn__u32(((const int8_t *)x)[e]) : ((const uint32_t *)x)[e];
           acc += (bits & 1u) ? 0u - v : v;
         }
       }
@@ -98,14 +98,14 @@ static uint32_t neg_sum_i8(const layer_run *c, const int8_t *x, const uint32_t *
         /* 0u - bit is 0 or all ones: adds x only where the weight is -1 */
 #ifndef TBN_SMALL
         for (; n >= 4u; n -= 4u, xp += 4, bits >>= 4) {
-          neg += (uint32_t)(int32_t)xp[0] & (0u - (bits & 1u));
-          neg += (uint32_t)(int32_t)xp[1] & (0u - ((bits >> 1) & 1u));
-          neg += (uint32_t)(int32_t)xp[2] & (0u - ((bits >> 2) & 1u));
-          neg += (uint32_t)(int32_t)xp[3] & (0u - ((bits >> 3) & 1u));
+          neg += tbn__u32(xp[0]) & (0u - (bits & 1u));
+          neg += tbn__u32(xp[1]) & (0u - ((bits >> 1) & 1u));
+          neg += tbn__u32(xp[2]) & (0u - ((bits >> 2) & 1u));
+          neg += tbn__u32(xp[3]) & (0u - ((bits >> 3) & 1u));
         }
 #endif
         while (n--) {
-          neg += (uint32_t)(int32_t)*xp++ & (0u - (bits & 1u));
+          neg += tbn__u32(*xp++) & (0u - (bits & 1u));
           bits >>= 1;
         }
       }
@@ -139,7 +139,7 @@ static uint32_t window_sum(const layer_run *c, const void *window) {
   if (c->l.in_type == TBN_TYPE_I8) {
     const int8_t *x = (const int8_t *)window;
     for (dy = 0; dy < c->runs; dy++, x += c->step)
-      for (i = 0; i < len; i++) sum += (uint32_t)(int32_t)x[i];
+      for (i = 0; i < len; i++) sum += tbn__u32(x[i]);
   } else {
     const uint32_t *x = (const uint32_t *)window;
     for (dy = 0; dy < c->runs; dy++, x += c->step)
@@ -204,7 +204,7 @@ static uint32_t lookup_row(const int16_t *t, const uint32_t *w, uint32_t np, uin
                            uint32_t cw) {
   uint32_t s = 0, j;
   if (groups == 1u) {
-    for (j = 0; j < np; j++, t += 16, w += cw) s += (uint32_t)(int32_t)t[*w];
+    for (j = 0; j < np; j++, t += 16, w += cw) s += tbn__u32(t[*w]);
     return s;
   }
   if ((groups & 7u) == 0) {
@@ -225,7 +225,7 @@ static uint32_t lookup_row(const int16_t *t, const uint32_t *w, uint32_t np, uin
       uint32_t bits = *wp++, m = left > 8u ? 8u : left;
       left -= m;
       do {
-        s += (uint32_t)(int32_t)t[bits & 15u];
+        s += tbn__u32(t[bits & 15u]);
         bits >>= 4;
         t += 16;
       } while (--m);
@@ -394,7 +394,7 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
 /* Sets output bit o of a zeroed BIN position from its accumulator. */
 static void emit_bit(const layer_run *c, uint32_t *out_pos, uint32_t o, uint32_t acc) {
   uint32_t t = (c->l.flags & TBN_LF_T16)
-                   ? (uint32_t)(int32_t)((const int16_t *)(const void *)c->thresh)[o]
+                   ? tbn__u32(((const int16_t *)(const void *)c->thresh)[o])
                    : ((const uint32_t *)(const void *)c->thresh)[o];
   uint32_t flip = (c->aux[o >> 5] >> (o & 31u)) & 1u;
   out_pos[o >> 5] |= (uint32_t)(!tbn__ge_s(acc, t) ^ flip) << (o & 31u);
@@ -561,12 +561,12 @@ static void ring_rows(const layer_run *c, const int16_t *ring, uint32_t first, u
     const uint32_t *w = row, *end = row + k_w;
     /* row words hold only in_c low bits (padding validated to be 0) */
     if (c->l.in_c <= 6u) {
-      while (w < end) s += (uint32_t)(int32_t)(*tp++)[*w++];
+      while (w < end) s += tbn__u32((*tp++)[*w++]);
     } else {
       while (w < end) {
         const int16_t *t = *tp++;
         uint32_t bits = *w++;
-        s += (uint32_t)(int32_t)t[bits & 15u] + (uint32_t)(int32_t)t[16u + (bits >> 4)];
+        s += tbn__u32(t[bits & 15u]) + tbn__u32(t[16u + (bits >> 4)]);
       }
     }
     acc[k] = sum - 2u * s;
@@ -600,7 +600,7 @@ TBN_NOINLINE static void run_i8_ring(const layer_run *c, const int8_t *in, uint8
       if (++slot == k_w) slot = 0;
     }
     /* now slot == start mod k_w: the window's first position */
-    for (i = 0; i < k_w * in_c; i++) sum += (uint32_t)(int32_t)win[i];
+    for (i = 0; i < k_w * in_c; i++) sum += tbn__u32(win[i]);
     if (reuse && (c->l.flags & TBN_LF_REUSE) && c->rows <= TBN_ACC_CHUNK) {
       ring_rows(c, ring, slot, sum, 0, c->rows, c->rows, acc);
       emit_run(c, out_pos, acc, 0, N, 0, c->rows);
@@ -936,7 +936,7 @@ TBN_NOINLINE static void run_pool(const tbn__layer *l, const void *in, void *out
               v = gap ? 1u - (((((const uint32_t *)in)[at + (ch >> 5)] >> (ch & 31u)) & 1u) << 1)
                       : ((const uint32_t *)in)[at + ch];
             else if (type == TBN_TYPE_I8)
-              v = (uint32_t)(int32_t)((const int8_t *)in)[at + ch];
+              v = tbn__u32(((const int8_t *)in)[at + ch]);
             else
               v = ((const uint32_t *)in)[at + ch];
             if (gap)
@@ -1030,7 +1030,7 @@ static void run_gap(const tbn__layer *l, const void *in, uint32_t *out) {
   } else if (l->in_type == TBN_TYPE_I8) {
     const int8_t *x = (const int8_t *)in;
     for (pos = 0; pos < positions; pos++)
-      for (ch = 0; ch < c; ch++) out[ch] += (uint32_t)(int32_t)*x++;
+      for (ch = 0; ch < c; ch++) out[ch] += tbn__u32(*x++);
   } else {
     const uint32_t *x = (const uint32_t *)in;
     for (pos = 0; pos < positions; pos++)
