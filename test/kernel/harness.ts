@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { WasmKernel } from '../../host/native/wasm-kernel.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const nativeDir = join(repoRoot, 'build/native');
@@ -101,4 +102,18 @@ export function setU32(bytes: Uint8Array, off: number, v: number): void {
 }
 export function setU16(bytes: Uint8Array, off: number, v: number): void {
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint16(off, v, true);
+}
+
+/** Class and logits of each input on the wasm kernel (the model opened once, closed after). */
+export function runWasm(model: Uint8Array, inputs: (Float32Array | Int8Array)[], opts: { reuse?: boolean } = {}): { cls: number; logits: number[] }[] {
+  const m = WasmKernel.load().open(model);
+  try {
+    return inputs.map((x) => {
+      const logits = new Int32Array(m.info.classes);
+      const cls = m.run(x, logits, opts);
+      return { cls, logits: Array.from(logits) };
+    });
+  } finally {
+    m.close();
+  }
 }

@@ -12,7 +12,7 @@ import { asBnn } from '../../host/native/repack.ts';
 import { WasmKernel } from '../../host/native/wasm-kernel.ts';
 import { writeModel } from '../../host/format/writer.ts';
 import { runReference } from '../../host/reference/infer.ts';
-import { artifact, type BatchCase, runNativeBatch } from './harness.ts';
+import { artifact, type BatchCase, runNativeBatch, runWasm } from './harness.ts';
 
 const MODELS = 520;
 
@@ -95,21 +95,8 @@ describe('random models: C kernel = TypeScript reference, bit for bit', () => {
     });
 
     it(`wasm, reuse ${reuse ? 'on' : 'off'}`, () => {
-      const kernel = WasmKernel.load();
-      for (const c of cases) {
-        const m = kernel.open(c.bytes);
-        try {
-          const got = [...c.f32, ...c.i8].map((x) => {
-            const logits = new Int32Array(m.info.classes);
-            const cls = m.run(x, logits, { reuse });
-            return { cls, logits: Array.from(logits) };
-          });
-          expect(got, `seed ${c.seed}`).toEqual(c.expected);
-        } finally {
-          m.close();
-        }
-      }
-      expect(kernel.heapBytesInUse).toBe(0);
+      for (const c of cases) expect(runWasm(c.bytes, [...c.f32, ...c.i8], { reuse }), `seed ${c.seed}`).toEqual(c.expected);
+      expect(WasmKernel.load().heapBytesInUse).toBe(0);
     });
   }
 

@@ -11,9 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import type { PackedModel } from '../../host/format/model.ts';
-import { WasmKernel } from '../../host/native/wasm-kernel.ts';
 import { runReference } from '../../host/reference/infer.ts';
-import { artifact, type BatchCase, runNativeBatch } from './harness.ts';
+import { artifact, type BatchCase, runNativeBatch, runWasm } from './harness.ts';
 
 const MODELS = 160;
 
@@ -75,19 +74,6 @@ describe('BIN -> BIN layers with reuse: C kernel = TypeScript reference', () => 
   });
 
   it('wasm', () => {
-    const kernel = WasmKernel.load();
-    for (const c of cases) {
-      const m = kernel.open(c.bytes);
-      try {
-        const got = c.inputs.map((x) => {
-          const logits = new Int32Array(m.info.classes);
-          const cls = m.run(x, logits);
-          return { cls, logits: Array.from(logits) };
-        });
-        expect(got, `seed ${c.seed}`).toEqual(c.expected);
-      } finally {
-        m.close();
-      }
-    }
+    for (const c of cases) expect(runWasm(c.bytes, c.inputs), `seed ${c.seed}`).toEqual(c.expected);
   });
 });

@@ -14,9 +14,9 @@ import { randomInput, rng } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import type { TypeName } from '../../host/format/spec.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { WasmKernel } from '../../host/native/wasm-kernel.ts';
 import { runReference } from '../../host/reference/infer.ts';
-import { artifact, type BatchCase, runNativeBatch } from './harness.ts';
+import { WasmKernel } from '../../host/native/wasm-kernel.ts';
+import { artifact, type BatchCase, runNativeBatch, runWasm } from './harness.ts';
 
 interface Spec {
   kind: 'dense' | 'conv1d' | 'conv2d';
@@ -170,21 +170,8 @@ describe('int8 layers wider than 64 channels: C kernel = TypeScript reference, b
     });
 
     it(`wasm, reuse ${reuse ? 'on' : 'off'}`, () => {
-      const kernel = WasmKernel.load();
-      for (const c of cases) {
-        const m = kernel.open(c.bytes);
-        try {
-          const got = c.inputs.map((x) => {
-            const logits = new Int32Array(m.info.classes);
-            const cls = m.run(x, logits, { reuse });
-            return { cls, logits: Array.from(logits) };
-          });
-          expect(got, c.name).toEqual(c.expected);
-        } finally {
-          m.close();
-        }
-      }
-      expect(kernel.heapBytesInUse).toBe(0);
+      for (const c of cases) expect(runWasm(c.bytes, c.inputs, { reuse }), c.name).toEqual(c.expected);
+      expect(WasmKernel.load().heapBytesInUse).toBe(0);
     });
   }
 });
