@@ -37,10 +37,13 @@ function buildCases(): { jobs: Job[]; expected: Expected[]; describe: string[] }
   const jobs: Job[] = [];
   const expected: Expected[] = [];
   const names: string[] = [];
-  // 120 small random models, 8 larger ones, and one with a 64-word XNOR row (the popcount's 31-word chunking).
+  // 120 small random models, 8 larger ones, 16 with wide BIN -> BIN reuse layers, and one with a 64-word XNOR row
+  // (the popcount's 31-word chunking).
   const sources: Array<{ seed: number; bytes: Uint8Array }> = [];
   for (let i = 0; i < MODELS; i++) sources.push({ seed: FIRST_SEED + i, bytes: randomPackedModel(FIRST_SEED + i) });
   for (let i = 0; i < 8; i++) sources.push({ seed: 9001 + i, bytes: randomPackedModel(9001 + i, { maxMacs: 300000, maxHidden: 3 }) });
+  // BIN -> BIN layers with N = p * R channels: the lane-compare reuse path (R = 16, 32, others) on every core and level.
+  for (let i = 0; i < 16; i++) sources.push({ seed: 9101 + i, bytes: randomPackedModel(9101 + i, { binReuse: true, maxHidden: 3 }) });
   sources.push({ seed: 0, bytes: writeModel(wideXnorModel()) });
   for (let i = 0; i < sources.length; i++) {
     const { seed, bytes } = sources[i]!;
