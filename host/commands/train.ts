@@ -23,6 +23,7 @@ const options: OptionSpec[] = [
   { name: 'lr', type: 'string', description: 'Adam learning rate(s); several (e.g. 1e-3,3e-3) are each trained and the best on validation is kept', default: '1e-3,3e-3' },
   { name: 'weight-decay', type: 'string', description: 'L2 weight decay on the latent W (the float weights for fp32)', default: '1e-4' },
   { name: 'refit', type: 'boolean', description: 'after choosing the lr on validation, train each model again from scratch on train + val (same seed and epochs) and report and save that model; --no-refit keeps the model trained on train alone', default: 'true' },
+  { name: 'folds', type: 'string', description: 'choose the lr by K-fold cross-validation on train + val (by subject for har/synthetic): K trainings per lr instead of one, less noisy on small data; needs refit', default: '1' },
   { name: 'seed', type: 'string', description: 'seed of initialisation, shuffling and the validation split', default: '1' },
   { name: 'out', short: 'o', type: 'string', description: 'checkpoint path prefix: writes PREFIX-<variant>.ckpt.json; a path ending in .ckpt.json is used as is for one variant (default out/model; with --resume, the resumed file)' },
   { name: 'resume', type: 'string', description: 'continue training this checkpoint up to --epochs in total (give the same data options)' },
@@ -135,6 +136,8 @@ export const command: Command = {
       if (alpha.length !== 1) throw new UsageError('--alpha takes one value');
       const layerPText = optString(args, 'layer-p');
       const refit = optBool(args, 'refit');
+      const folds = positiveInt(args, 'folds');
+      if (folds > 1 && !refit) throw new UsageError('--folds chooses the lr on train + val, so it needs the refit (drop --no-refit)');
       const shape = splits.train.shape;
       const arch = optString(args, 'arch') ?? (shape[0] === 1 && shape[1] >= 32 ? 'har-cnn' : 'mlp:256,256');
       results = trainVariants(splits, {
@@ -152,6 +155,7 @@ export const command: Command = {
         seed,
         slim,
         refit,
+        folds,
         gemm,
         onProgress,
       });
@@ -196,12 +200,13 @@ export const command: Command = {
     for (const w of warnings) io.err(`warning: ${w}`);
     const lines = [resultsTable(results), ''];
     lines.push('weight bits = tile bits + 32 bits per alpha (float32); FP32 = 32 bits per weight; BatchNorm, biases and the input scale are not counted.');
-    if (results.some((r) => r.refit)) lines.push('val acc = the chosen lr trained on train alone; test acc = the refit model (trained on train+val), which is the one saved.');
+    if (results.some((r) => r.refit && !r.selection?.folds)) lines.push('val acc = the chosen lr trained on train alone; test acc = the refit model (trained on train+val), which is the one saved.');
+    if (results.some((r) => r.selection?.folds)) lines.push('val acc = the chosen lr\'s pooled accuracy over the cross-validation folds of train+val; test acc = the model then trained on all of train+val, which is the one saved.');
     for (const r of results) {
-      const chosen = r.candidates.length > 1 ? ` (lr chosen on validation from ${r.candidates.map((c) => `${c.lr}: ${pct(c.valAccuracy)}%`).join(', ')})` : '';
-      const refitNote = r.selection
-        ? `; refit from scratch on train+val (${r.train.count} examples) with lr ${r.lr}; trained on train alone it scored ${pct(r.selection.test.accuracy)}% on test`
-        : '';
+      const how = r.selection?.folds ? `by ${r.selection.folds}-fold cross-validation` : 'on validation';
+      const chosen = r.candidates.length > 1 ? ` (lr chosen ${how} from ${r.candidates.map((c) => `${c.lr}: ${pct(c.valAccuracy)}%`).join(', ')})` : '';
+      const alone = r.selection?.test ? `; trained on train alone it scored ${pct(r.selection.test.accuracy)}% on test` : '';
+      const refitNote = r.selection ? `; refit from scratch on train+val (${r.train.count} examples) with lr ${r.lr}${alone}` : '';
       const tiled = r.size.tiledFractionOfBnn !== undefined ? `; tiled layers store ${(100 * r.size.tiledFractionOfBnn).toFixed(1)}% of their BNN bits` : '';
       lines.push(`${r.label}: p per layer ${r.size.layers.map((l) => l.p).join(',')}${tiled}, ${r.seconds.toFixed(0)} s${chosen}${refitNote}${files[r.variant] ? ` -> ${files[r.variant]}` : ''}`);
     }

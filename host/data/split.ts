@@ -107,6 +107,36 @@ export function splitValidation(d: Dataset, fraction: number, seed: number, byGr
   };
 }
 
+/**
+ * k folds for cross-validation: each fold's `val` is one k-th of the examples and its `train` the rest. By group
+ * (whole subjects, dealt round-robin after a seeded shuffle) when the data has groups, else by example.
+ */
+export function kFolds(d: Dataset, k: number, seed: number): { train: Dataset; val: Dataset }[] {
+  if (!Number.isInteger(k) || k < 2) throw new TbnError('E_OPTION', `cross-validation needs at least 2 folds, got ${k}`);
+  const fold = new Int32Array(d.count);
+  let unit: string;
+  if (d.groups) {
+    const unique = shuffled([...new Set(d.groups)].sort(), seed);
+    if (unique.length < k) throw new TbnError('E_INPUT', `${d.name}: ${k} folds by subject need at least ${k} subjects, it has ${unique.length}`);
+    const of = new Map(unique.map((g, i) => [g, i % k]));
+    for (let i = 0; i < d.count; i++) fold[i] = of.get(d.groups[i] as string) as number;
+    unit = 'subject';
+  } else {
+    if (d.count < k) throw new TbnError('E_INPUT', `${d.name}: ${k} folds need at least ${k} examples, it has ${d.count}`);
+    shuffled(Array.from({ length: d.count }, (_, i) => i), seed).forEach((idx, pos) => (fold[idx] = pos % k));
+    unit = 'example';
+  }
+  return Array.from({ length: k }, (_, f) => {
+    const trainIdx: number[] = [];
+    const valIdx: number[] = [];
+    for (let i = 0; i < d.count; i++) (fold[i] === f ? valIdx : trainIdx).push(i);
+    return {
+      train: subset(d, trainIdx, `${d.name} (fold ${f + 1}/${k} train, by ${unit})`),
+      val: subset(d, valIdx, `${d.name} (fold ${f + 1}/${k}, by ${unit})`),
+    };
+  });
+}
+
 /** Per-channel mean and (population) standard deviation over every position of every example. */
 export function channelStats(d: Dataset): { mean: number[]; std: number[] } {
   const c = d.shape[2];

@@ -44,13 +44,14 @@ export interface Checkpoint {
   /**
    * train: the examples the saved model was trained on (count = train + val when refit) and its accuracy on them.
    * selection: with refit, the learning rates tried, and the validation/test metrics of the model trained on the
-   * training split alone with the chosen rate (val then holds that validation accuracy).
+   * training split alone with the chosen rate (val then holds that validation accuracy); with k-fold
+   * cross-validation (`folds`), val is the pooled accuracy over the folds and there is no such model (no test).
    */
   metrics: {
     val?: SplitMetrics;
     test?: SplitMetrics;
     train?: SplitMetrics;
-    selection?: { candidates: { lr: number; valAccuracy: number }[]; val: SplitMetrics; test: SplitMetrics };
+    selection?: { candidates: { lr: number; valAccuracy: number }[]; val: SplitMetrics; test?: SplitMetrics; folds?: number };
     data?: string;
   };
   warnings: string[];

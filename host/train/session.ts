@@ -4,7 +4,7 @@
  * validation and test accuracy with the storage of each model.
  */
 import type { Dataset } from '../data/dataset.ts';
-import { concat } from '../data/split.ts';
+import { concat, kFolds } from '../data/split.ts';
 import { TbnError } from '../errors.ts';
 import { buildModelSpec, type AlphaMode, type HiddenActivation, type ModelSpec, type Variant } from './arch.ts';
 import { checkpointFromRun, runFromCheckpoint, type Checkpoint, type SplitMetrics } from './checkpoint.ts';
@@ -32,15 +32,24 @@ export interface SessionOptions {
    * on train + val and report/save that model. Default false here; `tbn train` turns it on.
    */
   refit?: boolean;
+  /**
+   * With 2 or more (and several learning rates): choose the rate by k-fold cross-validation on train + val
+   * (by subject when the data has subjects) instead of the single validation split; needs refit.
+   */
+  folds?: number;
   gemm?: Gemm;
   onProgress?: (label: string, lr: number, p: TrainProgress) => void;
 }
 
-/** Metrics of the model trained on the training split alone with the chosen learning rate (before the refit). */
+/**
+ * How the learning rate was chosen before the refit: the metrics of the model trained on the training split alone
+ * with the chosen rate, or, with k-fold cross-validation (`folds`), the pooled accuracy over the folds (no test).
+ */
 export interface SelectionMetrics {
   candidates: { lr: number; valAccuracy: number }[];
   val: SplitMetrics;
-  test: SplitMetrics;
+  test?: SplitMetrics;
+  folds?: number;
 }
 
 export interface VariantResult {
@@ -153,13 +162,17 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
   if (o.lrs.length > 1 && splits.val.count === 0) throw new TbnError('E_DATA', 'choosing among several learning rates needs a non-empty validation split');
   if (splits.train.count === 0) throw new TbnError('E_DATA', `${splits.train.name}: the training split is empty`);
   if (o.refit && splits.val.count === 0) throw new TbnError('E_DATA', 'refit trains on train + val, but the validation split is empty');
+  const folds = o.folds ?? 1;
+  if (folds > 1 && !o.refit) throw new TbnError('E_OPTION', 'cross-validation chooses the learning rate on train + val, so the model must then be refit on all of it');
   const inputQuant = computeInputQuant(splits.train);
   const all = o.refit ? trainPlusVal(splits) : undefined;
   const allQuant = all ? computeInputQuant(all) : undefined;
+  const cv = folds > 1 && o.lrs.length > 1 && all ? kFolds(all, folds, o.seed) : undefined;
   return o.variants.map((variant) => {
     const started = performance.now();
     const { spec, warnings } = specFor(o, variant, splits.train);
     const label = modelLabel(spec);
+    if (cv && all && allQuant) return crossValidated(spec, label, warnings, started, cv, all, allQuant, splits, o);
     let best: TrainRun | undefined;
     let bestVal = -1;
     const candidates: VariantResult['candidates'] = [];
@@ -186,6 +199,53 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
     refit.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, lr, p) : undefined);
     return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim, selection });
   });
+}
+
+/**
+ * Chooses the learning rate by the pooled accuracy of k-fold cross-validation (each fold's model standardises
+ * its inputs with its own training part), then trains the model on all of train + val with that rate.
+ */
+function crossValidated(
+  spec: ModelSpec,
+  label: string,
+  warnings: string[],
+  started: number,
+  cv: { train: Dataset; val: Dataset }[],
+  all: Dataset,
+  allQuant: ReturnType<typeof computeInputQuant>,
+  splits: Splits,
+  o: SessionOptions,
+): VariantResult {
+  const candidates: VariantResult['candidates'] = [];
+  let bestLr = o.lrs[0] as number;
+  let bestAcc = -1;
+  let bestF1 = 0;
+  for (const lr of o.lrs) {
+    let correct = 0;
+    let f1 = 0;
+    cv.forEach((fold, f) => {
+      const run = newRun(spec, o, lr, computeInputQuant(fold.train));
+      run.train(fold.train, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} fold ${f + 1}/${cv.length}`, lr, p) : undefined);
+      const r = evaluate(run.net, fold.val);
+      correct += r.accuracy * fold.val.count;
+      f1 += r.macroF1 / cv.length;
+    });
+    const accuracy = correct / all.count;
+    candidates.push({ lr, valAccuracy: accuracy });
+    if (accuracy > bestAcc) {
+      bestAcc = accuracy;
+      bestF1 = f1;
+      bestLr = lr;
+    }
+  }
+  const selection: SelectionMetrics = {
+    candidates,
+    val: { name: `${cv.length}-fold cross-validation of ${all.name}, lr ${bestLr}`, count: all.count, accuracy: bestAcc, macroF1: bestF1 },
+    folds: cv.length,
+  };
+  const refit = newRun(spec, o, bestLr, allQuant);
+  refit.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, bestLr, p) : undefined);
+  return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim: o.slim === true, selection });
 }
 
 /** Continues a resumable checkpoint up to `epochs` epochs in total (the cosine schedule spans the new total). */

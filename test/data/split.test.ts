@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../host/data/dataset.ts';
-import { channelStats, classCounts, concat, splitValidation, subset } from '../../host/data/split.ts';
+import { channelStats, classCounts, concat, kFolds, splitValidation, subset } from '../../host/data/split.ts';
 
 function toy(count: number, groups?: number): Dataset {
   const d: Dataset = {
@@ -78,5 +78,37 @@ describe('subset, concat, channelStats', () => {
     const s = channelStats(d);
     expect(s.mean).toEqual([2, 20]);
     expect(s.std).toEqual([1, 10]);
+  });
+});
+
+describe('kFolds', () => {
+  it('by subject: every subject in exactly one fold, each fold the complement of its training part', () => {
+    const d = toy(140, 14);
+    const folds = kFolds(d, 3, 5);
+    expect(folds).toHaveLength(3);
+    const seen = new Map<string, number>();
+    folds.forEach((f, k) => {
+      expect(f.train.count + f.val.count).toBe(140);
+      const valGroups = new Set(f.val.groups);
+      for (const g of f.train.groups ?? []) expect(valGroups.has(g)).toBe(false);
+      for (const g of valGroups) {
+        expect(seen.has(g)).toBe(false);
+        seen.set(g, k);
+      }
+      expect([...ids(f.train), ...ids(f.val)].sort((p, q) => p - q)).toEqual(Array.from({ length: 140 }, (_, i) => i));
+    });
+    expect(seen.size).toBe(14);
+    // 14 subjects in 3 folds: 5, 5, 4
+    expect(folds.map((f) => new Set(f.val.groups).size).sort()).toEqual([4, 5, 5]);
+    expect(folds.map((f) => ids(f.val))).toEqual(kFolds(d, 3, 5).map((f) => ids(f.val)));
+    expect(folds.map((f) => ids(f.val))).not.toEqual(kFolds(d, 3, 6).map((f) => ids(f.val)));
+  });
+
+  it('by example without subjects; refuses too few subjects or folds', () => {
+    const folds = kFolds(toy(10), 4, 1);
+    expect(folds.map((f) => f.val.count).sort()).toEqual([2, 2, 3, 3]);
+    expect(new Set(folds.flatMap((f) => ids(f.val))).size).toBe(10);
+    expect(() => kFolds(toy(40, 2), 3, 1)).toThrow(/3 folds by subject need at least 3 subjects, it has 2/);
+    expect(() => kFolds(toy(40), 1, 1)).toThrow(/at least 2 folds/);
   });
 });

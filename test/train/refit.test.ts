@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
 import { parseArgs } from '../../host/cli/args.ts';
 import { datasetOptions, loadSplits } from '../../host/data/select.ts';
-import { concat } from '../../host/data/split.ts';
+import { concat, kFolds } from '../../host/data/split.ts';
 import { buildModelSpec } from '../../host/train/arch.ts';
 import { decodeTensor, loadCheckpoint } from '../../host/train/checkpoint.ts';
 import { defaultGemm } from '../../host/train/kernels.ts';
@@ -27,7 +27,7 @@ interface ModelJson {
   refit: boolean;
   candidates: { lr: number; valAccuracy: number }[];
   trainedOn: { count: number };
-  selection?: { val: { accuracy: number }; test: { accuracy: number } };
+  selection?: { val: { accuracy: number; count: number }; test?: { accuracy: number }; folds?: number };
   val: { accuracy: number; count: number };
   test: { accuracy: number; count: number };
   checkpoint: string;
@@ -89,7 +89,7 @@ describe('tbn train --refit', () => {
     expect(plain.selection).toBeUndefined();
     expect(plain.trainedOn.count).toBe(splits.train.count);
     expect(plain.lr).toBe(refit.lr);
-    expect(refit.selection?.test.accuracy).toBe(plain.test.accuracy);
+    expect(refit.selection?.test?.accuracy).toBe(plain.test.accuracy);
     expect(refit.selection?.val.accuracy).toBe(plain.val.accuracy);
     const ckpt = loadCheckpoint(file);
     expect(ckpt.train.refit).toBeUndefined();
@@ -110,6 +110,41 @@ describe('tbn train --refit', () => {
     expect(ckpt.train.epochsDone).toBe(3);
     expect(ckpt.train.refit).toBe(true);
     expect(ckpt.metrics.train?.count).toBe(n);
+  });
+
+  it('--folds 3 chooses the lr by cross-validation by subject on train + val, then trains on all of it', async () => {
+    const r = await tbn(['train', ...DATA, ...MODEL, '--folds', '3', '--json', '--no-save']);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.out).models[0] as ModelJson;
+    const all = concat(splits.train, splits.val);
+    expect(m.refit).toBe(true);
+    expect(m.selection?.folds).toBe(3);
+    expect(m.selection?.test).toBeUndefined();
+    expect(m.trainedOn.count).toBe(all.count);
+    const best = m.candidates.reduce((a, c) => (c.valAccuracy > a.valAccuracy ? c : a));
+    expect(m.lr).toBe(best.lr);
+    expect(m.val.accuracy).toBe(best.valAccuracy);
+    // Each candidate's score is the pooled accuracy of 3 independent runs, each fold standardised with its own
+    // training part: recompute the first one.
+    const spec = buildModelSpec({
+      arch: 'dense:16', variant: 'tbn', inputShape: all.shape, classes: all.classes, channels: all.channels,
+      activation: 'sign', alpha: 'weight', p: 2, minTileSize: 1000,
+    }).spec;
+    let correct = 0;
+    for (const fold of kFolds(all, 3, 3)) {
+      const run = new TrainRun(spec, { epochs: 2, batch: 16, lr: 1e-3, weightDecay: 1e-4, seed: 3 }, defaultGemm());
+      const q = computeInputQuant(fold.train);
+      run.net.input = { mean: q.mean, std: q.std, scale: q.scale };
+      run.train(fold.train);
+      correct += evaluate(run.net, fold.val).accuracy * fold.val.count;
+    }
+    expect(m.candidates[0]?.valAccuracy).toBeCloseTo(correct / all.count, 12);
+
+    const table = await tbn(['train', ...DATA, ...MODEL, '--folds', '3', '--no-save']);
+    expect(table.out).toMatch(/lr chosen by 3-fold cross-validation from 0\.001: [0-9.]+%, 0\.03: [0-9.]+%\); refit from scratch on train\+val/);
+    const bad = await tbn(['train', ...DATA, ...MODEL, '--folds', '3', '--no-refit', '--no-save']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--folds .* needs the refit/);
   });
 
   it('is on by default and documented in --help', async () => {
