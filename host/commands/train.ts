@@ -23,7 +23,7 @@ const options: OptionSpec[] = [
   { name: 'lr', type: 'string', description: 'Adam learning rate(s); several (e.g. 1e-3,3e-3) are each trained and the best on validation is kept', default: '1e-3,3e-3' },
   { name: 'weight-decay', type: 'string', description: 'L2 weight decay on the latent W (the float weights for fp32)', default: '1e-4' },
   { name: 'refit', type: 'boolean', description: 'after choosing the lr on validation, train each model again from scratch on train + val (same seed and epochs) and report and save that model; --no-refit keeps the model trained on train alone', default: 'true' },
-  { name: 'folds', type: 'string', description: 'choose the lr by K-fold cross-validation on train + val (by subject for har/synthetic): K trainings per lr instead of one, less noisy on small data; needs refit', default: '1' },
+  { name: 'folds', type: 'string', description: 'with several --lr, choose the lr by K-fold cross-validation on train + val (by subject for har/synthetic): K trainings per lr instead of one, less noisy on small data; needs refit', default: '1' },
   { name: 'seed', type: 'string', description: 'seed of initialisation, shuffling and the validation split', default: '1' },
   { name: 'out', short: 'o', type: 'string', description: 'checkpoint path prefix: writes PREFIX-<variant>.ckpt.json; a path ending in .ckpt.json is used as is for one variant (default out/model; with --resume, the resumed file)' },
   { name: 'resume', type: 'string', description: 'continue training this checkpoint up to --epochs in total (give the same data options)' },
