@@ -429,49 +429,43 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
       uint32_t word = 0, n = end - o > 32u ? 32u : end - o;
       const uint32_t *a = acc + start;
       for (; filled < start + n; filled++) acc[filled] = acc[filled - wrap];
+      /* bit i = acc < T, T read by TBN_T(i) from t (int16 or int32 thresholds) */
+#define TBN_LT(v, i) if (tbn__s32(a[i]) < TBN_T(i)) v |= (uint32_t)1u << (i);
+#define TBN_LTx4(v, i) TBN_LT(v, i) TBN_LT(v, i + 1) TBN_LT(v, i + 2) TBN_LT(v, i + 3)
+#if defined(__OPTIMIZE_SIZE__)
+#define TBN_LT32BITS                                                    \
+  for (b = 0; b < 32u; b += 8u, a += 8, t += 8) { /* -Os: 8 bits per pass */ \
+    uint32_t byte = 0;                                                  \
+    TBN_LTx4(byte, 0) TBN_LTx4(byte, 4)                                 \
+    word |= byte << b;                                                  \
+  }
+#else
+#define TBN_LT32BITS                                                           \
+  TBN_LTx4(word, 0) TBN_LTx4(word, 4) TBN_LTx4(word, 8) TBN_LTx4(word, 12)     \
+  TBN_LTx4(word, 16) TBN_LTx4(word, 20) TBN_LTx4(word, 24) TBN_LTx4(word, 28)
+#endif
+#define TBN_LT_WORD                                                   \
+  if (n == 32u) {                                                     \
+    TBN_LT32BITS                                                      \
+  } else {                                                            \
+    for (b = 0; b < n; b++)                                           \
+      if (tbn__s32(a[b]) < TBN_T(b)) word |= (uint32_t)1u << b;       \
+  }
       if (c->l.flags & TBN_LF_T16) {
         const int16_t *t = (const int16_t *)(const void *)c->thresh + o;
-        if (n == 32u) {
-#define TBN_LT16(v, i) if (tbn__s32(a[i]) < (int32_t)t[i]) v |= (uint32_t)1u << (i);
-#define TBN_LT16x4(v, i) TBN_LT16(v, i) TBN_LT16(v, i + 1) TBN_LT16(v, i + 2) TBN_LT16(v, i + 3)
-#if defined(__OPTIMIZE_SIZE__)
-          for (b = 0; b < 32u; b += 8u, a += 8, t += 8) { /* -Os: 8 bits per pass */
-            uint32_t byte = 0;
-            TBN_LT16x4(byte, 0) TBN_LT16x4(byte, 4)
-            word |= byte << b;
-          }
-#else
-          TBN_LT16x4(word, 0) TBN_LT16x4(word, 4) TBN_LT16x4(word, 8) TBN_LT16x4(word, 12)
-          TBN_LT16x4(word, 16) TBN_LT16x4(word, 20) TBN_LT16x4(word, 24) TBN_LT16x4(word, 28)
-#endif
-#undef TBN_LT16x4
-#undef TBN_LT16
-        } else {
-          for (b = 0; b < n; b++)
-            if (tbn__s32(a[b]) < (int32_t)t[b]) word |= (uint32_t)1u << b;
-        }
+#define TBN_T(i) ((int32_t)t[i])
+        TBN_LT_WORD
+#undef TBN_T
       } else {
         const uint32_t *t = (const uint32_t *)(const void *)c->thresh + o;
-        if (n == 32u) {
-#define TBN_LT32(v, i) if (tbn__s32(a[i]) < tbn__s32(t[i])) v |= (uint32_t)1u << (i);
-#define TBN_LT32x4(v, i) TBN_LT32(v, i) TBN_LT32(v, i + 1) TBN_LT32(v, i + 2) TBN_LT32(v, i + 3)
-#if defined(__OPTIMIZE_SIZE__)
-          for (b = 0; b < 32u; b += 8u, a += 8, t += 8) { /* -Os: 8 bits per pass */
-            uint32_t byte = 0;
-            TBN_LT32x4(byte, 0) TBN_LT32x4(byte, 4)
-            word |= byte << b;
-          }
-#else
-          TBN_LT32x4(word, 0) TBN_LT32x4(word, 4) TBN_LT32x4(word, 8) TBN_LT32x4(word, 12)
-          TBN_LT32x4(word, 16) TBN_LT32x4(word, 20) TBN_LT32x4(word, 24) TBN_LT32x4(word, 28)
-#endif
-#undef TBN_LT32x4
-#undef TBN_LT32
-        } else {
-          for (b = 0; b < n; b++)
-            if (tbn__s32(a[b]) < tbn__s32(t[b])) word |= (uint32_t)1u << b;
-        }
+#define TBN_T(i) tbn__s32(t[i])
+        TBN_LT_WORD
+#undef TBN_T
       }
+#undef TBN_LT_WORD
+#undef TBN_LT32BITS
+#undef TBN_LTx4
+#undef TBN_LT
       *w++ = word ^ *flips++;
       o += n;
       start += 32u;
