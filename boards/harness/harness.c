@@ -100,6 +100,25 @@ static void line_i32(line_buf *l, int32_t v) {
   }
 }
 
+/* One result line: "R job window status class logits..." (the logits only when status is 0). */
+static void print_result(line_buf *l, uint32_t job, uint32_t window, int32_t status, int32_t cls,
+                         const int32_t *values, uint32_t count) {
+  line_str(l, "R ");
+  line_u32(l, job);
+  line_char(l, ' ');
+  line_u32(l, window);
+  line_char(l, ' ');
+  line_i32(l, status);
+  line_char(l, ' ');
+  line_i32(l, cls);
+  for (uint32_t c = 0; status == 0 && c < count; c++) {
+    line_char(l, ' ');
+    line_i32(l, values[c]);
+  }
+  line_char(l, '\n');
+  line_flush(l);
+}
+
 static uint32_t rd32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
@@ -161,19 +180,7 @@ int harness_main(void) {
                             : bench_f32_run(blob + model_off, model_bytes, (const float *)in, scratch, sizeof scratch,
                                             logits, tbn_mark_layer, NULL);
         tbn_mark_end();
-        line_str(&l, "R ");
-        line_u32(&l, j);
-        line_char(&l, ' ');
-        line_u32(&l, w);
-        line_char(&l, ' ');
-        line_i32(&l, r);
-        line_str(&l, " -1");
-        for (uint32_t c = 0; r == 0 && c < BENCH_CLASSES; c++) {
-          line_char(&l, ' ');
-          line_i32(&l, logits[c]);
-        }
-        line_char(&l, '\n');
-        line_flush(&l);
+        print_result(&l, j, w, r, -1, logits, BENCH_CLASSES);
       }
       continue;
     }
@@ -201,22 +208,7 @@ int harness_main(void) {
       s = tbn_run_ex(&m, in, (tbn_input_type)input_type, input_len, scratch, sizeof scratch, logits,
                      info.class_count, &cls, (int)(flags & 1u), tbn_mark_layer, NULL);
       tbn_mark_end();
-      line_str(&l, "R ");
-      line_u32(&l, j);
-      line_char(&l, ' ');
-      line_u32(&l, w);
-      line_char(&l, ' ');
-      line_u32(&l, (uint32_t)s);
-      line_char(&l, ' ');
-      line_i32(&l, (int32_t)cls);
-      if (s == TBN_OK) {
-        for (uint32_t c = 0; c < info.class_count; c++) {
-          line_char(&l, ' ');
-          line_i32(&l, logits[c]);
-        }
-      }
-      line_char(&l, '\n');
-      line_flush(&l);
+      print_result(&l, j, w, (int32_t)s, (int32_t)cls, logits, info.class_count);
     }
   }
   line_str(&l, "DONE ");
