@@ -194,9 +194,7 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
       val: metrics(splits.val, evaluate(chosen.net, splits.val)),
       test: metrics(splits.test, evaluate(chosen.net, splits.test)),
     };
-    const lr = chosen.config.lr;
-    const refit = newRun(spec, o, lr, allQuant);
-    refit.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, lr, p) : undefined);
+    const refit = trainOnAll(spec, label, o, chosen.config.lr, all, allQuant);
     return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim, selection });
   });
 }
@@ -243,9 +241,15 @@ function crossValidated(
     val: { name: `${cv.length}-fold cross-validation of ${all.name}, lr ${bestLr}`, count: all.count, accuracy: bestAcc, macroF1: bestF1 },
     folds: cv.length,
   };
-  const refit = newRun(spec, o, bestLr, allQuant);
-  refit.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, bestLr, p) : undefined);
+  const refit = trainOnAll(spec, label, o, bestLr, all, allQuant);
   return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim: o.slim === true, selection });
+}
+
+/** The refit: a fresh run with the chosen rate on all of train + val (inputs standardised with its statistics). */
+function trainOnAll(spec: ModelSpec, label: string, o: SessionOptions, lr: number, all: Dataset, allQuant: ReturnType<typeof computeInputQuant>): TrainRun {
+  const run = newRun(spec, o, lr, allQuant);
+  run.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, lr, p) : undefined);
+  return run;
 }
 
 /** Continues a resumable checkpoint up to `epochs` epochs in total (the cosine schedule spans the new total). */
