@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import type { BuildManifest } from '../build/artifacts.ts';
 import { TbnError } from '../errors.ts';
+import { fileErrorMessage } from '../io/files.ts';
 import { type UploadEvent, uploadToEspruino } from '../flash/espruino.ts';
 import { jerryFlasherPlan } from '../flash/jerry.ts';
 
@@ -86,6 +87,14 @@ export const command: Command = {
     }
 
     if (!port) throw new UsageError('--port is required for Espruino boards');
+    if (!(baud > 0)) throw new UsageError(`--baud must be a positive baud rate, got ${baud}`);
+    if (!(timeoutSec > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${timeoutSec}`);
+    try {
+      if (!statSync(port).isCharacterDevice()) throw new TbnError('E_PORT', `${port}: not a serial port (not a character device)`);
+    } catch (e) {
+      if (e instanceof TbnError) throw e;
+      throw new TbnError('E_PORT', `cannot open serial port ${fileErrorMessage(port, e)}`);
+    }
     const model = manifest.files.find((f) => f.path === 'model.tbn');
     const app = manifest.files.find((f) => f.path === 'app.js');
     if (!model || !app) throw new TbnError('E_INPUT', `${path.join(dir, 'manifest.json')}: lists no model.tbn/app.js`);
@@ -111,11 +120,12 @@ export const command: Command = {
       onEvent,
     });
     if (json) {
-      io.out(JSON.stringify({ ok: true, engine: 'espruino', port, board: r.board, version: r.version, bytesSent: r.bytesSent, progress }));
+      io.out(JSON.stringify({ ok: true, engine: 'espruino', port, board: r.board, version: r.version, bytesSent: r.bytesSent, verified: r.verified, progress }));
     } else {
       io.out(
         `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${app.path} -> .bootcde (runs at boot); ` +
-          `${fmt(r.bytesSent)} B sent to ${r.board ?? 'the board'} ${r.version ?? ''}`.trim(),
+          `${fmt(r.bytesSent)} B sent to ${r.board ?? 'the board'} ${r.version ?? ''}; read back: ` +
+          r.verified.map((f) => `${f.name} ${fmt(f.bytes)} B crc32 ${f.crc32.toString(16).padStart(8, '0')}`).join(', ') + ' (match)',
       );
     }
     return 0;
