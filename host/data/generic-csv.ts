@@ -4,7 +4,7 @@
  */
 import type { Dataset } from './dataset.ts';
 import { InputError, TbnError } from '../errors.ts';
-import { type CsvTable, columnIndex, isNumericCell, parseCsv, parseNumberCell, readTextFile } from './csv.ts';
+import { type CsvTable, columnIndex, listNames, parseCsv, parseNumberCell, readTextFile } from './csv.ts';
 import { type Recording, windowGeometryInSamples, windowsToDataset } from './recording.ts';
 import { DEFAULT_RATE, checkRate } from './sp-sw-har.ts';
 
@@ -12,7 +12,7 @@ export interface GenericCsvOptions {
   file: string;
   /** Default "label". */
   labelColumn?: string;
-  /** Default: every other column whose first data row is numeric, except one named "timestamp". */
+  /** Default: every other column except one named "timestamp"; each must be numeric in every row (leave one out by listing the others). */
   featureColumns?: string[];
   /** Class names in index order; default: the labels found, sorted (numerically when all are integers). */
   classes?: string[];
@@ -54,10 +54,12 @@ function readLabelledCsv(file: string, labelColumn: string, featureColumns: stri
     fCols = featureColumns.map((c) => columnIndex(table, c, 'feature column'));
     if (fCols.includes(lCol)) throw new TbnError('E_OPTION', `column "${labelColumn}" cannot be both the label and a feature`);
   } else {
-    const first = table.rows[0] as string[];
-    fCols = table.header.map((_, i) => i).filter((i) => i !== lCol && table.header[i] !== 'timestamp' && isNumericCell(first[i] as string));
-    if (fCols.length === 0) throw new InputError(file, table.lines[0], `no numeric feature column besides "${labelColumn}" (header: ${table.header.join(', ')})`);
+    // Every column is a feature unless the user lists the features: a typo in the first row must not
+    // silently drop a column (it is an error there as in any other row).
+    fCols = table.header.map((_, i) => i).filter((i) => i !== lCol && table.header[i] !== 'timestamp');
+    if (fCols.length === 0) throw new InputError(file, table.headerLine, `no feature column besides "${labelColumn}" (header: ${listNames(table.header)})`);
   }
+  const hint = featureColumns ? '' : '; every column except the label and "timestamp" is a feature unless you list the features (--channels)';
   const n = table.rows.length;
   const F = fCols.length;
   const texts = table.rows.map((r) => r[lCol] as string);
@@ -69,9 +71,9 @@ function readLabelledCsv(file: string, labelColumn: string, featureColumns: stri
   const x = new Float32Array(n * F);
   const y = new Int32Array(n);
   for (let r = 0; r < n; r++) {
-    for (let f = 0; f < F; f++) x[r * F + f] = parseNumberCell(table, r, fCols[f] as number);
+    for (let f = 0; f < F; f++) x[r * F + f] = parseNumberCell(table, r, fCols[f] as number, hint);
     const k = index.get(texts[r] as string);
-    if (k === undefined) throw new InputError(file, table.lines[r], `unknown label "${texts[r]}"; known labels: ${names.join(', ')}`);
+    if (k === undefined) throw new InputError(file, table.lines[r], `unknown label "${texts[r]}"; known labels: ${listNames(names)}`);
     y[r] = k;
   }
   return { table, features: fCols.map((i) => table.header[i] as string), classes: names, x, y };

@@ -1,6 +1,6 @@
 /** The dataset options shared by `tbn train` and `tbn eval`, and the train/val/test splits they select. */
 import { type OptionSpec, type ParsedArgs, UsageError, optInt, optNumber, optString } from '../cli/args.ts';
-import type { Dataset } from './dataset.ts';
+import { checkFiniteData, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
 import { loadGenericCsv } from './generic-csv.ts';
 import { DEFAULT_OVERLAP, DEFAULT_WINDOW_SECONDS, windowGeometry } from './recording.ts';
@@ -26,7 +26,7 @@ export const datasetOptions: OptionSpec[] = [
   { name: 'rate', type: 'string', description: `resampling rate in Hz (default ${DEFAULT_RATE}); for csv the rows' own rate` },
   { name: 'window-seconds', type: 'string', description: `window length in seconds (default ${DEFAULT_WINDOW_SECONDS}); for csv, windows the rows as a stream (default: one row per example)` },
   { name: 'overlap', type: 'string', description: `overlap of consecutive windows, in [0, 1) (default ${DEFAULT_OVERLAP})` },
-  { name: 'channels', type: 'string', description: `comma-separated channels to use (default ${HAR_CHANNELS.join(',')}; csv: every numeric column)` },
+  { name: 'channels', type: 'string', description: `comma-separated channels to use (default ${HAR_CHANNELS.join(',')}; csv: every column except the label and timestamp)` },
   { name: 'label-column', type: 'string', description: 'label column of a csv file (default label)' },
   { name: 'limit', type: 'string', description: 'use at most N examples of the training and of the test set (quick runs)' },
 ];
@@ -67,7 +67,14 @@ function countLine(s: Omit<Splits, 'description'>): string {
   return `train ${s.train.count}, val ${s.val.count}, test ${s.test.count}`;
 }
 
+/** Every split, checked for values (and statistics) that would make training silently NaN. */
 export function loadSplits(args: ParsedArgs, seed: number): Splits {
+  const s = loadSplitsUnchecked(args, seed);
+  for (const d of [s.train, s.val, s.test]) checkFiniteData(d);
+  return s;
+}
+
+function loadSplitsUnchecked(args: ParsedArgs, seed: number): Splits {
   const data = optString(args, 'data') ?? 'har';
   const valFraction = optNumber(args, 'val-fraction');
   if (valFraction !== undefined && !(valFraction > 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be between 0 and 1 (exclusive), got ${valFraction}`);
