@@ -1,5 +1,6 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { datasetOptions, loadSplits } from '../data/select.ts';
 import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
@@ -8,6 +9,14 @@ import { readModel } from '../format/reader.ts';
 import { isTbnFile, loadFloatModel, loadPackedFile, readBytes } from '../format/source.ts';
 import { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
 import { floatPredict } from '../train/float-forward.ts';
+
+/** The data with its labels renumbered to the model's class order when both name the same classes. */
+function byModelClasses(d: Dataset, classes: string[]): Dataset {
+  if (d.classes.join('\u0000') === classes.join('\u0000')) return d;
+  if (d.classes.length !== classes.length || !d.classes.every((c) => classes.includes(c))) return d; // refused below, with both lists
+  const to = d.classes.map((c) => classes.indexOf(c));
+  return { ...d, y: d.y.map((k) => to[k] as number), classes: [...classes] };
+}
 
 export const command: Command = {
   name: 'eval',
@@ -42,8 +51,22 @@ export const command: Command = {
         }
       }
     }
+    // Columns are matched by the names the checkpoint was trained on, never taken in file order.
+    const trainedOn = float?.channels ?? [];
+    const dataKind = optString(args, 'data') ?? 'har';
+    if (trainedOn.length > 0 && dataKind !== 'fashion-mnist') {
+      const given = optString(args, 'channels');
+      if (given === undefined) args.options.channels = trainedOn.join(',');
+      else if (given.split(',').map((c) => c.trim()).join(',') !== trainedOn.join(',')) {
+        throw new UsageError(`--channels ${given} differs from the channels ${file} was trained on, in order: ${trainedOn.join(',')}`);
+      }
+    }
     const splits = loadSplits(args, seed ?? 1);
-    const data = splits[split];
+    const loaded = splits[split];
+    if (trainedOn.length > 0 && dataKind !== 'fashion-mnist' && loaded.channels.join(',') !== trainedOn.join(',')) {
+      throw new TbnError('E_INPUT', `${loaded.name}: channels ${loaded.channels.join(',')} differ from the ${trainedOn.join(',')} ${file} was trained on`);
+    }
+    const data = byModelClasses(loaded, packed.classes);
     const exampleLen = data.shape[0] * data.shape[1] * data.shape[2];
     const modelLen = packed.inShape[0] * packed.inShape[1] * packed.inShape[2];
     if (exampleLen !== modelLen) {
