@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
+import { readModelFile } from '../format/reader.ts';
 import { startEngineDevice } from '../sim/engine.ts';
 import { referenceTbnModule } from '../sim/reference-tbn.ts';
 import { startPtySimulator } from '../sim/serve.ts';
@@ -31,12 +31,7 @@ export const command: Command = {
   async run(args, io) {
     const modelFile = optString(args, 'model');
     if (!modelFile) throw new UsageError('--model is required');
-    let model: Uint8Array;
-    try {
-      model = new Uint8Array(readFileSync(modelFile));
-    } catch (e) {
-      throw new TbnError('E_INPUT', `${modelFile}: cannot read the model (${(e as Error).message})`);
-    }
+    const model = readModelFile(modelFile);
     const board = loadBoard(optString(args, 'board') ?? 'stm32f405');
     const bundle = readBundle(optString(args, 'bundle') ?? defaultBundlePath());
     const stride = optInt(args, 'stride');

@@ -2,8 +2,9 @@
  * `tbn stream` as a library: replays recordings through a DeviceClient and
  * scores the device's predictions against the recordings' labels.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { TbnError } from '../errors.ts';
+import { readTextFile } from '../data/csv.ts';
 import { loadCsvRecording } from '../data/generic-csv.ts';
 import type { Recording } from '../data/recording.ts';
 import { defaultHarRoot, HAR_CHANNELS, HAR_CLASSES, listRecordings, loadRecording } from '../data/sp-sw-har.ts';
@@ -15,7 +16,7 @@ import type { Link } from './link.ts';
 /** Reads a CSV in the sp-sw-har layout when its header has those columns, else as a generic labelled CSV. */
 export function loadAnyRecording(file: string, rate = 50): Recording {
   if (!existsSync(file)) throw new TbnError('E_INPUT', `${file}: recording not found`);
-  const header = readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+  const header = readTextFile(file, 'recording').split(/\r\n|\n|\r/, 1)[0] ?? '';
   const cols = header.split(',').map((c) => c.trim());
   if ([...HAR_CHANNELS, 'timestamp', 'label'].every((c) => cols.includes(c))) return loadRecording(file, { rate });
   return loadCsvRecording(file, { rate });
