@@ -13,11 +13,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type BoardDefinition, checkFit, type FitResult } from '../boards.ts';
+import type { BoardDefinition, FitResult } from '../boards.ts';
 import { TbnError } from '../errors.ts';
 import { fileErrorMessage, writeFileAtomic } from '../io/files.ts';
 import { crc32 } from '../format/crc32.ts';
 import type { PackedModel } from '../format/model.ts';
+import { estimateLimits } from '../sim/simulator.ts';
 
 export type Engine = 'espruino' | 'jerryscript';
 export const ENGINES: readonly Engine[] = ['espruino', 'jerryscript'];
@@ -71,14 +72,15 @@ export function handleRamBytes(model: PackedModel): number {
   return model.scratchBytes + 4 * model.classes.length;
 }
 
-/** The fit check of `tbn build`; throws a TbnError listing every exceeded budget with its numbers. */
+/**
+ * The fit check of `tbn build`: the simulator's own (estimateLimits: flash, Storage, scratch RAM and
+ * JS variables), so a model `tbn build` accepts is one `tbn sim --board` runs, and the other way round.
+ */
 export function checkBuildFit(input: Pick<BuildInput, 'board' | 'model' | 'modelBytes' | 'bundle' | 'modelFile'>): FitResult {
-  const fit = checkFit(input.board, {
-    modelBytes: input.modelBytes.length,
-    scratchBytes: handleRamBytes(input.model),
-    bundleBytes: Buffer.byteLength(input.bundle, 'latin1'),
-  });
-  return fit;
+  const m = input.model;
+  const [inH, inW, inC] = m.inShape;
+  const info = { inH, inW, inC, inputLen: inH * inW * inC, classes: m.classes.length, scratchBytes: m.scratchBytes };
+  return estimateLimits(input.board, Buffer.byteLength(input.bundle, 'latin1'), input.modelBytes.length, info).fit;
 }
 
 export function fitError(board: string, modelFile: string, fit: FitResult): TbnError {
