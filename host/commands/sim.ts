@@ -2,7 +2,10 @@ import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
+import type { PackedModel } from '../format/model.ts';
 import { readModelFile } from '../format/reader.ts';
+import { loadPackedFile } from '../format/source.ts';
+import { HAR_CHANNELS, HAR_CLASSES } from '../data/sp-sw-har.ts';
 import { startEngineDevice } from '../sim/engine.ts';
 import { referenceTbnModule } from '../sim/reference-tbn.ts';
 import { startPtySimulator } from '../sim/serve.ts';
@@ -10,6 +13,15 @@ import { defaultBundlePath, estimateLimits, readBundle } from '../sim/simulator.
 import { loadWasmTbnModule, type TbnModuleLike } from '../sim/tbn-module.ts';
 import type { BoardDefinition } from '../boards.ts';
 import type { CliIO } from '../cli/command.ts';
+
+/**
+ * What to stream: the sp-sw-har test subjects only for a model that takes their 6 channels and
+ * classes (at any window length); anything else needs the user's own recordings.
+ */
+function streamCommandHint(m: PackedModel): string {
+  const harShaped = m.inShape[0] === 1 && m.inShape[2] === HAR_CHANNELS.length && m.classes.length === HAR_CLASSES.length && m.classes.every((c) => HAR_CLASSES.includes(c));
+  return harShaped ? '--har-subjects s15-s18' : `--recording FILE.csv (${m.inShape[2]} channel columns and a label column)`;
+}
 
 export const command: Command = {
   name: 'sim',
@@ -32,6 +44,9 @@ export const command: Command = {
     const modelFile = optString(args, 'model');
     if (!modelFile) throw new UsageError('--model is required');
     const model = readModelFile(modelFile);
+    // Validated here so a bad file (CRC, truncation) is named in the message; the kernel would only say why.
+    const packed = loadPackedFile(modelFile, model);
+    const streamHint = streamCommandHint(packed);
     const board = loadBoard(optString(args, 'board') ?? 'stm32f405');
     const bundle = readBundle(optString(args, 'bundle') ?? defaultBundlePath());
     const stride = optInt(args, 'stride');
@@ -39,7 +54,7 @@ export const command: Command = {
     if (kernel !== 'wasm' && kernel !== 'reference') throw new UsageError(`--kernel must be wasm or reference, got "${kernel}"`);
     const tbn = kernel === 'wasm' ? await loadWasmTbnModule() : referenceTbnModule();
     const engine = optString(args, 'engine');
-    if (engine !== undefined) return runEngine(engine, optString(args, 'engine-bin'), { board, bundle, model, tbn, stride, link: optString(args, 'link'), seconds: optInt(args, 'seconds') }, io);
+    if (engine !== undefined) return runEngine(engine, optString(args, 'engine-bin'), { board, bundle, model, tbn, stride, link: optString(args, 'link'), seconds: optInt(args, 'seconds'), streamHint }, io);
     const ps = await startPtySimulator({
       board,
       bundle,
@@ -55,7 +70,7 @@ export const command: Command = {
     io.err(`simulating ${board.name}: model ${l.modelBytes} B, scratch ${l.scratchBytes} B, bundle ${l.bundleBytes} B, ~${l.jsVarsUsed} of ${board.jsVars} JS variables`);
     for (const row of l.fit.rows) io.err(`  ${row.what}: ${row.need} of ${row.have}`);
     io.out(ps.hostPath);
-    io.err(`serial port ready: tbn stream --port ${ps.hostPath} --har-subjects s15-s18`);
+    io.err(`serial port ready: tbn stream --port ${ps.hostPath} ${streamHint}`);
     await waitForStop(optInt(args, 'seconds'));
     const t = ps.traffic();
     await ps.close();
@@ -82,7 +97,7 @@ function waitForStop(seconds: number | undefined): Promise<void> {
 async function runEngine(
   engine: string,
   bin: string | undefined,
-  o: { board: BoardDefinition; bundle: string; model: Uint8Array; tbn: TbnModuleLike; stride?: number; link?: string; seconds?: number },
+  o: { board: BoardDefinition; bundle: string; model: Uint8Array; tbn: TbnModuleLike; stride?: number; link?: string; seconds?: number; streamHint: string },
   io: CliIO,
 ): Promise<number> {
   if (engine !== 'espruino' && engine !== 'jerryscript') throw new UsageError(`--engine must be espruino or jerryscript, got "${engine}"`);
@@ -100,7 +115,7 @@ async function runEngine(
   if (!limits.fit.fits) throw new TbnError('E_FIT', `the model does not fit the ${o.board.name}:\n  ${limits.fit.problems.join('\n  ')}`);
   const dev = await startEngineDevice(engine, bin, o.bundle, o.model, { link: o.link, config });
   io.out(dev.hostPath);
-  io.err(`${engine} (${bin}) runs the bundle; serial port ready: tbn stream --port ${dev.hostPath} --har-subjects s15-s18`);
+  io.err(`${engine} (${bin}) runs the bundle; serial port ready: tbn stream --port ${dev.hostPath} ${o.streamHint}`);
   await waitForStop(o.seconds);
   await dev.close();
   return 0;
