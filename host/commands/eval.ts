@@ -61,7 +61,8 @@ export const command: Command = {
         throw new UsageError(`--channels ${given} differs from the channels ${file} was trained on, in order: ${trainedOn.join(',')}`);
       }
     }
-    const splits = loadSplits(args, seed ?? 1);
+    const json = optBool(args, 'json');
+    const splits = loadSplits(args, seed ?? 1, json ? undefined : (line) => io.err(line));
     const loaded = splits[split];
     if (trainedOn.length > 0 && dataKind !== 'fashion-mnist' && loaded.channels.join(',') !== trainedOn.join(',')) {
       throw new TbnError('E_INPUT', `${loaded.name}: channels ${loaded.channels.join(',')} differ from the ${trainedOn.join(',')} ${file} was trained on`);

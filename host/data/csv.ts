@@ -38,11 +38,27 @@ function splitCells(line: string): string[] {
   });
 }
 
+/** Reports long loads: called with a line such as "big.csv: 1,200,000 of 4,000,000 rows read", at most every PROGRESS_MS. */
+export type LoadProgress = (text: string) => void;
+export const PROGRESS_MS = 2000;
+
+/** A throttled reporter for `what` ("rows read", "rows parsed"); silent for loads shorter than PROGRESS_MS. */
+export function progressReporter(file: string, what: string, total: number, progress: LoadProgress | undefined): (done: number) => void {
+  if (!progress) return () => undefined;
+  let next = Date.now() + PROGRESS_MS;
+  return (done) => {
+    // Date.now() every 4,096 rows only: the check must not slow the loop it reports on.
+    if ((done & 4095) !== 0 || Date.now() < next) return;
+    next = Date.now() + PROGRESS_MS;
+    progress(`${file}: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} ${what}`);
+  };
+}
+
 /**
  * Parses comma-separated text with a header line. Blank lines carry no data and are passed over;
  * a row with the wrong number of cells is an error (never dropped).
  */
-export function parseCsv(file: string, text: string): CsvTable {
+export function parseCsv(file: string, text: string, progress?: LoadProgress): CsvTable {
   // CRLF, LF and CR-only (old Mac) line ends are all line ends.
   const all = text.split(/\r\n|\n|\r/);
   let headerLine = -1;
@@ -62,7 +78,9 @@ export function parseCsv(file: string, text: string): CsvTable {
   });
   const rows: string[][] = [];
   const lines: number[] = [];
+  const report = progressReporter(file, 'lines read', all.length, progress);
   for (let i = headerLine + 1; i < all.length; i++) {
+    report(i);
     const raw = all[i] as string;
     if (raw.trim() === '') continue;
     const cells = splitCells(raw);

@@ -1,5 +1,6 @@
 /** The dataset options shared by `tbn train` and `tbn eval`, and the train/val/test splits they select. */
 import { type OptionSpec, type ParsedArgs, UsageError, optInt, optNumber, optString } from '../cli/args.ts';
+import type { LoadProgress } from './csv.ts';
 import { checkFiniteData, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
 import { loadGenericCsv } from './generic-csv.ts';
@@ -68,13 +69,13 @@ function countLine(s: Omit<Splits, 'description'>): string {
 }
 
 /** Every split, checked for values (and statistics) that would make training silently NaN. */
-export function loadSplits(args: ParsedArgs, seed: number): Splits {
-  const s = loadSplitsUnchecked(args, seed);
+export function loadSplits(args: ParsedArgs, seed: number, progress?: LoadProgress): Splits {
+  const s = loadSplitsUnchecked(args, seed, progress);
   for (const d of [s.train, s.val, s.test]) checkFiniteData(d);
   return s;
 }
 
-function loadSplitsUnchecked(args: ParsedArgs, seed: number): Splits {
+function loadSplitsUnchecked(args: ParsedArgs, seed: number, progress: LoadProgress | undefined): Splits {
   const data = optString(args, 'data') ?? 'har';
   const valFraction = optNumber(args, 'val-fraction');
   if (valFraction !== undefined && !(valFraction > 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be between 0 and 1 (exclusive), got ${valFraction}`);
@@ -150,7 +151,7 @@ function loadSplitsUnchecked(args: ParsedArgs, seed: number): Splits {
     const labelColumn = optString(args, 'label-column') ?? 'label';
     const window = windowSeconds !== undefined ? Math.round(windowSeconds * rate) : undefined;
     if (window === undefined && overlap !== undefined) throw new UsageError('--overlap needs --window-seconds for csv data');
-    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined };
+    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined, progress };
     let all = loadGenericCsv({ ...base, file });
     const testFile = optString(args, 'test');
     let test: Dataset;

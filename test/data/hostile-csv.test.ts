@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseArgs } from '../../host/cli/args.ts';
 import { checkFiniteData } from '../../host/data/dataset.ts';
 import { loadCsvRecording, loadGenericCsv } from '../../host/data/generic-csv.ts';
@@ -81,5 +81,26 @@ describe('smaller CSV items (#18)', () => {
     const e = thrown(() => loadGenericCsv({ file: f }));
     expect(e.message).toMatch(/missing label column "label"; the header has: c0, c1, .*, \.\.\. \(19,988 more\)$/);
     expect(e.message.length).toBeLessThan(400);
+  });
+});
+
+describe('progress while a big CSV loads (#18)', () => {
+  it('reports lines read and rows parsed, throttled by time', () => {
+    const rows = ['f1,f2,label', ...Array.from({ length: 20000 }, (_, i) => `${i},${-i},${i % 3}`)];
+    const f = csv(rows.join('\n'));
+    let clock = 0;
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => (clock += 1000)); // every check sees 1 s more
+    const lines: string[] = [];
+    try {
+      loadGenericCsv({ file: f, progress: (t) => lines.push(t) });
+    } finally {
+      now.mockRestore();
+    }
+    // one report per 4,096 rows at most, and 2 s apart (each clock read here moves 1 s)
+    expect(lines).toEqual([`${f}: 8,192 of 20,001 lines read`, `${f}: 16,384 of 20,001 lines read`, `${f}: 4,096 of 20,000 rows parsed`, `${f}: 12,288 of 20,000 rows parsed`]);
+    // without a clock that runs, a fast load says nothing
+    const quiet: string[] = [];
+    loadGenericCsv({ file: f, progress: (t) => quiet.push(t) });
+    expect(quiet).toEqual([]);
   });
 });

@@ -2,7 +2,11 @@
  * issue 16 #3, #16, #18 (paced rate), #13: how `tbn stream` ends when the device refuses, dies or is
  * interrupted, in process against the simulator (the device side is the real bundle).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../host/cli.ts';
 import { loadBoard } from '../../host/boards.ts';
 import type { Recording } from '../../host/data/recording.ts';
 import { rng } from '../../host/format/random-model.ts';
@@ -112,5 +116,15 @@ describe('stream faults', () => {
     const c = int16Clipping([rec], 8); // -200*256 and 128*256 overflow; 127*256 and -128*256 (= -32768) fit
     expect(c).toEqual({ clipped: 2, values: 12, maxAbs: 200, largestShift: 7 });
     expect(int16Clipping([rec], 7).clipped).toBe(0);
+  });
+
+  it('#13: tbn stream --int16 --shift 14 warns before streaming how many values it clips', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tbn-clip-'));
+    const file = path.join(dir, 'r.csv');
+    writeFileSync(file, ['a,b,label', '1.5,9.81,x', '-3,0.25,y', '0.5,0.5,x'].join('\n'));
+    const err: string[] = [];
+    const code = await main(['stream', '--port', path.join(dir, 'no-port'), '--recording', file, '--int16', '--shift', '14'], { out: () => undefined, err: (t) => err.push(t), interactive: false });
+    expect(code).toBe(1); // the port does not exist; the warning came first
+    expect(err[0]).toBe('warning: --shift 14 clips 2 of 6 values (33.33%) to the int16 range: the largest |value| is 9.810, so --shift 11 or less sends every value unclipped');
   });
 });
