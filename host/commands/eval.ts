@@ -5,7 +5,8 @@ import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, loadPackedFile, readBytes } from '../format/source.ts';
+import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
 import { floatPredict } from '../train/float-forward.ts';
 

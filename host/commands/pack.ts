@@ -4,7 +4,8 @@ import type { Command } from '../cli/command.ts';
 import { TbnError } from '../errors.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, readBytes } from '../format/source.ts';
+import { isTbnFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { summarizeModel } from '../format/summary.ts';
 
 export const command: Command = {

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSplits } from '../../host/data/select.ts';
 import { packModel } from '../../host/format/pack.ts';
 import { readModel } from '../../host/format/reader.ts';
-import { loadFloatModel } from '../../host/format/source.ts';
+import { loadFloatModel } from '../../host/train/load-model.ts';
 import { summarizeModel } from '../../host/format/summary.ts';
 import { evaluatePacked } from '../../host/reference/evaluate.ts';
 import { floatPredict } from '../../host/train/float-forward.ts';
