@@ -1,6 +1,7 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { datasetOptions, loadSplits } from '../data/select.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
 import { packModel } from '../format/pack.ts';
@@ -43,7 +44,7 @@ export const command: Command = {
         }
       }
     }
-    const splits = loadSplits(args, seed ?? 1);
+    const splits = loadSplits(datasetOptionsFrom(args), seed ?? 1);
     const data = splits[split];
     const exampleLen = data.shape[0] * data.shape[1] * data.shape[2];
     const modelLen = packed.inShape[0] * packed.inShape[1] * packed.inShape[2];

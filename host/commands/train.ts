@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { optBool, optInt, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CliIO, Command } from '../cli/command.ts';
-import { datasetOptions, loadSplits } from '../data/select.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { DEFAULT_MIN_TILE_SIZE, type AlphaMode, type HiddenActivation, type Variant } from '../train/arch.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { defaultGemm } from '../train/kernels.ts';
@@ -120,7 +121,7 @@ export const command: Command = {
     if (weightDecay < 0) throw new UsageError('--weight-decay must not be negative');
     const gemm = defaultGemm();
     const onProgress = progressDrawer(io);
-    const splits = loadSplits(args, seed);
+    const splits = loadSplits(datasetOptionsFrom(args), seed);
     if (!json) io.err(splits.description);
     const batch = batchOption ?? (splits.train.count < 10000 ? 32 : 128);
 

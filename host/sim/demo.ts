@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBoard } from '../boards.ts';
-import type { ParsedArgs } from '../cli/args.ts';
 import type { Recording } from '../data/recording.ts';
 import { defaultHarRoot, findRepoRoot } from '../data/sp-sw-har.ts';
 import { loadSplits } from '../data/select.ts';
@@ -96,8 +95,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     );
   }
   const seed = opts.seed ?? 1;
-  const args: ParsedArgs = { options: { data: harRoot ? 'har' : 'synthetic', test: testSubjects, ...(harRoot ? { 'data-root': harRoot } : {}) }, positionals: [] };
-  const splits = loadSplits(args, seed);
+  const splits = loadSplits({ data: harRoot ? 'har' : 'synthetic', test: testSubjects, dataRoot: harRoot }, seed);
   step(`data: ${splits.description}`);
 
   const epochs = opts.epochs ?? 30;

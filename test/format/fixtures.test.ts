@@ -40,7 +40,7 @@ describe.each(CASES)('fixture $file', ({ file, data, minFp32Ratio }) => {
     expect(s.tiledBitsRatioToBnn).toBeLessThanOrEqual(0.26);
     expect(s.fp32OverFile).toBeGreaterThanOrEqual(minFp32Ratio);
 
-    const test = loadSplits({ options: { data }, positionals: [] }, 1).test;
+    const test = loadSplits({ data }, 1).test;
     const floatPred = floatPredict(fm, test.x, test.count);
     const packedPred = evaluatePacked(m, test.x, test.count);
     let fc = 0;
