@@ -1,6 +1,6 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { formatDemo, runDemo } from '../sim/demo.ts';
+import { formatDemo, runDemo } from '../demo/run-demo.ts';
 
 export const command: Command = {
   name: 'demo',

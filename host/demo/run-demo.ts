@@ -20,9 +20,9 @@ import { exportFloatModel } from '../train/export.ts';
 import { trainVariants } from '../train/session.ts';
 import { openSerialLink } from '../stream/link.ts';
 import { harRecordings, type StreamReport, streamRecordings } from '../stream/session.ts';
-import { startPtySimulator } from './serve.ts';
-import { readBundle } from './simulator.ts';
-import { loadWasmTbnModule } from './tbn-module.ts';
+import { startPtySimulator } from '../sim/serve.ts';
+import { readBundle } from '../sim/simulator.ts';
+import { loadWasmTbnModule } from '../sim/tbn-module.ts';
 
 export interface DemoOptions {
   board?: string;
