@@ -92,7 +92,7 @@ function printable(text: string): string {
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0 || word === '') return undefined;
   const best = closest(word, candidates as string[]);
-  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  const limit = Math.max(1, Math.min(3, Math.round(word.length / 3)));
   if (distance(word, best) <= limit) return best;
   const prefixed = candidates.filter((c) => c.startsWith(word));
   return word.length >= 3 && prefixed.length === 1 ? prefixed[0] : undefined;

@@ -18,7 +18,7 @@ export const command: Command = {
   options: [
     ...datasetOptions,
     { name: 'split', type: 'string', description: 'which split to evaluate: test, val or train', default: 'test' },
-    { name: 'seed', type: 'string', description: 'seed of the validation split (default: the checkpoint\'s training seed, else 1)' },
+    { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of the validation split (default: the checkpoint\'s training seed, else 1)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
