@@ -2,19 +2,24 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TbnError } from '../errors.ts';
 import { readRegularFile } from '../io/files.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 /** Far above any bundle a board's Storage can hold; a cap so a wrong path is not read whole. */
 const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = PACKAGE_ROOT;
 export const DEFAULT_BUNDLE = path.join(REPO_ROOT, 'build', 'device', 'app.js');
 
-/** Runs the device build; returns the bundle's path. */
+/**
+ * Runs the device build in a checkout; returns the bundle's path. An installed package has no device sources
+ * (and no rollup): it uses the prebuilt bundle it ships.
+ */
 export function buildDeviceBundle(root = REPO_ROOT): string {
   const script = path.join(root, 'device', 'build.mjs');
+  const prebuilt = path.join(root, 'build', 'device', 'app.js');
+  if (!existsSync(script) && existsSync(prebuilt)) return prebuilt;
   if (!existsSync(script)) throw new TbnError('E_BUILD', `${script} is missing: cannot bundle the device app`);
   try {
     execFileSync(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });

@@ -1,12 +1,14 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { datasetOptions, loadSplits } from '../data/select.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, loadPackedFile, readBytes } from '../format/source.ts';
+import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
 import { floatPredict } from '../train/float-forward.ts';
 
@@ -25,7 +27,7 @@ export const command: Command = {
   options: [
     ...datasetOptions,
     { name: 'split', type: 'string', description: 'which split to evaluate: test, val or train', default: 'test' },
-    { name: 'seed', type: 'string', description: 'seed of the validation split (default: the checkpoint\'s training seed, else 1)' },
+    { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of the validation split (default: the checkpoint\'s training seed, else 1)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
@@ -53,16 +55,17 @@ export const command: Command = {
     }
     // Columns are matched by the names the checkpoint was trained on, never taken in file order.
     const trainedOn = float?.channels ?? [];
-    const dataKind = optString(args, 'data') ?? 'har';
+    const dataOptions = datasetOptionsFrom(args);
+    const dataKind = dataOptions.data ?? 'har';
     if (trainedOn.length > 0 && dataKind !== 'fashion-mnist') {
-      const given = optString(args, 'channels');
-      if (given === undefined) args.options.channels = trainedOn.join(',');
-      else if (given.split(',').map((c) => c.trim()).join(',') !== trainedOn.join(',')) {
-        throw new UsageError(`--channels ${given} differs from the channels ${file} was trained on, in order: ${trainedOn.join(',')}`);
+      const given = dataOptions.channels;
+      if (given === undefined) dataOptions.channels = [...trainedOn];
+      else if (given.join(',') !== trainedOn.join(',')) {
+        throw new UsageError(`--channels ${given.join(',')} differs from the channels ${file} was trained on, in order: ${trainedOn.join(',')}`);
       }
     }
     const json = optBool(args, 'json');
-    const splits = loadSplits(args, seed ?? 1, json ? undefined : (line) => io.err(line));
+    const splits = loadSplits(dataOptions, seed ?? 1, json ? undefined : (line) => io.err(line));
     const loaded = splits[split];
     if (trainedOn.length > 0 && dataKind !== 'fashion-mnist' && loaded.channels.join(',') !== trainedOn.join(',')) {
       throw new TbnError('E_INPUT', `${loaded.name}: channels ${loaded.channels.join(',')} differ from the ${trainedOn.join(',')} ${file} was trained on`);

@@ -5,7 +5,8 @@ import type { Command } from '../cli/command.ts';
 import { TbnError } from '../errors.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, readBytes } from '../format/source.ts';
+import { isTbnFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { summarizeModel } from '../format/summary.ts';
 import { writeFileAtomic } from '../io/files.ts';
 
@@ -26,7 +27,7 @@ export const command: Command = {
   usage: 'tbn pack CHECKPOINT -o model.tbn [--no-reuse] [--keep-input-shape] [--json]',
   summary: 'pack a training checkpoint (or FloatModel JSON) into a .tbn model file',
   options: [
-    { name: 'output', short: 'o', type: 'string', description: 'the .tbn file to write' },
+    { name: 'out', short: 'o', type: 'string', aliases: ['output'], description: 'the .tbn file to write' },
     { name: 'reuse', type: 'boolean', description: 'mark layers whose p divides their channels for p-fold reuse (--no-reuse: same integers, no row sharing)', default: 'true' },
     { name: 'keep-input-shape', type: 'boolean', description: 'never re-declare an image input of a first dense layer as (1, W, C) (that saves the per-pixel row padding)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
@@ -35,7 +36,7 @@ export const command: Command = {
     const [input, ...extra] = args.positionals;
     if (!input) throw new UsageError('give the checkpoint to pack');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-    const output = optString(args, 'output');
+    const output = optString(args, 'out');
     if (!output) throw new UsageError('-o model.tbn is required');
     if (sameFile(input, output)) throw new UsageError(`-o ${output} is the checkpoint being packed: writing it would destroy the input; choose another output file`);
     const bytes = readBytes(input);

@@ -3,10 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { parseArgs } from '../../host/cli/args.ts';
 import { checkFiniteData } from '../../host/data/dataset.ts';
 import { loadCsvRecording, loadGenericCsv } from '../../host/data/generic-csv.ts';
-import { datasetOptions, loadSplits } from '../../host/data/select.ts';
+import { loadSplits } from '../../host/data/select.ts';
 import { InputError, TbnError } from '../../host/errors.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tbn-hostile-csv-'));
@@ -32,8 +31,7 @@ describe('CSV cells and statistics (#10)', () => {
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toBe(`${f}:4: column "f2" is 1e39, outside the float32 range (magnitude at most 3.4e38)`);
     // through the dataset options too (what train and eval use)
-    const args = parseArgs(['--data', `csv:${f}`], datasetOptions);
-    expect(() => loadSplits(args, 1)).toThrow(`${f}:4: column "f2"`);
+    expect(() => loadSplits({ data: `csv:${f}` }, 1)).toThrow(`${f}:4: column "f2"`);
   });
   it('a non-finite value in any dataset is refused naming the example and channel', () => {
     const x = Float32Array.of(1, 2, 3, Number.POSITIVE_INFINITY);
