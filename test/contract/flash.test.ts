@@ -121,7 +121,7 @@ describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
     }
     const io = captureIO();
     expect(await main(['flash', '--port', '/dev/null', '--dir', dir, '--baud', '0'], io)).toBe(2);
-    expect(io.stderr.join('\n')).toMatch(/--baud must be a positive baud rate, got 0/);
+    expect(io.stderr.join('\n')).toMatch(/--baud must be .*got "?0"?/);
   }, 120_000);
 
   it('says "flashed" only when the read-back length and CRC32 match (a corrupted Storage write fails)', async () => {
