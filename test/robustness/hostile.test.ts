@@ -219,10 +219,11 @@ describe('a full disk (ulimit -f: EFBIG)', () => {
     const out = path.join(dir, 'efbig-build');
     expect(await main(['build', '--board', 'stm32f405', '--model', model, '--bundle', BUNDLE, '-o', out], silentIO)).toBe(0);
     const before = new Map(readdirSync(out).map((f) => [f, readFileSync(path.join(out, f))]));
-    // A bigger app bundle: 40 KB of comment, over a 16 KB limit.
+    // A bigger app bundle (3 KB of comment more, still within the board's budgets), over an 8 KB file-size limit.
     const big = path.join(dir, 'big-app.js');
-    writeFileSync(big, `${readFileSync(BUNDLE, 'latin1')}\n/*${'x'.repeat(40_000)}*/\n`);
-    const r = await runCli(['build', '--board', 'stm32f405', '--model', model, '--bundle', big, '-o', out], { boundMs: 30_000, shellPrefix: 'ulimit -f 16' });
+    writeFileSync(big, `${readFileSync(BUNDLE, 'latin1')}\n/*${'x'.repeat(3000)}*/\n`);
+    expect(readFileSync(big).length).toBeGreaterThan(8 * 1024);
+    const r = await runCli(['build', '--board', 'stm32f405', '--model', model, '--bundle', big, '-o', out], { boundMs: 30_000, shellPrefix: 'ulimit -f 8' });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/cannot write .*app\.js: EFBIG/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
