@@ -233,6 +233,17 @@ describe('a full disk (ulimit -f: EFBIG)', () => {
   }, 60_000);
 });
 
+describe('a full disk while bundling the device app (#18)', () => {
+  it('device/build.mjs under ulimit -f: one line, the bundle unchanged, no app.js.<pid>.tmp left', () => {
+    const before = readFileSync(BUNDLE);
+    const r = spawnSync('bash', ['-c', `ulimit -f 4; exec '${process.execPath}' device/build.mjs`], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^device\/build\.mjs: cannot write .*app\.js: EFBIG$/);
+    expect(readFileSync(BUNDLE).equals(before)).toBe(true);
+    expect(readdirSync(path.dirname(BUNDLE)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 150_000);
+});
+
 describe.skipIf(!hasSetpriv)('unreadable files (EACCES, as user nobody)', () => {
   it('a CSV for train and a recording for stream: one line with the path and EACCES', async () => {
     const secret = path.join(dir, 'secret');
