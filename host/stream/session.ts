@@ -131,15 +131,15 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     let result: StreamResult;
     try {
       result = await client.stream(rec.samples, rec.channels.length, {
-      ...opts,
-      onPrediction: (p) => {
-        opts.onPrediction?.(p);
-        if (!live) return;
-        const truth = rec.labels[p.endSeq - W + Math.floor(W / 2)];
-        const name = classes[map[p.cls] ?? -1] ?? String(p.cls);
-        const truthName = truth === undefined ? '?' : (classes[truth] ?? String(truth));
-        live(`  samples ${p.endSeq - W}-${p.endSeq - 1}: ${name.padEnd(12)} (true ${truthName})  logits [${Array.from(p.logits).join(', ')}]  ${p.micros} us`);
-      },
+        ...opts,
+        onPrediction: (p) => {
+          opts.onPrediction?.(p);
+          if (!live) return;
+          const truth = rec.labels[p.endSeq - W + Math.floor(W / 2)];
+          const name = classes[map[p.cls] ?? -1] ?? String(p.cls);
+          const truthName = truth === undefined ? '?' : (classes[truth] ?? String(truth));
+          live(`  samples ${p.endSeq - W}-${p.endSeq - 1}: ${name.padEnd(12)} (true ${truthName})  logits [${Array.from(p.logits).join(', ')}]  ${p.micros} us`);
+        },
       });
     } catch (e) {
       if (e instanceof TbnError && e.code === 'E_INTERRUPTED') {
