@@ -141,7 +141,14 @@ espruino.init(() => {
             }
             emit({ event: 'verified', files: [{ name: names[0], bytes: want[0], crc32: want[1] }, { name: names[1], bytes: want[2], crc32: want[3] }] });
             E.Core.Serial.write('load()\n');
-            setTimeout(() => E.Core.Serial.close(), 500);
+            setTimeout(() => {
+              E.Core.Serial.close();
+              // The files are verified: a close that never calls back must not hold the upload for the whole timeout.
+              setTimeout(() => {
+                emit({ event: 'done' });
+                process.exit(0);
+              }, 3000);
+            }, 500);
           }, { maxTimeout: Math.min(30, opts.timeoutSec || 120) });
         });
       });
