@@ -146,7 +146,8 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
         throw new StreamInterrupted('E_INTERRUPTED', `interrupted during ${rec.file} (${i} of ${recordings.length} recordings finished)`, rec.file, partial());
       }
       if (e instanceof TbnError && LOST_DEVICE.has(e.code)) {
-        const what = e.code === 'E_DEVICE_ERROR' ? e.message : `the device stopped answering during ${rec.file} (${e.message})`;
+        const detail = e.message.replace(/^the device stopped answering: /, '');
+        const what = e.code === 'E_DEVICE_ERROR' ? e.message : `the device stopped answering during ${rec.file} (${detail})`;
         throw new StreamInterrupted(e.code, `${what}; ${i} of ${recordings.length} recordings finished`, rec.file, partial());
       }
       throw e;
