@@ -101,7 +101,10 @@ export const command: Command = {
     const progress: Array<{ sent: number; total: number }> = [];
     let lastTenth = -1;
     const onEvent = (e: UploadEvent) => {
-      if (e.event === 'connected' && !json) io.err(`connected to ${port}: ${e.board ?? 'unknown board'} ${e.version ?? ''}`.trim());
+      if (e.event === 'connected' && !json) {
+        io.err(`connected to ${port}: ${e.board ?? 'unknown board'} ${e.version ?? ''}`.trim());
+        io.err(`uploading ${model.path} (${fmt(model.bytes)} B) to Storage and ${app.path} (${fmt(app.bytes)} B) as boot code ...`);
+      }
       if (e.event === 'progress' && e.total > 0) {
         progress.push({ sent: e.sent, total: e.total });
         const tenth = Math.floor((10 * e.sent) / e.total);
@@ -109,7 +112,7 @@ export const command: Command = {
         lastTenth = tenth;
       }
     };
-    if (!json) io.err(`uploading ${model.path} (${fmt(model.bytes)} B) to Storage and ${app.path} (${fmt(app.bytes)} B) as boot code via ${port} ...`);
+    if (!json) io.err(`connecting to ${port} ...`);
     const r = await uploadToEspruino({
       port,
       baud,
