@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import type { BuildManifest } from '../build/artifacts.ts';
 import { TbnError } from '../errors.ts';
-import { fileErrorMessage } from '../io/files.ts';
+import { readModelFile } from '../format/reader.ts';
+import { fileErrorMessage, readRegularFile } from '../io/files.ts';
+
+/** A build manifest is a few KB; anything far larger is not one. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 import { type UploadEvent, uploadToEspruino } from '../flash/espruino.ts';
 import { jerryFlasherPlan } from '../flash/jerry.ts';
 
@@ -14,22 +18,20 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 /** Reads DIR/manifest.json and checks every artifact it lists is present and unchanged. */
 export function loadBuild(dir: string): BuildManifest {
   const file = path.join(dir, 'manifest.json');
+  if (!existsSync(file)) throw new TbnError('E_INPUT', `${file}: not found; run tbn build first (or give --dir)`);
   let manifest: BuildManifest;
+  const text = readRegularFile(file, MAX_MANIFEST_BYTES, 'build manifest').toString('utf8');
   try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as BuildManifest;
+    manifest = JSON.parse(text) as BuildManifest;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TbnError('E_INPUT', code === 'ENOENT' ? `${file}: not found; run tbn build first (or give --dir)` : `${file}: ${(e as Error).message}`);
+    throw new TbnError('E_INPUT', `${file}: not JSON (${(e as Error).message})`);
   }
-  if (manifest.tool !== 'tbn build' || !Array.isArray(manifest.files)) throw new TbnError('E_INPUT', `${file}: not a tbn build manifest`);
+  if (typeof manifest !== 'object' || manifest === null || manifest.tool !== 'tbn build' || !Array.isArray(manifest.files)) throw new TbnError('E_INPUT', `${file}: not a tbn build manifest`);
   for (const f of manifest.files) {
     const p = path.join(dir, f.path);
-    let data: Buffer;
-    try {
-      data = readFileSync(p);
-    } catch {
-      throw new TbnError('E_INPUT', `${p}: missing (listed in ${file}); run tbn build again`);
-    }
+    if (typeof f.path !== 'string' || path.isAbsolute(f.path) || f.path.split(/[\\/]/).includes('..')) throw new TbnError('E_INPUT', `${file}: a listed file leaves the build folder`);
+    if (!existsSync(p)) throw new TbnError('E_INPUT', `${p}: missing (listed in ${file}); run tbn build again`);
+    const data = readModelFile(p, 'build file');
     if (createHash('sha256').update(data).digest('hex') !== f.sha256) {
       throw new TbnError('E_INPUT', `${p}: changed since tbn build (sha256 differs from ${file}); run tbn build again`);
     }

@@ -199,6 +199,26 @@ describe('special files as model paths', () => {
   }, 120_000);
 });
 
+describe('special files in a build folder', () => {
+  it('flash --dir with a FIFO for manifest.json or for a listed file: refused in one line, not read forever', async () => {
+    const fifoManifest = path.join(dir, 'fifo-manifest');
+    mkdirSync(fifoManifest);
+    execFileSync('mkfifo', [path.join(fifoManifest, 'manifest.json')]);
+    let r = await runCli(['flash', '--port', '/dev/null', '--dir', fifoManifest], { boundMs: 15_000 });
+    expect(r.timedOut, r.stderr).toBe(false);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/manifest\.json: not a regular file/);
+    const fifoModel = path.join(dir, 'fifo-model');
+    mkdirSync(fifoModel);
+    for (const f of ['manifest.json', 'app.js']) writeFileSync(path.join(fifoModel, f), readFileSync(path.join(buildDir, f)));
+    execFileSync('mkfifo', [path.join(fifoModel, 'model.tbn')]);
+    r = await runCli(['flash', '--port', '/dev/null', '--dir', fifoModel], { boundMs: 15_000 });
+    expect(r.timedOut, r.stderr).toBe(false);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/model\.tbn: not a regular file/);
+  }, 60_000);
+});
+
 describe('a full disk (ulimit -f: EFBIG)', () => {
   it('pack keeps the previous good model whole and leaves no temp file', async () => {
     const out = path.join(dir, 'efbig');
