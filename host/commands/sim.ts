@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
@@ -9,7 +10,8 @@ import { HAR_CHANNELS, HAR_CLASSES } from '../data/sp-sw-har.ts';
 import { startEngineDevice } from '../sim/engine.ts';
 import { referenceTbnModule } from '../sim/reference-tbn.ts';
 import { startPtySimulator } from '../sim/serve.ts';
-import { defaultBundlePath, estimateLimits, readBundle } from '../sim/simulator.ts';
+import { defaultBundlePath, estimateLimits } from '../sim/simulator.ts';
+import { readBundle } from '../build/bundle.ts';
 import { loadWasmTbnModule, type TbnModuleLike } from '../sim/tbn-module.ts';
 import type { BoardDefinition } from '../boards.ts';
 import type { CliIO } from '../cli/command.ts';
@@ -48,7 +50,10 @@ export const command: Command = {
     const packed = loadPackedFile(modelFile, model);
     const streamHint = streamCommandHint(packed);
     const board = loadBoard(optString(args, 'board') ?? 'stm32f405');
-    const bundle = readBundle(optString(args, 'bundle') ?? defaultBundlePath());
+    // A regular, ASCII file under a cap (the check tbn build applies): --bundle /dev/zero is refused, not read.
+    const bundleFile = optString(args, 'bundle') ?? defaultBundlePath();
+    if (!existsSync(bundleFile)) throw new TbnError('E_BUNDLE', `device bundle ${bundleFile} not found; build it with: node device/build.mjs`);
+    const bundle = readBundle(bundleFile);
     const stride = optInt(args, 'stride');
     const kernel = optString(args, 'kernel') ?? 'wasm';
     if (kernel !== 'wasm' && kernel !== 'reference') throw new UsageError(`--kernel must be wasm or reference, got "${kernel}"`);

@@ -172,9 +172,11 @@ describe('special files as model paths', () => {
     ['eval', (m) => ['eval', m, '--data', 'synthetic']],
     ['pack', (m) => ['pack', m, '-o', path.join(dir, 'never.tbn')]],
     ['sim --model', (m) => ['sim', '--model', m, '--seconds', '1']],
+    ['sim --bundle', (m) => ['sim', '--model', model, '--bundle', m, '--seconds', '1']],
+    ['build --bundle', (m) => ['build', '--board', 'stm32f405', '--model', model, '--bundle', m, '-o', path.join(dir, 'never')]],
     ['build --model', (m) => ['build', '--board', 'stm32f405', '--model', m, '--bundle', BUNDLE, '-o', path.join(dir, 'never')]],
   ];
-  it('/dev/zero, a FIFO, a tty and a folder are refused in one line within 15 s by every command', async () => {
+  it('/dev/zero, a FIFO, a tty and a folder are refused in one line within 15 s by every command (and as --bundle)', async () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const specials: Array<[string, RegExp]> = [
