@@ -196,6 +196,7 @@ export class DeviceClient {
           opts.onPrediction?.(m);
         }
         lastProgress = Date.now();
+        refused = undefined; // the device is working: an earlier ERROR was not a refusal of the stream
       } else if (m.type === 'ack' && m.stream === id) {
         if (m.nextSeq > ackSeq) {
           ackSeq = m.nextSeq;
