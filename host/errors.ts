@@ -37,7 +37,7 @@ export class InputError extends TbnError {
 /** A bad command-line option or option value; the CLI prints it with a pointer to --help. */
 export class UsageError extends Error {
   constructor(message: string) {
-    super(message);
+    super(printable(message));
     this.name = 'UsageError';
   }
 }

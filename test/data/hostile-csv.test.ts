@@ -102,3 +102,13 @@ describe('progress while a big CSV loads (#18)', () => {
     expect(quiet).toEqual([]);
   });
 });
+
+describe('junk in command-line values (#18)', () => {
+  it('a usage error quoting a value escapes its control characters', async () => {
+    const { main } = await import('../../host/cli.ts');
+    const err: string[] = [];
+    await main(['eval', 'x.ckpt', '--split', 'te\x1b]0;pwned\x07st'], { out: () => undefined, err: (t) => err.push(t), interactive: false });
+    expect(err.join('\n')).toContain('te\\x1b]0;pwned\\x07st');
+    expect(err.join('\n')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+});
