@@ -1,6 +1,7 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { listNames } from '../data/csv.ts';
 import { loadSplits } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
@@ -68,7 +69,7 @@ export const command: Command = {
     const splits = loadSplits(dataOptions, seed ?? 1, json ? undefined : (line) => io.err(line));
     const loaded = splits[split];
     if (trainedOn.length > 0 && dataKind !== 'fashion-mnist' && loaded.channels.join(',') !== trainedOn.join(',')) {
-      throw new TbnError('E_INPUT', `${loaded.name}: channels ${loaded.channels.join(',')} differ from the ${trainedOn.join(',')} ${file} was trained on`);
+      throw new TbnError('E_INPUT', `${loaded.name}: channels ${listNames(loaded.channels)} differ from the ${listNames(trainedOn)} ${file} was trained on`);
     }
     const data = byModelClasses(loaded, packed.classes);
     const exampleLen = data.shape[0] * data.shape[1] * data.shape[2];
@@ -77,7 +78,7 @@ export const command: Command = {
       throw new TbnError('E_INPUT', `${data.name}: examples are ${data.shape.join('x')} (${exampleLen} values) but ${file} takes ${packed.inShape.join('x')} (${modelLen})`);
     }
     if (data.classes.join('\u0000') !== packed.classes.join('\u0000')) {
-      throw new TbnError('E_INPUT', `${data.name}: classes (${data.classes.join(', ')}) differ from the model's (${packed.classes.join(', ')})`);
+      throw new TbnError('E_INPUT', `${data.name}: classes (${listNames(data.classes)}) differ from the model's (${listNames(packed.classes)})`);
     }
     if (data.count === 0) throw new TbnError('E_INPUT', `${data.name}: the ${split} split is empty`);
     const packedPred = evaluatePacked(packed, data.x, data.count);

@@ -26,9 +26,9 @@ export function readTextFile(file: string, what = 'file'): string {
 }
 
 /** At most `max` names, then how many more: a 20,000-column header is not one line of names. */
-export function listNames(names: readonly string[], max = 12): string {
-  if (names.length <= max) return names.join(', ');
-  return `${names.slice(0, max).join(', ')}, ... (${(names.length - max).toLocaleString('en-US')} more)`;
+export function listNames(names: readonly string[], max = 12, sep = ', '): string {
+  if (names.length <= max) return names.join(sep);
+  return `${names.slice(0, max).join(sep)}${sep}... (${(names.length - max).toLocaleString('en-US')} more)`;
 }
 
 function splitCells(line: string): string[] {

@@ -1,6 +1,6 @@
 /** Which data to load and how to split it (the options of `tbn train` and `tbn eval`), and the train/val/test splits they select. */
 import { UsageError } from '../errors.ts';
-import type { LoadProgress } from './csv.ts';
+import { listNames, type LoadProgress } from './csv.ts';
 import { checkFiniteData, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
 import { loadGenericCsv } from './generic-csv.ts';
@@ -167,7 +167,7 @@ function loadSplitsUnchecked(o: DatasetOptions, seed: number, progress: LoadProg
       test,
       description:
         `${source}: train ${formatSubjects(trainLeft)} (${train.count} windows), val ${formatSubjects(valSubjects)} (${val.count}, by subject, seed ${seed}), ` +
-        `test ${formatSubjects(testSubjects)} (${test.count}); ${rate} Hz, ${geometry.length}-sample windows, stride ${geometry.stride}, ${all.channels.length} channels (${all.channels.join(',')})`,
+        `test ${formatSubjects(testSubjects)} (${test.count}); ${rate} Hz, ${geometry.length}-sample windows, stride ${geometry.stride}, ${all.channels.length} channels (${listNames(all.channels, 12, ',')})`,
     };
   }
 
@@ -200,7 +200,7 @@ function loadSplitsUnchecked(o: DatasetOptions, seed: number, progress: LoadProg
       train,
       val,
       test,
-      description: `CSV ${file}: ${countLine({ train, val, test })}; ${testHow}; validation at random; ${shape}, ${all.channels.length} features (${all.channels.join(',')}), ${all.classes.length} classes`,
+      description: `CSV ${file}: ${countLine({ train, val, test })}; ${testHow}; validation at random; ${shape}, ${all.channels.length} features (${listNames(all.channels, 12, ',')}), ${all.classes.length} classes`,
     };
   }
 

@@ -79,6 +79,11 @@ describe('smaller CSV items (#18)', () => {
     const e = thrown(() => loadGenericCsv({ file: f }));
     expect(e.message).toMatch(/missing label column "label"; the header has: c0, c1, .*, \.\.\. \(19,988 more\)$/);
     expect(e.message.length).toBeLessThan(400);
+    // and the one-line description train and eval print for such a file
+    const ok = csv([[...names, 'label'].join(','), ...Array.from({ length: 10 }, (_, r) => [...names.map(() => String(r)), r % 2 ? 'a' : 'b'].join(','))].join('\n'));
+    const d = loadSplits({ data: `csv:${ok}` }, 1).description;
+    expect(d).toMatch(/20000 features \(c0,c1,.*,c11,\.\.\. \(19,988 more\)\), 2 classes/);
+    expect(d.length).toBeLessThan(400);
   });
 });
 
