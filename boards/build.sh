@@ -6,6 +6,8 @@
 #   bash boards/build.sh link BOARD OPT BLOB OUT.elf [EXTRA.o...]
 #                                        link a harness image around a job blob
 #   bash boards/build.sh flags BOARD     print the board's compiler flags
+#   bash boards/build.sh board BOARD OPT [small]
+#                                        rebuild one board variant (and the plugin)
 #
 # The kernel sources are native-modules/core/*.c (TBN_KERNEL_DIR overrides).
 # Every C file is compiled with -Wall -Wextra -Werror -ffp-contract=off (the
@@ -149,11 +151,18 @@ case "${1:-all}" in
     flock -s 9
     link_board "$@"
     ;;
+  board)
+    [[ $# -ge 3 ]] || { echo "usage: boards/build.sh board BOARD OPT [small]" >&2; exit 2; }
+    flock -x 9
+    need "$(board_cc "$2")" "see scripts/setup-toolchains.sh"
+    compile_board "$2" "$3" "${4:-}"
+    build_plugin
+    ;;
   flags)
     echo "$(board_cc "$2") $(board_arch_flags "$2") $(common_flags)"
     ;;
   *)
-    echo "usage: boards/build.sh [all | link BOARD OPT BLOB OUT.elf | flags BOARD]" >&2
+    echo "usage: boards/build.sh [all | link BOARD OPT BLOB OUT.elf | board BOARD OPT [small] | flags BOARD]" >&2
     exit 2
     ;;
 esac
