@@ -307,14 +307,27 @@ TBN_NOINLINE static void rows_acc_i8_lut(const layer_run *c, const int8_t *x, ui
  * the 16 signed sums +-a+-b+-c+-d (entry m negates the values whose weight
  * bit is set in m), built once per window word into 128 words of stack and
  * shared by the n rows: a row then costs one lookup per 4 channels. */
-static void build_signed16(uint32_t *t, const uint32_t *v, uint32_t size) {
-  uint32_t a = v[0], b = size > 1u ? v[1] : 0u, cc = size > 2u ? v[2] : 0u, d = size > 3u ? v[3] : 0u, i;
-  t[0] = a + b + cc + d;
-  t[1] = t[0] - 2u * a;
-  t[2] = t[0] - 2u * b;
-  t[3] = t[1] - 2u * b;
-  for (i = 0; i < 4u; i++) t[4u + i] = t[i] - 2u * cc;
-  for (i = 0; i < 8u; i++) t[8u + i] = t[i] - 2u * d;
+static TBN_ALWAYS_INLINE void build_signed16(uint32_t *t, const uint32_t *v, uint32_t size) {
+  uint32_t a = v[0], b = size > 1u ? v[1] : 0u, cc = size > 2u ? v[2] : 0u, d = size > 3u ? v[3] : 0u;
+  uint32_t t0 = a + b + cc + d, t1 = t0 - 2u * a, t2 = t0 - 2u * b, t3 = t1 - 2u * b;
+  uint32_t t4 = t0 - 2u * cc, t5 = t1 - 2u * cc, t6 = t2 - 2u * cc, t7 = t3 - 2u * cc;
+  d <<= 1;
+  t[0] = t0;
+  t[1] = t1;
+  t[2] = t2;
+  t[3] = t3;
+  t[4] = t4;
+  t[5] = t5;
+  t[6] = t6;
+  t[7] = t7;
+  t[8] = t0 - d;
+  t[9] = t1 - d;
+  t[10] = t2 - d;
+  t[11] = t3 - d;
+  t[12] = t4 - d;
+  t[13] = t5 - d;
+  t[14] = t6 - d;
+  t[15] = t7 - d;
 }
 
 TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, const uint32_t *base,
@@ -463,7 +476,7 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
     else if (c->l.in_type == TBN_TYPE_I8)
       acc[k] = sum - 2u * neg_sum_i8(c, (const int8_t *)win, row);
     else
-      acc[k] = sum - 2u * neg_sum_i32(c, (const uint32_t *)win, row);
+      acc[k] = window_sum(c, win) - 2u * neg_sum_i32(c, (const uint32_t *)win, row);
 #endif
     if (++r == wrap) {
       r = 0;
@@ -1099,7 +1112,8 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
 #ifdef TBN_SMALL
 #define WINDOW_SUM(c, win) 0u
 #else
-#define WINDOW_SUM(c, win) ((c)->l.in_type == TBN_TYPE_BIN ? 0u : window_sum((c), (win)))
+/* I8 only: I32 rows take group tables (rows_acc_i32) or sum the window in rows_acc */
+#define WINDOW_SUM(c, win) ((c)->l.in_type == TBN_TYPE_I8 ? window_sum((c), (win)) : 0u)
 #endif
 
 #ifndef TBN_SMALL
@@ -1357,24 +1371,40 @@ static float f32_at(const uint8_t *p, int aligned) {
   return v.f;
 }
 
+/* The int8 of x under one scale/offset pair (q: 8 bytes, 4-byte aligned). */
+static TBN_ALWAYS_INLINE uint8_t quantise_one(float x, const uint8_t *q) {
+  union {
+    float f;
+    uint32_t u;
+  } t;
+  t.f = x * f32_at(q, 1);
+  t.f = t.f + f32_at(q + 4, 1);
+  if ((t.u & 0x7fffffffu) <= 0x42fe0000u) { /* |t| <= 127.0f (NaN is above) */
+    /* round half away from zero: v = trunc(2t) is exact (2t is) and lies in
+     * [-254, 254]; q = (v + 1) >> 1 for v >= 0, v >> 1 for v < 0 (floor
+     * shifts), computed on v + 256 > 0; the byte of q - 128 is that ^ 0x80 */
+    uint32_t v = tbn__u32((int32_t)(t.f + t.f));
+    return (uint8_t)(((v + 257u - (v >> 31)) >> 1) ^ 0x80u);
+  }
+  return (uint8_t)(t.f > 127.0f ? 127 : 0x81); /* -127 below the range and for NaN */
+}
+
 static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out) {
   const uint8_t *quant = m->data + tbn__rd32(m->data, TBN_HDR_QUANT_OFFSET_U32);
-  uint32_t quant_count = tbn__rd16(m->data, TBN_HDR_QUANT_COUNT_U16), i = 0, ch;
-  int aligned = (((uintptr_t)input) & 3u) == 0;
-  /* channel-major inner loop: each channel's scale and offset are read once
-   * per position */
-  while (i < m->input_len) {
-    for (ch = 0; ch < quant_count && i < m->input_len; ch++, i++) {
-      float t = f32_at(input + i * 4u, aligned) * f32_at(quant + ch * 8u, 1); /* model 4-byte aligned */
-      t = t + f32_at(quant + ch * 8u + 4u, 1);
-      if (t >= -127.0f && t <= 127.0f) {
-        /* round half away from zero: v = trunc(2t) is exact (2t is), and
-         * (v + 1) >> 1 for v >= 0, v >> 1 for v < 0 (floor shifts) */
-        uint32_t v = tbn__u32((int32_t)(t + t));
-        out[i] = (int8_t)tbn__s32(tbn__asr(v + 1u - (v >> 31), 1u));
-      } else {
-        out[i] = (int8_t)(t > 127.0f ? 127 : -127); /* NaN: -127 */
-      }
+  const uint8_t *quant_end = quant + tbn__rd16(m->data, TBN_HDR_QUANT_COUNT_U16) * 8u, *qp = quant;
+  uint8_t *o = (uint8_t *)out, *end = o + m->input_len;
+  if ((((uintptr_t)input) & 3u) == 0) {
+    const float *x = (const float *)(const void *)input;
+    for (; o < end; o++, x++) {
+      *o = quantise_one(*x, qp);
+      qp += 8;
+      if (qp == quant_end) qp = quant;
+    }
+  } else {
+    for (; o < end; o++, input += 4) {
+      *o = quantise_one(f32_at(input, 0), qp);
+      qp += 8;
+      if (qp == quant_end) qp = quant;
     }
   }
 }
@@ -1417,7 +1447,7 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
       c.cw_in = tbn__cw(c.l.in_c);
       c.cw_out = tbn__cw(c.l.out_c);
       c.rw = c.l.k_h * c.l.k_w * c.cw_in;
-      c.rows = tbn__udiv(c.l.out_c, c.l.p, NULL);
+      c.rows = c.l.p == 1u ? c.l.out_c : tbn__udiv(c.l.out_c, c.l.p, NULL);
       if (c.l.k_w == c.l.in_w) {
         c.runs = 1;
         c.run_pos = c.l.k_h * c.l.k_w;
