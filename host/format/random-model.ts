@@ -132,8 +132,10 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
     const stride: [number, number] = [1, chance(0.75) ? 1 : int(2, 3)];
     const outType: TypeName = pick(['bin', 'bin', 'bin', 'i8', 'i32'] as const);
     const positions = Math.floor((shape[1] - kernel[1]) / stride[1]) + 1;
-    const outC = Math.max(1, Math.min(int(1, 70), Math.floor(budget / (positions * kernel[1] * shape[2]))));
-    const first = weightLayer('conv1d', outType, outC, kernel, stride);
+    // a third of them with 16/32/64 channels of their own rows (p = 1): the HAR first layer's shape
+    const whole = chance(0.35);
+    const outC = whole ? pick([16, 32, 32, 64] as const) : Math.max(1, Math.min(int(1, 70), Math.floor(budget / (positions * kernel[1] * shape[2]))));
+    const first = weightLayer('conv1d', outType, outC, kernel, stride, whole ? 1 : 0);
     layers.push(first);
     shape = first.outShape;
     bound = outType === 'bin' ? 1 : outType === 'i8' ? 128 : 1000;

@@ -136,7 +136,7 @@ static int pairs_fit(const layer_run *c, int reuse) {
  * Channels 0-2 give 8 subset sums kept in registers; each combination of
  * channels 3.. subtracts its own sum from all 8. */
 static void build_pair(uint32_t *t, const int8_t *a, const int8_t *b, uint32_t in_c) {
-  uint32_t v[6] = {0, 0, 0, 0, 0, 0}, sum = 0, ch, j, h[8], l0, l1, l2, l3, l4, l5, l6, l7;
+  uint32_t v[6] = {0, 0, 0, 0, 0, 0}, sum = 0, ch, l0, l1, l2, l3, l4, l5, l6, l7;
   uint32_t groups = in_c > 3u ? 1u << (in_c - 3u) : 1u;
   for (ch = 0; ch < in_c; ch++) {
     v[ch] = tbn__u32(a[ch]) + (b ? tbn__u32(b[ch]) << 16 : 0u);
@@ -151,25 +151,31 @@ static void build_pair(uint32_t *t, const int8_t *a, const int8_t *b, uint32_t i
   l5 = l1 - v[2];
   l6 = l2 - v[2];
   l7 = l3 - v[2];
-  h[0] = 0;
-  h[1] = v[3];
-  h[2] = v[4];
-  h[3] = v[3] + v[4];
-  h[4] = v[5];
-  h[5] = v[3] + v[5];
-  h[6] = v[4] + v[5];
-  h[7] = h[3] + v[5];
-  for (j = 0; j < groups; j++, t += 8) {
-    uint32_t d = h[j];
-    t[0] = l0 - d;
-    t[1] = l1 - d;
-    t[2] = l2 - d;
-    t[3] = l3 - d;
-    t[4] = l4 - d;
-    t[5] = l5 - d;
-    t[6] = l6 - d;
-    t[7] = l7 - d;
+  /* each group of channels 3.. subtracts its sum from the 8 sums of 0-2 */
+#define TBN_PAIR_GROUP(j, d)  \
+  t[8 * (j)] = l0 - (d);      \
+  t[8 * (j) + 1] = l1 - (d);  \
+  t[8 * (j) + 2] = l2 - (d);  \
+  t[8 * (j) + 3] = l3 - (d);  \
+  t[8 * (j) + 4] = l4 - (d);  \
+  t[8 * (j) + 5] = l5 - (d);  \
+  t[8 * (j) + 6] = l6 - (d);  \
+  t[8 * (j) + 7] = l7 - (d);
+  TBN_PAIR_GROUP(0, 0u)
+  if (groups > 1u) {
+    TBN_PAIR_GROUP(1, v[3])
+    if (groups > 2u) {
+      TBN_PAIR_GROUP(2, v[4])
+      TBN_PAIR_GROUP(3, v[3] + v[4])
+      if (groups > 4u) {
+        TBN_PAIR_GROUP(4, v[5])
+        TBN_PAIR_GROUP(5, v[3] + v[5])
+        TBN_PAIR_GROUP(6, v[4] + v[5])
+        TBN_PAIR_GROUP(7, v[3] + v[4] + v[5])
+      }
+    }
   }
+#undef TBN_PAIR_GROUP
 }
 
 /* The low and high lanes of a pair sum as two's-complement values. */
@@ -258,14 +264,50 @@ static int pairs_bin_fit(const layer_run *c, int reuse) {
          (!(reuse && (c->l.flags & TBN_LF_REUSE)) || c->rows <= TBN_PAIR_BIN_MAX);
 }
 
+/* Rows and lane compares fused, for layers whose N channels (a multiple of
+ * 16) each have their own row: per 16 channels one word whose bits 0-15 and
+ * 16-31 are acc >= T for positions x and x + 1, written into w0 and w1
+ * (low or high half of each output word). */
+TBN_NOINLINE static void pair_bits(const uint32_t *const *tabs, const uint32_t *tile, uint32_t rw,
+                                   uint32_t N, const uint32_t *cmp, uint32_t *w0, uint32_t *w1, uint32_t kw) {
+  const uint32_t *row = tile;
+  const uint32_t *t0 = tabs[0], *t1 = tabs[kw > 1u ? 1 : 0], *t2 = tabs[kw > 2u ? 2 : 0];
+  uint32_t o0, i, d;
+  for (o0 = 0; o0 < N; o0 += 16u) {
+    uint32_t b = 0;
+    if (kw == 5u) {
+      const uint32_t *t3 = tabs[3], *t4 = tabs[4];
+      for (i = 0; i < 16u; i++, row += rw, cmp++)
+        b = (b >> 1) | ((t0[row[0]] + t1[row[1]] + t2[row[2]] + t3[row[3]] + t4[row[4]] - *cmp) & 0x80008000u);
+    } else if (kw == 3u) {
+      for (i = 0; i < 16u; i++, row += rw, cmp++)
+        b = (b >> 1) | ((t0[row[0]] + t1[row[1]] + t2[row[2]] - *cmp) & 0x80008000u);
+    } else {
+      for (i = 0; i < 16u; i++, row += rw, cmp++) {
+        uint32_t s = 0;
+        for (d = 0; d < kw; d++) s += tabs[d][row[d]];
+        b = (b >> 1) | ((s - *cmp) & 0x80008000u);
+      }
+    }
+    if (o0 & 16u) {
+      w0[o0 >> 5] |= b << 16;
+      w1[o0 >> 5] |= b & 0xffff0000u;
+    } else {
+      w0[o0 >> 5] = b & 0xffffu;
+      w1[o0 >> 5] = b >> 16;
+    }
+  }
+}
+
 TBN_NOINLINE static void run_i8_pairs_bin(const layer_run *c, const int8_t *in, uint8_t *out_pos,
                                           uint32_t pos_bytes, int reuse) {
   uint32_t ring[TBN_PAIR_ENTRIES];
   uint32_t sums[TBN_PAIR_BIN_MAX], cmp[TBN_PAIR_BIN_MAX];
   const uint32_t *tabs[TBN_PAIR_MAX_KW];
   uint32_t N = c->l.out_c, out_w = c->l.out_w, next = 0, slot = 0, x, o, o0;
-  uint32_t n = reuse && (c->l.flags & TBN_LF_REUSE) ? c->rows : N, cw = c->cw_out;
+  uint32_t n = reuse && (c->l.flags & TBN_LF_REUSE) ? c->rows : N, cw = c->cw_out, spare[2];
   int32_t bound = (int32_t)(c->K << 7) + 1;
+  int fused = c->rows == N && (N & 15u) == 0;
   for (o = 0; o < N; o++) {
     int32_t t = (c->l.flags & TBN_LF_T16) ? (int32_t)((const int16_t *)(const void *)c->thresh)[o]
                                           : tbn__s32(((const uint32_t *)(const void *)c->thresh)[o]);
@@ -276,22 +318,27 @@ TBN_NOINLINE static void run_i8_pairs_bin(const layer_run *c, const int8_t *in, 
   for (x = 0; x < out_w; x += 2u, out_pos += 2u * pos_bytes) {
     uint32_t *w0 = (uint32_t *)(void *)out_pos, *w1 = (uint32_t *)(void *)(out_pos + pos_bytes), i;
     pair_window(c, in, ring, x, &next, &slot, tabs);
-    pair_sums(tabs, c->tile, c->rw, 0, n, c->rows, sums, c->l.k_w);
-    for (o = n; o < N; o++) sums[o] = sums[o - n]; /* reuse: channel o uses row o mod N/p */
-    for (i = 0; i < cw; i++) w0[i] = 0;
-    for (o0 = 0; o0 < N; o0 += 16u) {
-      uint32_t m = N - o0 > 16u ? 16u : N - o0, b = 0, sh = o0 & 16u;
-      const uint32_t *sp = sums + o0, *cp = cmp + o0;
-      if (m == 16u) {
-        for (i = 0; i < 16u; i++) b = (b >> 1) | ((sp[i] - cp[i]) & 0x80008000u);
-      } else {
-        for (i = 0; i < m; i++) b = (b >> 1) | ((sp[i] - cp[i]) & 0x80008000u);
-        b = (b >> (16u - m)) & (((1u << m) - 1u) * 0x10001u);
-      }
-      w0[o0 >> 5] |= (b & 0xffffu) << sh;
-      if (x + 1u < out_w) {
-        if (!sh) w1[o0 >> 5] = 0;
-        w1[o0 >> 5] |= (b >> 16) << sh;
+    if (fused) {
+      /* the last odd position's neighbour goes to a spare buffer */
+      pair_bits(tabs, c->tile, c->rw, N, cmp, w0, x + 1u < out_w ? w1 : spare, c->l.k_w);
+    } else {
+      pair_sums(tabs, c->tile, c->rw, 0, n, c->rows, sums, c->l.k_w);
+      for (o = n; o < N; o++) sums[o] = sums[o - n]; /* reuse: channel o uses row o mod N/p */
+      for (i = 0; i < cw; i++) w0[i] = 0;
+      for (o0 = 0; o0 < N; o0 += 16u) {
+        uint32_t m = N - o0 > 16u ? 16u : N - o0, b = 0, sh = o0 & 16u;
+        const uint32_t *sp = sums + o0, *cp = cmp + o0;
+        if (m == 16u) {
+          for (i = 0; i < 16u; i++) b = (b >> 1) | ((sp[i] - cp[i]) & 0x80008000u);
+        } else {
+          for (i = 0; i < m; i++) b = (b >> 1) | ((sp[i] - cp[i]) & 0x80008000u);
+          b = (b >> (16u - m)) & (((1u << m) - 1u) * 0x10001u);
+        }
+        w0[o0 >> 5] |= (b & 0xffffu) << sh;
+        if (x + 1u < out_w) {
+          if (!sh) w1[o0 >> 5] = 0;
+          w1[o0 >> 5] |= (b >> 16) << sh;
+        }
       }
     }
     /* set bits are acc >= T: the output is their complement, flipped */

@@ -1,7 +1,8 @@
 /**
  * The int8 first layer of sensor models (conv1d, 1..16 channels, kernel
  * 1..9, stride 1 mostly): the kernel's paired subset-sum tables (in_c <= 6,
- * stride 1; BIN output through the lane compares, other outputs unpacked),
+ * stride 1; BIN output through the lane compares, fused with the rows when
+ * every channel has its own row, other outputs unpacked),
  * the 7-8 channel ring and the general tables, bit for bit against the
  * TypeScript integer reference, native (ASan + UBSan) and wasm, reuse on and
  * off.
@@ -52,6 +53,11 @@ describe('int8 conv1d first layers: C kernel = TypeScript reference', () => {
       if (l.stride[1] > 1) seen.add('stride>1');
       const pairs = l.rows && l.inShape[2] <= 6 && l.stride[1] === 1;
       if (pairs && l.outType === 'bin' && l.outShape[2] <= 64) seen.add('pairs-bin');
+      if (pairs && l.outType === 'bin' && l.p === 1 && l.outShape[2] % 16 === 0 && l.outShape[2] <= 64) {
+        seen.add('pairs-fused');
+        if (l.outShape[1] % 2 === 1) seen.add('pairs-fused-odd-width');
+        if (l.outShape[2] % 32 === 16) seen.add('pairs-fused-half-word');
+      }
       if (pairs && l.outType === 'bin' && l.reuse && l.p > 1) seen.add('pairs-bin-reuse');
       if (pairs && l.outType !== 'bin') seen.add('pairs-unpacked');
       if (pairs && l.outShape[1] % 2 === 1) seen.add('pairs-odd-width');
@@ -59,7 +65,7 @@ describe('int8 conv1d first layers: C kernel = TypeScript reference', () => {
     }
     for (let ch = 1; ch <= 16; ch++) expect(seen, `channels ${ch}`).toContain(`c${ch}`);
     for (let k = 1; k <= 9; k++) expect(seen, `kernel ${k}`).toContain(`k${k}`);
-    for (const k of ['stride>1', 'pairs-bin', 'pairs-bin-reuse', 'pairs-unpacked', 'pairs-odd-width', 't16']) expect(seen, k).toContain(k);
+    for (const k of ['stride>1', 'pairs-bin', 'pairs-bin-reuse', 'pairs-fused', 'pairs-fused-odd-width', 'pairs-fused-half-word', 'pairs-unpacked', 'pairs-odd-width', 't16']) expect(seen, k).toContain(k);
   });
 
   for (const reuse of [true, false]) {
