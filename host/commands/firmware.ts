@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { buildDeviceBundle, DEFAULT_BUNDLE } from '../build/bundle.ts';
-import { buildFirmware, defaultOutDir } from '../firmware/build.ts';
+import { buildFirmware, defaultOutDir, type FirmwareOptions, previousBuild } from '../firmware/build.ts';
 import { ENGINE_NAMES, type EngineName } from '../firmware/engines.ts';
 import { runLinuxFirmware, runQemuStm32, type RunningFirmware } from '../firmware/run.ts';
 
@@ -20,6 +20,7 @@ export const command: Command = {
     { name: 'bundle', type: 'string', description: 'app bundle (default build/device/app.js from the device build)' },
     { name: 'snapshot', type: 'boolean', description: 'JerryScript on stm32f405: link a snapshot of the app (made by the matching jerry-snapshot) instead of its source' },
     { name: 'run', type: 'boolean', description: 'start the firmware (Linux, or the stm32f405 in QEMU) with the app and model, Serial1 on a pty for tbn stream' },
+    { name: 'rebuild', type: 'boolean', description: 'with --run: build even when the output directory holds an up-to-date build' },
     { name: 'link', type: 'string', description: 'with --run: create the host end of the pty at this path' },
     { name: 'seconds', type: 'string', description: 'with --run: stop after this many seconds (default: until Ctrl-C)' },
     { name: 'jobs', type: 'string', short: 'j', description: 'parallel compile jobs', default: '2' },
@@ -47,7 +48,7 @@ export const command: Command = {
     const seconds = optInt(args, 'seconds');
     const outDir = optString(args, 'out') ?? defaultOutDir(engine, board);
 
-    const result = await buildFirmware({
+    const options: FirmwareOptions = {
       engine,
       engineDir,
       board,
@@ -59,13 +60,16 @@ export const command: Command = {
       timeoutMs: timeoutMin * 60_000,
       allowOtherVersion: optBool(args, 'allow-other-version'),
       onProgress: json ? undefined : (line) => io.err(line),
-    });
+    };
+    const previous = run && !optBool(args, 'rebuild') ? previousBuild(options) : null;
+    if (previous) io.err(`${previous.image} is up to date (same engine commit, board and model; newer than our sources): not rebuilt (--rebuild forces it)`);
+    const result = previous ?? (await buildFirmware(options));
     if (json) {
       io.out(JSON.stringify({ ok: true, engine, board: result.target.board, commit: result.checkout.commit, outDir: result.outDir, image: result.image, elf: result.elf, size: result.size, snapshotTool: result.snapshotTool }));
       return 0;
     }
     if (!result.checkout.pinned) io.err(`warning: ${result.checkout.dir} is at ${result.checkout.commit.slice(0, 8)}, not the tested version (--allow-other-version)`);
-    io.out(`built ${result.image}\n${result.size.line}`);
+    io.out(`${previous ? 'up to date' : 'built'} ${result.image}\n${result.size.line}`);
     if (!run) {
       if (result.manifest) io.out(`app and model: ${result.outDir} (tbn flash --dir ${result.outDir}${engine === 'espruino' ? ' --port PORT' : ''})`);
       return 0;

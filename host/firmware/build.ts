@@ -340,6 +340,52 @@ export function defaultOutDir(engine: EngineName, board: string): string {
   return path.join('out', 'firmware', `${board}-${engine}`);
 }
 
+/** Newest modification time of the files a firmware is built from (ours, not the engine's). */
+function newestInput(target: FirmwareTarget, o: FirmwareOptions): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) for (const f of readdirSync(p)) visit(path.join(p, f));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  visit(path.join(REPO_ROOT, 'native-modules'));
+  if (target.boardFile) visit(target.boardFile);
+  if (target.engine === 'jerryscript' && target.family === 'arm') visit(STM32_BOARD_DIR);
+  if (target.engine === 'jerryscript' && target.family === 'arm') for (const f of [o.modelFile, o.bundleFile ?? path.join(REPO_ROOT, 'build', 'device', 'app.js')]) visit(path.resolve(f as string));
+  return newest;
+}
+
+/**
+ * The result of an earlier build in outDir when it is of the same engine commit, board, model
+ * and options and newer than every input of ours (`--run` then starts it without rebuilding).
+ */
+export function previousBuild(o: FirmwareOptions): FirmwareResult | null {
+  const outDir = path.resolve(o.outDir);
+  const file = path.join(outDir, 'firmware.json');
+  if (!existsSync(file)) return null;
+  let j: { engine?: string; board?: string; commit?: string; image?: string; elf?: string; snapshot?: boolean; model?: string | null; bundle?: string | null; size?: SizeReport; snapshotTool?: string; jerryLib?: string };
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  const target = resolveTarget(o.engine, o.board);
+  const checkout = checkEngineCheckout(o.engine, o.engineDir, o.allowOtherVersion);
+  // the model and app are part of the image only where they are linked in (JerryScript bare metal)
+  const linked = target.engine === 'jerryscript' && target.family === 'arm';
+  const same =
+    j.engine === o.engine &&
+    j.board === target.board &&
+    j.commit === checkout.commit &&
+    j.snapshot === Boolean(o.snapshot) &&
+    (!linked || ((j.model ?? null) === (o.modelFile ? path.resolve(o.modelFile) : null) && (j.bundle ?? null) === (o.bundleFile ? path.resolve(o.bundleFile) : null)));
+  if (!same || !j.image || !j.size) return null;
+  const image = path.join(outDir, j.image);
+  if (!existsSync(image) || statSync(image).mtimeMs < newestInput(target, o)) return null;
+  return { target, checkout, outDir, image, elf: j.elf ? path.join(outDir, j.elf) : undefined, size: j.size, snapshotTool: j.snapshotTool, jerryLib: j.jerryLib, logFile: path.join(outDir, 'firmware-build.log') };
+}
+
 export async function buildFirmware(o: FirmwareOptions): Promise<FirmwareResult> {
   const target = resolveTarget(o.engine, o.board);
   const outDir = path.resolve(o.outDir);
@@ -372,7 +418,25 @@ export async function buildFirmware(o: FirmwareOptions): Promise<FirmwareResult>
   const result: FirmwareResult = { target, checkout, outDir, logFile: log.file, ...built };
   writeFileAtomic(
     path.join(outDir, 'firmware.json'),
-    `${JSON.stringify({ tool: 'tbn firmware', engine: o.engine, board: target.board, espruinoBoard: target.espruinoBoard, commit: checkout.commit, image: path.relative(outDir, result.image), elf: result.elf && path.relative(outDir, result.elf), snapshot: Boolean(o.snapshot), size: built.size, model: o.modelFile ?? null }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        tool: 'tbn firmware',
+        engine: o.engine,
+        board: target.board,
+        espruinoBoard: target.espruinoBoard,
+        commit: checkout.commit,
+        image: path.relative(outDir, result.image),
+        elf: result.elf && path.relative(outDir, result.elf),
+        snapshot: Boolean(o.snapshot),
+        model: o.modelFile ? path.resolve(o.modelFile) : null,
+        bundle: o.bundleFile ? path.resolve(o.bundleFile) : null,
+        size: built.size,
+        snapshotTool: built.snapshotTool,
+        jerryLib: built.jerryLib,
+      },
+      null,
+      2,
+    )}\n`,
   );
   return result;
 }

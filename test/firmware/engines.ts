@@ -12,12 +12,12 @@
  * TBN_ENGINES_OUT: where the builds go (default build/engines).
  * TBN_ENGINES_QUICK=1: the STM32 QEMU runs take only every seventh case.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../host/cli.ts';
 import type { CliIO } from '../../host/cli/command.ts';
-import { randomPackedModel } from '../../host/format/random-model.ts';
+import { harShapedModel } from '../sim/har-model.ts';
 import { contractCases } from '../contract/cases.ts';
 import { runContractOnQemuStm32 } from '../contract/qemu-stm32.ts';
 import { type CaseOutcome, repoRoot, runInEngine, writeCases } from '../contract/runners.ts';
@@ -122,8 +122,8 @@ function vitestCell(results: Map<string, { status: string; failure?: string }>, 
 }
 
 // ------------------------------------------------------------------ builds
-const model = path.join(out, 'any.tbn');
-writeFileSync(model, randomPackedModel(1));
+const model = path.join(out, 'har.tbn');
+writeFileSync(model, harShapedModel(5)); // 6 channels x 128 samples: the app streams HAR recordings into it
 const noEsp = 'TBN_ESPRUINO_DIR not set';
 const noJerry = 'TBN_JERRY_DIR not set';
 
@@ -207,6 +207,61 @@ for (const [col, snapshot] of [
 }
 for (const col of COLUMNS.slice(2)) set(e2eRow, col, { status: 'skipped', reason: 'the stream runs on the Linux builds; tbn firmware --run serves the QEMU one by hand' });
 for (const col of COLUMNS.slice(2)) set(flashRow, col, { status: 'skipped', reason: 'JerryScript links the app into the firmware' });
+
+// ------------------------------------------------------------------ tbn firmware --run, then tbn stream
+const runRow = 'tbn firmware --run + tbn stream';
+const cli = path.join(repoRoot, 'bin', 'tbn.js');
+/** Starts `tbn firmware --run` (it finds its earlier build up to date), streams subject s15 into it, stops it. */
+async function runAndStream(col: Column, firmwareArgs: string[]): Promise<void> {
+  const link = path.join(out, `tty-${col.replace(/\W+/g, '-')}`);
+  const args = [cli, 'firmware', ...firmwareArgs, '--model', model, '--run', '--link', link, '--seconds', '600'];
+  log(`== ${col}: tbn ${args.slice(1).join(' ')}`);
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  child.stdout.on('data', (d: Buffer) => (said += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (said += d.toString()));
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          r(undefined);
+        }, 10_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          r(undefined);
+        });
+      });
+    }
+  };
+  try {
+    const deadline = Date.now() + 15 * 60_000;
+    while (!/serial port ready/.test(said)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`tbn firmware --run did not get ready: ${said.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const r = spawnSync(process.execPath, [cli, 'stream', '--port', link, '--har-subjects', 's15', '--json'], { cwd: repoRoot, encoding: 'utf8', timeout: 10 * 60_000 });
+    const report = r.status === 0 ? (JSON.parse(r.stdout) as { predictions: number; expected: number; accuracy: number; deviceCounters: Record<string, number> }) : null;
+    if (!report || report.predictions === 0 || report.predictions !== report.expected) {
+      set(runRow, col, { status: 'fail', detail: `tbn stream exit ${r.status}: ${(r.stderr ?? '').slice(-1500)} ${report ? JSON.stringify({ predictions: report.predictions, expected: report.expected }) : ''}` });
+    } else {
+      set(runRow, col, { status: 'pass' });
+      log(`   ${report.predictions} of ${report.expected} predictions, accuracy ${(100 * report.accuracy).toFixed(1)}% on s15`);
+    }
+  } catch (e) {
+    set(runRow, col, { status: 'fail', detail: (e as Error).message });
+  } finally {
+    await stop();
+  }
+}
+if (espBin && espDir) await runAndStream('espruino linux', ['--engine', 'espruino', '--engine-dir', espDir, '--board', 'linux', '-o', path.join(out, 'espruino-linux')]);
+else set(runRow, 'espruino linux', { status: 'skipped', reason: espDir ? 'the Espruino build failed' : noEsp });
+if (jerryBin && jerryDir) await runAndStream('jerryscript linux', ['--engine', 'jerryscript', '--engine-dir', jerryDir, '--board', 'linux', '-o', path.join(out, 'jerryscript-linux')]);
+else set(runRow, 'jerryscript linux', { status: 'skipped', reason: jerryDir ? 'the JerryScript build failed' : noJerry });
+if (stm32 && jerryDir) await runAndStream('jerryscript stm32f405 qemu', ['--engine', 'jerryscript', '--engine-dir', jerryDir, '--board', 'stm32f405', '-o', path.join(out, 'jerryscript-stm32f405')]);
+else set(runRow, 'jerryscript stm32f405 qemu', { status: 'skipped', reason: jerryDir ? 'the STM32F405 build failed' : noJerry });
+set(runRow, 'jerryscript stm32f405 qemu snapshot', { status: 'skipped', reason: 'the source build is the one streamed' });
 
 // ------------------------------------------------------------------ report
 const cellText = (c: Cell | undefined) => (!c ? '-' : c.status === 'skipped' ? `skipped (${c.reason})` : c.status);
