@@ -128,6 +128,9 @@ describe('tbn firmware refuses a checkout it cannot build, and says how to get t
     const r = await firmware(['--engine', 'espruino', '--engine-dir', tmp, '--board', 'nrf51']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/no Espruino board file for --board "nrf51"; ours: .*linux \(LINUX_TBN\).*stm32f401 \(PICO_R1_3_TBN\)/);
+    const run = await firmware(['--engine', 'espruino', '--engine-dir', tmp, '--board', 'linux', '--run']);
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/--run needs --model/);
     const io = captureIO();
     expect(await main(['firmware', '--engine', 'espruino', '--engine-dir', tmp, '--board', 'linux', '-o', repoRoot], io)).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/choose a directory of its own/);
