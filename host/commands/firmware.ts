@@ -22,9 +22,9 @@ export const command: Command = {
     { name: 'run', type: 'boolean', description: 'start the firmware (Linux, or the stm32f405 in QEMU) with the app and model, Serial1 on a pty for tbn stream' },
     { name: 'rebuild', type: 'boolean', description: 'with --run: build even when the output directory holds an up-to-date build' },
     { name: 'link', type: 'string', description: 'with --run: create the host end of the pty at this path' },
-    { name: 'seconds', type: 'string', description: 'with --run: stop after this many seconds (default: until Ctrl-C)' },
-    { name: 'jobs', type: 'string', short: 'j', description: 'parallel compile jobs', default: '2' },
-    { name: 'timeout', type: 'string', description: 'give up on a build step after this many minutes', default: '60' },
+    { name: 'seconds', type: 'string', range: { integer: true, min: 1, max: 31_536_000 }, description: 'with --run: stop after this many seconds (default: until Ctrl-C)' },
+    { name: 'jobs', type: 'string', short: 'j', range: { integer: true, min: 1, max: 256 }, description: 'parallel compile jobs', default: '2' },
+    { name: 'timeout', type: 'string', range: { integer: true, min: 1, max: 1440 }, description: 'give up on a build step after this many minutes', default: '60' },
     { name: 'allow-other-version', type: 'boolean', description: 'build a checkout at another commit than the tested one (untested)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object (not with --run)' },
   ],
@@ -42,9 +42,7 @@ export const command: Command = {
     const modelFile = optString(args, 'model');
     if (run && !modelFile) throw new UsageError('--run needs --model (the model the app loads)');
     const jobs = optInt(args, 'jobs') as number;
-    if (jobs < 1) throw new UsageError('--jobs must be at least 1');
     const timeoutMin = optInt(args, 'timeout') as number;
-    if (timeoutMin < 1) throw new UsageError('--timeout must be at least 1 minute');
     const seconds = optInt(args, 'seconds');
     const outDir = optString(args, 'out') ?? defaultOutDir(engine, board);
 

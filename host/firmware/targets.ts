@@ -5,11 +5,12 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/args.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import type { EngineName } from './engines.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** tbn's own files (board files, native-modules), from a checkout or the compiled dist/. */
+export const REPO_ROOT = PACKAGE_ROOT;
 export const BOARDS_DIR = path.join(REPO_ROOT, 'boards');
 
 /** How the firmware is built and run. */
