@@ -13,7 +13,7 @@
  * TBN_ENGINES_QUICK=1: the STM32 QEMU runs take only every seventh case.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../host/cli.ts';
 import type { CliIO } from '../../host/cli/command.ts';
@@ -214,6 +214,7 @@ const cli = path.join(repoRoot, 'bin', 'tbn.js');
 /** Starts `tbn firmware --run` (it finds its earlier build up to date), streams subject s15 into it, stops it. */
 async function runAndStream(col: Column, firmwareArgs: string[]): Promise<void> {
   const link = path.join(out, `tty-${col.replace(/\W+/g, '-')}`);
+  rmSync(link, { force: true }); // a stale link from an interrupted run
   const args = [cli, 'firmware', ...firmwareArgs, '--model', model, '--run', '--link', link, '--seconds', '600'];
   log(`== ${col}: tbn ${args.slice(1).join(' ')}`);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

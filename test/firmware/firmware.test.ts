@@ -5,12 +5,13 @@
  * our board files. The builds themselves run in `npm run test:engines`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
 import type { CliIO } from '../../host/cli/command.ts';
+import { previousBuild } from '../../host/firmware/build.ts';
 import { PINNED } from '../../host/firmware/engines.ts';
 import { resolveTarget } from '../../host/firmware/targets.ts';
 import { missingTools, requireTools, TOOLS } from '../../host/firmware/toolchain.ts';
@@ -170,5 +171,26 @@ describe('targets and toolchain', () => {
     const r = spawnSync('make', ['-C', path.join(repoRoot, 'boards/stm32f405/jerryscript'), 'JERRY=../jerryscript', 'JERRY_LIB=/abs/lib', 'BLOBS=/abs/out'], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/JERRY=\.\.\/jerryscript must be an absolute path/);
+  });
+});
+
+describe('tbn firmware --run reuses a build only when it is up to date', () => {
+  it('same commit, board and options, and newer than our sources: reused; older, or another board: rebuilt', () => {
+    const dir = fakeCheckout('espruino-prev', PINNED.espruino.markers);
+    const outDir = path.join(tmp, 'prev-out');
+    mkdirSync(outDir, { recursive: true });
+    const image = path.join(outDir, 'espruino');
+    writeFileSync(image, 'x');
+    const size = { name: 'LINUX_TBN', imageBytes: 1, flashBytes: null, flashWhat: 'Linux executable', line: 'LINUX_TBN: 1 B' };
+    writeFileSync(path.join(outDir, 'firmware.json'), JSON.stringify({ engine: 'espruino', board: 'linux', commit: headOf(dir), image: 'espruino', snapshot: false, model: null, bundle: null, size }));
+    const o = { engine: 'espruino' as const, engineDir: dir, board: 'linux', outDir, allowOtherVersion: true };
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(image, future, future);
+    expect(previousBuild(o)?.image).toBe(image);
+    expect(previousBuild({ ...o, snapshot: true })).toBeNull();
+    utimesSync(image, new Date(0), new Date(0)); // older than native-modules/: stale
+    expect(previousBuild(o)).toBeNull();
+    utimesSync(image, future, future);
+    expect(previousBuild({ ...o, board: 'PICO_R1_3_TBN' })).toBeNull();
   });
 });
