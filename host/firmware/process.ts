@@ -77,7 +77,7 @@ export function runStep(what: string, cmd: string, args: string[], opts: StepOpt
       clearTimeout(timer);
       const ms = Date.now() - started;
       if (code === 0) return resolve({ output, ms });
-      const why = timedOut ? `did not finish within ${Math.round(opts.timeoutMs / 1000)} s` : signal ? `was killed by ${signal}` : `failed with exit code ${code}`;
+      const why = timedOut ? `did not finish within ${opts.timeoutMs / 1000} s` : signal ? `was killed by ${signal}` : `failed with exit code ${code}`;
       const err = new TbnError('E_BUILD', `${what} ${why}:\n  ${commandLine(cmd, args, opts.cwd)}\n--- last lines of its output ---\n${tail(output, opts.tailLines ?? 40)}`);
       (err as TbnError & { output?: string }).output = output;
       reject(err);

@@ -194,3 +194,23 @@ describe('tbn firmware --run reuses a build only when it is up to date', () => {
     expect(previousBuild({ ...o, board: 'PICO_R1_3_TBN' })).toBeNull();
   });
 });
+
+describe('a failing build step shows its own output', () => {
+  it('names the step, the exit code and the command, and quotes the last lines the tool printed', async () => {
+    const { runStep } = await import('../../host/firmware/process.ts');
+    const script = 'for i in $(seq 1 60); do echo line $i; done; echo "main.c:3: error: expected ; before }" >&2; exit 3';
+    const err = await runStep('compiling main.c', 'sh', ['-c', script], { cwd: tmp, timeoutMs: 20_000 }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^compiling main\.c failed with exit code 3:\n  cd .* && sh -c /);
+    expect(err?.message).toContain('main.c:3: error: expected ; before }');
+    expect(err?.message).toContain('line 60');
+    expect(err?.message).not.toContain('line 10\n'); // only the last 40 lines
+    const slow = await runStep('a stuck step', 'sleep', ['30'], { cwd: tmp, timeoutMs: 300 }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(slow?.message).toMatch(/a stuck step did not finish within 0.3 s/);
+  });
+});
