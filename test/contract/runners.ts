@@ -79,7 +79,9 @@ export type EngineKind = 'espruino' | 'jerryscript';
 
 /** Runs one case file with an engine binary's test mode. */
 export function runInEngine(kind: EngineKind, bin: string, name: string, file: string): CaseOutcome {
-  const r = spawnSync(bin, ['--test', file], { encoding: 'latin1', timeout: 60_000, cwd: path.dirname(file) });
+  // the case runs in its own folder: a relative binary path is the caller's
+  const exe = bin.includes('/') ? path.resolve(bin) : bin;
+  const r = spawnSync(exe, ['--test', file], { encoding: 'latin1', timeout: 60_000, cwd: path.dirname(file) });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`;
   // Espruino prints "PASS <file>" in its test summary; our host main prints "PASS <file>".
   const pass = r.status === 0 && /PASS/.test(output) && !/FAIL/.test(output.replace(/contract ok/g, ''));

@@ -315,7 +315,9 @@ const report = [
   'image sizes:',
   ...sizes.map((s) => `  ${s}`),
   ...(failures.length ? ['', 'failures:', ...failures] : []),
-].join('\n');
+]
+  .map((l) => l.trimEnd())
+  .join('\n');
 console.log(report);
 writeFileSync(path.join(out, 'report.txt'), `${report}\n`);
 process.exit(failures.length ? 1 : 0);
