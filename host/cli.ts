@@ -12,6 +12,7 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
   sim: { summary: 'run the device bundle in the host simulator behind a pseudo-terminal', load: async () => (await import('./commands/sim.ts')).command },
   stream: { summary: 'stream a recording to a board or the simulator over serial', load: async () => (await import('./commands/stream.ts')).command },
   build: { summary: 'bundle the device app and model for a board and engine', load: async () => (await import('./commands/build.ts')).command },
+  firmware: { summary: 'build Espruino or JerryScript firmware with the tbn module from your engine checkout', load: async () => (await import('./commands/firmware.ts')).command },
   flash: { summary: 'upload the built app and model to a board', load: async () => (await import('./commands/flash.ts')).command },
   demo: { summary: 'train, pack, build and stream HAR data through the simulator', load: async () => (await import('./commands/demo.ts')).command },
 };
