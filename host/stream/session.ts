@@ -60,6 +60,18 @@ export interface StreamReport {
   /** Frames from the device the host could not decode. */
   hostReceiveErrors: { badCrc: number; badFraming: number; tooLong: number };
   errors: string[];
+  /** Every prediction in arrival order (classes as indices into `classes`; truth -1 when unlabelled), for `tbn report`. */
+  timeline?: TimelinePoint[];
+  /** Every prediction's latency in ms, in arrival order. */
+  latenciesMs?: number[];
+}
+
+export interface TimelinePoint {
+  recording: number;
+  endSeq: number;
+  predicted: number;
+  truth: number;
+  micros: number;
 }
 
 export interface StreamRunOptions extends StreamOptions {
@@ -98,6 +110,8 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
   const latencies: number[] = [];
   const micros: number[] = [];
   const errors: string[] = [];
+  const timeline: TimelinePoint[] = [];
+  const arrivalLatencies: number[] = [];
   let framesSent = 0;
   let retransmitted = 0;
   let seconds = 0;
@@ -126,8 +140,10 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
       if (truth >= 0 && truth < K && pred >= 0 && pred < K) (confusion[truth] as number[])[pred]++;
       if (pred === truth) correct++;
       micros.push(p.micros);
+      timeline.push({ recording: i, endSeq: p.endSeq, predicted: pred, truth: truth >= 0 && truth < K ? truth : -1, micros: p.micros });
     }
     latencies.push(...result.latencyMs);
+    arrivalLatencies.push(...result.latencyMs);
     for (const e of result.errors) errors.push(`${rec.file}: device error ${e.code}: ${e.message}`);
     framesSent += result.framesSent;
     retransmitted += result.retransmittedFrames;
@@ -161,6 +177,8 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     deviceCounters: status.counters,
     hostReceiveErrors: { ...client.receiveErrors },
     errors,
+    timeline,
+    latenciesMs: arrivalLatencies,
   };
 }
 
