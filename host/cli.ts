@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   stream: { summary: 'stream a recording to a board or the simulator over serial', load: async () => (await import('./commands/stream.ts')).command },
   build: { summary: 'bundle the device app and model for a board and engine', load: async () => (await import('./commands/build.ts')).command },
   flash: { summary: 'upload the built app and model to a board', load: async () => (await import('./commands/flash.ts')).command },
+  report: { summary: 'write one self-contained HTML page: training curves, confusion matrices, sizes, tiles, device and cost', load: async () => (await import('./commands/report.ts')).command },
   demo: { summary: 'train, pack, build and stream HAR data through the simulator', load: async () => (await import('./commands/demo.ts')).command },
 };
 
