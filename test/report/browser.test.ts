@@ -217,8 +217,8 @@ describe.skipIf(!haveChromium)(SUITE, () => {
   it('the tile image is the tile: its pixels, in the PNG source and as the browser decodes them, equal the packed tile bit for bit', async () => {
     const { page } = await open(ctx, demo.reportFile as string);
     // The two colours as the page's legend shows them.
-    const plus = parseRgb(await page.locator('.sw.plus').first().evaluate((e) => getComputedStyle(e).backgroundColor));
-    const minus = parseRgb(await page.locator('.sw.minus').first().evaluate((e) => getComputedStyle(e).backgroundColor));
+    const plus = parseRgb((await page.evaluate("getComputedStyle(document.querySelector('.sw.plus')).backgroundColor")) as string);
+    const minus = parseRgb((await page.evaluate("getComputedStyle(document.querySelector('.sw.minus')).backgroundColor")) as string);
     expect(same(plus, minus)).toBe(false);
     const tiled = demoModel.layers.filter((l) => WEIGHT_KINDS.has(l.kind) && l.p > 1);
     for (const layer of tiled) {
@@ -237,14 +237,16 @@ describe.skipIf(!haveChromium)(SUITE, () => {
       }
       expect(fromPng).toEqual(expected);
       // What the browser decoded (drawn at natural size on a canvas).
-      const drawn = await img.evaluate((el: HTMLImageElement) => {
+      // The page has no DOM types here (the project's lib is ES only): the browser-side code is a string.
+      const drawn = (await page.evaluate(`(() => {
+        const el = document.querySelector('img[data-tile="tile"][data-layer="${layer.index}"]');
         const c = document.createElement('canvas');
         c.width = el.naturalWidth;
         c.height = el.naturalHeight;
-        const g = c.getContext('2d') as CanvasRenderingContext2D;
+        const g = c.getContext('2d');
         g.drawImage(el, 0, 0);
         return Array.from(g.getImageData(0, 0, c.width, c.height).data);
-      });
+      })()`)) as number[];
       const fromBrowser = expected.map((_, j) => {
         const i = 4 * (Math.floor(j / K) * K + (j % K));
         return same([drawn[i] as number, drawn[i + 1] as number, drawn[i + 2] as number], minus) ? -1 : 1;
