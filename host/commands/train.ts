@@ -9,7 +9,7 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { defaultGemm } from '../train/kernels.ts';
 import { resumeTraining, trainVariants, type VariantResult } from '../train/session.ts';
 import { writeFileAtomic } from '../io/files.ts';
-import { makeReport } from '../report/index.ts';
+import { evaluateForReport, makeReport } from '../report/index.ts';
 import { commandLine } from './report.ts';
 import type { TrainProgress } from '../train/trainer.ts';
 
@@ -184,7 +184,8 @@ export const command: Command = {
     if (reportFile) {
       const models = results.map((r) => ({ file: files[r.variant] ?? `${r.label} (not saved)`, checkpoint: r.checkpoint }));
       mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
-      writeFileAtomic(reportFile, await makeReport({ command: commandLine('train', args), models }));
+      const evals = splits.test.count > 0 ? { evals: evaluateForReport(models, undefined, splits.test), evalSource: `Evaluated by tbn train on the test split (seed ${seed}): ${splits.description}.` } : {};
+      writeFileAtomic(reportFile, await makeReport({ command: commandLine('train', args), models, ...evals }));
     }
     if (json) {
       io.out(

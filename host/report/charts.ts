@@ -13,7 +13,7 @@ export type ChartSpec = Record<string, unknown>;
 const CONFIG = {
   font: 'DejaVu Sans, Liberation Sans, Arial, sans-serif',
   axis: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0, titleLimit: 0 },
   title: { fontSize: 13, anchor: 'start' },
   view: { stroke: '#ddd' },
 };
