@@ -3,7 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optString, UsageError, type ParsedArgs } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { datasetOptions, loadSplits } from '../data/select.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { readRegularFile, writeFileAtomic } from '../io/files.ts';
@@ -47,7 +48,7 @@ export const command: Command = {
     { name: 'eval', type: 'boolean', description: 'evaluate every checkpoint (float) and the packed model on a split for the confusion matrices; give the data options used to train' },
     ...datasetOptions,
     { name: 'split', type: 'string', description: 'split for --eval: test, val or train', default: 'test' },
-    { name: 'seed', type: 'string', description: 'seed of the validation split for --eval (default: the first checkpoint\'s training seed)' },
+    { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of the validation split for --eval (default: the first checkpoint\'s training seed)' },
     { name: 'stream', type: 'string', description: 'a tbn stream --json report (or a monitor JSON of the same shape) for the device section' },
     { name: 'bench', type: 'string', description: 'folder holding boards.json from npm run bench boards (or that file) for the cost section' },
     { name: 'board', type: 'string', description: 'board whose flash and RAM budgets to draw', default: 'stm32f405' },
@@ -70,7 +71,7 @@ export const command: Command = {
       const split = optString(args, 'split') ?? 'test';
       if (split !== 'test' && split !== 'val' && split !== 'train') throw new UsageError(`--split must be test, val or train, got "${split}"`);
       const seed = optInt(args, 'seed') ?? models[0]?.checkpoint.train.seed ?? 1;
-      const splits = loadSplits(args, seed);
+      const splits = loadSplits(datasetOptionsFrom(args), seed);
       const source = binaryModel(models);
       const packedForEval = packed ? { file: packed.file, model: packed.model, label: source ? modelLabel(source.checkpoint.spec) : packed.file } : undefined;
       evals = evaluateForReport(models, packedForEval, splits[split]);

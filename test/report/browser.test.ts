@@ -11,12 +11,11 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParsedArgs } from '../../host/cli/args.ts';
 import { loadSplits } from '../../host/data/select.ts';
 import type { PackedLayer, PackedModel } from '../../host/format/model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { makeReport } from '../../host/report/index.ts';
-import { runDemo, type DemoResult } from '../../host/sim/demo.ts';
+import { runDemo, type DemoResult } from '../../host/demo/run-demo.ts';
 import { decodeTensor, type Checkpoint } from '../../host/train/checkpoint.ts';
 import { trainVariants } from '../../host/train/session.ts';
 
@@ -124,8 +123,7 @@ describe.skipIf(!haveChromium)(SUITE, () => {
     demoModel = readModel(new Uint8Array(readFileSync(demo.modelFile)));
 
     // FP32, BNN and TBN side by side as tbn train does it: two learning rates each chosen on val, then the refit on train + val.
-    const args: ParsedArgs = { options: { data: 'synthetic', limit: '400' }, positionals: [] };
-    const splits = loadSplits(args, 3);
+    const splits = loadSplits({ data: 'synthetic', limit: 400 }, 3);
     const results = trainVariants(splits, {
       arch: 'conv1d:16x5 conv1d:32x5 gap', variants: ['fp32', 'bnn', 'tbn'], activation: 'sign', alpha: 'weight', p: 4, layerP: [1, 4, 1],
       minTileSize: 64, epochs: 2, batch: 32, lrs: [1e-3, 3e-3], weightDecay: 1e-4, seed: 3, slim: true, refit: true,

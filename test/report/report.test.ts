@@ -4,7 +4,6 @@
  * missing), and the tile helpers read a STREAM-layout tile (p does not divide N) in tensor order.
  */
 import { describe, expect, it } from 'vitest';
-import type { ParsedArgs } from '../../host/cli/args.ts';
 import { loadSplits } from '../../host/data/select.ts';
 import { weightGeometry } from '../../host/format/layout.ts';
 import type { FloatModel } from '../../host/model/float-model.ts';
@@ -24,8 +23,7 @@ function lineSeries(html: string, figure: string, layer: string): number {
 }
 
 describe('tbn report library', () => {
-  const args: ParsedArgs = { options: { data: 'synthetic', limit: '300' }, positionals: [] };
-  const splits = loadSplits(args, 2);
+  const splits = loadSplits({ data: 'synthetic', limit: 300 }, 2);
   const [cv] = trainVariants(splits, {
     arch: 'conv1d:8x5 gap', variants: ['tbn'], activation: 'sign', alpha: 'weight', p: 2, layerP: [2, 1], minTileSize: 16,
     epochs: 2, batch: 32, lrs: [1e-3, 3e-3], weightDecay: 1e-4, seed: 2, slim: true, refit: true, folds: 2,
