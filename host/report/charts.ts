@@ -23,9 +23,7 @@ export async function renderChart(spec: ChartSpec): Promise<string> {
   const compiled = vl.compile({ ...spec, config: { ...CONFIG, ...((spec.config as object | undefined) ?? {}) } } as vl.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    const svg = await view.toSVG();
-    // The chart is inlined: drop the XML namespace noise that HTML does not need but keep the svg root valid.
-    return svg;
+    return await view.toSVG();
   } finally {
     view.finalize();
   }
