@@ -8,14 +8,17 @@ import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { readRegularFile, writeFileAtomic } from '../io/files.ts';
-import { binaryModel, evaluateForReport, makeReport, parseBenchJson, parseStreamJson, type ReportModel } from '../report/index.ts';
+import { binaryModel, evaluateForReport, isMonitorLog, makeReport, parseBenchJson, parseMonitorLog, parseStreamJson, type ReportModel } from '../report/index.ts';
 import { modelLabel } from '../train/size.ts';
 import { parseCheckpoint } from '../train/checkpoint.ts';
 
 const MAX_JSON_BYTES = 512 << 20;
 
 function readJson(file: string, what: string): unknown {
-  const text = readRegularFile(file, MAX_JSON_BYTES, what).toString('utf8');
+  return parseJson(readRegularFile(file, MAX_JSON_BYTES, what).toString('utf8'), file, what);
+}
+
+function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -38,7 +41,7 @@ export function commandLine(name: string, args: ParsedArgs): string {
 
 export const command: Command = {
   name: 'report',
-  usage: 'tbn report CKPT... [--model m.tbn] [--eval [data options]] [--stream JSON] [--bench DIR] [--board NAME] -o report.html',
+  usage: 'tbn report CKPT... [--model m.tbn] [--eval [data options]] [--stream JSON|JSONL] [--bench DIR] [--board NAME] -o report.html',
   summary:
     'Write one self-contained HTML page (no script, nothing loaded from the network): training curves, accuracy and\n' +
     'confusion matrices, per-layer sizes against the board, the learned tiles, device latency and predictions, and\n' +
@@ -49,7 +52,7 @@ export const command: Command = {
     ...datasetOptions,
     { name: 'split', type: 'string', description: 'split for --eval: test, val or train', default: 'test' },
     { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of the validation split for --eval (default: the first checkpoint\'s training seed)' },
-    { name: 'stream', type: 'string', description: 'a tbn stream --json report (or a monitor JSON of the same shape) for the device section' },
+    { name: 'stream', type: 'string', description: 'a tbn stream --json report, or a tbn monitor --json log (JSON lines), for the device section' },
     { name: 'bench', type: 'string', description: 'folder holding boards.json from npm run bench boards (or that file) for the cost section' },
     { name: 'board', type: 'string', description: 'board whose flash and RAM budgets to draw', default: 'stm32f405' },
     { name: 'out', short: 'o', type: 'string', description: 'the HTML file to write', default: 'report.html' },
@@ -81,8 +84,13 @@ export const command: Command = {
     }
 
     let stream;
+    let monitor;
     const streamFile = optString(args, 'stream');
-    if (streamFile !== undefined) stream = { file: streamFile, report: parseStreamJson(readJson(streamFile, 'stream report'), streamFile) };
+    if (streamFile !== undefined) {
+      const text = readRegularFile(streamFile, MAX_JSON_BYTES, 'stream report').toString('utf8');
+      if (isMonitorLog(text)) monitor = { file: streamFile, log: parseMonitorLog(text, streamFile) };
+      else stream = { file: streamFile, report: parseStreamJson(parseJson(text, streamFile, 'stream report'), streamFile) };
+    }
 
     let bench;
     const benchOption = optString(args, 'bench');
@@ -100,6 +108,7 @@ export const command: Command = {
       ...(evals ? { evals } : {}),
       ...(evalSource ? { evalSource } : {}),
       ...(stream ? { stream } : {}),
+      ...(monitor ? { monitor } : {}),
       ...(bench ? { bench } : {}),
     });
     writeFileAtomic(out, html);

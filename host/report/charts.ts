@@ -227,9 +227,9 @@ export function totalsSpec(title: string, bars: TotalBar[], budgets: BudgetLine[
 }
 
 /** Histogram of prediction latencies (layer `latency_bars`). */
-export function latencySpec(latencies: { ms: number }[]): ChartSpec {
+export function latencySpec(latencies: { ms: number }[], axisTitle = 'latency, ms (last sample sent to prediction received)'): ChartSpec {
   return {
-    title: `Prediction latency (${latencies.length} predictions)`,
+    title: `${axisTitle.split(',')[0]?.replace(/^./, (c) => c.toUpperCase())} (${latencies.length} predictions)`,
     width: 360,
     height: 200,
     data: { values: latencies },
@@ -238,7 +238,7 @@ export function latencySpec(latencies: { ms: number }[]): ChartSpec {
         name: 'latency_bars',
         mark: { type: 'bar' },
         encoding: {
-          x: { field: 'ms', type: 'quantitative', bin: { maxbins: 30 }, title: 'latency, ms (last sample sent to prediction received)' },
+          x: { field: 'ms', type: 'quantitative', bin: { maxbins: 30 }, title: axisTitle },
           y: { aggregate: 'count', type: 'quantitative', title: 'predictions' },
         },
       },
@@ -253,7 +253,7 @@ export interface TimelineRow {
 }
 
 /** Predicted class per window in arrival order against the true label. */
-export function timelineSpec(rows: TimelineRow[], classes: string[]): ChartSpec {
+export function timelineSpec(rows: TimelineRow[], classes: string[], colours: { domain: string[]; range: string[] } = { domain: ['correct', 'wrong'], range: ['#2e7d32', '#d32f2f'] }): ChartSpec {
   return {
     title: 'Predictions over time against the true label',
     width: 640,
@@ -276,7 +276,7 @@ export function timelineSpec(rows: TimelineRow[], classes: string[]): ChartSpec 
         encoding: {
           x: { field: 'index', type: 'quantitative' },
           y: { field: 'cls', type: 'ordinal', sort: classes },
-          color: { field: 'series', type: 'nominal', title: 'prediction', scale: { domain: ['correct', 'wrong'], range: ['#2e7d32', '#d32f2f'] } },
+          color: { field: 'series', type: 'nominal', title: 'prediction', scale: colours },
         },
       },
     ],

@@ -8,9 +8,11 @@ import { modelLabel } from '../train/size.ts';
 import type { ReportEval } from './evaluate.ts';
 import { buildReport, type BenchJson, type ReportInput, type ReportModel } from './report.ts';
 import type { StreamReport } from '../stream/session.ts';
+import type { MonitorLog } from './monitor.ts';
 
 export { buildReport, parseBenchJson, parseStreamJson, provenance, type BenchJson, type ReportInput, type ReportModel } from './report.ts';
 export { evaluateForReport, type ReportEval } from './evaluate.ts';
+export { isMonitorLog, parseMonitorLog, type MonitorLog } from './monitor.ts';
 
 export interface ReportRequest {
   command: string;
@@ -21,6 +23,7 @@ export interface ReportRequest {
   evals?: ReportEval[];
   evalSource?: string;
   stream?: { file: string; report: StreamReport };
+  monitor?: { file: string; log: MonitorLog };
   bench?: { file: string; json: BenchJson };
   created?: string;
 }
@@ -51,6 +54,7 @@ export async function makeReport(r: ReportRequest): Promise<string> {
     ...(r.evals ? { evals: r.evals } : {}),
     ...(r.evalSource ? { evalSource: r.evalSource } : {}),
     ...(r.stream ? { stream: r.stream } : {}),
+    ...(r.monitor ? { monitor: r.monitor } : {}),
     ...(r.bench ? { bench: r.bench } : {}),
     ...(r.created ? { created: r.created } : {}),
   });

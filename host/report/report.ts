@@ -31,6 +31,7 @@ import {
   totalsSpec,
 } from './charts.ts';
 import type { ReportEval } from './evaluate.ts';
+import type { MonitorLog } from './monitor.ts';
 import { bnnImage, tensorImage, tileImage, tileSigns } from './tiles.ts';
 
 export interface ReportModel {
@@ -49,6 +50,8 @@ export interface ReportInput {
   /** Where `evals` came from, e.g. "tbn report --eval --data har (test split, seed 1)". */
   evalSource?: string;
   stream?: { file: string; report: StreamReport };
+  /** A `tbn monitor --json` log: the board on its own sensor (no true label). */
+  monitor?: { file: string; log: MonitorLog };
   bench?: { file: string; json: BenchJson };
   /** ISO time written in the page; fixed by tests for reproducible output. */
   created?: string;
@@ -317,9 +320,24 @@ function tilesSection(input: ReportInput, cmd: string): string {
 
 // ---------------------------------------------------------------- device
 
+async function monitorSection(m: { file: string; log: MonitorLog }, cmd: string): Promise<string> {
+  const log = m.log;
+  const classes = [...new Set(log.predictions.map((p) => p.label))];
+  const figs: Figure[] = [];
+  figs.push(await chart('inference-time', latencySpec(log.predictions.map((p) => ({ ms: p.micros / 1000 })), 'inference on the board, ms'), `Inference time the board measured for each prediction. From ${esc(m.file)}. ${cmd}`));
+  const series = "predicted (no true label: the board's own sensor)";
+  const rows = log.predictions.map((p, index) => ({ index, cls: p.label, series }));
+  figs.push(await chart('timeline', timelineSpec(rows, classes, { domain: [series], range: ['#1f77b4'] }), `${log.predictions.length} predictions in ${log.seconds.toFixed(1)} s${log.sensor ? ` from the ${esc(log.sensor.kind)} at ${log.sensor.rateHz} Hz` : ''}. From ${esc(m.file)}. ${cmd}`));
+  const counters = Object.entries(log.counters).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmt(v)}</td></tr>`).join('');
+  const since = Object.entries(log.since ?? {}).map(([k, v]) => `<tr><td>since start: ${esc(k)}</td><td>${fmt(v)}</td></tr>`).join('');
+  const errors = log.errors.length > 0 ? `<tr><td>errors</td><td>${log.errors.map((e) => `${e.code}: ${esc(e.message)}`).join('; ')}</td></tr>` : '';
+  return `<section id="device"><h2>On the device</h2><div class="row">${figs.map((f) => f.html).join('')}<div><h3>Counters</h3><table data-table="device"><tbody>${counters}${since}${errors}</tbody></table></div></div></section>`;
+}
+
 async function deviceSection(input: ReportInput, cmd: string): Promise<string> {
   const st = input.stream;
-  if (!st) return `<section id="device"><h2>On the device</h2>${note('Give --stream JSON (from <code>tbn stream --json</code>) to see latency, predictions over time and the device counters.')}</section>`;
+  if (!st && input.monitor) return monitorSection(input.monitor, cmd);
+  if (!st) return `<section id="device"><h2>On the device</h2>${note('Give --stream FILE (a <code>tbn stream --json</code> report or a <code>tbn monitor --json</code> log) to see latency, predictions over time and the device counters.')}</section>`;
   const r = st.report;
   const figs: Figure[] = [];
   const lat = r.latenciesMs ?? [];

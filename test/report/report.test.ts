@@ -9,7 +9,7 @@ import { weightGeometry } from '../../host/format/layout.ts';
 import type { FloatModel } from '../../host/model/float-model.ts';
 import { packModel } from '../../host/format/pack.ts';
 import { readModel } from '../../host/format/reader.ts';
-import { makeReport } from '../../host/report/index.ts';
+import { isMonitorLog, makeReport, parseMonitorLog } from '../../host/report/index.ts';
 import { tileSigns } from '../../host/report/tiles.ts';
 import type { Checkpoint } from '../../host/train/checkpoint.ts';
 import { trainVariants } from '../../host/train/session.ts';
@@ -50,6 +50,26 @@ describe('tbn report library', () => {
     expect(html).toContain('validation loss was not recorded');
     expect(lineSeries(html, 'training-accuracy', 'curves')).toBe(2);
     expect(lineSeries(html, 'training-loss', 'curves')).toBe(1);
+  });
+
+  it('a tbn monitor --json log (board on its own sensor): inference-time histogram, one point per prediction, the counters', async () => {
+    const labels = ['SEATED', 'WALKING', 'SEATED', 'TURNING', 'WALKING'];
+    const lines = [
+      ...labels.map((label, i) => JSON.stringify({ type: 'prediction', t: i * 1.28, cls: i % 3, label, endSeq: 128 + 64 * i, micros: 2000 + 100 * i, intervalMs: i ? 1280 : 0, logits: [1, 2, 3] })),
+      JSON.stringify({ type: 'status', t: 5, counters: { framesOk: 0, sensorLost: 0 }, since: { sensorSamples: 320, sensorLost: 0, sensorOverflows: 0, overruns: 0, predictions: 5 } }),
+      JSON.stringify({ type: 'summary', seconds: 6.4, sensor: { kind: 'mpu6050', rateHz: 50, mode: 1 }, predictions: 5, classCounts: {}, inferenceMicros: { mean: 2200, max: 2400 }, since: { sensorSamples: 320, sensorLost: 0, sensorOverflows: 0, overruns: 0, predictions: 5 }, counters: { framesOk: 0, sensorLost: 0, sensorSamples: 320 }, errors: [] }),
+    ];
+    const text = `${lines.join('\n')}\n`;
+    expect(isMonitorLog(text)).toBe(true);
+    expect(isMonitorLog(JSON.stringify({ classes: [], confusion: [] }))).toBe(false);
+    const log = parseMonitorLog(text, 'mon.jsonl');
+    const html = await makeReport({ command: 'test', models: [{ file: 'cv.ckpt.json', checkpoint: ckpt }], monitor: { file: 'mon.jsonl', log }, created: 'fixed' });
+    const timeline = html.slice(html.indexOf('data-figure="timeline"'), html.indexOf('</figure>', html.indexOf('data-figure="timeline"')));
+    expect(timeline.split('role-mark predicted_points_marks"')[1]?.split('</g>')[0]?.match(/<path/g)?.length).toBe(labels.length);
+    expect(html).toContain('data-figure="inference-time"');
+    expect(html).toMatch(/sensorSamples<\/td><td>320/);
+    expect(() => parseMonitorLog('{"type":"prediction","t":"x"}\n{"type":"summary"}\n', 'bad.jsonl')).toThrow('bad.jsonl:1: "t" must be a number in a prediction line');
+    expect(() => parseMonitorLog('{"type":"status","t":1,"counters":{}}\n{"type":"odd"}\n', 'bad.jsonl')).toThrow('bad.jsonl:2: unknown line type "odd"');
   });
 
   it('tileSigns reads a STREAM tile (p = 3 does not divide N = 5) in tensor order', () => {
