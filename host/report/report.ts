@@ -385,7 +385,7 @@ const CSS = `
 body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;margin:24px;color:#222;max-width:1500px}
 h1{font-size:22px;margin:0 0 6px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:14px;margin:6px 0}h4{font-size:12px;margin:4px 0;font-weight:normal;color:#444}
 .row{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
-figure{margin:0 0 12px;max-width:100%}figcaption{font-size:11px;color:#555;max-width:640px}figcaption ul{margin:4px 0;padding-left:16px}
+figure{margin:0 0 12px;max-width:100%;flex:0 1 auto}figcaption{font-size:11px;color:#555;width:0;min-width:100%}figcaption ul{margin:4px 0;padding-left:16px}
 .chart svg{max-width:100%;height:auto}
 table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f4f4f4}
 pre{font-size:11px;background:#f7f7f7;padding:8px;overflow-x:auto}
