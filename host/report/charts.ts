@@ -303,7 +303,8 @@ export function costSpec(bars: CostBar[], variants: string[]): ChartSpec {
         encoding: {
           x: { field: 'board', type: 'nominal', title: 'emulated core', axis: { labelAngle: 0 } },
           xOffset: { field: 'variant', type: 'nominal', sort: variants },
-          y: { field: 'instructions', type: 'quantitative', title: 'instructions' },
+          y: { field: 'instructions', type: 'quantitative', scale: { type: 'log' }, title: 'instructions (log scale)' },
+          y2: { datum: 1 },
           color: { field: 'variant', type: 'nominal', sort: variants, title: 'kernel' },
         },
       },
@@ -331,7 +332,8 @@ export function costLayersSpec(bars: CostLayerBar[], variants: string[], layers:
           encoding: {
             x: { field: 'layer', type: 'nominal', sort: layers, title: 'layer', axis: { labelAngle: -30 } },
             xOffset: { field: 'variant', type: 'nominal', sort: variants },
-            y: { field: 'instructions', type: 'quantitative', scale: { type: 'symlog' }, title: 'instructions (symlog)' },
+            y: { field: 'instructions', type: 'quantitative', scale: { type: 'log' }, title: 'instructions (log scale)' },
+            y2: { datum: 1 },
             color: { field: 'variant', type: 'nominal', sort: variants, title: 'kernel' },
           },
         },

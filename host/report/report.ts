@@ -361,15 +361,17 @@ async function deviceSection(input: ReportInput, cmd: string): Promise<string> {
 
 // ---------------------------------------------------------------- cost
 
-const COST_ROWS = ['TBN-p reuse', 'TBN-p no reuse', 'BNN (p=1)', 'int8', 'float32'];
+/** The kernels compared: TBN-p with and without reuse, BNN, and the int8/float32 baselines (however the bench names their variants). */
+const COST_ROW = /^(TBN-p reuse|TBN-p no reuse|BNN|int8|float32)/;
 
 async function costSection(input: ReportInput, cmd: string): Promise<string> {
   const b = input.bench;
   if (!b) return `<section id="cost"><h2>Cost</h2>${note('Give --bench DIR (the folder holding boards.json from <code>npm run bench boards</code>) to see instructions per inference and per layer on each emulated core.')}</section>`;
-  const rows = b.json.rows.filter((r) => COST_ROWS.includes(r.row));
-  const variants = COST_ROWS.filter((v) => rows.some((r) => r.row === v));
+  const rows = b.json.rows.filter((r) => COST_ROW.test(r.row) && !r.row.includes('TBN_SMALL'));
+  const variants = [...new Set(rows.map((r) => r.row))];
   const bars = rows.map((r) => ({ board: r.board, variant: r.row, instructions: r.instructions }));
-  const layerBars = rows.flatMap((r) => r.perLayer.map((n, i) => ({ board: r.board, variant: r.row, layer: `${i}: ${b.json.network[i]}`, instructions: n })));
+  // A log axis: a layer that ran no instruction (none measured) has no bar.
+  const layerBars = rows.flatMap((r) => r.perLayer.map((n, i) => ({ board: r.board, variant: r.row, layer: `${i}: ${b.json.network[i]}`, instructions: n }))).filter((x) => x.instructions >= 1);
   const layers = b.json.network.map((n, i) => `${i}: ${n}`);
   const how = `Mean of ${b.json.windows ?? '?'} test windows, kernel -${esc(b.json.opt ?? '?')}, from ${esc(b.file)} (npm run bench boards: the trained HAR network, not necessarily the model above). ${cmd}`;
   const figs = [await chart('cost', costSpec(bars, variants), how), await chart('cost-layers', costLayersSpec(layerBars, variants, layers), how)];
