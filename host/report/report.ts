@@ -260,7 +260,8 @@ async function sizeSection(input: ReportInput, cmd: string): Promise<string> {
     { format: 'TBN (this file)', bytes: s.fileBytes },
   ];
   const ram = [{ format: 'scratch (this file)', bytes: s.scratchBytes }];
-  const src = `From ${esc(p.file)} (${esc(p.packedFrom)}); per layer: weights plus thresholds/flips or multipliers/biases, as <code>tbn inspect</code> counts them; FP32 and int8: 4 or 1 byte per weight plus 8 bytes per channel. ${cmd}`;
+  const source = input.models.find((m) => modelLabel(m.checkpoint.spec) === p.label);
+  const src = `From ${esc(p.file)} (${esc(p.packedFrom)}${source ? `; trained as: ${esc(provenance(source))}` : ''}); per layer: weights plus thresholds/flips or multipliers/biases, as <code>tbn inspect</code> counts them; FP32 and int8: 4 or 1 byte per weight plus 8 bytes per channel. ${cmd}`;
   const figs = [
     await chart('layer-sizes', layerBarsSpec(bars, names), src, { layers: weightLayers.length, formats: SIZE_FORMATS.length }),
     await chart('flash-totals', totalsSpec(`Model bytes vs the ${b.name}'s flash for models`, flash, [{ budget: `${b.name} model flash ${fmt(b.modelFlashBytes)} B`, bytes: b.modelFlashBytes }, { budget: `Storage ${fmt(b.storageBytes)} B`, bytes: b.storageBytes }], flash.map((f) => f.format)), `Whole model per format; dashed: the board's budgets (boards/${esc(b.name)}/board.json). ${cmd}`),
@@ -286,6 +287,7 @@ function tilesSection(input: ReportInput, cmd: string): string {
   const ckptLayers = source ? weightSpecs(source.checkpoint) : [];
   const bnnLayers = bnn ? weightSpecs(bnn.checkpoint) : [];
   const blocks: string[] = [];
+  const trainedBy = source ? ` (trained as: ${esc(provenance(source))})` : '';
   let weightIndex = 0;
   for (const l of p.model.layers) {
     if (!isWeightKind(l.kind)) continue;
@@ -310,7 +312,7 @@ function tilesSection(input: ReportInput, cmd: string): string {
     const layout = g.rows ? `ROWS: ${g.rowCount} distinct filters, each used by ${l.p} output channels${l.reuse ? ' (computed once per position: reuse)' : ''}` : `STREAM: the copies cross filter boundaries (p does not divide ${g.N})`;
     blocks.push(
       `<figure data-figure="tile" data-layer="${l.index}"><h3>${esc(name)} (layer ${l.index}, ${esc(l.kind)} ${l.inShape.join('×')} → ${l.outShape.join('×')}, p = ${l.p})</h3><div class="row">${parts.join('')}</div>` +
-        `<figcaption>One pixel per weight, rows = output channels, columns = filter (kernel positions × input channels); <span class="sw plus"></span> +1, <span class="sw minus"></span> −1 (${pct(minus / g.q)} of the tile); lighter: odd-numbered copies. ${esc(layout)}. Bits read from ${esc(p.file)}. ${cmd}</figcaption></figure>`,
+        `<figcaption>One pixel per weight, rows = output channels, columns = filter (kernel positions × input channels); <span class="sw plus"></span> +1, <span class="sw minus"></span> −1 (${pct(minus / g.q)} of the tile); lighter: odd-numbered copies. ${esc(layout)}. Bits read from ${esc(p.file)}${trainedBy}. ${cmd}</figcaption></figure>`,
     );
   }
   const none = blocks.length === 0 ? note('No tiled layer (p > 1) in this model.') : '';
