@@ -8,7 +8,7 @@ import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { readRegularFile, writeFileAtomic } from '../io/files.ts';
-import { binaryModel, evaluateForReport, isMonitorLog, makeReport, parseBenchJson, parseMonitorLog, parseStreamJson, type ReportModel } from '../report/index.ts';
+import { binaryModel, evaluateForReport, isMonitorLog, makeReport, packBinaryModel, parseBenchJson, parseMonitorLog, parseStreamJson, type ReportModel } from '../report/index.ts';
 import { modelLabel } from '../train/size.ts';
 import { parseCheckpoint } from '../train/checkpoint.ts';
 
@@ -66,7 +66,7 @@ export const command: Command = {
       if (isTbnFile(bytes)) throw new UsageError(`${file} is a .tbn model: give it with --model, and the checkpoints as arguments`);
       return { file, checkpoint: parseCheckpoint(bytes.toString('utf8'), file) };
     });
-    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile, new Uint8Array(readRegularFile(modelFile, 64 << 20, 'model'))) } : undefined;
+    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile, new Uint8Array(readRegularFile(modelFile, 64 << 20, 'model'))) } : packBinaryModel(models);
 
     let evals;
     let evalSource: string | undefined;

@@ -18,7 +18,7 @@ export interface ReportRequest {
   command: string;
   models: ReportModel[];
   /** A .tbn file; without it the TBN checkpoint (else the BNN) is packed. */
-  packed?: { file: string; model: PackedModel };
+  packed?: { file: string; model: PackedModel; packedFrom?: string };
   board?: string;
   evals?: ReportEval[];
   evalSource?: string;
@@ -34,17 +34,21 @@ export function binaryModel(models: ReportModel[]): ReportModel | undefined {
   return binary.find((m) => m.checkpoint.spec.variant === 'tbn') ?? binary[0];
 }
 
+/** The TBN (else BNN) checkpoint packed as `tbn pack` does, for the size and tile sections when no .tbn is given. */
+export function packBinaryModel(models: ReportModel[]): { file: string; model: PackedModel; packedFrom: string } | undefined {
+  const source = binaryModel(models);
+  if (!source) return undefined;
+  return { file: source.file, model: readModel(packModel(exportFloatModel(source.checkpoint, source.file))), packedFrom: `packed from ${source.file} as tbn pack does` };
+}
+
 export async function makeReport(r: ReportRequest): Promise<string> {
   let packed: ReportInput['packed'];
   if (r.packed) {
     const match = r.models.find((m) => m.checkpoint.spec.variant === 'tbn') ?? binaryModel(r.models);
-    packed = { file: r.packed.file, model: r.packed.model, label: match ? modelLabel(match.checkpoint.spec) : r.packed.file, packedFrom: 'given with --model' };
+    packed = { file: r.packed.file, model: r.packed.model, label: match ? modelLabel(match.checkpoint.spec) : r.packed.file, packedFrom: r.packed.packedFrom ?? 'given with --model' };
   } else {
-    const source = binaryModel(r.models);
-    if (source) {
-      const model = readModel(packModel(exportFloatModel(source.checkpoint, source.file)));
-      packed = { file: source.file, model, label: modelLabel(source.checkpoint.spec), packedFrom: `packed from ${source.file} as tbn pack does` };
-    }
+    const auto = packBinaryModel(r.models);
+    if (auto) packed = { ...auto, label: modelLabel((binaryModel(r.models) as ReportModel).checkpoint.spec) };
   }
   return buildReport({
     command: r.command,
