@@ -32,8 +32,9 @@ export const command: Command = {
       const { report, ...rest } = r;
       io.out(JSON.stringify({ ...rest, confusion: report.confusion, classes: report.classes, deviceCounters: report.deviceCounters }));
     } else {
+      // On stderr with the demo's other steps: stdout stays the one table.
+      if (r.reportFile) io.err(`report: ${r.reportFile}`);
       io.out(formatDemo(r));
-      if (r.reportFile) io.out(`report: ${r.reportFile}`);
     }
     return r.bitExact === r.windows ? 0 : 1;
   },
