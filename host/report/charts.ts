@@ -40,6 +40,8 @@ export interface FaintCurvePoint extends CurvePoint {
   run: string;
 }
 
+const MODEL_LEGEND = { symbolOpacity: 1, symbolStrokeWidth: 3 };
+
 /**
  * One metric per epoch: a solid/dashed line per model and split (layer `curves`), and the
  * learning-rate-selection runs (each lr, each cross-validation fold) as faint lines (layer `runs`).
@@ -53,7 +55,8 @@ export function curvesSpec(title: string, metric: string, main: CurvePoint[], fa
       name: 'runs',
       data: { values: faint },
       mark: { type: 'line', opacity: 0.22, strokeWidth: 1 },
-      encoding: { x, y, color: { field: 'model', type: 'nominal', title: 'model' }, detail: { field: 'run' } },
+      // The legend is shared with the curves: opaque symbols, not this layer's faint ones.
+      encoding: { x, y, color: { field: 'model', type: 'nominal', title: 'model', legend: MODEL_LEGEND }, detail: { field: 'run' } },
     });
   }
   layers.push({
@@ -63,7 +66,7 @@ export function curvesSpec(title: string, metric: string, main: CurvePoint[], fa
     encoding: {
       x,
       y,
-      color: { field: 'model', type: 'nominal', title: 'model' },
+      color: { field: 'model', type: 'nominal', title: 'model', legend: MODEL_LEGEND },
       strokeDash: { field: 'split', type: 'nominal', title: 'split' },
     },
   });
