@@ -61,6 +61,18 @@ export interface StreamReport {
   /** Frames from the device the host could not decode. */
   hostReceiveErrors: { badCrc: number; badFraming: number; tooLong: number };
   errors: string[];
+  /** Every prediction in arrival order (classes as indices into `classes`; truth -1 when unlabelled), for `tbn report`. */
+  timeline?: TimelinePoint[];
+  /** Every prediction's latency in ms, in arrival order. */
+  latenciesMs?: number[];
+}
+
+export interface TimelinePoint {
+  recording: number;
+  endSeq: number;
+  predicted: number;
+  truth: number;
+  micros: number;
 }
 
 /**
@@ -118,6 +130,8 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
   const latencies: number[] = [];
   const micros: number[] = [];
   const errors: string[] = [];
+  const timeline: TimelinePoint[] = [];
+  const arrivalLatencies: number[] = [];
   let framesSent = 0;
   let retransmitted = 0;
   let seconds = 0;
@@ -127,7 +141,7 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     const rec = recordings[i] as Recording;
     opts.onProgress?.(rec, i, recordings.length);
     const live = opts.onLive;
-    const partial = () => summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors });
+    const partial = () => summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
     let result: StreamResult;
     try {
       result = await client.stream(rec.samples, rec.channels.length, {
@@ -160,8 +174,10 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
       if (truth >= 0 && truth < K && pred >= 0 && pred < K) (confusion[truth] as number[])[pred]++;
       if (pred === truth) correct++;
       micros.push(p.micros);
+      timeline.push({ recording: i, endSeq: p.endSeq, predicted: pred, truth: truth >= 0 && truth < K ? truth : -1, micros: p.micros });
     }
     latencies.push(...result.latencyMs);
+    arrivalLatencies.push(...result.latencyMs);
     for (const e of result.errors) errors.push(`${rec.file}: device error ${e.code}: ${e.message}`);
     framesSent += result.framesSent;
     retransmitted += result.retransmittedFrames;
@@ -175,12 +191,12 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     status = await client.status();
   } catch (e) {
     if (e instanceof TbnError && LOST_DEVICE.has(e.code)) {
-      const partial = summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors });
+      const partial = summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
       throw new StreamInterrupted(e.code, `the device stopped answering after the last recording (${e.message})`, '', partial);
     }
     throw e;
   }
-  return summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: status.counters, receiveErrors: client.receiveErrors, errors });
+  return summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: status.counters, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
 }
 
 interface Tally {
@@ -198,6 +214,8 @@ interface Tally {
   counters: Record<string, number>;
   receiveErrors: { badCrc: number; badFraming: number; tooLong: number };
   errors: string[];
+  timeline: TimelinePoint[];
+  arrivalLatencies: number[];
 }
 
 function summarize(t: Tally): StreamReport {
@@ -226,6 +244,8 @@ function summarize(t: Tally): StreamReport {
     deviceCounters: t.counters,
     hostReceiveErrors: { ...t.receiveErrors },
     errors: [...errors],
+    timeline: t.timeline,
+    latenciesMs: t.arrivalLatencies,
   };
 }
 
