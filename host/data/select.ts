@@ -143,7 +143,7 @@ export function loadSplits(args: ParsedArgs, seed: number): Splits {
     const labelColumn = optString(args, 'label-column') ?? 'label';
     const window = windowSeconds !== undefined ? Math.round(windowSeconds * rate) : undefined;
     if (window === undefined && overlap !== undefined) throw new UsageError('--overlap needs --window-seconds for csv data');
-    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined };
+    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined, rate };
     let all = loadGenericCsv({ ...base, file });
     const testFile = optString(args, 'test');
     let test: Dataset;
