@@ -2,10 +2,21 @@ import { optBool, optInt, optList, optNumber, optString, UsageError } from '../c
 import type { Command } from '../cli/command.ts';
 import { openSerialLink } from '../stream/link.ts';
 import { formatReport, harRecordings, loadAnyRecording, streamRecordings } from '../stream/session.ts';
+import { packModel } from '../format/pack.ts';
+import { readModel } from '../format/reader.ts';
+import { isTbnFile, loadFloatModel, loadPackedFile, readBytes } from '../format/source.ts';
+import type { PackedModel } from '../format/model.ts';
+
+/** The input description of a .tbn file or a checkpoint (packed in memory). */
+function modelInput(file: string): Pick<PackedModel, 'channels' | 'rateHz'> {
+  const bytes = readBytes(file);
+  const m = isTbnFile(bytes) ? loadPackedFile(file, bytes) : readModel(packModel(loadFloatModel(file, bytes)));
+  return { ...(m.channels ? { channels: m.channels } : {}), ...(m.rateHz !== undefined ? { rateHz: m.rateHz } : {}) };
+}
 
 export const command: Command = {
   name: 'stream',
-  usage: 'tbn stream --port PATH (--recording FILE ... | --har-subjects s15-s18) [--rate HZ | --fast] [--json]',
+  usage: 'tbn stream --port PATH (--recording FILE ... | --har-subjects s15-s18) [--model model.tbn] [--rate HZ | --fast] [--json]',
   summary: 'stream recordings to a board or the simulator over serial and score its predictions',
   options: [
     { name: 'port', type: 'string', description: 'serial port: a board, or the path `tbn sim` printed' },
@@ -14,7 +25,8 @@ export const command: Command = {
     { name: 'har-subjects', type: 'string', description: 'stream every sp-sw-har recording of these subjects, e.g. s15-s18' },
     { name: 'har-root', type: 'string', description: 'sp-sw-har folder (default ../shared/data/sp-sw-har)' },
     { name: 'rate', type: 'string', description: 'paced: send this many samples per second (real time when it equals --sample-rate)' },
-    { name: 'sample-rate', type: 'string', description: 'resample recordings to this rate in Hz (the model\'s rate)', default: '50' },
+    { name: 'sample-rate', type: 'string', description: 'resample recordings to this rate in Hz (default: the rate stored in --model, else 50)' },
+    { name: 'model', type: 'string', short: 'm', description: 'the model on the device (.tbn or checkpoint): recordings are matched to its input channels by name and unit, and resampled at its rate' },
     { name: 'fast', type: 'boolean', description: 'as fast as the link allows, flow-controlled by sequence numbers (default when --rate is absent)' },
     { name: 'int16', type: 'boolean', description: 'send samples as int16 / 2^shift instead of float32' },
     { name: 'shift', type: 'string', description: 'int16 scale exponent (value = int16 / 2^shift)', default: '8' },
@@ -32,16 +44,25 @@ export const command: Command = {
     const rate = optNumber(args, 'rate');
     if (rate !== undefined && optBool(args, 'fast')) throw new UsageError('--rate and --fast exclude each other');
     if (rate !== undefined && !(rate > 0)) throw new UsageError('--rate must be positive');
-    const loadRate = optNumber(args, 'sample-rate') ?? 50;
+    const modelFile = optString(args, 'model');
+    const model = modelFile ? modelInput(modelFile) : undefined;
+    const givenRate = optNumber(args, 'sample-rate');
+    if (givenRate !== undefined && model?.rateHz !== undefined && givenRate !== model.rateHz) {
+      throw new UsageError(`--sample-rate ${givenRate} differs from the ${model.rateHz} Hz ${modelFile} was trained at`);
+    }
+    const loadRate = givenRate ?? model?.rateHz ?? 50;
     if (!(loadRate > 0)) throw new UsageError('--sample-rate must be positive');
-    const recordings = [...files.map((f) => loadAnyRecording(f, loadRate)), ...(subjects ? harRecordings(subjects, optString(args, 'har-root'), loadRate) : [])];
     const json = optBool(args, 'json');
+    const channels = model?.channels;
+    if (model && !channels && !json) io.err(`${modelFile} stores no channel names (packed before they were, or with --no-input-info): columns are taken in file order`);
+    const recordings = [...files.map((f) => loadAnyRecording(f, loadRate, channels)), ...(subjects ? harRecordings(subjects, optString(args, 'har-root'), loadRate, channels) : [])];
     const live = !json && !optBool(args, 'quiet');
     const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
     try {
       const report = await streamRecordings(link, recordings, {
         mode: rate === undefined ? 'fast' : 'realtime',
         rate,
+        ...(channels ? { modelChannels: channels } : {}),
         format: optBool(args, 'int16') ? 'i16' : 'f32',
         shift: optInt(args, 'shift') ?? 8,
         samplesPerFrame: optInt(args, 'samples-per-frame') ?? 4,

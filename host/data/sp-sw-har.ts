@@ -57,7 +57,7 @@ export function loadRecording(file: string, opts: RecordingOptions = {}): Record
   // Name every missing column at once (a recording without z_gyro says so, it is not read some other way).
   const missing = channels.filter((c) => !table.header.includes(c));
   if (missing.length > 0) {
-    throw new InputError(file, table.headerLine, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (wanted ${channels.join(',')}; the header has: ${table.header.join(', ')})`);
+    throw new InputError(file, table.headerLine, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; the header has: ${table.header.join(', ')}`);
   }
   const cols = channels.map((c) => columnIndex(table, c, 'column'));
   const tCol = columnIndex(table, opts.timestampColumn ?? 'timestamp', 'column');
