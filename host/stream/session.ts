@@ -54,7 +54,7 @@ export function matchChannels(rec: Recording, model: readonly InputChannel[]): R
 }
 
 export function harRecordings(subjectSpec: string, root: string | undefined = defaultHarRoot(), rate = 50, modelChannels?: readonly InputChannel[]): Recording[] {
-  if (root === undefined) throw new TbnError('E_DATA', 'sp-sw-har data not found at ../shared/data/sp-sw-har; pass --har-root DIR');
+  if (root === undefined) throw new TbnError('E_DATA', 'sp-sw-har data not found at ../shared/data/sp-sw-har; pass --data-root DIR');
   return listRecordings(root, parseSubjects(subjectSpec)).map((f) => (modelChannels ? loadAnyRecording(f, rate, modelChannels) : loadRecording(f, { rate })));
 }
 

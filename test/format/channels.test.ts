@@ -11,7 +11,7 @@ import type { ModelContent } from '../../host/format/model.ts';
 import { packModel } from '../../host/format/pack.ts';
 import { randomInput, randomModelContent, rng } from '../../host/format/random-model.ts';
 import { FormatError, readModel } from '../../host/format/reader.ts';
-import { loadFloatModel } from '../../host/format/source.ts';
+import { loadFloatModel } from '../../host/train/load-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
 import { runReference } from '../../host/reference/infer.ts';
 import { KernelError, STATUS_NAMES, WasmKernel } from '../../host/native/wasm-kernel.ts';

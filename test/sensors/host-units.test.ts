@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('input units and rate recorded by training', () => {
   it.skipIf(defaultHarRoot() === undefined)('sp-sw-har: m/s2 for the accelerometer, rad/s for the gyroscope, and the resampling rate, through the splits into the spec', () => {
-    const splits = loadSplits({ options: { data: 'har', train: 's01-s02', test: 's15', rate: '25', limit: '40' }, positionals: [] }, 1);
+    const splits = loadSplits({ data: 'har', train: 's01-s02', test: 's15', sampleRate: 25, limit: 40 }, 1);
     for (const d of [splits.train, splits.val, splits.test]) {
       expect(d.channels).toEqual(['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'z_gyro']);
       expect(d.units).toEqual(['m/s2', 'm/s2', 'm/s2', 'rad/s', 'rad/s', 'rad/s']);
