@@ -107,6 +107,7 @@ export const command: Command = {
       modelFile: path.join(dir, model.path),
       appFile: path.join(dir, app.path),
       storageName: manifest.model.storageName,
+      ...(manifest.config ? { extraFiles: [{ name: manifest.config.storageName, file: path.join(dir, manifest.config.path) }] } : {}),
       timeoutSec,
       onEvent,
     });
@@ -114,7 +115,7 @@ export const command: Command = {
       io.out(JSON.stringify({ ok: true, engine: 'espruino', port, board: r.board, version: r.version, bytesSent: r.bytesSent, progress }));
     } else {
       io.out(
-        `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${app.path} -> .bootcde (runs at boot); ` +
+        `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${manifest.config ? `${manifest.config.path} -> Storage "${manifest.config.storageName}", ` : ''}${app.path} -> .bootcde (runs at boot); ` +
           `${fmt(r.bytesSent)} B sent to ${r.board ?? 'the board'} ${r.version ?? ''}`.trim(),
       );
     }

@@ -87,7 +87,9 @@ espruino.init(() => {
       if (status === undefined) fail(`cannot open ${opts.port}`);
       const env = E.Core.Env.getData();
       emit({ event: 'connected', board: env.BOARD, version: env.VERSION });
-      const modelCode = E.Core.Utils.getUploadFileCode(opts.storageName || 'model.tbn', model);
+      // Further Storage files (the device config tbn.cfg of tbn build --sensor) go up with the model.
+      const extra = (opts.extraFiles || []).map((f) => E.Core.Utils.getUploadFileCode(f.name, fs.readFileSync(f.file, { encoding: 'binary' })));
+      const modelCode = [E.Core.Utils.getUploadFileCode(opts.storageName || 'model.tbn', model), ...extra].join('\n');
       E.callProcessor('transformForEspruino', app, (appCode) => {
         const code = `${modelCode}\n${appCode}`;
         uploadBytes = code.length;
