@@ -164,6 +164,35 @@ export interface SpSwHarOptions extends WindowOptions {
   subjects: string[];
   rate?: number;
   channels?: string[];
+  /** Class names in index order (default HAR_CLASSES); recordingClasses finds them in a folder of one's own. */
+  classes?: string[];
+}
+
+/**
+ * The classes in the label column of these recordings: HAR_CLASSES (in the data set's order) when
+ * every label is one of them, else HAR's classes present followed by the others sorted, so a folder
+ * written by `tbn record` with labels of one's own trains unchanged.
+ */
+export function recordingClasses(files: string[], labelColumn = 'label'): string[] {
+  const seen = new Set<string>();
+  for (const f of files) {
+    const text = readTextFile(f, 'recording');
+    const lines = text.split(/\r?\n/);
+    const col = (lines[0] ?? '').split(',').map((c) => c.trim()).indexOf(labelColumn);
+    if (text.includes('"') || col < 0) {
+      // Quoted fields (or no label column, for the error message): the full CSV reader.
+      const table = parseCsv(f, text);
+      const c = columnIndex(table, labelColumn, 'column');
+      for (const row of table.rows) seen.add(row[c] as string);
+      continue;
+    }
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      if (line.trim() !== '') seen.add((line.split(',')[col] ?? '').trim());
+    }
+  }
+  if ([...seen].every((l) => HAR_CLASSES.includes(l))) return [...HAR_CLASSES];
+  return [...HAR_CLASSES.filter((c) => seen.has(c)), ...[...seen].filter((l) => !HAR_CLASSES.includes(l)).sort()];
 }
 
 /** Windows of every recording of the given subjects: shape [1, windowLen, channels], groups = subject ids. */
@@ -171,8 +200,9 @@ export function loadSpSwHar(opts: SpSwHarOptions): Dataset {
   const rate = checkRate(opts.rate ?? DEFAULT_RATE);
   const geometry = windowGeometry(rate, opts);
   const files = listRecordings(opts.root, opts.subjects);
-  const recs = files.map((f) => loadRecording(f, { rate, channels: opts.channels }));
-  const d = windowsToDataset(`sp-sw-har ${formatSubjects(opts.subjects)}`, recs, geometry, HAR_CLASSES);
+  const classes = opts.classes ?? HAR_CLASSES;
+  const recs = files.map((f) => loadRecording(f, { rate, channels: opts.channels, classes }));
+  const d = windowsToDataset(`sp-sw-har ${formatSubjects(opts.subjects)}`, recs, geometry, classes);
   return d;
 }
 
