@@ -2,6 +2,7 @@ import { optBool, optInt, optList, optNumber, optString, UsageError } from '../c
 import type { Command } from '../cli/command.ts';
 import { openSerialLink } from '../stream/link.ts';
 import { formatReport, harRecordings, loadAnyRecording, streamRecordings } from '../stream/session.ts';
+import { HAR_CHANNELS } from '../data/sp-sw-har.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
 import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
@@ -56,6 +57,12 @@ export const command: Command = {
     const channels = model?.channels;
     if (model && !channels && !json) io.err(`${modelFile} stores no channel names (packed before they were, or with --no-input-info): columns are taken in file order`);
     const recordings = [...files.map((f) => loadAnyRecording(f, loadRate, channels)), ...(subjects ? harRecordings(subjects, optString(args, 'data-root'), loadRate, channels) : [])];
+    if (!channels && !json) {
+      // Not matched by name: say so for files not in the sp-sw-har layout (those are read by column name).
+      for (const r of recordings.slice(0, files.length)) {
+        if (r.channels.join() !== HAR_CHANNELS.join()) io.err(`note: ${r.file}: columns ${r.channels.join(',')} are sent in this order; give --model to match them to the model's channels by name`);
+      }
+    }
     const live = !json && !optBool(args, 'quiet');
     const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
     try {

@@ -22,8 +22,11 @@ export function loadAnyRecording(file: string, rate = 50, modelChannels?: readon
   if (!existsSync(file)) throw new TbnError('E_INPUT', `${file}: recording not found`);
   const header = readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
   const cols = header.split(',').map((c) => c.trim());
+  // Without the model's names: every sensor (accelerometer, gyroscope) with any axis present, so an
+  // accelerometer-only recording (a Bangle.js) loads, and a single missing axis is named.
+  const sensors = [HAR_CHANNELS.slice(0, 3), HAR_CHANNELS.slice(3)].filter((axes) => axes.some((c) => cols.includes(c))).flat();
   const rec = isSpSwHarHeader(cols)
-    ? loadRecording(file, { rate, channels: modelChannels && modelChannels.every((c) => cols.includes(c.name)) ? modelChannels.map((c) => c.name) : HAR_CHANNELS })
+    ? loadRecording(file, { rate, channels: modelChannels && modelChannels.every((c) => cols.includes(c.name)) ? modelChannels.map((c) => c.name) : sensors })
     : loadCsvRecording(file, { rate });
   return modelChannels ? matchChannels(rec, modelChannels) : rec;
 }

@@ -101,6 +101,18 @@ describe.skipIf(root === undefined)('recordings matched to the model by channel 
     expect(() => loadAnyRecording(file, 50, HAR)).toThrow(/missing column "z_gyro"/);
   });
 
+  it('an accelerometer-only recording in the sp-sw-har layout (a Bangle.js) loads its three channels', () => {
+    const lines = readFileSync(source, 'utf8').split('\n').filter((l) => l !== '');
+    const head = lines[0]!.split(',');
+    const keep = head.map((h, i) => (h.endsWith('_gyro') ? -1 : i)).filter((i) => i >= 0);
+    const file = path.join(dir, 's15_98_sw.csv');
+    writeFileSync(file, `${lines.map((l) => keep.map((i) => l.split(',')[i]).join(',')).join('\n')}\n`);
+    const rec = loadAnyRecording(file, 50);
+    expect(rec.channels).toEqual(['x_acc', 'y_acc', 'z_acc']);
+    expect(rec.units).toEqual(['m/s2', 'm/s2', 'm/s2']);
+    expect(() => loadAnyRecording(file, 50, HAR)).toThrow(/no column for the model's input channels x_gyro, y_gyro, z_gyro/);
+  });
+
   it('a unit that differs from training (header x_acc[g] vs m/s2) is refused naming the channel', () => {
     const file = genericCsv('g.csv', HAR.map((c) => c.name), ['x_acc[g]', 'y_acc[m/s2]', 'z_acc', 'x_gyro', 'y_gyro', 'z_gyro']);
     expect(() => loadAnyRecording(file, 50, HAR)).toThrow(/units differ from training: x_acc is in g, the model's in m\/s2$/);
