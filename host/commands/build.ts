@@ -14,7 +14,7 @@ import { FormatError, readModel } from '../format/reader.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-const SENSOR_FLAGS = ['channels', 'rate', 'units', 'accel-range', 'gyro-range', 'dlpf', 'i2c', 'address', 'poll-ms', 'sensor-mode', 'led'];
+const SENSOR_FLAGS = ['channels', 'sample-rate', 'units', 'accel-range', 'gyro-range', 'dlpf', 'i2c', 'address', 'poll-ms', 'sensor-mode', 'led'];
 
 /** tbn.cfg's content for --sensor mpu6050|bangle; undefined for serial (the app's defaults). */
 function sensorConfigFromArgs(args: ParsedArgs, model: PackedModel, modelFile: string): { sensor: SensorConfig } | undefined {
@@ -28,7 +28,7 @@ function sensorConfigFromArgs(args: ParsedArgs, model: PackedModel, modelFile: s
   const gyro = optInt(args, 'gyro-range');
   const sensor = sensorConfigForModel(model, modelFile, {
     kind,
-    ...(optNumber(args, 'rate') !== undefined ? { rateHz: optNumber(args, 'rate') } : {}),
+    ...(optNumber(args, 'sample-rate') !== undefined ? { rateHz: optNumber(args, 'sample-rate') } : {}),
     units: parsePairs(optString(args, 'units'), '--units'),
     overrides: parsePairs(optString(args, 'channels'), '--channels'),
     ...(accel !== undefined || gyro !== undefined ? { ranges: { ...(accel !== undefined ? { accelRangeG: accel } : {}), ...(gyro !== undefined ? { gyroRangeDps: gyro } : {}) } } : {}),
@@ -70,7 +70,7 @@ export const command: Command = {
     { name: 'snapshot', type: 'string', description: 'JerryScript: a jerry-snapshot of app.snapshot.js to link in as well' },
     { name: 'sensor', type: 'string', description: 'where samples come from: mpu6050 (I2C), bangle (Bangle.js accelerometer) or serial (streamed by the host, the default); writes tbn.cfg (docs/sensors.md)' },
     { name: 'channels', type: 'string', description: 'map model channels to sensor axes by hand, e.g. x_acc=ax,y_acc=-ay (a leading - flips the axis; default: by name)' },
-    { name: 'rate', type: 'string', range: { above: 0, max: 1000 }, description: 'samples per second the model was trained at (default: the rate stored in the model; required when it stores none)' },
+    { name: 'sample-rate', type: 'string', range: { above: 0, max: 1000 }, description: 'samples per second the model was trained at (default: the rate stored in the model; required when it stores none)' },
     { name: 'units', type: 'string', description: 'units of model channels the model does not store, e.g. x_acc=m/s2,x_gyro=rad/s' },
     { name: 'accel-range', type: 'string', range: { integer: true, min: 2, max: 16 }, description: 'MPU-6050 accelerometer full scale in g: 2, 4, 8 or 16 (default 4)' },
     { name: 'gyro-range', type: 'string', range: { integer: true, min: 250, max: 2000 }, description: 'MPU-6050 gyroscope full scale in deg/s: 250, 500, 1000 or 2000 (default 500)' },

@@ -117,10 +117,10 @@ export function modelChannels(model: Pick<PackedModel, 'channels' | 'inShape'>, 
 export function sensorConfigForModel(model: Pick<PackedModel, 'channels' | 'inShape' | 'rateHz'>, file: string, o: ModelSensorOptions): SensorConfig {
   const stored = model.rateHz;
   if (o.rateHz !== undefined && stored !== undefined && Math.abs(o.rateHz - stored) > 1e-9) {
-    throw new UsageError(`--rate ${o.rateHz} differs from the ${stored} Hz ${file} was trained at`);
+    throw new UsageError(`--sample-rate ${o.rateHz} differs from the ${stored} Hz ${file} was trained at`);
   }
   const rateHz = o.rateHz ?? stored;
-  if (rateHz === undefined) throw new UsageError(`${file} stores no sample rate: give the rate it was trained at with --rate HZ`);
+  if (rateHz === undefined) throw new UsageError(`${file} stores no sample rate: give the rate it was trained at with --sample-rate HZ`);
   const channels = modelChannels(model, file, o.units);
   for (const name of Object.keys(o.overrides ?? {})) {
     if (!channels.some((c) => c.name === name)) throw new UsageError(`--channels names ${name}, which is not an input channel of ${file} (${channels.map((c) => c.name).join(', ')})`);

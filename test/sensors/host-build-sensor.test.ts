@@ -138,9 +138,9 @@ describe('tbn build --sensor bangle', () => {
 describe('tbn build --sensor: what it refuses', () => {
   it('a model without stored channel names, a rate missing or contradicted, units missing, bad flag values', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--model', model('nochan.tbn'), '--sensor', 'mpu6050', '--rate', '50'], /stores no input channel names/],
-      [['--model', model('norate.tbn', HAR), '--sensor', 'mpu6050'], /stores no sample rate: give the rate it was trained at with --rate HZ/],
-      [['--model', model('rate50.tbn', HAR, 50), '--sensor', 'mpu6050', '--rate', '25'], /--rate 25 differs from the 50 Hz/],
+      [['--model', model('nochan.tbn'), '--sensor', 'mpu6050', '--sample-rate', '50'], /stores no input channel names/],
+      [['--model', model('norate.tbn', HAR), '--sensor', 'mpu6050'], /stores no sample rate: give the rate it was trained at with --sample-rate HZ/],
+      [['--model', model('rate50.tbn', HAR, 50), '--sensor', 'mpu6050', '--sample-rate', '25'], /--sample-rate 25 differs from the 50 Hz/],
       [['--model', model('nounit.tbn', HAR.map((c, i) => (i === 4 ? { ...c, unit: '' } : c)), 50), '--sensor', 'mpu6050'], /no unit for input channel y_gyro: give them with --units y_gyro=UNIT/],
       [['--model', model('kelvin.tbn', HAR.map((c, i) => (i === 0 ? { ...c, unit: 'K' } : c)), 50), '--sensor', 'mpu6050'], /x_acc is in "K"/],
       [['--model', model('h.tbn', HAR, 50), '--sensor', 'mpu6050', '--accel-range', '3'], /--accel-range must be one of 2, 4, 8, 16 g, got 3/],
