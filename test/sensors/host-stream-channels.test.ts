@@ -18,6 +18,8 @@ import { startInProcess } from '../../host/sim/in-process.ts';
 import { readBundle } from '../../host/sim/simulator.ts';
 import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
 import { loadAnyRecording, streamRecordings } from '../../host/stream/session.ts';
+import { main } from '../../host/cli.ts';
+import { startPtySimulator } from '../../host/sim/serve.ts';
 import { harShapedModel } from '../sim/har-model.ts';
 
 const root = defaultHarRoot();
@@ -84,6 +86,32 @@ describe.skipIf(root === undefined)('recordings matched to the model by channel 
     expect(compared).toBe(Math.floor((want.count - W) / (W / 2)) + 1);
     expect(mismatches).toEqual([]);
   });
+
+  it('tbn stream --model over a pty: the swapped CSV scores exactly like the original file', async () => {
+    const modelFile = path.join(dir, 'm.tbn');
+    const model = writeModel({ ...readModel(harShapedModel(11)), channels: HAR, rateHz: 50 });
+    writeFileSync(modelFile, model);
+    const swapped = genericCsv('swapped-cli.csv', ['y_gyro', 'x_acc', 'z_gyro', 'y_acc', 'x_gyro', 'z_acc']);
+    const inOrder = genericCsv('in-order-cli.csv', HAR.map((c) => c.name));
+    const run = async (args: string[]) => {
+      const ps = await startPtySimulator({ board: loadBoard('stm32f405'), bundle: readBundle(), model, tbn: await loadWasmTbnModule() });
+      const out: string[] = [];
+      const err: string[] = [];
+      try {
+        const code = await main(['stream', '--port', ps.hostPath, '--json', ...args], { out: (t) => out.push(t), err: (t) => err.push(t), interactive: false });
+        expect(code, err.join('\n')).toBe(0);
+      } finally {
+        await ps.close();
+      }
+      return JSON.parse(out.join('')) as { predictions: number; correct: number; confusion: number[][] };
+    };
+    const want = await run(['--recording', inOrder]);
+    const got = await run(['--recording', swapped, '--model', modelFile]);
+    expect(got.predictions).toBe(want.predictions);
+    expect(got.confusion).toEqual(want.confusion);
+    const unmatched = await run(['--recording', swapped]);
+    expect(unmatched.confusion).not.toEqual(want.confusion); // what --model prevents
+  }, 120_000);
 
   it('a generic CSV without a model channel is refused naming it, before anything is sent', () => {
     const file = genericCsv('no-ygyro.csv', ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'z_gyro']);
