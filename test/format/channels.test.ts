@@ -225,3 +225,17 @@ describe('corrupt channel tables: the same status from the TS reader, the saniti
     for (const s of ['TBN_OK', 'TBN_E_VERSION', 'TBN_E_LABELS']) expect(seen, s).toContain(s);
   });
 });
+
+describe('what tbn pack stores', () => {
+  it('names of a wide tabular input (a table over 1 KB) stay in the checkpoint; sensor channels are stored', async () => {
+    const { inputInfo } = await import('../../host/format/pack.ts');
+    const base = { kind: 'tbn-float-model' as const, version: 1 as const, classes: ['a'], layers: [] };
+    const wide = Array.from({ length: 200 }, (_, i) => `column_${i}`);
+    expect(inputInfo({ ...base, input: { shape: [1, 1, 200], mean: [], std: [], scale: 1 }, channels: wide }).channels).toBeUndefined();
+    const six = inputInfo({ ...base, input: { shape: [1, 128, 6], mean: [], std: [], scale: 1, rateHz: 50 }, channels: ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'z_gyro'], units: ['m/s2', 'm/s2', 'm/s2', 'rad/s', 'rad/s', 'rad/s'] });
+    expect(six.channels?.[5]).toEqual({ name: 'z_gyro', unit: 'rad/s' });
+    expect(six.rateHz).toBe(50);
+    // names that do not match the channel count are not stored rather than stored wrongly
+    expect(inputInfo({ ...base, input: { shape: [1, 128, 6], mean: [], std: [], scale: 1 }, channels: ['x_acc'] }).channels).toBeUndefined();
+  });
+});
