@@ -100,6 +100,8 @@ export function specFor(o: SessionOptions, variant: Variant, train: Dataset): { 
     inputShape: train.shape,
     classes: train.classes,
     channels: train.channels,
+    ...(train.units ? { units: train.units } : {}),
+    ...(train.rateHz !== undefined ? { rateHz: train.rateHz } : {}),
     activation: o.activation,
     alpha: o.alpha,
     p: o.p,
