@@ -124,7 +124,8 @@ describe('stream faults', () => {
     writeFileSync(file, ['a,b,label', '1.5,9.81,x', '-3,0.25,y', '0.5,0.5,x'].join('\n'));
     const err: string[] = [];
     const code = await main(['stream', '--port', path.join(dir, 'no-port'), '--recording', file, '--int16', '--shift', '14'], { out: () => undefined, err: (t) => err.push(t), interactive: false });
-    expect(code).toBe(1); // the port does not exist; the warning came first
-    expect(err[0]).toBe('warning: --shift 14 clips 2 of 6 values (33.33%) to the int16 range: the largest |value| is 9.810, so --shift 11 or less sends every value unclipped');
+    expect(code).toBe(1); // the port does not exist; the warning came before opening it
+    expect(err.filter((l) => l.startsWith('warning:'))).toEqual(['warning: --shift 14 clips 2 of 6 values (33.33%) to the int16 range: the largest |value| is 9.810, so --shift 11 or less sends every value unclipped']);
+    expect(err.findIndex((l) => l.startsWith('warning:'))).toBeLessThan(err.findIndex((l) => /no-port/.test(l)));
   });
 });
