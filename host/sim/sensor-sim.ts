@@ -18,6 +18,8 @@ export interface SimSensorOptions {
   whoAmI?: number | 'absent';
   /** What the bus gives when no device answers: an exception (default) or 0xFF bytes. */
   absentBus?: 'throw' | 'ones';
+  /** MPU-6050 only: the global the emulated bus appears as (default: the config's bus). */
+  busGlobal?: string;
 }
 
 export interface SimSensor {
@@ -40,7 +42,7 @@ export function createSimSensor(o: SimSensorOptions): SimSensor {
       mpu = new EmulatedMpu6050({ now: () => o.clock.now(), replay: cursor, whoAmI: o.whoAmI });
       bus.attach(o.config.address ?? 0x68, mpu);
     }
-    const busName = o.config.i2c?.bus ?? 'I2C1';
+    const busName = o.busGlobal ?? o.config.i2c?.bus ?? 'I2C1';
     return { config: o.config, cursor, bus, mpu, peripherals: () => ({ [busName]: bus.api() }), stop: () => {} };
   }
   let bangle: EmulatedBangle | undefined;

@@ -40,9 +40,9 @@ export interface VirtualBoard {
 }
 
 /** The bundle on a virtual clock with an emulated sensor; device messages collect in `messages`. */
-export function virtualBoard(opts: { model: Uint8Array; tbn: TbnModuleLike; config: SensorConfig; replay: SensorReplay; whoAmI?: number | 'absent'; absentBus?: 'throw' | 'ones'; board?: string }): VirtualBoard {
+export function virtualBoard(opts: { model: Uint8Array; tbn: TbnModuleLike; config: SensorConfig; replay: SensorReplay; whoAmI?: number | 'absent'; absentBus?: 'throw' | 'ones'; busGlobal?: string; board?: string }): VirtualBoard {
   const clock = new VirtualClock();
-  const sensor = createSimSensor({ config: opts.config, replay: opts.replay, clock, whoAmI: opts.whoAmI, absentBus: opts.absentBus });
+  const sensor = createSimSensor({ config: opts.config, replay: opts.replay, clock, whoAmI: opts.whoAmI, absentBus: opts.absentBus, busGlobal: opts.busGlobal });
   const reader = new F.FrameReader();
   const messages: F.DeviceMessage[] = [];
   const sim = Simulator.start({
