@@ -545,11 +545,14 @@ appFactory.start = function (board: Board): App {
     } else bangleStart(bangle, rateHz, onAccel);
   }
 
+  /** Stops sampling (called in the mode that is ending: Bangle samples still batched are delivered first). */
   function sensorStop(): void {
     if (sensorKind === KIND_MPU6050) mpuStop(bus as I2cBus, addr);
     else {
       bangleStop(bangle, onAccel);
+      var n = pending;
       pending = 0;
+      if (n > 0) deliver(n);
     }
   }
 
@@ -562,12 +565,13 @@ appFactory.start = function (board: Board): App {
 
   function setMode(m: number): void {
     var was = mode;
-    mode = m;
     try {
       if (m === MODE_OFF) {
         if (was !== MODE_OFF) sensorStop();
+        mode = m;
         return;
       }
+      mode = m;
       if (was === MODE_OFF) {
         sensorSeq = 0;
         sensorStart();
