@@ -7,8 +7,7 @@
  * is used when present; otherwise plain JS loops. Both are deterministic.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 
 export interface Gemm {
   name: 'wasm-simd' | 'js';
@@ -72,8 +71,7 @@ export const jsGemm: Gemm = {
   },
 };
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const WASM_PATH = path.resolve(here, '../../build/train/gemm.wasm');
+export const WASM_PATH = packagePath('build', 'train', 'gemm.wasm');
 
 type Fn = (a: number, b: number, c: number, m: number, n: number, k: number) => void;
 
