@@ -178,7 +178,9 @@ appFactory.start = function (board: Board): App {
   var busFailed = false;
 
   function readConfig(): void {
-    var text = board.readFile(CONFIG_FILE);
+    var text: any = board.readFile(CONFIG_FILE);
+    // Espruino gives a String; our JerryScript main an ArrayBuffer.
+    if (text && typeof text !== 'string' && text.byteLength !== undefined) text = String.fromCharCode.apply(null, new Uint8Array(text) as any);
     if (typeof text !== 'string' || text.length === 0) return;
     try {
       cfg = JSON.parse(text);
