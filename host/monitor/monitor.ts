@@ -75,10 +75,16 @@ export async function monitorDevice(link: Link, opts: MonitorOptions): Promise<M
   let lastPrediction = 0;
   let lastRx = Date.now();
   let predictions = 0;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let ended = false;
+  let resolveFinished: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  const finish = () => {
+    ended = true;
+    resolveFinished();
+  };
   const unlisten = client.listen((m) => {
     lastRx = Date.now();
+    if (ended && m.type !== 'status') return;
     if (m.type === 'prediction' && m.stream === F.P.SENSOR_STREAM) {
       const now = performance.now();
       const label = info.labels[m.cls] ?? String(m.cls);

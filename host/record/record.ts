@@ -74,8 +74,14 @@ export interface RecordOptions {
 const KINDS: Record<string, SensorKind> = { mpu6050: 'mpu6050', bangle: 'bangle' };
 
 /** Asks the board which sensor it has; fails with the board's own reason when it has none that runs. */
-export async function querySensor(client: DeviceClient): Promise<F.SensorMessage> {
-  const s = await client.request(F.sensorRequest(), (m): m is F.SensorMessage => m.type === 'sensor', 'SENSOR');
+export async function querySensor(client: DeviceClient, startMs = 3000): Promise<F.SensorMessage> {
+  let s = await client.request(F.sensorRequest(), (m): m is F.SensorMessage => m.type === 'sensor', 'SENSOR');
+  // Not ok and no reason: the sensor is still starting (the MPU-6050 takes 100 ms after its reset).
+  for (const until = Date.now() + startMs; !s.ok && !s.error && s.kind !== F.P.KIND_NONE && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await client.request(F.sensorRequest(), (m): m is F.SensorMessage => m.type === 'sensor', 'SENSOR');
+  }
+  if (!s.ok && !s.error && s.kind !== F.P.KIND_NONE) throw new TbnError('E_SENSOR', `the board's ${s.kindName} did not finish starting within ${startMs / 1000} s`);
   if (s.kind === F.P.KIND_NONE) throw new TbnError('E_SENSOR', `the board has no sensor configured (${s.error || 'no sensor in tbn.cfg'}): build the app with tbn build --sensor mpu6050|bangle`);
   if (!s.ok) throw new TbnError('E_SENSOR', `the board's ${s.kindName} does not run: ${s.error}`);
   return s;
