@@ -25,7 +25,7 @@ function newestSource(dirs) {
 }
 
 const checkout = existsSync(path.join(root, 'host', 'cli.ts'));
-const fresh = existsSync(compiled) && existsSync(stamp) && (!checkout || statSync(stamp).mtimeMs >= newestSource(sources));
+const fresh = existsSync(compiled) && (!checkout || (existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource(sources)));
 let main;
 if (fresh) {
   ({ main } = await import(pathToFileURL(compiled).href));
