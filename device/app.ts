@@ -722,8 +722,8 @@ appFactory.start = function (board: Board): App {
       sendAck(0);
     } else if (type === T_RESET) {
       for (var k = 0; k < COUNTER_COUNT; k++) counters[k] = 0;
-      if (mode & MODE_PREDICT) restartStream(SENSOR_STREAM, 0, sensorSeq);
-      else restartStream(0, 0, 0);
+      if (mode & MODE_PREDICT) requestMode(mode & MODE_RECORD); // the host takes over, as with START
+      restartStream(0, 0, 0);
       sendAck(0);
     } else if (type === T_SENSOR_MODE) handleSensorMode(f, len);
     else if (type === T_SENSOR_REQ) sendSensorInfo();

@@ -137,6 +137,24 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
     }
   }, 60_000);
 
+  it('tbn stream still works on a board whose sensor predicts: the host stream takes the ring over', async () => {
+    const b = await ptyBoard({ mode: 'predict', subjects: 's18', model: harFixture() });
+    try {
+      const io = capture();
+      const rec = path.join(root as string, 's15', 's15_01_sw.csv');
+      const code = await main(['stream', '--port', b.ps.hostPath, '--recording', rec, '--json'], io);
+      expect(io.stderr).toEqual([]);
+      expect(code).toBe(0);
+      const r = JSON.parse(io.stdout[0] as string);
+      expect(r.predictions).toBe(r.expected);
+      expect(r.expected).toBeGreaterThan(0);
+      expect(b.ps.sim.appErrors()).toEqual([]);
+    } finally {
+      await b.ps.close();
+      b.clock.stop();
+    }
+  }, 60_000);
+
   it('tbn monitor shows live predictions and the samples a too-slow model loses', async () => {
     const b = await ptyBoard({ mode: 'predict', subjects: 's15-s16', model: harFixture(), slowKernelMs: 2500 });
     try {
