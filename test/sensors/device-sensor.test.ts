@@ -16,6 +16,7 @@ import { loadWasmTbnModule, type TbnModuleLike } from '../../host/sim/tbn-module
 import { DeviceClient } from '../../host/stream/client.ts';
 import { harRecordings } from '../../host/stream/session.ts';
 import { harShapedModel } from '../sim/har-model.ts';
+import { modelChannels } from '../../host/sim/sensor-setup.ts';
 import { harFixture, sensorConfig, virtualBoard } from './helpers.ts';
 
 const root = defaultHarRoot();
@@ -197,5 +198,22 @@ describe.skipIf(root === undefined)('Bangle.js replay setup (skipped: sp-sw-har 
     const r = replayFromRecordings('bangle', recs, 50);
     expect(r.units).toEqual(['m/s2', 'm/s2', 'm/s2']);
     expect(r.count).toBe(recs[0]!.count);
+  });
+});
+
+describe('the model channels tbn sim --sensor maps', () => {
+  const packed = (inC: number, channels?: { name: string; unit: string }[]) => ({ ...readModel(harShapedModel(1, { channels: inC })), ...(channels ? { channels } : {}) });
+  it('uses the names and units a model stores', () => {
+    const m = packed(3, [{ name: 'ax', unit: 'g' }, { name: 'ay', unit: 'g' }, { name: 'gz', unit: 'deg/s' }]);
+    expect(modelChannels(m)).toEqual({ channels: [{ name: 'ax', unit: 'g' }, { name: 'ay', unit: 'g' }, { name: 'gz', unit: 'deg/s' }] });
+  });
+  it('assumes the sp-sw-har channels for 6 or 3 unnamed inputs, and says so', () => {
+    expect(modelChannels(packed(6)).channels.map((c) => `${c.name}:${c.unit}`)).toEqual(['x_acc:m/s2', 'y_acc:m/s2', 'z_acc:m/s2', 'x_gyro:rad/s', 'y_gyro:rad/s', 'z_gyro:rad/s']);
+    expect(modelChannels(packed(6)).assumption).toMatch(/stores no channel names: assuming sp-sw-har/);
+    expect(modelChannels(packed(3)).channels.map((c) => c.name)).toEqual(['x_acc', 'y_acc', 'z_acc']);
+  });
+  it('refuses what a sensor cannot give, naming it', () => {
+    expect(() => modelChannels(packed(4))).toThrow('the model stores no channel names and has 4 inputs');
+    expect(() => modelChannels(packed(2, [{ name: 'temp', unit: 'C' }, { name: 'ax', unit: 'm/s2' }]))).toThrow('model input channel temp (unit "C")');
   });
 });
