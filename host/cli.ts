@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { didYouMean, formatHelp, parseArgs, UsageError } from './cli/args.ts';
+import { didYouMean, formatHelp, parseArgs, printable, UsageError } from './cli/args.ts';
 import type { CliIO, Command } from './cli/command.ts';
 import { TbnError } from './errors.ts';
-import { packagePath } from './package-root.ts';
+import { packageVersion } from './package-root.ts';
 
 /** Subcommands load lazily so `tbn --help` stays fast and one broken command cannot break the others. */
 export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
@@ -26,11 +25,6 @@ function topHelp(): string {
   return lines.join('\n');
 }
 
-/** The version in tbn's package.json. */
-export function version(): string {
-  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
-}
-
 /** One line saying what is wrong, and where the help is: never the whole help. */
 function usageError(io: CliIO, prefix: string, message: string, helpCommand: string): number {
   io.err(`${prefix}: ${message}\nRun \`${helpCommand}\` for usage.`);
@@ -44,13 +38,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
-    io.out(version());
+    io.out(packageVersion());
     return 0;
   }
   const entry = COMMANDS[name];
   if (!entry) {
     const hint = didYouMean(name.replace(/^-+/, ''), Object.keys(COMMANDS));
-    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
+    const what = name.startsWith('-') ? `unknown option ${printable(name)}` : `unknown command "${printable(name)}"`;
     return usageError(io, 'tbn', `${what}${hint ? ` (did you mean "${hint}"?)` : ''}`, 'tbn --help');
   }
   let command: Command;

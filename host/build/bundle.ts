@@ -8,6 +8,11 @@ import { PACKAGE_ROOT } from '../package-root.ts';
 export const REPO_ROOT = PACKAGE_ROOT;
 export const DEFAULT_BUNDLE = path.join(REPO_ROOT, 'build', 'device', 'app.js');
 
+/** A checkout has the device sources and its build script; an installed package only the prebuilt bundle. */
+export function hasDeviceSources(root = REPO_ROOT): boolean {
+  return existsSync(path.join(root, 'device', 'build.mjs'));
+}
+
 /**
  * Runs the device build in a checkout; returns the bundle's path. An installed package has no device sources
  * (and no rollup): it uses the prebuilt bundle it ships.

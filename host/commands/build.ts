@@ -4,7 +4,7 @@ import { optBool, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { checkBuildFit, ENGINES, type Engine, fitError, writeArtifacts } from '../build/artifacts.ts';
-import { buildDeviceBundle, readBundle } from '../build/bundle.ts';
+import { buildDeviceBundle, hasDeviceSources, readBundle } from '../build/bundle.ts';
 import { TbnError } from '../errors.ts';
 import { FormatError, readModel } from '../format/reader.ts';
 
@@ -55,7 +55,7 @@ export const command: Command = {
 
     let bundleFile = optString(args, 'bundle');
     if (!bundleFile) {
-      if (!json) io.err('bundling the device app (node device/build.mjs) ...');
+      if (!json) io.err(hasDeviceSources() ? 'bundling the device app (node device/build.mjs) ...' : 'using the prebuilt device bundle of this package');
       bundleFile = buildDeviceBundle();
     }
     const bundle = readBundle(bundleFile);

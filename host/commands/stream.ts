@@ -18,7 +18,7 @@ export const command: Command = {
     { name: 'fast', type: 'boolean', description: 'as fast as the link allows, flow-controlled by sequence numbers (default when --pace is absent)' },
     { name: 'int16', type: 'boolean', description: 'send samples as int16 / 2^shift instead of float32' },
     { name: 'shift', type: 'string', range: { integer: true, min: 0, max: 30 }, description: 'int16 scale exponent (value = int16 / 2^shift)', default: '8' },
-    { name: 'samples-per-frame', type: 'string', range: { integer: true, min: 1, max: 255 }, description: 'samples per SAMPLES frame', default: '4' },
+    { name: 'samples-per-frame', type: 'string', range: { integer: true, min: 1, max: 255 }, description: 'samples per SAMPLES frame (default 4, or as many as one frame holds when fewer)' },
     { name: 'in-flight', type: 'string', range: { integer: true, min: 1, max: 1024 }, description: 'fast mode: most unacknowledged SAMPLES frames (keep their bytes below the board\'s receive buffer)', default: '16' },
     { name: 'quiet', type: 'boolean', description: 'do not show live predictions' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
@@ -43,7 +43,7 @@ export const command: Command = {
         rate,
         format: optBool(args, 'int16') ? 'i16' : 'f32',
         shift: optInt(args, 'shift') ?? 8,
-        samplesPerFrame: optInt(args, 'samples-per-frame') ?? 4,
+        samplesPerFrame: optInt(args, 'samples-per-frame'),
         maxInFlight: optInt(args, 'in-flight') ?? 16,
         onProgress: (rec, i, n) => {
           if (!json) io.err(`[${i + 1}/${n}] ${rec.file} (${rec.count} samples)`);

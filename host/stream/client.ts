@@ -137,7 +137,12 @@ export class DeviceClient {
     const count = Math.floor(samples.length / channels);
     const format = opts.format ?? 'f32';
     const shift = opts.shift ?? 0;
-    const spf = Math.max(1, Math.min(opts.samplesPerFrame ?? 4, F.maxSamplesPerFrame(channels, format)));
+    const maxSpf = F.maxSamplesPerFrame(channels, format);
+    // A value the caller gave that does not fit a frame is refused, never shrunk; only the default shrinks to fit.
+    if (opts.samplesPerFrame !== undefined && !(opts.samplesPerFrame >= 1 && opts.samplesPerFrame <= maxSpf)) {
+      throw new TbnError('E_OPTION', `--samples-per-frame ${opts.samplesPerFrame}: one frame holds 1 to ${maxSpf} samples of ${channels} ${format} channels`);
+    }
+    const spf = opts.samplesPerFrame ?? Math.min(4, maxSpf);
     const fast = opts.mode === 'fast';
     const id = this.nextStreamId;
     this.nextStreamId = (this.nextStreamId % 0xffff) + 1;
