@@ -5,7 +5,7 @@
  */
 import type { Board, TbnInfo, TbnModule } from './board.ts';
 import { bangleStart, bangleStop } from './sensors/bangle.ts';
-import { type I2cBus, MPU_ID, mpuBaseHz, mpuConfigure, mpuDivider, mpuRead, mpuReset, mpuStart, mpuStop, mpuWhoAmI, rangeIndex } from './sensors/mpu6050.ts';
+import { type I2cBus, MPU_ID, type MpuDriver, mpuBaseHz, mpuDivider, mpuFactory, rangeIndex } from './sensors/mpu6050.ts';
 import {
   ACK_GAP,
   COUNTER_COUNT,
@@ -151,31 +151,9 @@ appFactory.start = function (board: Board): App {
   var scheduled = false;
   var ledOn = false;
 
-  // The board's own sensor (cfg.sensor): raw int16 counts -> model units -> the same ring.
-  var sensor: any = null;
-  var sensorKind = KIND_NONE;
-  var sensorOk = false;
-  var sensorError = '';
-  var mode = MODE_OFF;
-  var wantMode = MODE_OFF; // asked for before the sensor was ready
-  var sensorSeq = 0; // samples since the sensor started
-  var rawCh = 0; // raw channels the sensor delivers
-  var rateHz = 0; // the sensor's actual sample rate
-  var pollMs = 100;
-  var rawMax = 0; // samples per RAW frame (and per FIFO burst)
-  var rawBuf: Int16Array | null = null;
-  var pending = 0; // Bangle samples waiting in rawBuf
-  var batch = 1;
-  var conv: Float32Array | null = null;
-  var mapSrc: number[] = [];
-  var mapScale: number[] = [];
-  var mapOk = false;
-  var bus: I2cBus | null = null;
-  var addr = 0x68;
-  var bangle: any = null;
-  var polling = false;
-  var lastDrain = 0;
-  var busFailed = false;
+  // The board's own sensor, set up by setupSensor only when tbn.cfg configures one: Espruino keeps the
+  // text of every function it creates, so a board without a sensor does not pay for the sensor code.
+  var sensorApi: { modeFrame: (f: Uint8Array, len: number) => void; info: () => void; release: () => void } | null = null;
 
   function readConfig(): void {
     var text: any = board.readFile(CONFIG_FILE);
@@ -452,152 +430,214 @@ appFactory.start = function (board: Board): App {
     if (reliable) sendAck(0);
   }
 
-  // ---- the board's own sensor ----
-
-  function sensorFail(arg: number, message: string): void {
-    sensorOk = false;
-    sensorError = message;
-    sendError(E_SENSOR, arg, message);
-  }
-
-  function sendRaw(from: number, n: number): void {
-    raw[0] = T_RAW;
-    putU32(raw, 1, sensorSeq + from);
-    putU32(raw, 5, counters[C_SENSOR_LOST]);
-    raw[9] = sensorKind;
-    raw[10] = rawCh;
-    raw[11] = n;
-    rawI16.set((rawBuf as Int16Array).subarray(from * rawCh, (from + n) * rawCh));
-    send(1 + RAW_HEADER + 2 * n * rawCh);
-  }
-
-  /** n raw samples in rawBuf: RAW frames when recording, model units into the ring when predicting. */
-  function deliver(n: number): void {
-    counters[C_SENSOR_SAMPLES] += n;
-    if (mode & MODE_RECORD) sendRaw(0, n);
-    if (mode & MODE_PREDICT && stream === SENSOR_STREAM) {
-      var rb = rawBuf as Int16Array;
-      var out = conv as Float32Array;
-      var C = channels;
-      for (var k = 0; k < n; k++) {
-        for (var i = 0; i < C; i++) out[k * C + i] = rb[k * rawCh + mapSrc[i]] * mapScale[i];
-      }
-      writeRing(out, n, 1);
-    }
-    sensorSeq += n;
-  }
-
-  /** Samples lost (FIFO overflow): counted, and the windows that would include them are skipped. */
-  function lose(n: number): void {
-    counters[C_SENSOR_LOST] += n;
-    counters[C_SENSOR_OVERFLOWS]++;
-    sensorSeq += n;
-    if (mode & MODE_PREDICT && stream === SENSOR_STREAM) jumpTo(sensorSeq);
-  }
-
-  function pollTick(): void {
-    polling = false;
-    if (mode === MODE_OFF || bus === null) return;
-    try {
-      for (var k = 0; k < 8; k++) {
-        var n = mpuRead(bus, addr, rawBuf as Int16Array, rawMax, k === 0);
-        var now = board.now();
-        if (n < 0) {
-          // Everything since the last drain was in the overflowed FIFO, which the driver reset.
-          var lost = Math.round((now - lastDrain) * rateHz);
-          lastDrain = now;
-          lose(lost > 0 ? lost : 1);
-          break;
-        }
-        if (n > 0) deliver(n);
-        if (n < rawMax) {
-          lastDrain = now;
-          break;
-        }
-      }
-      busFailed = false;
-    } catch (e) {
-      if (!busFailed) sendError(E_SENSOR, 0xffffffff, 'sensor read failed: ' + String((e as Error).message || e));
-      busFailed = true;
-    }
-    polling = true;
-    board.later(pollTick, pollMs);
-  }
-
-  function onAccel(a: { x: number; y: number; z: number }): void {
-    var rb = rawBuf as Int16Array;
-    var o = pending * 3;
-    rb[o] = Math.round(a.x * BANGLE_COUNTS_PER_G);
-    rb[o + 1] = Math.round(a.y * BANGLE_COUNTS_PER_G);
-    rb[o + 2] = Math.round(a.z * BANGLE_COUNTS_PER_G);
-    if (++pending >= batch) {
-      pending = 0;
-      deliver(batch);
-    }
-  }
-
-  function sensorStart(): void {
-    if (sensorKind === KIND_MPU6050) {
-      mpuStart(bus as I2cBus, addr);
-      lastDrain = board.now();
-      if (!polling) {
-        polling = true;
-        board.later(pollTick, pollMs);
-      }
-    } else bangleStart(bangle, rateHz, onAccel);
-  }
-
-  /** Stops sampling (called in the mode that is ending: Bangle samples still batched are delivered first). */
-  function sensorStop(): void {
-    if (sensorKind === KIND_MPU6050) mpuStop(bus as I2cBus, addr);
-    else {
-      bangleStop(bangle, onAccel);
-      var n = pending;
-      pending = 0;
-      if (n > 0) deliver(n);
-    }
-  }
-
-  /** Why predicting on the sensor is impossible ('' when it is possible). */
-  function predictProblem(): string {
-    if (model === null) return modelError;
-    if (!mapOk) return 'sensor.channels must map the ' + channels + ' model inputs';
-    return '';
-  }
-
-  function setMode(m: number): void {
-    var was = mode;
-    try {
-      if (m === MODE_OFF) {
-        if (was !== MODE_OFF) sensorStop();
-        mode = m;
-        return;
-      }
-      mode = m;
-      if (was === MODE_OFF) {
-        sensorSeq = 0;
-        sensorStart();
-      }
-    } catch (e) {
-      mode = MODE_OFF;
-      sensorFail(0xffffffff, 'sensor start failed: ' + String((e as Error).message || e));
-      return;
-    }
-    if (m & MODE_PREDICT && !(was & MODE_PREDICT && stream === SENSOR_STREAM)) restartStream(SENSOR_STREAM, 0, sensorSeq);
-  }
-
-  /** Applies a requested mode; returns '' or why predicting is impossible (the mode then keeps only its record bit). */
-  function requestMode(m: number): string {
-    var problem = m & MODE_PREDICT ? predictProblem() : '';
-    if (problem) m &= MODE_RECORD;
-    wantMode = m;
-    if (sensorOk) setMode(m);
-    return problem;
-  }
-
-  function setupSensor(): void {
+  /** Called once at start, then dropped (its text holds all the sensor code). */
+  var setupSensor: (() => void) | null = function (): void {
     var s = cfg && cfg.sensor;
     if (!s) return;
+    // Raw int16 counts -> model units -> the same ring as the SAMPLES path.
+    var sensor: any = null;
+    var sensorKind = KIND_NONE;
+    var sensorOk = false;
+    var sensorError = '';
+    var mode = MODE_OFF;
+    var wantMode = MODE_OFF; // asked for before the sensor was ready
+    var sensorSeq = 0; // samples since the sensor started
+    var rawCh = 0; // raw channels the sensor delivers
+    var rateHz = 0; // the sensor's actual sample rate
+    var pollMs = 100;
+    var rawMax = 0; // samples per RAW frame (and per FIFO burst)
+    var rawBuf: Int16Array | null = null;
+    var pending = 0; // Bangle samples waiting in rawBuf
+    var batch = 1;
+    var conv: Float32Array | null = null;
+    var mapSrc: number[] = [];
+    var mapScale: number[] = [];
+    var mapOk = false;
+    var bus: I2cBus | null = null;
+    var mpu: MpuDriver | null = null;
+    var addr = 0x68;
+    var bangle: any = null;
+    var polling = false;
+    var lastDrain = 0;
+    var busFailed = false;
+
+    function sensorFail(arg: number, message: string): void {
+      sensorOk = false;
+      sensorError = message;
+      sendError(E_SENSOR, arg, message);
+    }
+
+    function sendRaw(from: number, n: number): void {
+      raw[0] = T_RAW;
+      putU32(raw, 1, sensorSeq + from);
+      putU32(raw, 5, counters[C_SENSOR_LOST]);
+      raw[9] = sensorKind;
+      raw[10] = rawCh;
+      raw[11] = n;
+      rawI16.set((rawBuf as Int16Array).subarray(from * rawCh, (from + n) * rawCh));
+      send(1 + RAW_HEADER + 2 * n * rawCh);
+    }
+
+    /** n raw samples in rawBuf: RAW frames when recording, model units into the ring when predicting. */
+    function deliver(n: number): void {
+      counters[C_SENSOR_SAMPLES] += n;
+      if (mode & MODE_RECORD) sendRaw(0, n);
+      if (mode & MODE_PREDICT && stream === SENSOR_STREAM) {
+        var rb = rawBuf as Int16Array;
+        var out = conv as Float32Array;
+        var C = channels;
+        for (var k = 0; k < n; k++) {
+          for (var i = 0; i < C; i++) out[k * C + i] = rb[k * rawCh + mapSrc[i]] * mapScale[i];
+        }
+        writeRing(out, n, 1);
+      }
+      sensorSeq += n;
+    }
+
+    /** Samples lost (FIFO overflow): counted, and the windows that would include them are skipped. */
+    function lose(n: number): void {
+      counters[C_SENSOR_LOST] += n;
+      counters[C_SENSOR_OVERFLOWS]++;
+      sensorSeq += n;
+      if (mode & MODE_PREDICT && stream === SENSOR_STREAM) jumpTo(sensorSeq);
+    }
+
+    function pollTick(): void {
+      polling = false;
+      if (mode === MODE_OFF || mpu === null) return;
+      try {
+        for (var k = 0; k < 8; k++) {
+          var n = mpu.read(rawBuf as Int16Array, rawMax, k === 0);
+          var now = board.now();
+          if (n < 0) {
+            // Everything since the last drain was in the overflowed FIFO, which the driver reset.
+            var lost = Math.round((now - lastDrain) * rateHz);
+            lastDrain = now;
+            lose(lost > 0 ? lost : 1);
+            break;
+          }
+          if (n > 0) deliver(n);
+          if (n < rawMax) {
+            lastDrain = now;
+            break;
+          }
+        }
+        busFailed = false;
+      } catch (e) {
+        if (!busFailed) sendError(E_SENSOR, 0xffffffff, 'sensor read failed: ' + String((e as Error).message || e));
+        busFailed = true;
+      }
+      polling = true;
+      board.later(pollTick, pollMs);
+    }
+
+    function onAccel(a: { x: number; y: number; z: number }): void {
+      var rb = rawBuf as Int16Array;
+      var o = pending * 3;
+      rb[o] = Math.round(a.x * BANGLE_COUNTS_PER_G);
+      rb[o + 1] = Math.round(a.y * BANGLE_COUNTS_PER_G);
+      rb[o + 2] = Math.round(a.z * BANGLE_COUNTS_PER_G);
+      if (++pending >= batch) {
+        pending = 0;
+        deliver(batch);
+      }
+    }
+
+    function sensorStart(): void {
+      if (sensorKind === KIND_MPU6050) {
+        (mpu as MpuDriver).start();
+        lastDrain = board.now();
+        if (!polling) {
+          polling = true;
+          board.later(pollTick, pollMs);
+        }
+      } else bangleStart(bangle, rateHz, onAccel);
+    }
+
+    /** Stops sampling (called in the mode that is ending: Bangle samples still batched are delivered first). */
+    function sensorStop(): void {
+      if (sensorKind === KIND_MPU6050) (mpu as MpuDriver).stop();
+      else {
+        bangleStop(bangle, onAccel);
+        var n = pending;
+        pending = 0;
+        if (n > 0) deliver(n);
+      }
+    }
+
+    /** Why predicting on the sensor is impossible ('' when it is possible). */
+    function predictProblem(): string {
+      if (model === null) return modelError;
+      if (!mapOk) return 'sensor.channels must map the ' + channels + ' model inputs';
+      return '';
+    }
+
+    function setMode(m: number): void {
+      var was = mode;
+      try {
+        if (m === MODE_OFF) {
+          if (was !== MODE_OFF) sensorStop();
+          mode = m;
+          return;
+        }
+        mode = m;
+        if (was === MODE_OFF) {
+          sensorSeq = 0;
+          sensorStart();
+        }
+      } catch (e) {
+        mode = MODE_OFF;
+        sensorFail(0xffffffff, 'sensor start failed: ' + String((e as Error).message || e));
+        return;
+      }
+      if (m & MODE_PREDICT && !(was & MODE_PREDICT && stream === SENSOR_STREAM)) restartStream(SENSOR_STREAM, 0, sensorSeq);
+    }
+
+    /** Applies a requested mode; returns '' or why predicting is impossible (the mode then keeps only its record bit). */
+    function requestMode(m: number): string {
+      var problem = m & MODE_PREDICT ? predictProblem() : '';
+      if (problem) m &= MODE_RECORD;
+      wantMode = m;
+      if (sensorOk) setMode(m);
+      return problem;
+    }
+
+    function sendSensorInfo(): void {
+      raw[0] = T_SENSOR;
+      raw[1] = sensorKind;
+      raw[2] = mode;
+      raw[3] = sensorOk ? 1 : 0;
+      raw[4] = rawCh;
+      putU32(raw, 5, Math.round(rateHz * 1000));
+      raw[9] = sensor ? sensor.accelRangeG || (sensorKind === KIND_BANGLE ? 4 : 0) : 0;
+      putU16(raw, 10, sensor ? sensor.gyroRangeDps || 0 : 0);
+      putU16(raw, 12, pollMs);
+      putU32(raw, 14, sensorSeq);
+      send(putText(18, sensor ? sensorError : 'no sensor in ' + CONFIG_FILE, MAX_FRAME - CRC_BYTES));
+    }
+
+    function handleSensorMode(f: Uint8Array, len: number): void {
+      if (len !== 2 || f[1] > MODE_BOTH) {
+        counters[C_BAD_PAYLOAD]++;
+        sendError(E_STATE, 0, 'SENSOR_MODE takes one byte, 0..3');
+        return;
+      }
+      if (sensor === null || sensorError) {
+        sendError(E_SENSOR, 0xffffffff, sensor === null ? 'no sensor in ' + CONFIG_FILE : sensorError);
+        return;
+      }
+      var problem = requestMode(f[1]);
+      if (problem) sendError(model === null ? E_MODEL : E_STATE, 0, problem);
+      else sendAck(0);
+    }
+
+    sensorApi = {
+      modeFrame: handleSensorMode,
+      info: sendSensorInfo,
+      release: function () {
+        if (mode & MODE_PREDICT) requestMode(mode & MODE_RECORD); // the host takes the ring over
+      },
+    };
     sensor = s;
     pollMs = s.pollMs >= 5 && s.pollMs <= 1000 ? Math.floor(s.pollMs) : 100;
     var m = s.mode === 'record' ? MODE_RECORD : s.mode === 'both' ? MODE_BOTH : s.mode === 'off' ? MODE_OFF : MODE_PREDICT;
@@ -638,13 +678,14 @@ appFactory.start = function (board: Board): App {
         sensorFail(0xffffffff, 'no I2C bus ' + ((s.i2c && s.i2c.bus) || 'I2C1') + ' on this board');
         return;
       }
-      var id = mpuWhoAmI(bus, addr);
+      mpu = (mpuFactory.make as NonNullable<typeof mpuFactory.make>)(bus, addr);
+      var id = mpu.whoAmI();
       if (id !== MPU_ID) {
         sensorFail(id < 0 ? 0xffffffff : id, id < 0 ? 'no MPU-6050 answered at I2C address 0x' + addr.toString(16) : 'WHO_AM_I is 0x' + id.toString(16) + ', an MPU-6050 says 0x68');
         return;
       }
       try {
-        mpuReset(bus, addr);
+        mpu.reset();
       } catch (e) {
         sensorFail(0xffffffff, 'MPU-6050 reset failed');
         return;
@@ -653,7 +694,7 @@ appFactory.start = function (board: Board): App {
       // The reset takes up to 100 ms; configure after it, then enter the requested mode.
       board.later(function () {
         try {
-          mpuConfigure(bus as I2cBus, addr, div, dlpf, afs, fs);
+          (mpu as MpuDriver).configure(div, dlpf, afs, fs);
         } catch (e) {
           sensorFail(0xffffffff, 'MPU-6050 configuration failed');
           return;
@@ -673,36 +714,7 @@ appFactory.start = function (board: Board): App {
       sensorOk = true;
       setMode(m);
     } else sensorFail(0, 'sensor.kind must be mpu6050 or bangle');
-  }
-
-  function sendSensorInfo(): void {
-    raw[0] = T_SENSOR;
-    raw[1] = sensorKind;
-    raw[2] = mode;
-    raw[3] = sensorOk ? 1 : 0;
-    raw[4] = rawCh;
-    putU32(raw, 5, Math.round(rateHz * 1000));
-    raw[9] = sensor ? sensor.accelRangeG || (sensorKind === KIND_BANGLE ? 4 : 0) : 0;
-    putU16(raw, 10, sensor ? sensor.gyroRangeDps || 0 : 0);
-    putU16(raw, 12, pollMs);
-    putU32(raw, 14, sensorSeq);
-    send(putText(18, sensor ? sensorError : 'no sensor in ' + CONFIG_FILE, MAX_FRAME - CRC_BYTES));
-  }
-
-  function handleSensorMode(f: Uint8Array, len: number): void {
-    if (len !== 2 || f[1] > MODE_BOTH) {
-      counters[C_BAD_PAYLOAD]++;
-      sendError(E_STATE, 0, 'SENSOR_MODE takes one byte, 0..3');
-      return;
-    }
-    if (sensor === null || sensorError) {
-      sendError(E_SENSOR, 0xffffffff, sensor === null ? 'no sensor in ' + CONFIG_FILE : sensorError);
-      return;
-    }
-    var problem = requestMode(f[1]);
-    if (problem) sendError(model === null ? E_MODEL : E_STATE, 0, problem);
-    else sendAck(0);
-  }
+  };
 
   function handleFrame(f: Uint8Array, len: number): void {
     var type = f[0];
@@ -715,19 +727,27 @@ appFactory.start = function (board: Board): App {
         return;
       }
       // A host stream takes the ring over from the sensor's predictions (recording goes on).
-      if (mode & MODE_PREDICT) requestMode(mode & MODE_RECORD);
+      if (sensorApi) sensorApi.release();
       var id = getU16(f, 1);
       if (id !== stream || nextSeq !== 0) restartStream(id, f[3], 0);
       else reliable = (f[3] & START_RELIABLE) !== 0;
       sendAck(0);
     } else if (type === T_RESET) {
       for (var k = 0; k < COUNTER_COUNT; k++) counters[k] = 0;
-      if (mode & MODE_PREDICT) requestMode(mode & MODE_RECORD); // the host takes over, as with START
+      if (sensorApi) sensorApi.release(); // the host takes over, as with START
       restartStream(0, 0, 0);
       sendAck(0);
-    } else if (type === T_SENSOR_MODE) handleSensorMode(f, len);
-    else if (type === T_SENSOR_REQ) sendSensorInfo();
-    else counters[C_UNKNOWN_TYPE]++;
+    } else if (type === T_SENSOR_MODE) {
+      if (sensorApi) sensorApi.modeFrame(f, len);
+      else sendError(E_SENSOR, 0xffffffff, 'no sensor in ' + CONFIG_FILE);
+    } else if (type === T_SENSOR_REQ) {
+      if (sensorApi) sensorApi.info();
+      else {
+        for (var j = 1; j < 18; j++) raw[j] = 0;
+        raw[0] = T_SENSOR;
+        send(putText(18, 'no sensor in ' + CONFIG_FILE, MAX_FRAME - CRC_BYTES));
+      }
+    } else counters[C_UNKNOWN_TYPE]++;
   }
 
   function receive(bytes: Uint8Array): void {
@@ -759,5 +779,6 @@ appFactory.start = function (board: Board): App {
   if (model === null) sendError(E_MODEL, 0, modelError);
   if (configError) sendError(E_STATE, 0, configError);
   setupSensor();
+  setupSensor = null;
   return { receive: receive, counters: counters };
 };
