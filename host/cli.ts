@@ -12,6 +12,7 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
   sim: { summary: 'run the device bundle in the host simulator behind a pseudo-terminal', load: async () => (await import('./commands/sim.ts')).command },
   stream: { summary: 'stream a recording to a board or the simulator over serial', load: async () => (await import('./commands/stream.ts')).command },
   build: { summary: 'bundle the device app and model for a board and engine', load: async () => (await import('./commands/build.ts')).command },
+  firmware: { summary: 'build Espruino or JerryScript firmware with the tbn module from your engine checkout', load: async () => (await import('./commands/firmware.ts')).command },
   flash: { summary: 'upload the built app and model to a board', load: async () => (await import('./commands/flash.ts')).command },
   record: { summary: "record labelled data from the board's own sensor for training", load: async () => (await import('./commands/record.ts')).command },
   monitor: { summary: 'show the live predictions and counters of a board running on its own sensor', load: async () => (await import('./commands/monitor.ts')).command },

@@ -64,6 +64,10 @@ export { evaluatePacked } from './reference/evaluate.ts';
 export { type BoardDefinition, checkFit, type FitRequest, type FitResult, type FitRow, listBoards, loadBoard, type QemuMachine } from './boards.ts';
 
 // tbn stream, build, flash and demo
+/** A stream that ended early (device gone, refused, Ctrl-C) carries the partial report; int16Clipping counts what --int16 clips. */
+export { int16Clipping, StreamInterrupted } from './stream/session.ts';
+export { prepareOutDir } from './build/artifacts.ts';
+export { type VerifiedFile } from './flash/espruino.ts';
 export { formatReport, harRecordings, loadAnyRecording, type RecordingScore, type StreamReport, type StreamRunOptions, streamRecordings } from './stream/session.ts';
 export { type Link, openSerialLink } from './stream/link.ts';
 export { type BuildInput, type BuildManifest, checkBuildFit, type Engine, ENGINES, type ManifestFile, writeArtifacts } from './build/artifacts.ts';

@@ -11,12 +11,14 @@
  *                   (declarations in native-modules/jerryscript/tbn_blobs.h).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type BoardDefinition, checkFit, type FitResult } from '../boards.ts';
+import type { BoardDefinition, FitResult } from '../boards.ts';
 import { TbnError } from '../errors.ts';
+import { fileErrorMessage, writeFileAtomic } from '../io/files.ts';
 import { crc32 } from '../format/crc32.ts';
 import type { PackedModel } from '../format/model.ts';
+import { estimateLimits } from '../sim/simulator.ts';
 
 export type Engine = 'espruino' | 'jerryscript';
 export const ENGINES: readonly Engine[] = ['espruino', 'jerryscript'];
@@ -35,6 +37,8 @@ export interface BuildInput {
   /** A jerry-snapshot output to link into the firmware (JerryScript only). */
   snapshot?: Uint8Array;
   outDir: string;
+  /** Write into a non-empty folder that holds no tbn build (files with our names are replaced). */
+  force?: boolean;
 }
 
 export interface ManifestFile {
@@ -68,14 +72,15 @@ export function handleRamBytes(model: PackedModel): number {
   return model.scratchBytes + 4 * model.classes.length;
 }
 
-/** The fit check of `tbn build`; throws a TbnError listing every exceeded budget with its numbers. */
+/**
+ * The fit check of `tbn build`: the simulator's own (estimateLimits: flash, Storage, scratch RAM and
+ * JS variables), so a model `tbn build` accepts is one `tbn sim --board` runs, and the other way round.
+ */
 export function checkBuildFit(input: Pick<BuildInput, 'board' | 'model' | 'modelBytes' | 'bundle' | 'modelFile'>): FitResult {
-  const fit = checkFit(input.board, {
-    modelBytes: input.modelBytes.length,
-    scratchBytes: handleRamBytes(input.model),
-    bundleBytes: Buffer.byteLength(input.bundle, 'latin1'),
-  });
-  return fit;
+  const m = input.model;
+  const [inH, inW, inC] = m.inShape;
+  const info = { inH, inW, inC, inputLen: inH * inW * inC, classes: m.classes.length, scratchBytes: m.scratchBytes };
+  return estimateLimits(input.board, Buffer.byteLength(input.bundle, 'latin1'), input.modelBytes.length, info).fit;
 }
 
 export function fitError(board: string, modelFile: string, fit: FitResult): TbnError {
@@ -115,17 +120,60 @@ export function blobsSource(input: BuildInput): string {
   ].join('\n');
 }
 
+/** True when DIR/manifest.json is a manifest `tbn build` wrote. */
+function holdsTbnBuild(dir: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { tool?: unknown };
+    return m.tool === 'tbn build';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the output folder, or checks an existing one is ours: an empty folder or one holding a tbn
+ * build. A folder with other files (someone's app.js, manifest.json) is refused unless `force`.
+ */
+export function prepareOutDir(dir: string, force = false): void {
+  if (existsSync(dir)) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      throw new TbnError('E_WRITE', `cannot use the output folder ${fileErrorMessage(dir, e)}`);
+    }
+    if (!st.isDirectory()) throw new TbnError('E_WRITE', `output folder ${dir}: exists and is not a folder; choose another -o`);
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch (e) {
+      throw new TbnError('E_WRITE', `cannot use the output folder ${fileErrorMessage(dir, e)}`);
+    }
+    if (entries.length > 0 && !holdsTbnBuild(dir) && !force) {
+      const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, ... (${entries.length - 5} more)` : '');
+      throw new TbnError('E_WRITE', `output folder ${dir} is not empty and holds no tbn build (${shown}); tbn build would overwrite files there: choose an empty folder, or give --force`);
+    }
+    return;
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new TbnError('E_WRITE', `cannot create the output folder ${fileErrorMessage(dir, e)}`);
+  }
+}
+
 /** Writes the artifacts; returns the manifest (also written as manifest.json). */
 export function writeArtifacts(input: BuildInput, fit: FitResult): BuildManifest {
   if (input.snapshot && input.engine !== 'jerryscript') throw new TbnError('E_ARG', '--snapshot is for --engine jerryscript only');
   if (input.snapshot && (input.snapshot.length < 4 || Buffer.from(input.snapshot.subarray(0, 4)).toString('latin1') !== 'JRRY')) {
     throw new TbnError('E_INPUT', 'the --snapshot file is not a JerryScript snapshot (it does not start with "JRRY")');
   }
-  mkdirSync(input.outDir, { recursive: true });
+  prepareOutDir(input.outDir, input.force);
   const files: ManifestFile[] = [];
   const put = (name: string, data: string | Uint8Array) => {
     const file = path.join(input.outDir, name);
-    writeFileSync(file, data);
+    // Temp file + fsync + rename: a failed write leaves the previous file whole (and no temp file).
+    writeFileAtomic(file, typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
     const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     files.push({ path: name, bytes: buf.length, sha256: createHash('sha256').update(buf).digest('hex') });
   };
@@ -153,6 +201,6 @@ export function writeArtifacts(input: BuildInput, fit: FitResult): BuildManifest
     fit,
     files,
   };
-  writeFileSync(path.join(input.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(path.join(input.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

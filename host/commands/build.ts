@@ -1,22 +1,13 @@
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { optBool, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { checkBuildFit, ENGINES, type Engine, fitError, writeArtifacts } from '../build/artifacts.ts';
 import { buildDeviceBundle, hasDeviceSources, readBundle } from '../build/bundle.ts';
 import { TbnError } from '../errors.ts';
-import { FormatError, readModel } from '../format/reader.ts';
+import { FormatError, readModel, readModelFile } from '../format/reader.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
-
-function readFile(file: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new TbnError('E_INPUT', `${file}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
 
 export const command: Command = {
   name: 'build',
@@ -29,6 +20,7 @@ export const command: Command = {
     { name: 'out', type: 'string', short: 'o', description: 'output directory (default out/<board>-<engine>)' },
     { name: 'bundle', type: 'string', description: 'use this app bundle instead of running the device build' },
     { name: 'snapshot', type: 'string', description: 'JerryScript: a jerry-snapshot of app.snapshot.js to link in as well' },
+    { name: 'force', type: 'boolean', description: 'write into a non-empty output folder that holds no tbn build' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
@@ -42,7 +34,7 @@ export const command: Command = {
     const json = optBool(args, 'json');
     const board = loadBoard(boardName);
 
-    const modelBytes = readFile(modelFile, 'model');
+    const modelBytes = readModelFile(modelFile);
     let model;
     try {
       model = readModel(modelBytes);
@@ -51,7 +43,7 @@ export const command: Command = {
       throw e;
     }
     const snapshotFile = optString(args, 'snapshot');
-    const snapshot = snapshotFile ? readFile(snapshotFile, 'snapshot') : undefined;
+    const snapshot = snapshotFile ? readModelFile(snapshotFile, 'snapshot') : undefined;
 
     let bundleFile = optString(args, 'bundle');
     if (!bundleFile) {
@@ -69,7 +61,7 @@ export const command: Command = {
       throw fitError(board.name, modelFile, fit);
     }
     const outDir = optString(args, 'out') ?? path.join('out', `${board.name}-${engine}`);
-    const manifest = writeArtifacts({ board, engine, model, modelBytes, modelFile, bundle, bundleFile, snapshot, outDir }, fit);
+    const manifest = writeArtifacts({ board, engine, model, modelBytes, modelFile, bundle, bundleFile, snapshot, outDir, force: optBool(args, 'force') }, fit);
     if (json) {
       io.out(JSON.stringify({ ok: true, outDir, ...manifest }));
       return 0;

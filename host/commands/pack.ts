@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { optBool, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { TbnError } from '../errors.ts';
@@ -7,6 +8,19 @@ import { readModel } from '../format/reader.ts';
 import { isTbnFile, readBytes } from '../format/source.ts';
 import { loadFloatModel } from '../train/load-model.ts';
 import { summarizeModel } from '../format/summary.ts';
+import { writeFileAtomic } from '../io/files.ts';
+
+/** True when both paths name one file (same device and inode, so links and ./x vs x count too). */
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
 
 export const command: Command = {
   name: 'pack',
@@ -24,15 +38,13 @@ export const command: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     const output = optString(args, 'out');
     if (!output) throw new UsageError('-o model.tbn is required');
+    if (sameFile(input, output)) throw new UsageError(`-o ${output} is the checkpoint being packed: writing it would destroy the input; choose another output file`);
     const bytes = readBytes(input);
     if (isTbnFile(bytes)) throw new TbnError('E_INPUT', `${input} is already a packed .tbn file`);
     const fm = loadFloatModel(input, bytes);
     const packed = packModel(fm, { reuse: args.options.reuse !== false, reshapeInput: !optBool(args, 'keep-input-shape') });
-    try {
-      writeFileSync(output, packed);
-    } catch (e) {
-      throw new TbnError('E_OUTPUT', `${output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    // Temp file + fsync + rename: a failed write (full disk, EFBIG) leaves the previous model intact.
+    writeFileAtomic(output, packed);
     const m = readModel(packed);
     const s = summarizeModel(m);
     const t = s.totals;

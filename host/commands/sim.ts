@@ -1,21 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { optBool, optInt, optList, optNumber, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
+import type { PackedModel } from '../format/model.ts';
+import { readModelFile } from '../format/reader.ts';
+import { loadPackedFile } from '../format/source.ts';
+import { HAR_CHANNELS, HAR_CLASSES } from '../data/sp-sw-har.ts';
 import { startEngineDevice } from '../sim/engine.ts';
 import { referenceTbnModule } from '../sim/reference-tbn.ts';
 import { startPtySimulator } from '../sim/serve.ts';
-import { defaultBundlePath, estimateLimits, readBundle } from '../sim/simulator.ts';
+import { defaultBundlePath, estimateLimits } from '../sim/simulator.ts';
+import { readBundle } from '../build/bundle.ts';
 import { loadWasmTbnModule, type TbnModuleLike } from '../sim/tbn-module.ts';
 import type { BoardDefinition } from '../boards.ts';
 import type { CliIO } from '../cli/command.ts';
-import { readModel } from '../format/reader.ts';
 import type { SensorMode } from '../sensors/config.ts';
 import type { SensorKind } from '../sensors/spec.ts';
 import { RealClock, type SimClock, VirtualClock } from '../sim/clock.ts';
 import { planSimSensor } from '../sim/sensor-setup.ts';
 import { createSimSensor, type SimSensor } from '../sim/sensor-sim.ts';
+
+/**
+ * What to stream: the sp-sw-har test subjects only for a model that takes their 6 channels and
+ * classes (at any window length); anything else needs the user's own recordings.
+ */
+function streamCommandHint(m: PackedModel): string {
+  const harShaped = m.inShape[0] === 1 && m.inShape[2] === HAR_CHANNELS.length && m.classes.length === HAR_CLASSES.length && m.classes.every((c) => HAR_CLASSES.includes(c));
+  return harShaped ? '--har-subjects s15-s18' : `--recording FILE.csv (${m.inShape[2]} channel columns and a label column)`;
+}
 
 export const command: Command = {
   name: 'sim',
@@ -54,16 +67,19 @@ export const command: Command = {
     const sensorKind = optString(args, 'sensor');
     if (sensorKind !== undefined && sensorKind !== 'mpu6050' && sensorKind !== 'bangle') throw new UsageError(`--sensor must be mpu6050 or bangle, got "${sensorKind}"`);
     if (!modelFile && !sensorKind) throw new UsageError('--model is required (without one, only --sensor with --mode record runs)');
-    let model = new Uint8Array(0);
+    let model: Uint8Array = new Uint8Array(0);
+    let packed: PackedModel | undefined;
     if (modelFile) {
-      try {
-        model = new Uint8Array(readFileSync(modelFile));
-      } catch (e) {
-        throw new TbnError('E_INPUT', `${modelFile}: cannot read the model (${(e as Error).message})`);
-      }
+      model = readModelFile(modelFile);
+      // Validated here so a bad file (CRC, truncation) is named in the message; the kernel would only say why.
+      packed = loadPackedFile(modelFile, model);
     }
+    const streamHint = packed ? streamCommandHint(packed) : '--recording FILE.csv';
     const board = loadBoard(optString(args, 'board') ?? 'stm32f405');
-    const bundle = readBundle(optString(args, 'bundle') ?? defaultBundlePath());
+    // A regular, ASCII file under a cap (the check tbn build applies): --bundle /dev/zero is refused, not read.
+    const bundleFile = optString(args, 'bundle') ?? defaultBundlePath();
+    if (!existsSync(bundleFile)) throw new TbnError('E_BUNDLE', `device bundle ${bundleFile} not found; build it with: node device/build.mjs`);
+    const bundle = readBundle(bundleFile);
     const stride = optInt(args, 'stride');
     const kernel = optString(args, 'kernel') ?? 'wasm';
     if (kernel !== 'wasm' && kernel !== 'reference') throw new UsageError(`--kernel must be wasm or reference, got "${kernel}"`);
@@ -71,7 +87,7 @@ export const command: Command = {
     const engine = optString(args, 'engine');
     if (engine !== undefined) {
       if (sensorKind) throw new UsageError('--sensor runs in the simulator only (not with --engine)');
-      return runEngine(engine, optString(args, 'engine-bin'), { board, bundle, model, tbn: realTbn, stride, link: optString(args, 'link'), seconds: optInt(args, 'seconds') }, io);
+      return runEngine(engine, optString(args, 'engine-bin'), { board, bundle, model, tbn: realTbn, stride, link: optString(args, 'link'), seconds: optInt(args, 'seconds'), streamHint }, io);
     }
     const speed = optNumber(args, 'speed');
     const clock: SimClock = speed !== undefined ? new VirtualClock() : new RealClock();
@@ -84,7 +100,7 @@ export const command: Command = {
       if (!modelFile && mode !== 'record' && mode !== 'off') throw new UsageError(`--mode ${mode} needs --model (without a model the board can only record)`);
       const plan = planSimSensor({
         kind: sensorKind as SensorKind,
-        model: model.length > 0 ? readModel(model) : undefined,
+        model: packed,
         mode: mode as SensorMode,
         rateHz: optNumber(args, 'sample-rate'),
         ranges: { accelRangeG: optInt(args, 'accel-range') ?? 4, gyroRangeDps: optInt(args, 'gyro-range') ?? 500 },
@@ -126,7 +142,7 @@ export const command: Command = {
       const m = sensor.config.mode;
       io.err(`serial port ready: the board ${m === 'record' ? 'records' : m === 'off' ? 'waits (sensor off)' : 'predicts'} on its own emulated ${sensor.config.kind}${speed !== undefined ? ` at ${speed}x real time` : ''}: ` +
         (m === 'record' ? `tbn record --port ${ps.hostPath} --label NAME --seconds 10 --subject s01` : `tbn monitor --port ${ps.hostPath}`));
-    } else io.err(`serial port ready: tbn stream --port ${ps.hostPath} --har-subjects s15-s18`);
+    } else io.err(`serial port ready: tbn stream --port ${ps.hostPath} ${streamHint}`);
     await waitForStop(optInt(args, 'seconds'));
     const t = ps.traffic();
     await ps.close();
@@ -172,7 +188,7 @@ function waitForStop(seconds: number | undefined): Promise<void> {
 async function runEngine(
   engine: string,
   bin: string | undefined,
-  o: { board: BoardDefinition; bundle: string; model: Uint8Array; tbn: TbnModuleLike; stride?: number; link?: string; seconds?: number },
+  o: { board: BoardDefinition; bundle: string; model: Uint8Array; tbn: TbnModuleLike; stride?: number; link?: string; seconds?: number; streamHint: string },
   io: CliIO,
 ): Promise<number> {
   if (engine !== 'espruino' && engine !== 'jerryscript') throw new UsageError(`--engine must be espruino or jerryscript, got "${engine}"`);
@@ -190,7 +206,7 @@ async function runEngine(
   if (!limits.fit.fits) throw new TbnError('E_FIT', `the model does not fit the ${o.board.name}:\n  ${limits.fit.problems.join('\n  ')}`);
   const dev = await startEngineDevice(engine, bin, o.bundle, o.model, { link: o.link, config });
   io.out(dev.hostPath);
-  io.err(`${engine} (${bin}) runs the bundle; serial port ready: tbn stream --port ${dev.hostPath} --har-subjects s15-s18`);
+  io.err(`${engine} (${bin}) runs the bundle; serial port ready: tbn stream --port ${dev.hostPath} ${o.streamHint}`);
   await waitForStop(o.seconds);
   await dev.close();
   return 0;

@@ -1,7 +1,7 @@
 import { optBool, optInt, optList, optNumber, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { openSerialLink } from '../stream/link.ts';
-import { formatReport, harRecordings, loadAnyRecording, streamRecordings } from '../stream/session.ts';
+import { formatReport, harRecordings, int16Clipping, loadAnyRecording, StreamInterrupted, streamRecordings } from '../stream/session.ts';
 
 export const command: Command = {
   name: 'stream',
@@ -36,13 +36,29 @@ export const command: Command = {
     const recordings = [...files.map((f) => loadAnyRecording(f, loadRate)), ...(subjects ? harRecordings(subjects, optString(args, 'data-root'), loadRate) : [])];
     const json = optBool(args, 'json');
     const live = !json && !optBool(args, 'quiet');
+    const int16 = optBool(args, 'int16');
+    const shift = optInt(args, 'shift') ?? 8;
+    if (int16) {
+      const c = int16Clipping(recordings, shift);
+      if (c.clipped > 0) {
+        io.err(
+          `warning: --shift ${shift} clips ${c.clipped.toLocaleString('en-US')} of ${c.values.toLocaleString('en-US')} values (${((100 * c.clipped) / c.values).toFixed(2)}%) to the int16 range: ` +
+            `the largest |value| is ${c.maxAbs.toPrecision(4)}, so --shift ${c.largestShift} or less sends every value unclipped`,
+        );
+      }
+    }
     const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
+    // Ctrl-C ends the stream after the frame in progress and still prints what was scored.
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.once('SIGINT', onSigint);
     try {
       const report = await streamRecordings(link, recordings, {
         mode: rate === undefined ? 'fast' : 'realtime',
         rate,
-        format: optBool(args, 'int16') ? 'i16' : 'f32',
-        shift: optInt(args, 'shift') ?? 8,
+        signal: abort.signal,
+        format: int16 ? 'i16' : 'f32',
+        shift,
         samplesPerFrame: optInt(args, 'samples-per-frame'),
         maxInFlight: optInt(args, 'in-flight') ?? 16,
         onProgress: (rec, i, n) => {
@@ -52,7 +68,18 @@ export const command: Command = {
       });
       io.out(json ? JSON.stringify(report) : formatReport(report));
       return 0;
+    } catch (e) {
+      if (!(e instanceof StreamInterrupted)) throw e;
+      const p = e.partial;
+      const done = p.recordings.length;
+      if (json) io.out(JSON.stringify({ ok: false, error: e.message, during: e.during, partial: p }));
+      else {
+        io.out(`partial report: ${done} of ${recordings.length} recording${recordings.length === 1 ? '' : 's'} finished before it ended\n${formatReport(p)}`);
+        io.err(`tbn stream: ${e.message}`);
+      }
+      return e.code === 'E_INTERRUPTED' ? 130 : 1;
     } finally {
+      process.off('SIGINT', onSigint);
       await link.close();
     }
   },

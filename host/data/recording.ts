@@ -1,6 +1,7 @@
 /** A uniform multichannel sensor stream with one label per sample, and its windowing. */
 import type { Dataset } from './dataset.ts';
 import { InputError, TbnError } from '../errors.ts';
+import { listNames } from './csv.ts';
 
 export interface Recording {
   /** Where it came from (a path, or e.g. "synthetic:seed=3"). */
@@ -99,7 +100,7 @@ export function windowsToDataset(name: string, recs: Recording[], geometry: Wind
   let total = 0;
   for (const r of recs) {
     if (r.channels.join(',') !== channels.join(',')) {
-      throw new InputError(r.file, undefined, `channels ${r.channels.join(',')} differ from ${channels.join(',')} of the other recordings`);
+      throw new InputError(r.file, undefined, `channels ${listNames(r.channels)} differ from ${listNames(channels)} of the other recordings`);
     }
     const w = windowRecordingBySamples(r, geometry);
     parts.push(w);

@@ -3,7 +3,8 @@
  * app, run it in the simulator behind a pty and stream held-out recordings
  * through it, comparing every prediction with the host integer reference.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/files.ts';
 import path from 'node:path';
 import { loadBoard } from '../boards.ts';
 import { buildDeviceBundle } from '../build/bundle.ts';
@@ -120,7 +121,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const modelBytes = packModel(exportFloatModel(result.checkpoint, 'demo checkpoint'));
   mkdirSync(outDir, { recursive: true });
   const modelFile = path.join(outDir, 'model.tbn');
-  writeFileSync(modelFile, modelBytes);
+  writeFileAtomic(modelFile, modelBytes);
   const reference = readModel(modelBytes);
   step(`packed ${modelFile}: ${modelBytes.length} B, scratch ${reference.scratchBytes} B (float test accuracy ${(100 * result.test.accuracy).toFixed(1)}%)`);
 

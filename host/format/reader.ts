@@ -4,6 +4,7 @@
  * input ends in a FormatError naming the problem; nothing else is thrown.
  */
 import { TbnError } from '../errors.ts';
+import { readRegularFile } from '../io/files.ts';
 import { crc32 } from './crc32.ts';
 import { isWeightKind, scratchBytes, weightGeometry, wordsPerPosition } from './layout.ts';
 import type { PackedLayer, PackedModel, Shape } from './model.ts';
@@ -30,6 +31,17 @@ function shapeText(s: Shape): string {
 
 function sameShape(a: Shape, b: Shape): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+/** The largest model file: the header's file_bytes is a u32 (TBN_HDR_FILE_BYTES_U32). Checkpoints share the cap. */
+export const MAX_MODEL_FILE_BYTES = 0xffffffff;
+
+/**
+ * Reads what a model path names (a .tbn file or a checkpoint): a regular file of at most
+ * MAX_MODEL_FILE_BYTES, checked before reading, so /dev/zero, a FIFO or a tty is refused, not read forever.
+ */
+export function readModelFile(file: string, what = 'model'): Uint8Array {
+  return new Uint8Array(readRegularFile(file, MAX_MODEL_FILE_BYTES, what));
 }
 
 export function readModel(bytes: Uint8Array): PackedModel {
