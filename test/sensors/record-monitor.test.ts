@@ -31,12 +31,12 @@ function capture(): CliIO & { stdout: string[]; stderr: string[] } {
 }
 
 /** The simulator behind a pty, its board reading an emulated MPU-6050 replaying `subjects`, 20x real time. */
-async function ptyBoard(o: { mode: 'record' | 'both' | 'predict'; subjects: string; model?: Uint8Array; slowKernelMs?: number }) {
+async function ptyBoard(o: { mode: 'record' | 'both' | 'predict'; subjects: string; model?: Uint8Array; slowKernelMs?: number; whoAmI?: number }) {
   const clock = new VirtualClock();
   const recordings = harRecordings(o.subjects, root, 50);
   const replay = replayFromRecordings('mpu6050', recordings, 50);
   const config = { ...sensorConfig('mpu6050', HAR_CHANNELS), mode: o.mode };
-  const sensor = createSimSensor({ config, replay, clock });
+  const sensor = createSimSensor({ config, replay, clock, whoAmI: o.whoAmI });
   const real = await loadWasmTbnModule();
   const tbn: TbnModuleLike = o.slowKernelMs ? { ...real, run: (m, x, l) => { clock.busy(o.slowKernelMs as number); return real.run(m, x, l); } } : real;
   const ps = await startPtySimulator({ board: loadBoard('stm32f405'), bundle: readBundle(), model: o.model ?? new Uint8Array(0), tbn, clock, sensor });
@@ -131,6 +131,22 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
         if (!row.every((v, c) => Math.fround(v) === Math.fround(mpu.log[k * 6 + c]! * unitsPerCount('mpu6050', c < 3 ? 'm/s2' : 'rad/s')))) bad.push(r);
       });
       expect(bad).toEqual([]);
+    } finally {
+      await b.ps.close();
+      b.clock.stop();
+    }
+  }, 60_000);
+
+  it('tbn monitor and tbn record say why the sensor does not run (wrong WHO_AM_I), and fail', async () => {
+    const b = await ptyBoard({ mode: 'predict', subjects: 's15', model: harFixture(), whoAmI: 0x70 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'tbn-record-none-'));
+    try {
+      for (const argv of [['monitor', '--port', b.ps.hostPath, '--seconds', '1'], ['record', '--port', b.ps.hostPath, '--label', 'X', '--seconds', '1', '--subject', 's01', '--data-root', dir]]) {
+        const io = capture();
+        expect(await main(argv, io)).toBe(1);
+        expect(io.stderr).toEqual([`tbn ${argv[0]}: the board's mpu6050 does not run: WHO_AM_I is 0x70, an MPU-6050 says 0x68`]);
+      }
+      expect(readdirSync(dir)).toEqual([]);
     } finally {
       await b.ps.close();
       b.clock.stop();
