@@ -53,7 +53,7 @@ export type { Activation, FloatLayer, FloatModel, GapLayer, PoolLayer, WeightLay
 // Packing and reading .tbn files
 export { packModel, type PackOptions } from './format/pack.ts';
 export { readModel } from './format/reader.ts';
-export type { PackedLayer, PackedModel } from './format/model.ts';
+export type { InputChannel, PackedLayer, PackedModel } from './format/model.ts';
 export { formatSummary, type ModelSummary, summarizeModel } from './format/summary.ts';
 
 // The integer reference (the same numbers the C kernel gives, bit for bit)

@@ -121,6 +121,7 @@ export const command: Command = {
       modelFile: path.join(dir, model.path),
       appFile: path.join(dir, app.path),
       storageName: manifest.model.storageName,
+      ...(manifest.config ? { extraFiles: [{ name: manifest.config.storageName, file: path.join(dir, manifest.config.path) }] } : {}),
       timeoutSec,
       onEvent,
     });
@@ -128,7 +129,7 @@ export const command: Command = {
       io.out(JSON.stringify({ ok: true, engine: 'espruino', port, board: r.board, version: r.version, bytesSent: r.bytesSent, verified: r.verified, progress }));
     } else {
       io.out(
-        `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${app.path} -> .bootcde (runs at boot); ` +
+        `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${manifest.config ? `${manifest.config.path} -> Storage "${manifest.config.storageName}", ` : ''}${app.path} -> .bootcde (runs at boot); ` +
           `${fmt(r.bytesSent)} B sent to ${r.board ?? 'the board'} ${r.version ?? ''}; read back: ` +
           r.verified.map((f) => `${f.name} ${fmt(f.bytes)} B crc32 ${f.crc32.toString(16).padStart(8, '0')}`).join(', ') + ' (match)',
       );

@@ -1,4 +1,5 @@
 /** `tbn train`: train FP32, BNN and TBN models side by side and print one comparison table. */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CliIO, Command } from '../cli/command.ts';
@@ -8,6 +9,9 @@ import { DEFAULT_MIN_TILE_SIZE, type AlphaMode, type HiddenActivation, type Vari
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { defaultGemm } from '../train/kernels.ts';
 import { resumeTraining, trainVariants, type VariantResult } from '../train/session.ts';
+import { writeFileAtomic } from '../io/files.ts';
+import { evaluateForReport, makeReport } from '../report/index.ts';
+import { commandLine } from './report.ts';
 import type { TrainProgress } from '../train/trainer.ts';
 
 const options: OptionSpec[] = [
@@ -31,6 +35,7 @@ const options: OptionSpec[] = [
   { name: 'slim', type: 'boolean', description: 'save checkpoints without latents and optimizer state (smaller; cannot resume)' },
   { name: 'no-save', type: 'boolean', description: 'do not write checkpoints' },
   { name: 'json', type: 'boolean', description: 'print one JSON object with the results on stdout' },
+  { name: 'report', type: 'boolean', description: 'write PREFIX-report.html beside the checkpoints (tbn report of the models trained; none with --no-save); --no-report skips it', default: 'true' },
 ];
 
 function parseList<T extends string>(text: string, name: string, allowed: readonly T[]): T[] {
@@ -54,6 +59,11 @@ function positiveInt(args: ParsedArgs, name: string): number {
   const v = optInt(args, name);
   if (v === undefined || v < 1) throw new UsageError(`--${name} must be a positive integer`);
   return v;
+}
+
+/** PREFIX-report.html beside the checkpoints (PREFIX without .ckpt.json). */
+export function reportPath(out: string): string {
+  return `${out.endsWith('.ckpt.json') ? out.slice(0, -'.ckpt.json'.length) : out}-report.html`;
 }
 
 export function checkpointPath(out: string, variant: Variant, single: boolean): string {
@@ -171,6 +181,13 @@ export const command: Command = {
       }
     }
     const warnings = [...new Set(results.flatMap((r) => r.warnings))];
+    const reportFile = save && optBool(args, 'report') ? reportPath(resume !== undefined && outOption === undefined ? resume : out) : undefined;
+    if (reportFile) {
+      const models = results.map((r) => ({ file: files[r.variant] ?? `${r.label} (not saved)`, checkpoint: r.checkpoint }));
+      mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
+      const evals = splits.test.count > 0 ? { evals: evaluateForReport(models, undefined, splits.test), evalSource: `Evaluated by tbn train on the test split (seed ${seed}): ${splits.description}.` } : {};
+      writeFileAtomic(reportFile, await makeReport({ command: commandLine('train', args), models, ...evals }));
+    }
     if (json) {
       io.out(
         JSON.stringify({
@@ -194,6 +211,7 @@ export const command: Command = {
             warnings: r.warnings,
           })),
           warnings,
+          ...(reportFile ? { report: reportFile } : {}),
         }),
       );
       return 0;
@@ -211,6 +229,7 @@ export const command: Command = {
       const tiled = r.size.tiledFractionOfBnn !== undefined ? `; tiled layers store ${(100 * r.size.tiledFractionOfBnn).toFixed(1)}% of their BNN bits` : '';
       lines.push(`${r.label}: p per layer ${r.size.layers.map((l) => l.p).join(',')}${tiled}, ${r.seconds.toFixed(0)} s${chosen}${refitNote}${files[r.variant] ? ` -> ${files[r.variant]}` : ''}`);
     }
+    if (reportFile) lines.push(`report: ${reportFile}`);
     io.out(lines.join('\n'));
     return 0;
   },

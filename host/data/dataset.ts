@@ -16,6 +16,10 @@ export interface Dataset {
   classes: string[];
   /** Channel names, e.g. ["x_acc", ...] or ["pixel"]. */
   channels: string[];
+  /** Physical unit per channel (e.g. "m/s2"; "" unknown), when the source states them. */
+  units?: string[];
+  /** Samples per second of a sensor stream the windows were cut from (absent for one-row examples and images). */
+  rateHz?: number;
   /** Optional group per example (subject id), used for splitting and reports. */
   groups?: string[];
 }

@@ -23,6 +23,8 @@ export interface GenericCsvOptions {
   overlap?: number;
   /** Progress lines while a big file loads. */
   progress?: LoadProgress;
+  /** The rows' sample rate in Hz when they are windowed as a stream (recorded in the dataset). */
+  rate?: number;
 }
 
 export interface CsvRecordingOptions {
@@ -35,9 +37,26 @@ export interface CsvRecordingOptions {
   progress?: LoadProgress;
 }
 
+/** A header cell `name[unit]` -> name and unit (e.g. `ax[m/s2]`); a plain name has unit "". */
+export function splitUnit(header: string): { name: string; unit: string } {
+  const m = /^(.*\S)\s*\[([^\]]*)\]$/.exec(header);
+  return m ? { name: m[1] as string, unit: (m[2] as string).trim() } : { name: header, unit: '' };
+}
+
+/** Column of a feature given by its full header text or by its name without the `[unit]`. */
+function featureIndex(table: CsvTable, name: string): number {
+  if (table.header.includes(name)) return columnIndex(table, name, 'feature column');
+  const bare = table.header.map((h) => splitUnit(h).name);
+  const i = bare.indexOf(name);
+  return i >= 0 && bare.lastIndexOf(name) === i ? i : columnIndex(table, name, 'feature column');
+}
+
 interface ParsedCsv {
   table: CsvTable;
+  /** Feature names, without a `[unit]` suffix. */
   features: string[];
+  /** Units from `name[unit]` headers; undefined when no feature states one. */
+  units?: string[];
   classes: string[];
   x: Float32Array;
   y: Int32Array;
@@ -64,7 +83,7 @@ function readLabelledCsv(file: string, labelColumn: string, featureColumns: stri
   let fCols: number[];
   if (featureColumns) {
     if (featureColumns.length === 0) throw new TbnError('E_OPTION', 'no feature columns selected');
-    fCols = featureColumns.map((c) => columnIndex(table, c, 'feature column'));
+    fCols = featureColumns.map((c) => featureIndex(table, c));
     if (fCols.includes(lCol)) throw new TbnError('E_OPTION', `column "${labelColumn}" cannot be both the label and a feature`);
   } else {
     // Every column is a feature unless the user lists the features: a typo in the first row must not
@@ -91,14 +110,16 @@ function readLabelledCsv(file: string, labelColumn: string, featureColumns: stri
     if (k === undefined) throw new InputError(file, table.lines[r], `unknown label "${texts[r]}"; known labels: ${listNames(names)}`);
     y[r] = k;
   }
-  return { table, features: fCols.map((i) => table.header[i] as string), classes: names, x, y };
+  const split = fCols.map((i) => splitUnit(table.header[i] as string));
+  const units = split.some((s) => s.unit !== '') ? split.map((s) => s.unit) : undefined;
+  return { table, features: split.map((s) => s.name), ...(units ? { units } : {}), classes: names, x, y };
 }
 
 /** The rows of a CSV as a uniform stream (no resampling), for windowing or replay. */
 export function loadCsvRecording(file: string, opts: CsvRecordingOptions = {}): Recording {
   const rate = checkRate(opts.rate ?? DEFAULT_RATE);
   const p = readLabelledCsv(file, opts.labelColumn ?? 'label', opts.featureColumns, opts.classes, opts.progress);
-  return { file, subject: opts.subject ?? file, rate, channels: p.features, samples: p.x, labels: p.y, count: p.y.length, classes: p.classes };
+  return { file, subject: opts.subject ?? file, rate, channels: p.features, ...(p.units ? { units: p.units } : {}), samples: p.x, labels: p.y, count: p.y.length, classes: p.classes };
 }
 
 export function loadGenericCsv(opts: GenericCsvOptions): Dataset {
@@ -106,10 +127,10 @@ export function loadGenericCsv(opts: GenericCsvOptions): Dataset {
   if (opts.window === undefined) {
     if (opts.overlap !== undefined) throw new TbnError('E_OPTION', 'overlap needs a window length');
     const p = readLabelledCsv(opts.file, labelColumn, opts.featureColumns, opts.classes, opts.progress);
-    return { name: opts.file, x: p.x, y: p.y, count: p.y.length, shape: [1, 1, p.features.length], classes: p.classes, channels: p.features };
+    return { name: opts.file, x: p.x, y: p.y, count: p.y.length, shape: [1, 1, p.features.length], classes: p.classes, channels: p.features, ...(p.units ? { units: p.units } : {}) };
   }
   const geometry = windowGeometryInSamples(opts.window, opts.overlap);
-  const rec = loadCsvRecording(opts.file, { labelColumn, featureColumns: opts.featureColumns, classes: opts.classes, progress: opts.progress });
+  const rec = loadCsvRecording(opts.file, { labelColumn, featureColumns: opts.featureColumns, classes: opts.classes, progress: opts.progress, ...(opts.rate !== undefined ? { rate: opts.rate } : {}) });
   const d = windowsToDataset(opts.file, [rec], geometry, rec.classes as string[]);
   delete d.groups;
   return d;

@@ -11,6 +11,8 @@ export interface Recording {
   /** Samples per second of the uniform grid. */
   rate: number;
   channels: string[];
+  /** Physical unit per channel ("" unknown), when the source states them. */
+  units?: string[];
   /** count * channels.length values, channel-interleaved: sample k, channel c at k*C + c. */
   samples: Float32Array;
   /** Class index per sample, into `classes` (HAR_CLASSES when absent). */
@@ -118,5 +120,9 @@ export function windowsToDataset(name: string, recs: Recording[], geometry: Wind
     for (let k = 0; k < w.count; k++) groups.push(subject);
     at += w.count;
   });
-  return { name, x, y, count: total, shape: [1, geometry.length, channels.length], classes: [...classes], channels: [...channels], groups };
+  const d: Dataset = { name, x, y, count: total, shape: [1, geometry.length, channels.length], classes: [...classes], channels: [...channels], groups };
+  const first = recs[0] as Recording;
+  if (first.units && recs.every((r) => r.units?.join('\u0000') === first.units?.join('\u0000'))) d.units = [...first.units];
+  if (recs.every((r) => r.rate === first.rate)) d.rateHz = first.rate;
+  return d;
 }

@@ -5,7 +5,7 @@ import { checkFiniteData, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
 import { loadGenericCsv } from './generic-csv.ts';
 import { DEFAULT_OVERLAP, DEFAULT_WINDOW_SECONDS, windowGeometry } from './recording.ts';
-import { DEFAULT_RATE, HAR_CHANNELS, defaultHarRoot, loadSpSwHar } from './sp-sw-har.ts';
+import { DEFAULT_RATE, HAR_CHANNELS, defaultHarRoot, listRecordings, loadSpSwHar, recordingClasses } from './sp-sw-har.ts';
 import { splitValidation, subset, shuffled } from './split.ts';
 import { formatSubjects, parseSubjects } from './subjects.ts';
 import { synthesizeHarDataset } from './synthetic.ts';
@@ -145,7 +145,9 @@ function loadSplitsUnchecked(o: DatasetOptions, seed: number, progress: LoadProg
       if (root === undefined) {
         throw new UsageError('sp-sw-har not found: expected ../shared/data/sp-sw-har beside the repo; give --data-root DIR, or use --data synthetic');
       }
-      const opts = { root, rate, windowSeconds, overlap, channels };
+      // The classes of every selected recording, so recordings of one's own (tbn record) with other labels train too.
+      const classes = recordingClasses(listRecordings(root, [...trainSubjects, ...testSubjects]));
+      const opts = { root, rate, windowSeconds, overlap, channels, classes };
       all = loadSpSwHar({ ...opts, subjects: trainSubjects });
       test = loadSpSwHar({ ...opts, subjects: testSubjects });
       source = `sp-sw-har (${root}; Matey-Sanz et al. 2023, CC BY 4.0)`;
@@ -178,7 +180,7 @@ function loadSplitsUnchecked(o: DatasetOptions, seed: number, progress: LoadProg
     const labelColumn = o.labelColumn ?? 'label';
     const window = windowSeconds !== undefined ? Math.round(windowSeconds * rate) : undefined;
     if (window === undefined && overlap !== undefined) throw new UsageError('--overlap needs --window-seconds for csv data');
-    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined, progress };
+    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined, progress, rate };
     let all = loadGenericCsv({ ...base, file });
     const testFile = o.test;
     let test: Dataset;

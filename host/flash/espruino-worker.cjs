@@ -114,7 +114,9 @@ espruino.init(() => {
       // EspruinoTools queried process.env on connect; a silent or echoing port leaves it empty.
       if (!env || !env.VERSION) fail(`no Espruino answered on ${opts.port} (no reply to the process.env query)`);
       emit({ event: 'connected', board: env.BOARD, version: env.VERSION });
-      const modelCode = E.Core.Utils.getUploadFileCode(opts.storageName || 'model.tbn', model);
+      // Further Storage files (the device config tbn.cfg of tbn build --sensor) go up with the model.
+      const extra = (opts.extraFiles || []).map((f) => E.Core.Utils.getUploadFileCode(f.name, fs.readFileSync(f.file, { encoding: 'binary' })));
+      const modelCode = [E.Core.Utils.getUploadFileCode(opts.storageName || 'model.tbn', model), ...extra].join('\n');
       E.callProcessor('transformForEspruino', app, (appCode) => {
         const code = `${modelCode}\n${appCode}`;
         uploadBytes = code.length;

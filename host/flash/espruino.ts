@@ -31,6 +31,8 @@ export interface EspruinoUploadOptions {
   modelFile: string;
   appFile: string;
   storageName?: string;
+  /** Further Storage files to write with the model, e.g. the device config tbn.cfg. */
+  extraFiles?: { name: string; file: string }[];
   timeoutSec?: number;
   onEvent?: (e: UploadEvent) => void;
 }
@@ -58,6 +60,7 @@ export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSe
     model: path.resolve(opts.modelFile),
     app: path.resolve(opts.appFile),
     storageName: opts.storageName ?? 'model.tbn',
+    extraFiles: (opts.extraFiles ?? []).map((f) => ({ name: f.name, file: path.resolve(f.file) })),
     timeoutSec: opts.timeoutSec ?? 120,
     espruinoModule,
   };

@@ -23,6 +23,8 @@ export interface RandomModelOptions {
    * p in 2..8) and reuse on: the shapes of the kernel's reuse fast path.
    */
   binReuse?: boolean;
+  /** Give about half the seeds a channel table and half a sample rate (default false: files as before the table existed). */
+  inputInfo?: boolean;
   /**
    * The first layer is an int8-input conv1d with 1..16 channels, kernel 1..9
    * and stride 1 mostly (the shapes of sensor windows and of the kernel's
@@ -208,8 +210,23 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
     quantMul,
     quantAdd,
     classes: Array.from({ length: classes }, (_, k) => `${names[k % names.length]}${k}`),
+    ...(opts.inputInfo ? randomInputInfo(seed, quantCount) : {}),
     layers,
   };
+}
+
+/**
+ * The optional channel table and sample rate for about half the seeds, from a generator of their own
+ * so the rest of a seed's model stays what it was before the table existed.
+ */
+function randomInputInfo(seed: number, quantCount: number): Pick<ModelContent, 'channels' | 'rateHz'> {
+  const r = rng((seed ^ 0x5ca1ab1e) >>> 0);
+  const out: Pick<ModelContent, 'channels' | 'rateHz'> = {};
+  const names = ['x_acc', 'y_gyro', 'ax', 'température', 'p', ''];
+  const units = ['m/s2', 'rad/s', 'g', '°C', ''];
+  if (r() < 0.5) out.channels = Array.from({ length: quantCount }, (_, k) => ({ name: `${names[Math.floor(r() * names.length)]}${k}`, unit: units[Math.floor(r() * units.length)] as string }));
+  if (r() < 0.5) out.rateHz = [50, 100, 12.5, 0.001, 1000][Math.floor(r() * 5)] as number;
+  return out;
 }
 
 /** A valid random .tbn file. */

@@ -5,26 +5,61 @@
 import { existsSync } from 'node:fs';
 import { TbnError } from '../errors.ts';
 import { readTextFile } from '../data/csv.ts';
-import { loadCsvRecording } from '../data/generic-csv.ts';
+import { loadCsvRecording, splitUnit } from '../data/generic-csv.ts';
+import type { InputChannel } from '../format/model.ts';
 import type { Recording } from '../data/recording.ts';
-import { defaultHarRoot, HAR_CHANNELS, HAR_CLASSES, listRecordings, loadRecording } from '../data/sp-sw-har.ts';
+import { defaultHarRoot, HAR_CHANNELS, HAR_CLASSES, isSpSwHarHeader, listRecordings, loadRecording } from '../data/sp-sw-har.ts';
 import { parseSubjects } from '../data/subjects.ts';
 import type { InfoMessage, PredictionMessage } from '../protocol/frames.ts';
 import { DeviceClient, type StreamOptions, type StreamResult } from './client.ts';
 import type { Link } from './link.ts';
 
-/** Reads a CSV in the sp-sw-har layout when its header has those columns, else as a generic labelled CSV. */
-export function loadAnyRecording(file: string, rate = 50): Recording {
+/**
+ * Reads a CSV in the sp-sw-har layout when its header has a timestamp, a label and any of its sensor
+ * columns (a missing one is named, not read some other way), else as a generic labelled CSV. With
+ * the model's input channels, the recording's columns are taken by name in the model's order.
+ */
+export function loadAnyRecording(file: string, rate = 50, modelChannels?: readonly InputChannel[]): Recording {
   if (!existsSync(file)) throw new TbnError('E_INPUT', `${file}: recording not found`);
   const header = readTextFile(file, 'recording').split(/\r\n|\n|\r/, 1)[0] ?? '';
   const cols = header.split(',').map((c) => c.trim());
-  if ([...HAR_CHANNELS, 'timestamp', 'label'].every((c) => cols.includes(c))) return loadRecording(file, { rate });
-  return loadCsvRecording(file, { rate });
+  // Without the model's names: every sensor (accelerometer, gyroscope) with any axis present, so an
+  // accelerometer-only recording (a Bangle.js) loads, and a single missing axis is named.
+  const sensors = [HAR_CHANNELS.slice(0, 3), HAR_CHANNELS.slice(3)].filter((axes) => axes.some((c) => cols.includes(c))).flat();
+  const rec = isSpSwHarHeader(cols)
+    ? loadRecording(file, { rate, channels: modelChannels && modelChannels.every((c) => cols.includes(c.name)) ? modelChannels.map((c) => c.name) : sensors })
+    : loadCsvRecording(file, { rate });
+  return modelChannels ? matchChannels(rec, modelChannels) : rec;
 }
 
-export function harRecordings(subjectSpec: string, root: string | undefined = defaultHarRoot(), rate = 50): Recording[] {
+/**
+ * The recording's channels in the model's order, found by name; refuses, naming them, model channels
+ * the recording lacks and units that disagree (where both state one). Never falls back to column order.
+ */
+export function matchChannels(rec: Recording, model: readonly InputChannel[]): Recording {
+  const names = rec.channels.map((c) => splitUnit(c).name);
+  const index = model.map((c) => names.indexOf(c.name));
+  const missing = model.filter((_, i) => index[i] === -1).map((c) => c.name || '(unnamed)');
+  if (missing.length > 0) {
+    throw new TbnError('E_CHANNELS', `${rec.file}: no column for the model's input channel${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the model takes ${model.map((c) => c.name).join(',')}; the recording has ${rec.channels.join(',')})`);
+  }
+  const clash = model.flatMap((c, i) => {
+    const unit = rec.units?.[index[i] as number] ?? splitUnit(rec.channels[index[i] as number] as string).unit;
+    return c.unit !== '' && unit !== '' && unit !== c.unit ? [`${c.name} is in ${unit}, the model's in ${c.unit}`] : [];
+  });
+  if (clash.length > 0) throw new TbnError('E_CHANNELS', `${rec.file}: units differ from training: ${clash.join('; ')}`);
+  const C = rec.channels.length;
+  const M = model.length;
+  if (M === C && index.every((j, i) => j === i)) return rec;
+  const samples = new Float32Array(rec.count * M);
+  for (let k = 0; k < rec.count; k++) for (let i = 0; i < M; i++) samples[k * M + i] = rec.samples[k * C + (index[i] as number)] as number;
+  const units = rec.units ? index.map((j) => rec.units?.[j] ?? '') : undefined;
+  return { ...rec, channels: index.map((j) => rec.channels[j] as string), ...(units ? { units } : {}), samples };
+}
+
+export function harRecordings(subjectSpec: string, root: string | undefined = defaultHarRoot(), rate = 50, modelChannels?: readonly InputChannel[]): Recording[] {
   if (root === undefined) throw new TbnError('E_DATA', 'sp-sw-har data not found at ../shared/data/sp-sw-har; pass --data-root DIR');
-  return listRecordings(root, parseSubjects(subjectSpec)).map((f) => loadRecording(f, { rate }));
+  return listRecordings(root, parseSubjects(subjectSpec)).map((f) => (modelChannels ? loadAnyRecording(f, rate, modelChannels) : loadRecording(f, { rate })));
 }
 
 export interface RecordingScore {
@@ -61,6 +96,18 @@ export interface StreamReport {
   /** Frames from the device the host could not decode. */
   hostReceiveErrors: { badCrc: number; badFraming: number; tooLong: number };
   errors: string[];
+  /** Every prediction in arrival order (classes as indices into `classes`; truth -1 when unlabelled), for `tbn report`. */
+  timeline?: TimelinePoint[];
+  /** Every prediction's latency in ms, in arrival order. */
+  latenciesMs?: number[];
+}
+
+export interface TimelinePoint {
+  recording: number;
+  endSeq: number;
+  predicted: number;
+  truth: number;
+  micros: number;
 }
 
 /**
@@ -83,6 +130,8 @@ export class StreamInterrupted extends TbnError {
 const LOST_DEVICE = new Set(['E_STALL', 'E_NO_REPLY', 'E_PORT', 'E_DEVICE_ERROR']);
 
 export interface StreamRunOptions extends StreamOptions {
+  /** The model's input channels: each recording is matched to them by name (refused when one is missing). */
+  modelChannels?: readonly InputChannel[];
   /** Sees each recording's result (e.g. to compare against the reference). */
   onRecording?: (rec: Recording, result: StreamResult) => void;
   onProgress?: (rec: Recording, index: number, total: number) => void;
@@ -105,8 +154,11 @@ function classMap(device: InfoMessage, recClasses: string[]): { classes: string[
   return { classes, map: device.labels.map((l) => classes.indexOf(l)) };
 }
 
-export async function streamRecordings(link: Link, recordings: Recording[], opts: StreamRunOptions): Promise<StreamReport> {
-  if (recordings.length === 0) throw new TbnError('E_DATA', 'no recordings to stream');
+export async function streamRecordings(link: Link, given: Recording[], opts: StreamRunOptions): Promise<StreamReport> {
+  if (given.length === 0) throw new TbnError('E_DATA', 'no recordings to stream');
+  // Matched by name before anything is sent, so a missing column stops the run at once.
+  const model = opts.modelChannels;
+  const recordings = model ? given.map((r) => matchChannels(r, model)) : given;
   const client = new DeviceClient(link);
   const device = await client.hello();
   if (!device.modelOk) throw new TbnError('E_DEVICE', `the device has no usable model: ${device.error}`);
@@ -118,6 +170,8 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
   const latencies: number[] = [];
   const micros: number[] = [];
   const errors: string[] = [];
+  const timeline: TimelinePoint[] = [];
+  const arrivalLatencies: number[] = [];
   let framesSent = 0;
   let retransmitted = 0;
   let seconds = 0;
@@ -127,7 +181,7 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     const rec = recordings[i] as Recording;
     opts.onProgress?.(rec, i, recordings.length);
     const live = opts.onLive;
-    const partial = () => summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors });
+    const partial = () => summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
     let result: StreamResult;
     try {
       result = await client.stream(rec.samples, rec.channels.length, {
@@ -160,8 +214,10 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
       if (truth >= 0 && truth < K && pred >= 0 && pred < K) (confusion[truth] as number[])[pred]++;
       if (pred === truth) correct++;
       micros.push(p.micros);
+      timeline.push({ recording: i, endSeq: p.endSeq, predicted: pred, truth: truth >= 0 && truth < K ? truth : -1, micros: p.micros });
     }
     latencies.push(...result.latencyMs);
+    arrivalLatencies.push(...result.latencyMs);
     for (const e of result.errors) errors.push(`${rec.file}: device error ${e.code}: ${e.message}`);
     framesSent += result.framesSent;
     retransmitted += result.retransmittedFrames;
@@ -175,12 +231,12 @@ export async function streamRecordings(link: Link, recordings: Recording[], opts
     status = await client.status();
   } catch (e) {
     if (e instanceof TbnError && LOST_DEVICE.has(e.code)) {
-      const partial = summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors });
+      const partial = summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
       throw new StreamInterrupted(e.code, `the device stopped answering after the last recording (${e.message})`, '', partial);
     }
     throw e;
   }
-  return summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: status.counters, receiveErrors: client.receiveErrors, errors });
+  return summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: status.counters, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
 }
 
 interface Tally {
@@ -198,6 +254,8 @@ interface Tally {
   counters: Record<string, number>;
   receiveErrors: { badCrc: number; badFraming: number; tooLong: number };
   errors: string[];
+  timeline: TimelinePoint[];
+  arrivalLatencies: number[];
 }
 
 function summarize(t: Tally): StreamReport {
@@ -226,6 +284,8 @@ function summarize(t: Tally): StreamReport {
     deviceCounters: t.counters,
     hostReceiveErrors: { ...t.receiveErrors },
     errors: [...errors],
+    timeline: t.timeline,
+    latenciesMs: t.arrivalLatencies,
   };
 }
 

@@ -10,7 +10,7 @@ import { buildModelSpec, type AlphaMode, type HiddenActivation, type ModelSpec, 
 import { checkpointFromRun, runFromCheckpoint, type Checkpoint, type SplitMetrics } from './checkpoint.ts';
 import type { Gemm } from './kernels.ts';
 import { modelLabel, modelSize, type ModelSize } from './size.ts';
-import { TrainRun, computeInputQuant, computeOutScales, evaluate, type TrainConfig, type TrainProgress } from './trainer.ts';
+import { TrainRun, computeInputQuant, computeOutScales, evaluate, type EpochRecord, type TrainConfig, type TrainProgress } from './trainer.ts';
 
 export interface SessionOptions {
   arch: string;
@@ -50,6 +50,15 @@ export interface SelectionMetrics {
   val: SplitMetrics;
   test?: SplitMetrics;
   folds?: number;
+  /** Per-epoch history of every run trained to choose the rate (one per lr, or per lr and fold), for `tbn report`. */
+  runs?: SelectionRun[];
+}
+
+export interface SelectionRun {
+  lr: number;
+  /** 1-based fold of cross-validation; absent for the hold-out validation split. */
+  fold?: number;
+  history: EpochRecord[];
 }
 
 export interface VariantResult {
@@ -91,6 +100,8 @@ export function specFor(o: SessionOptions, variant: Variant, train: Dataset): { 
     inputShape: train.shape,
     classes: train.classes,
     channels: train.channels,
+    ...(train.units ? { units: train.units } : {}),
+    ...(train.rateHz !== undefined ? { rateHz: train.rateHz } : {}),
     activation: o.activation,
     alpha: o.alpha,
     p: o.p,
@@ -176,11 +187,13 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
     let best: TrainRun | undefined;
     let bestVal = -1;
     const candidates: VariantResult['candidates'] = [];
+    const runs: SelectionRun[] = [];
     for (const lr of o.lrs) {
       const run = newRun(spec, o, lr, inputQuant);
       run.train(splits.train, splits.val, o.onProgress ? (p) => o.onProgress?.(label, lr, p) : undefined);
       const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
       candidates.push({ lr, valAccuracy });
+      runs.push({ lr, history: run.history });
       if (valAccuracy > bestVal) {
         bestVal = valAccuracy;
         best = run;
@@ -193,6 +206,7 @@ export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[
       candidates,
       val: metrics(splits.val, evaluate(chosen.net, splits.val)),
       test: metrics(splits.test, evaluate(chosen.net, splits.test)),
+      runs,
     };
     const refit = trainOnAll(spec, label, o, chosen.config.lr, all, allQuant);
     return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim, selection });
@@ -215,6 +229,7 @@ function crossValidated(
   o: SessionOptions,
 ): VariantResult {
   const candidates: VariantResult['candidates'] = [];
+  const runs: SelectionRun[] = [];
   let bestLr = o.lrs[0] as number;
   let bestAcc = -1;
   let bestF1 = 0;
@@ -225,6 +240,7 @@ function crossValidated(
       const run = newRun(spec, o, lr, computeInputQuant(fold.train));
       run.train(fold.train, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} fold ${f + 1}/${cv.length}`, lr, p) : undefined);
       const r = evaluate(run.net, fold.val);
+      runs.push({ lr, fold: f + 1, history: run.history });
       correct += r.accuracy * fold.val.count;
       f1 += r.macroF1 / cv.length;
     });
@@ -240,6 +256,7 @@ function crossValidated(
     candidates,
     val: { name: `${cv.length}-fold cross-validation of ${all.name}, lr ${bestLr}`, count: all.count, accuracy: bestAcc, macroF1: bestF1 },
     folds: cv.length,
+    runs,
   };
   const refit = trainOnAll(spec, label, o, bestLr, all, allQuant);
   return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim: o.slim === true, selection });
