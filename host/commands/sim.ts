@@ -19,6 +19,7 @@ import type { SensorMode } from '../sensors/config.ts';
 import type { SensorKind } from '../sensors/spec.ts';
 import { RealClock, type SimClock, VirtualClock } from '../sim/clock.ts';
 import { planSimSensor } from '../sim/sensor-setup.ts';
+import { parsePairs } from '../sensors/model-sensor.ts';
 import { createSimSensor, type SimSensor } from '../sim/sensor-sim.ts';
 
 /**
@@ -57,6 +58,7 @@ export const command: Command = {
     { name: 'dlpf', type: 'string', range: { integer: true, min: 0, max: 6 }, description: 'MPU-6050 digital low-pass filter setting (CONFIG.DLPF_CFG)', default: '3' },
     { name: 'poll-ms', type: 'string', range: { integer: true, min: 5, max: 1000 }, description: 'how often the app reads the sensor FIFO, ms', default: '100' },
     { name: 'channels', type: 'string', description: 'map model channels to sensor channels: NAME=RAW,... (RAW is ax..gz, -RAW flips the axis)' },
+    { name: 'units', type: 'string', description: 'units of model channels the model stores none for: NAME=UNIT,... (m/s2, g, rad/s, deg/s)' },
     { name: 'loop', type: 'boolean', description: 'replay again from the start at the end (default: the sensor goes quiet)' },
     { name: 'speed', type: 'string', range: { above: 0, max: 1000 }, description: 'run the board on a virtual clock this many times faster than real time (sensor and timers together)' },
     { name: 'slow-kernel', type: 'string', range: { min: 0, max: 60000 }, description: 'make every inference take this many more ms (to try FIFO overflow)' },
@@ -107,6 +109,7 @@ export const command: Command = {
         dlpf: optInt(args, 'dlpf') ?? 3,
         pollMs: optInt(args, 'poll-ms') ?? 100,
         overrides: parseChannelOverrides(optString(args, 'channels')),
+        units: parsePairs(optString(args, 'units'), '--units'),
         replayFiles: optList(args, 'replay'),
         harSubjects: optString(args, 'har-subjects'),
         dataRoot: optString(args, 'data-root'),

@@ -6,11 +6,10 @@ import { TbnError } from '../errors.ts';
 import { HAR_CHANNELS } from '../data/sp-sw-har.ts';
 import type { PackedModel } from '../format/model.ts';
 import { buildSensorConfig, type SensorConfig, type SensorMode } from '../sensors/config.ts';
-import { type ModelChannel, type SensorKind, type SensorRanges, type Unit } from '../sensors/spec.ts';
+import { modelChannels as storedModelChannels } from '../sensors/model-sensor.ts';
+import { type ModelChannel, parseChannelName, type SensorKind, type SensorRanges } from '../sensors/spec.ts';
 import { harRecordings, loadAnyRecording } from '../stream/session.ts';
 import { replayFromRecordings, sensorActualRate, type SensorReplay } from './sensor-replay.ts';
-
-const UNITS: Unit[] = ['m/s2', 'g', 'rad/s', 'deg/s'];
 
 export interface ModelChannels {
   channels: ModelChannel[];
@@ -23,20 +22,28 @@ export interface ModelChannels {
  * files the sp-sw-har channels are ASSUMED (6 inputs: x/y/z_acc in m/s2 and x/y/z_gyro in rad/s; 3
  * inputs: the accelerometer's), and the caller prints the assumption.
  */
-export function modelChannels(model: PackedModel | undefined): ModelChannels {
+export function modelChannels(model: PackedModel | undefined, units: Record<string, string> = {}): ModelChannels {
   if (model === undefined) return { channels: [] };
   const inC = model.inShape[2];
-  const stored = (model as PackedModel & { channels?: { name: string; unit: string }[] }).channels;
+  const stored = model.channels;
   if (stored && stored.length > 0) {
-    const named = stored.slice(0, inC);
-    const bad = named.filter((c) => !UNITS.includes(c.unit as Unit));
-    if (bad.length) throw new TbnError('E_SENSOR', `model input channel${bad.length > 1 ? 's' : ''} ${bad.map((c) => `${c.name} (unit "${c.unit}")`).join(', ')}: a sensor gives ${UNITS.join(', ')}`);
-    return { channels: named.map((c) => ({ name: c.name, unit: c.unit as Unit })) };
+    // Names stored, units perhaps not (models packed from older checkpoints): assume them by the name's quantity, and say so.
+    const given = { ...units };
+    const assumed: string[] = [];
+    for (const c of stored) {
+      const q = parseChannelName(c.name)?.quantity;
+      if (c.unit === '' && given[c.name] === undefined && q) {
+        given[c.name] = q === 'accel' ? 'm/s2' : 'rad/s';
+        assumed.push(`${c.name} (${given[c.name]})`);
+      }
+    }
+    const channels = storedModelChannels(model, 'the model', given);
+    return assumed.length ? { channels, assumption: `the model stores no units for ${assumed.join(', ')}: assumed as shown (give --units NAME=UNIT otherwise)` } : { channels };
   }
   const har = (n: string): ModelChannel => ({ name: n, unit: n.endsWith('_acc') ? 'm/s2' : 'rad/s' });
   if (inC === 6) return { channels: HAR_CHANNELS.map(har), assumption: 'the model stores no channel names: assuming sp-sw-har\'s x_acc,y_acc,z_acc (m/s2), x_gyro,y_gyro,z_gyro (rad/s)' };
   if (inC === 3) return { channels: HAR_CHANNELS.slice(0, 3).map(har), assumption: 'the model stores no channel names: assuming sp-sw-har\'s x_acc,y_acc,z_acc (m/s2)' };
-  throw new TbnError('E_SENSOR', `the model stores no channel names and has ${inC} inputs: repack it with a channel table to use a sensor`);
+  throw new TbnError('E_SENSOR', `the model stores no channel names and has ${inC} inputs: repack it with this tbn (tbn pack writes the channel table) to use a sensor`);
 }
 
 export interface SimSensorPlan {
@@ -55,6 +62,8 @@ export interface SimSensorPlanOptions {
   dlpf?: number;
   pollMs?: number;
   overrides?: Record<string, string>;
+  /** Units for channels whose unit the model does not store. */
+  units?: Record<string, string>;
   /** Recordings to replay (files), or sp-sw-har subjects. */
   replayFiles?: string[];
   harSubjects?: string;
@@ -63,9 +72,9 @@ export interface SimSensorPlanOptions {
 
 export function planSimSensor(o: SimSensorPlanOptions): SimSensorPlan {
   const notes: string[] = [];
-  const { channels, assumption } = modelChannels(o.model);
+  const { channels, assumption } = modelChannels(o.model, o.units);
   if (assumption) notes.push(assumption);
-  const storedRate = (o.model as (PackedModel & { rateHz?: number }) | undefined)?.rateHz;
+  const storedRate = o.model?.rateHz;
   const rateHz = o.rateHz ?? storedRate ?? 50;
   const config = buildSensorConfig({ kind: o.kind, channels, rateHz, mode: o.mode, ranges: o.ranges, dlpf: o.dlpf, pollMs: o.pollMs, overrides: o.overrides });
   const actual = sensorActualRate(o.kind, rateHz, config.dlpf);

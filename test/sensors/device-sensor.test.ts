@@ -214,6 +214,11 @@ describe('the model channels tbn sim --sensor maps', () => {
   });
   it('refuses what a sensor cannot give, naming it', () => {
     expect(() => modelChannels(packed(4))).toThrow('the model stores no channel names and has 4 inputs');
-    expect(() => modelChannels(packed(2, [{ name: 'temp', unit: 'C' }, { name: 'ax', unit: 'm/s2' }]))).toThrow('model input channel temp (unit "C")');
+    expect(() => modelChannels(packed(2, [{ name: 'temp', unit: 'C' }, { name: 'ax', unit: 'm/s2' }]))).toThrow('model input channel temp is in "C"');
+  });
+  it('assumes units by name when the model stores names without units, and says so', () => {
+    const r = modelChannels(packed(2, [{ name: 'x_acc', unit: '' }, { name: 'gyro_z', unit: 'deg/s' }]));
+    expect(r.channels).toEqual([{ name: 'x_acc', unit: 'm/s2' }, { name: 'gyro_z', unit: 'deg/s' }]);
+    expect(r.assumption).toMatch(/stores no units for x_acc \(m\/s2\)/);
   });
 });
