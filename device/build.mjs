@@ -16,7 +16,7 @@ const bundle = await rollup({
   plugins: [
     typescript({
       tsconfig: false,
-      include: [path.join(here, '*.ts')],
+      include: [path.join(here, '*.ts'), path.join(here, 'sensors', '*.ts')],
       compilerOptions: {
         target: 'ES5',
         lib: ['ES5'],

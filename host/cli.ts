@@ -14,6 +14,8 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
   build: { summary: 'bundle the device app and model for a board and engine', load: async () => (await import('./commands/build.ts')).command },
   firmware: { summary: 'build Espruino or JerryScript firmware with the tbn module from your engine checkout', load: async () => (await import('./commands/firmware.ts')).command },
   flash: { summary: 'upload the built app and model to a board', load: async () => (await import('./commands/flash.ts')).command },
+  record: { summary: "record labelled data from the board's own sensor for training", load: async () => (await import('./commands/record.ts')).command },
+  monitor: { summary: 'show the live predictions and counters of a board running on its own sensor', load: async () => (await import('./commands/monitor.ts')).command },
   report: { summary: 'write one self-contained HTML page: training curves, confusion matrices, sizes, tiles, device and cost', load: async () => (await import('./commands/report.ts')).command },
   demo: { summary: 'train, pack, build and stream HAR data through the simulator', load: async () => (await import('./commands/demo.ts')).command },
 };
