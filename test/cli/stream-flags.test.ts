@@ -35,7 +35,8 @@ describe('tbn stream --samples-per-frame', () => {
       expect(bad.stderr.join('\n')).toContain(`--samples-per-frame ${f32Max + 1}: one frame holds 1 to ${f32Max} samples of 6 f32 channels`);
       expect(bad.stdout).toEqual([]);
       const good = capture();
-      expect(await main(['stream', '--port', ps.hostPath, '--recording', csv, '--json', '--int16', '--samples-per-frame', String(i16Max)], good)).toBe(0);
+      const code = await main(['stream', '--port', ps.hostPath, '--recording', csv, '--json', '--int16', '--samples-per-frame', String(i16Max)], good);
+      expect(code, good.stderr.join('\n')).toBe(0);
       expect(JSON.parse(good.stdout[0] as string).deviceCounters.samples).toBe(300);
     } finally {
       await ps.close();
