@@ -6,12 +6,13 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { defaultGemm, type Gemm } from './kernels.ts';
+import { ACT_CODE, defaultGemm, type Gemm } from './kernels.ts';
 import { Rng } from './rng.ts';
 import { alphaFrom, expandTile, tileBackward, tileFromScores } from './tile.ts';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+const ONE = new Float32Array([1]);
 
 export interface Param {
   name: string;
@@ -86,8 +87,11 @@ export class WeightLayer extends Layer {
   private cols: Float32Array = new Float32Array(0);
   private gCols: Float32Array = new Float32Array(0);
   private input: Float32Array = new Float32Array(0);
-  /** Pre-BN output, BN-normalised output and pre-activation, (M, N). */
-  private z: Float32Array = new Float32Array(0);
+  /** Product (M, N or N/p), BN-normalised output and pre-activation, (M, N). */
+  private d: Float32Array = new Float32Array(0);
+  private gScaled: Float32Array = new Float32Array(0);
+  private tileRows: Float32Array = new Float32Array(0);
+  private alphaCopies: Float32Array = new Float32Array(0);
   private xhat: Float32Array = new Float32Array(0);
   private pre: Float32Array = new Float32Array(0);
   private invStd: Float32Array;
@@ -95,6 +99,8 @@ export class WeightLayer extends Layer {
   private readonly gemm: Gemm;
   /** Set by the network once per step so the tile is built once. */
   weightsDirty = true;
+  /** Multiply only the N/p distinct rows of a tiled layer (off: all N rows, for comparison). */
+  reuse = true;
 
   constructor(spec: WeightLayerSpec, model: ModelSpec, rng: Rng, gemm: Gemm) {
     super();
@@ -150,7 +156,7 @@ export class WeightLayer extends Layer {
     const s = (this.scores as Param).value;
     tileFromScores(s, this.p, this.tile);
     alphaFrom(this.alphaMode === 'scores' ? s : this.weight.value, this.p, this.alphaMode, this.alpha);
-    expandTile(this.tile, this.alpha, this.p, this.weff);
+    if (!this.alphaAfter) expandTile(this.tile, this.alpha, this.p, this.weff);
   }
 
   private rows(batch: number): number {
@@ -216,6 +222,32 @@ export class WeightLayer extends Layer {
     }
   }
 
+  /**
+   * Binary layer whose p tile copies are whole blocks of N/p output channels: its product is
+   * computed with the ±1 tile and alpha applied afterwards, and with `reuse` only N/p rows are
+   * multiplied (tbn-method.md section 5). Other layers multiply by the effective weight.
+   */
+  private get alphaAfter(): boolean {
+    return this.binary && this.N % this.p === 0;
+  }
+
+  /** Alpha per tile copy (a single alpha repeated p times). */
+  private alphaPerCopy(): Float32Array {
+    if (this.alpha.length === this.p) return this.alpha;
+    this.alphaCopies = this.alphaCopies.length === this.p ? this.alphaCopies : new Float32Array(this.p);
+    this.alphaCopies.fill(this.alpha[0] as number);
+    return this.alphaCopies;
+  }
+
+  /** The ±1 rows the product uses: the tile (N/p rows) with reuse, else the tile repeated p times (N rows). */
+  private signRows(): Float32Array {
+    if (this.reuse || this.p === 1) return this.tile;
+    if (this.tileRows.length !== this.n) this.tileRows = new Float32Array(this.n);
+    const q = this.tile.length;
+    for (let c = 0; c < this.p; c++) this.tileRows.set(this.tile, c * q);
+    return this.tileRows;
+  }
+
   forward(x: Float32Array, batch: number, training: boolean): Float32Array {
     if (this.weightsDirty) {
       this.refreshWeights();
@@ -225,64 +257,46 @@ export class WeightLayer extends Layer {
     const N = this.N;
     this.input = x;
     const cols = this.im2col(x, batch);
-    this.z = grow(this.z, M * N);
-    const z = this.z;
-    this.gemm.nt(cols, this.weff, z, M, N, this.K);
-    if (this.bias) {
-      const b = this.bias.value;
-      for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) z[r * N + c] = (z[r * N + c] as number) + (b[c] as number);
-    }
-    this.pre = grow(this.pre, M * N);
-    const pre = this.pre;
-    if (this.gamma && this.beta) {
-      const g = this.gamma.value;
-      const be = this.beta.value;
-      this.xhat = grow(this.xhat, M * N);
-      const xhat = this.xhat;
-      if (training) {
-        const mean = new Float64Array(N);
-        const sq = new Float64Array(N);
-        for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) mean[c] = (mean[c] as number) + (z[r * N + c] as number);
-        for (let c = 0; c < N; c++) mean[c] = (mean[c] as number) / M;
-        for (let r = 0; r < M; r++) {
-          for (let c = 0; c < N; c++) {
-            const d = (z[r * N + c] as number) - (mean[c] as number);
-            sq[c] = (sq[c] as number) + d * d;
-          }
-        }
-        for (let c = 0; c < N; c++) {
-          const v = (sq[c] as number) / M;
-          this.invStd[c] = 1 / Math.sqrt(v + BN_EPS);
-          const unbiased = M > 1 ? (sq[c] as number) / (M - 1) : v;
-          this.runMean[c] = (1 - BN_MOMENTUM) * (this.runMean[c] as number) + BN_MOMENTUM * (mean[c] as number);
-          this.runVar[c] = (1 - BN_MOMENTUM) * (this.runVar[c] as number) + BN_MOMENTUM * unbiased;
-        }
-        for (let r = 0; r < M; r++) {
-          for (let c = 0; c < N; c++) {
-            const h = ((z[r * N + c] as number) - (mean[c] as number)) * (this.invStd[c] as number);
-            xhat[r * N + c] = h;
-            pre[r * N + c] = (g[c] as number) * h + (be[c] as number);
-          }
-        }
-      } else {
-        for (let c = 0; c < N; c++) this.invStd[c] = 1 / Math.sqrt((this.runVar[c] as number) + BN_EPS);
-        for (let r = 0; r < M; r++) {
-          for (let c = 0; c < N; c++) {
-            const h = ((z[r * N + c] as number) - (this.runMean[c] as number)) * (this.invStd[c] as number);
-            xhat[r * N + c] = h;
-            pre[r * N + c] = (g[c] as number) * h + (be[c] as number);
-          }
-        }
-      }
+    let dCols = N;
+    let aBlock = N;
+    let alpha: Float32Array = ONE;
+    if (this.alphaAfter) {
+      dCols = this.reuse ? N / this.p : N;
+      aBlock = N / this.p;
+      alpha = this.alphaPerCopy();
+      this.d = grow(this.d, M * dCols);
+      this.gemm.nt(cols, this.signRows(), this.d, M, dCols, this.K);
     } else {
-      pre.set(z.subarray(0, M * N));
+      this.d = grow(this.d, M * N);
+      this.gemm.nt(cols, this.weff, this.d, M, N, this.K);
     }
+    const d = this.d;
+    this.pre = grow(this.pre, M * N);
     this.out = grow(this.out, M * N);
+    const pre = this.pre;
     const out = this.out;
-    const act = this.spec.activation;
-    if (act === 'sign') for (let i = 0; i < M * N; i++) out[i] = (pre[i] as number) > 0 ? 1 : -1;
-    else if (act === 'relu') for (let i = 0; i < M * N; i++) out[i] = (pre[i] as number) > 0 ? (pre[i] as number) : 0;
-    else out.set(pre.subarray(0, M * N));
+    const act = ACT_CODE[this.spec.activation];
+    if (this.gamma && this.beta) {
+      this.xhat = grow(this.xhat, M * N);
+      this.gemm.bnForward({
+        d, dCols, alpha, aBlock, M, N,
+        gamma: this.gamma.value, beta: this.beta.value, runMean: this.runMean, runVar: this.runVar, invStd: this.invStd,
+        xhat: this.xhat, pre, out, act, training, momentum: BN_MOMENTUM, eps: BN_EPS,
+      });
+      return out;
+    }
+    const b = this.bias?.value;
+    for (let r = 0; r < M; r++) {
+      for (let c = 0; c < N; c++) {
+        let z = (alpha[Math.floor(c / aBlock)] as number) * (d[r * dCols + (c % dCols)] as number);
+        if (b) z = Math.fround(z + (b[c] as number));
+        pre[r * N + c] = z;
+      }
+    }
+    for (let i = 0; i < M * N; i++) {
+      const v = pre[i] as number;
+      out[i] = act === ACT_CODE.sign ? (v > 0 ? 1 : -1) : act === ACT_CODE.relu ? (v > 0 ? v : 0) : v;
+    }
     return out;
   }
 
@@ -294,41 +308,20 @@ export class WeightLayer extends Layer {
   backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array {
     const M = this.rows(batch);
     const N = this.N;
-    const pre = this.pre;
     this.gPre = grow(this.gPre, M * N);
     const g = this.gPre;
-    const act = this.spec.activation;
-    for (let i = 0; i < M * N; i++) {
-      const v = pre[i] as number;
-      const go = gradOut[i] as number;
-      if (act === 'sign') g[i] = v >= -1 && v <= 1 ? go : 0;
-      else if (act === 'relu') g[i] = v > 0 ? go : 0;
-      else g[i] = go;
-    }
+    const act = ACT_CODE[this.spec.activation];
     if (this.gamma && this.beta) {
-      const gamma = this.gamma.value;
-      const xhat = this.xhat;
-      const sumG = new Float64Array(N);
-      const sumGX = new Float64Array(N);
-      for (let r = 0; r < M; r++) {
-        for (let c = 0; c < N; c++) {
-          const gi = g[r * N + c] as number;
-          sumG[c] = (sumG[c] as number) + gi;
-          sumGX[c] = (sumGX[c] as number) + gi * (xhat[r * N + c] as number);
-        }
-      }
-      const gg = this.gamma.grad;
-      const gb = (this.beta as Param).grad;
-      for (let c = 0; c < N; c++) {
-        gg[c] = (gg[c] as number) + (sumGX[c] as number);
-        gb[c] = (gb[c] as number) + (sumG[c] as number);
-      }
-      for (let r = 0; r < M; r++) {
-        for (let c = 0; c < N; c++) {
-          const k = ((gamma[c] as number) * (this.invStd[c] as number)) / M;
-          const i = r * N + c;
-          g[i] = k * (M * (g[i] as number) - (sumG[c] as number) - (xhat[i] as number) * (sumGX[c] as number));
-        }
+      this.gemm.bnBackward({
+        go: gradOut, pre: this.pre, xhat: this.xhat, M, N, gamma: this.gamma.value, invStd: this.invStd, act,
+        gGamma: this.gamma.grad, gBeta: this.beta.grad, g,
+      });
+    } else {
+      const pre = this.pre;
+      for (let i = 0; i < M * N; i++) {
+        const v = pre[i] as number;
+        const go = gradOut[i] as number;
+        g[i] = act === ACT_CODE.sign ? (v >= -1 && v <= 1 ? go : 0) : act === ACT_CODE.relu ? (v > 0 ? go : 0) : go;
       }
     }
     if (this.bias) {
@@ -336,7 +329,7 @@ export class WeightLayer extends Layer {
       for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) gb[c] = (gb[c] as number) + (g[r * N + c] as number);
     }
     const cols = this.isDenseLike() ? this.input : this.cols;
-    this.gWeff.fill(0);
+    // every latent element has its own gradient (identity STE, Adam per element), so this product keeps all N rows
     this.gemm.tn(g, cols, this.gWeff, M, N, this.K);
     if (this.binary) {
       const s = this.scores as Param;
@@ -349,13 +342,30 @@ export class WeightLayer extends Layer {
     if (!needGradIn) return this.gradIn;
     const inSize = batch * shapeSize(this.spec.inShape);
     this.gradIn = grow(this.gradIn, inSize);
-    if (this.isDenseLike()) {
-      this.gemm.nn(g, this.weff, this.gradIn, M, N, this.K);
+    const target = this.isDenseLike() ? this.gradIn : (this.gCols = grow(this.gCols, M * this.K));
+    if (this.alphaAfter) {
+      const alpha = this.alphaPerCopy();
+      const Nq = N / this.p;
+      const rows = this.reuse ? Nq : N;
+      this.gScaled = grow(this.gScaled, M * rows);
+      const gs = this.gScaled;
+      if (this.reuse) {
+        // the p copies of a row share the tile row: sum their alpha-scaled gradients first
+        for (let r = 0; r < M; r++) {
+          for (let j = 0; j < Nq; j++) {
+            let sum = 0;
+            for (let c = 0; c < this.p; c++) sum = Math.fround(sum + Math.fround((alpha[c] as number) * (g[r * N + c * Nq + j] as number)));
+            gs[r * Nq + j] = sum;
+          }
+        }
+      } else {
+        for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) gs[r * N + c] = (alpha[Math.floor(c / Nq)] as number) * (g[r * N + c] as number);
+      }
+      this.gemm.nn(gs, this.signRows(), target, M, rows, this.K);
     } else {
-      this.gCols = grow(this.gCols, M * this.K);
-      this.gemm.nn(g, this.weff, this.gCols, M, N, this.K);
-      this.col2im(this.gCols, batch, this.gradIn);
+      this.gemm.nn(g, this.weff, target, M, N, this.K);
     }
+    if (!this.isDenseLike()) this.col2im(this.gCols, batch, this.gradIn);
     return this.gradIn;
   }
 }
