@@ -55,8 +55,103 @@ export interface BnBackwardArgs {
   g: Float32Array;
 }
 
-export interface Gemm {
+/** One Adam step over w (float32 constants; c1, c2 the bias corrections of this step). */
+export interface AdamArgs {
+  w: Float32Array;
+  g: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  lr: number;
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  eps: number;
+  wd: number;
+}
+
+export function jsAdam(o: AdamArgs): void {
+  const f = Math.fround;
+  const { w, g, m, v } = o;
+  const lr = f(o.lr), b1 = f(o.b1), b2 = f(o.b2), c1 = f(o.c1), c2 = f(o.c2), eps = f(o.eps), wd = f(o.wd);
+  const ob1 = f(1 - b1), ob2 = f(1 - b2);
+  for (let i = 0; i < w.length; i++) {
+    const wi = w[i] as number;
+    const gi = f((g[i] as number) + f(wd * wi));
+    const mi = f(f(b1 * (m[i] as number)) + f(ob1 * gi));
+    const vi = f(f(b2 * (v[i] as number)) + f(f(ob2 * gi) * gi));
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi - f(f(lr * f(mi / c1)) / f(f(Math.sqrt(f(vi / c2))) + eps));
+  }
+}
+
+/**
+ * Convolution geometry of a weight layer: [batch, inH, inW, inC, outH, outW, kh, kw, sh, sw]. The column matrix
+ * has M = batch*outH*outW rows of K = kh*kw*inC values; a dense layer is the case with one output position.
+ */
+export type Geometry = [number, number, number, number, number, number, number, number, number, number];
+
+const geomRows = (g: Geometry): number => g[0] * g[4] * g[5];
+const geomK = (g: Geometry): number => g[6] * g[7] * g[3];
+const denseLike = (g: Geometry): boolean => g[4] === 1 && g[5] === 1 && g[6] === g[1] && g[7] === g[2];
+
+export function im2col(x: Float32Array, g: Geometry, cols: Float32Array): void {
+  const [batch, inH, inW, inC, outH, outW, kh, kw, sh, sw] = g;
+  const run = kw * inC;
+  const K = kh * run;
+  let r = 0;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * inH * inW * inC;
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let dy = 0; dy < kh; dy++) {
+          const src = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
+          cols.set(x.subarray(src, src + run), r * K + dy * run);
+        }
+        r++;
+      }
+    }
+  }
+}
+
+export function col2im(cols: Float32Array, g: Geometry, x: Float32Array): void {
+  const [batch, inH, inW, inC, outH, outW, kh, kw, sh, sw] = g;
+  const run = kw * inC;
+  const K = kh * run;
+  x.fill(0, 0, batch * inH * inW * inC);
+  let r = 0;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * inH * inW * inC;
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let dy = 0; dy < kh; dy++) {
+          const dst = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
+          const from = r * K + dy * run;
+          for (let e = 0; e < run; e++) x[dst + e] = (x[dst + e] as number) + (cols[from + e] as number);
+        }
+        r++;
+      }
+    }
+  }
+}
+
+/** Layer-level products: the im2col/col2im happen inside (in wasm: no column matrix copied to JS). */
+export interface LayerKernels {
+  /** d[M, n] = cols(x) * rows[n, K]^T */
+  layerForward(x: Float32Array, rows: Float32Array, d: Float32Array, n: number, g: Geometry): void;
+  /** G[N, K] = gz[M, N]^T * cols(x) */
+  layerWeightGrad(gz: Float32Array, x: Float32Array, G: Float32Array, N: number, g: Geometry): void;
+  /**
+   * gs[m, j] = sum, in order of n with n % dCols == j, of alpha[floor(n / aBlock)] * gz[m, n] (the p copies of a
+   * reused row summed first); then gx = col2im(gs * rows[dCols, K]).
+   */
+  layerInputGrad(gz: Float32Array, N: number, alpha: Float32Array, aBlock: number, dCols: number, rows: Float32Array, gx: Float32Array, g: Geometry): void;
+}
+
+export interface Gemm extends LayerKernels {
   name: 'wasm-simd' | 'js';
+  adam(o: AdamArgs): void;
   nt(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   nn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   tn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
@@ -141,8 +236,47 @@ function jsBnBackward(o: BnBackwardArgs): void {
   }
 }
 
+function jsLayerKernels(self: () => Gemm): LayerKernels {
+  let cols = new Float32Array(0);
+  const colsOf = (x: Float32Array, g: Geometry): Float32Array => {
+    if (denseLike(g)) return x;
+    const len = geomRows(g) * geomK(g);
+    if (cols.length < len) cols = new Float32Array(len);
+    im2col(x, g, cols);
+    return cols;
+  };
+  return {
+    layerForward(x, rows, d, n, g) {
+      self().nt(colsOf(x, g), rows, d, geomRows(g), n, geomK(g));
+    },
+    layerWeightGrad(gz, x, G, N, g) {
+      self().tn(gz, colsOf(x, g), G, geomRows(g), N, geomK(g));
+    },
+    layerInputGrad(gz, N, alpha, aBlock, dCols, rows, gx, g) {
+      const f = Math.fround;
+      const M = geomRows(g);
+      const K = geomK(g);
+      const gs = new Float32Array(M * dCols);
+      for (let m = 0; m < M; m++) {
+        for (let n0 = 0; n0 < N; n0 += dCols) {
+          for (let j = 0; j < dCols; j++) gs[m * dCols + j] = (gs[m * dCols + j] as number) + f((alpha[Math.floor((n0 + j) / aBlock)] as number) * (gz[m * N + n0 + j] as number));
+        }
+      }
+      if (denseLike(g)) {
+        self().nn(gs, rows, gx, M, dCols, K);
+        return;
+      }
+      const gcols = new Float32Array(M * K);
+      self().nn(gs, rows, gcols, M, dCols, K);
+      col2im(gcols, g, gx);
+    },
+  };
+}
+
 export const jsGemm: Gemm = {
+  ...jsLayerKernels(() => jsGemm),
   name: 'js',
+  adam: jsAdam,
   bnForward: jsBnForward,
   bnBackward: jsBnBackward,
   // float32 steps (Math.fround) in the same order as gemm.c, so both engines give identical bits
@@ -210,7 +344,7 @@ export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
   const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
   const instance = new wasm.Instance(new wasm.Module(readFileSync(file)), {});
   const memory = instance.exports.memory as WasmMemory;
-  const fns = instance.exports as unknown as { gemm_nt: Fn; gemm_nn: Fn; gemm_tn: Fn; bn_forward: (...args: number[]) => void; bn_backward: (...args: number[]) => void };
+  const fns = instance.exports as unknown as { gemm_nt: Fn; gemm_nn: Fn; gemm_tn: Fn; bn_forward: (...args: number[]) => void; bn_backward: (...args: number[]) => void; adam: (...args: number[]) => void; layer_forward: (...args: number[]) => void; layer_weight_grad: (...args: number[]) => void; layer_input_grad: (...args: number[]) => void };
   const base = 1 << 20; // above the C stack and data
   let heap = new Float32Array(memory.buffer);
   const place = (bytes: number): void => {
@@ -246,8 +380,44 @@ export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
     return offs;
   };
   const back = (a: Float32Array, off: number, len: number): void => a.set(heap.subarray(off >> 2, (off >> 2) + len));
+  /** Stages the geometry as 10 int32 right after the arrays (stage reserves the room as extra floats). */
+  const putGeom = (off: number, g: Geometry): void => new Int32Array(memory.buffer, off, 10).set(g);
+  const inSize = (g: Geometry): number => g[0] * g[1] * g[2] * g[3];
+  const colsSize = (g: Geometry): number => (denseLike(g) ? 0 : geomRows(g) * geomK(g));
   return {
     name: 'wasm-simd',
+    layerForward(x, rows, d, n, g) {
+      const M = geomRows(g), K = geomK(g);
+      const [xo, ro, dOff, go] = stage([[x, inSize(g), true], [rows, n * K, true], [d, M * n, false]], 12 + colsSize(g) + (padTo(M, MR) + padTo(n, NR)) * K) as number[];
+      putGeom(go as number, g);
+      fns.layer_forward(xo as number, ro as number, dOff as number, n, go as number, (go as number) + 48);
+      back(d, dOff as number, M * n);
+    },
+    layerWeightGrad(gz, x, G, N, g) {
+      const M = geomRows(g), K = geomK(g);
+      const [zo, xo, Go, go] = stage([[gz, M * N, true], [x, inSize(g), true], [G, N * K, false]], 12 + colsSize(g) + (padTo(N, MR) + padTo(K, NR)) * M) as number[];
+      putGeom(go as number, g);
+      fns.layer_weight_grad(zo as number, xo as number, Go as number, N, go as number, (go as number) + 48);
+      back(G, Go as number, N * K);
+    },
+    layerInputGrad(gz, N, alpha, aBlock, dCols, rows, gx, g) {
+      const M = geomRows(g), K = geomK(g);
+      const [zo, ao, ro, xo, go] = stage(
+        [[gz, M * N, true], [alpha, alpha.length, true], [rows, dCols * K, true], [gx, inSize(g), false]],
+        12 + M * dCols + colsSize(g) + (padTo(M, MR) + padTo(K, NR)) * dCols,
+      ) as number[];
+      putGeom(go as number, g);
+      fns.layer_input_grad(zo as number, N, ao as number, aBlock, dCols, ro as number, xo as number, go as number, (go as number) + 48);
+      back(gx, xo as number, inSize(g));
+    },
+    adam(o) {
+      const n = o.w.length;
+      const [w, g, m, v] = stage([[o.w, n, true], [o.g, n, true], [o.m, n, true], [o.v, n, true]], 0) as number[];
+      fns.adam(w as number, g as number, m as number, v as number, n, o.lr, o.b1, o.b2, o.c1, o.c2, o.eps, o.wd);
+      back(o.w, w as number, n);
+      back(o.m, m as number, n);
+      back(o.v, v as number, n);
+    },
     bnForward(o) {
       const MN = o.M * o.N;
       const [d, al, ga, be, rm, rv, is, xh, pr, ou, sc] = stage(

@@ -6,7 +6,7 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { ACT_CODE, defaultGemm, type Gemm } from './kernels.ts';
+import { ACT_CODE, defaultGemm, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
 import { alphaFrom, expandTile, tileBackward, tileFromScores } from './tile.ts';
 
@@ -40,11 +40,22 @@ export function roundHalfAway(t: number): number {
 
 /** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float). */
 export function quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
-  for (let i = 0; i < x.length; i++) {
-    const ch = i % channels;
-    const t = ((x[i] as number) - (q.mean[ch] as number)) / (q.std[ch] as number) / q.scale;
-    const v = !(t >= -127) ? -127 : t > 127 ? 127 : roundHalfAway(t);
-    out[i] = v * q.scale;
+  const scale = q.scale;
+  for (let c = 0; c < channels; c++) {
+    const mean = q.mean[c] as number;
+    const std = q.std[c] as number;
+    for (let i = c; i < x.length; i += channels) {
+      const t = ((x[i] as number) - mean) / std / scale;
+      let v: number;
+      if (!(t >= -127)) v = -127;
+      else if (t > 127) v = 127;
+      else {
+        const w = Math.trunc(t);
+        const f = t - w;
+        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
+      }
+      out[i] = v * scale;
+    }
   }
 }
 
@@ -84,14 +95,12 @@ export class WeightLayer extends Layer {
   /** Effective weight used by the last forward pass (N x K). */
   readonly weff: Float32Array;
   private readonly gWeff: Float32Array;
-  private cols: Float32Array = new Float32Array(0);
-  private gCols: Float32Array = new Float32Array(0);
   private input: Float32Array = new Float32Array(0);
   /** Product (M, N or N/p), BN-normalised output and pre-activation, (M, N). */
   private d: Float32Array = new Float32Array(0);
-  private gScaled: Float32Array = new Float32Array(0);
   private tileRows: Float32Array = new Float32Array(0);
   private alphaCopies: Float32Array = new Float32Array(0);
+  private tileSums: Float64Array = new Float64Array(0);
   private xhat: Float32Array = new Float32Array(0);
   private pre: Float32Array = new Float32Array(0);
   private invStd: Float32Array;
@@ -154,7 +163,8 @@ export class WeightLayer extends Layer {
       return;
     }
     const s = (this.scores as Param).value;
-    tileFromScores(s, this.p, this.tile);
+    this.tileSums = this.tileSums.length === this.tile.length ? this.tileSums : new Float64Array(this.tile.length);
+    tileFromScores(s, this.p, this.tile, this.tileSums);
     alphaFrom(this.alphaMode === 'scores' ? s : this.weight.value, this.p, this.alphaMode, this.alpha);
     if (!this.alphaAfter) expandTile(this.tile, this.alpha, this.p, this.weff);
   }
@@ -163,63 +173,10 @@ export class WeightLayer extends Layer {
     return batch * this.spec.outShape[0] * this.spec.outShape[1];
   }
 
-  private isDenseLike(): boolean {
+  /** Convolution geometry for a batch (a dense layer is one output position). */
+  private geometry(batch: number): Geometry {
     const s = this.spec;
-    return s.kernel[0] === s.inShape[0] && s.kernel[1] === s.inShape[1];
-  }
-
-  private im2col(x: Float32Array, batch: number): Float32Array {
-    if (this.isDenseLike()) return x;
-    const s = this.spec;
-    const [inH, inW, inC] = s.inShape;
-    const [outH, outW] = s.outShape;
-    const [kh, kw] = s.kernel;
-    const [sh, sw] = s.stride;
-    const K = this.K;
-    this.cols = grow(this.cols, this.rows(batch) * K);
-    const cols = this.cols;
-    const run = kw * inC;
-    let r = 0;
-    for (let b = 0; b < batch; b++) {
-      const xb = b * inH * inW * inC;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const dst = r * K;
-          for (let dy = 0; dy < kh; dy++) {
-            const src = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
-            cols.set(x.subarray(src, src + run), dst + dy * run);
-          }
-          r++;
-        }
-      }
-    }
-    return cols;
-  }
-
-  private col2im(gCols: Float32Array, batch: number, gx: Float32Array): void {
-    const s = this.spec;
-    const [inH, inW, inC] = s.inShape;
-    const [outH, outW] = s.outShape;
-    const [kh, kw] = s.kernel;
-    const [sh, sw] = s.stride;
-    const K = this.K;
-    const run = kw * inC;
-    gx.fill(0, 0, batch * inH * inW * inC);
-    let r = 0;
-    for (let b = 0; b < batch; b++) {
-      const xb = b * inH * inW * inC;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const src = r * K;
-          for (let dy = 0; dy < kh; dy++) {
-            const dst = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
-            const from = src + dy * run;
-            for (let e = 0; e < run; e++) gx[dst + e] = (gx[dst + e] as number) + (gCols[from + e] as number);
-          }
-          r++;
-        }
-      }
-    }
+    return [batch, s.inShape[0], s.inShape[1], s.inShape[2], s.outShape[0], s.outShape[1], s.kernel[0], s.kernel[1], s.stride[0], s.stride[1]];
   }
 
   /**
@@ -256,7 +213,7 @@ export class WeightLayer extends Layer {
     const M = this.rows(batch);
     const N = this.N;
     this.input = x;
-    const cols = this.im2col(x, batch);
+    const geom = this.geometry(batch);
     let dCols = N;
     let aBlock = N;
     let alpha: Float32Array = ONE;
@@ -265,10 +222,10 @@ export class WeightLayer extends Layer {
       aBlock = N / this.p;
       alpha = this.alphaPerCopy();
       this.d = grow(this.d, M * dCols);
-      this.gemm.nt(cols, this.signRows(), this.d, M, dCols, this.K);
+      this.gemm.layerForward(x, this.signRows(), this.d, dCols, geom);
     } else {
       this.d = grow(this.d, M * N);
-      this.gemm.nt(cols, this.weff, this.d, M, N, this.K);
+      this.gemm.layerForward(x, this.weff, this.d, N, geom);
     }
     const d = this.d;
     this.pre = grow(this.pre, M * N);
@@ -328,9 +285,9 @@ export class WeightLayer extends Layer {
       const gb = this.bias.grad;
       for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) gb[c] = (gb[c] as number) + (g[r * N + c] as number);
     }
-    const cols = this.isDenseLike() ? this.input : this.cols;
+    const geom = this.geometry(batch);
     // every latent element has its own gradient (identity STE, Adam per element), so this product keeps all N rows
-    this.gemm.tn(g, cols, this.gWeff, M, N, this.K);
+    this.gemm.layerWeightGrad(g, this.input, this.gWeff, N, geom);
     if (this.binary) {
       const s = this.scores as Param;
       const src = this.alphaMode === 'scores' ? s : this.weight;
@@ -340,32 +297,14 @@ export class WeightLayer extends Layer {
       for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);
     }
     if (!needGradIn) return this.gradIn;
-    const inSize = batch * shapeSize(this.spec.inShape);
-    this.gradIn = grow(this.gradIn, inSize);
-    const target = this.isDenseLike() ? this.gradIn : (this.gCols = grow(this.gCols, M * this.K));
+    this.gradIn = grow(this.gradIn, batch * shapeSize(this.spec.inShape));
     if (this.alphaAfter) {
-      const alpha = this.alphaPerCopy();
+      // with reuse the p copies of a row share the tile row: their alpha-scaled gradients are summed first
       const Nq = N / this.p;
-      const rows = this.reuse ? Nq : N;
-      this.gScaled = grow(this.gScaled, M * rows);
-      const gs = this.gScaled;
-      if (this.reuse) {
-        // the p copies of a row share the tile row: sum their alpha-scaled gradients first
-        for (let r = 0; r < M; r++) {
-          for (let j = 0; j < Nq; j++) {
-            let sum = 0;
-            for (let c = 0; c < this.p; c++) sum = Math.fround(sum + Math.fround((alpha[c] as number) * (g[r * N + c * Nq + j] as number)));
-            gs[r * Nq + j] = sum;
-          }
-        }
-      } else {
-        for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) gs[r * N + c] = (alpha[Math.floor(c / Nq)] as number) * (g[r * N + c] as number);
-      }
-      this.gemm.nn(gs, this.signRows(), target, M, rows, this.K);
+      this.gemm.layerInputGrad(g, N, this.alphaPerCopy(), Nq, this.reuse ? Nq : N, this.signRows(), this.gradIn, geom);
     } else {
-      this.gemm.nn(g, this.weff, target, M, N, this.K);
+      this.gemm.layerInputGrad(g, N, ONE, N, N, this.weff, this.gradIn, geom);
     }
-    if (!this.isDenseLike()) this.col2im(this.gCols, batch, this.gradIn);
     return this.gradIn;
   }
 }

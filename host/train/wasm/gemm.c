@@ -79,22 +79,27 @@ static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int t
   }
 }
 
-/* C block (MR x NR at c, row stride ldc, rows/cols limited to rr/cc) = packed a (Ln x MR) * packed b (Ln x NR). */
-static void micro(const float *a, const float *b, float *c, int Ln, int ldc, int rr, int cc) {
+/* C block (MR x NR at c, row stride ldc, rows/cols limited to rr/cc) = lhs (MR rows a0..a3, each advancing
+ * by ls per l) * packed b (Ln x NR). The lhs is read in place: no packing pass over it. */
+static void micro(const float *a0, const float *a1, const float *a2, const float *a3, int ls, const float *b, float *c,
+                  int Ln, int ldc, int rr, int cc) {
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (int l = 0; l < Ln; l++) {
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-    v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
-    v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
-    a += MR;
+    v128_t x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
+    v128_t x2 = wasm_v128_load32_splat(a2), x3 = wasm_v128_load32_splat(a3);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+    a0 += ls;
+    a1 += ls;
+    a2 += ls;
+    a3 += ls;
     b += NR;
   }
   if (rr == MR && cc == NR) {
@@ -121,21 +126,31 @@ static void micro(const float *a, const float *b, float *c, int Ln, int ldc, int
     for (int j = 0; j < cc; j++) c[i * ldc + j] = t[i * NR + j];
 }
 
-/* C[R,Cc] = lhs * rhs; scratch holds ceil(R/MR)*MR*Ln + ceil(Cc/NR)*NR*Ln floats. */
+/* C[R,Cc] = lhs * rhs; scratch holds ceil(R/MR)*MR*Ln + ceil(Cc/NR)*NR*Ln floats. The rhs is packed; a
+ * transposed lhs is packed too (its MR values per l are then contiguous), a row-major lhs is read in place
+ * (measured faster: packing it cost as much as the product when Cc is small), except a last partial block. */
 static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs, int rhsLd, int rhsTrans,
                     float *c, int R, int Ln, int Cc, float *scratch) {
-  int rPanels = (R + MR - 1) / MR, cPanels = (Cc + NR - 1) / NR;
+  int rPanels = (R + MR - 1) / MR, rFull = R / MR, cPanels = (Cc + NR - 1) / NR;
   float *pa = scratch;
   float *pb = scratch + (size_t)rPanels * MR * (size_t)Ln;
-  pack_lhs(lhs, pa, R, Ln, lhsLd, lhsTrans);
   pack_rhs(rhs, pb, Ln, Cc, rhsLd, rhsTrans);
-  /* Column panels outside: one packed rhs panel stays in L1/L2 while the lhs panels stream. */
+  if (lhsTrans) pack_lhs(lhs, pa, R, Ln, lhsLd, 1);
+  else if (R % MR) pack_lhs(lhs + (size_t)rFull * MR * (size_t)lhsLd, pa + (size_t)rFull * MR * (size_t)Ln, R - rFull * MR, Ln, lhsLd, 0);
+  /* Column panels outside: one packed rhs panel stays in cache while the lhs rows stream. */
   for (int jp = 0; jp < cPanels; jp++) {
     const float *b = pb + (size_t)jp * (size_t)Ln * NR;
     int c0 = jp * NR, cc = Cc - c0 < NR ? Cc - c0 : NR;
     for (int ip = 0; ip < rPanels; ip++) {
-      int r0 = ip * MR, rr = R - r0 < MR ? R - r0 : MR;
-      micro(pa + (size_t)ip * (size_t)Ln * MR, b, c + (size_t)r0 * (size_t)Cc + c0, Ln, Cc, rr, cc);
+      int rr = R - ip * MR < MR ? R - ip * MR : MR;
+      float *cp = c + (size_t)(ip * MR) * (size_t)Cc + c0;
+      if (lhsTrans || rr < MR) {
+        const float *a = pa + (size_t)ip * MR * (size_t)Ln;
+        micro(a, a + 1, a + 2, a + 3, MR, b, cp, Ln, Cc, rr, cc);
+      } else {
+        const float *a = lhs + (size_t)(ip * MR) * (size_t)lhsLd;
+        micro(a, a + lhsLd, a + 2 * lhsLd, a + 3 * lhsLd, 1, b, cp, Ln, Cc, rr, cc);
+      }
     }
   }
 }
@@ -286,4 +301,138 @@ void bn_backward(const float *go, const float *pre, const float *xhat, int M, in
     }
     for (; n < N; n++) g[o + n] = k[n] * ((float)M * g[o + n] - sumG[n] - xhat[o + n] * sumGX[n]);
   }
+}
+
+/*
+ * One Adam step (L2 decay added to the gradient, bias corrections c1/c2 given) over n values, in float32.
+ * host/train/optim.ts holds the same steps in JS (Math.fround), so both engines give identical bits.
+ */
+__attribute__((export_name("adam")))
+void adam(float *w, const float *g, float *m, float *v, int n, float lr, float b1, float b2, float c1, float c2,
+          float eps, float wd) {
+  float ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+  int n4 = n & ~3;
+  v128_t vb1 = wasm_f32x4_splat(b1), vb2 = wasm_f32x4_splat(b2), vob1 = wasm_f32x4_splat(ob1), vob2 = wasm_f32x4_splat(ob2);
+  v128_t vlr = wasm_f32x4_splat(lr), vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2), veps = wasm_f32x4_splat(eps), vwd = wasm_f32x4_splat(wd);
+  int i = 0;
+  for (; i < n4; i += 4) {
+    v128_t wi = wasm_v128_load(w + i);
+    v128_t gi = wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(vwd, wi));
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vob1, gi));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)), wasm_f32x4_mul(wasm_f32x4_mul(vob2, gi), gi));
+    wasm_v128_store(m + i, mi);
+    wasm_v128_store(v + i, vi);
+    v128_t step = wasm_f32x4_div(wasm_f32x4_mul(vlr, wasm_f32x4_div(mi, vc1)), wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, vc2)), veps));
+    wasm_v128_store(w + i, wasm_f32x4_sub(wi, step));
+  }
+  for (; i < n; i++) {
+    float gi = g[i] + wd * w[i];
+    float mi = b1 * m[i] + ob1 * gi;
+    float vi = b2 * v[i] + ob2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] - (lr * (mi / c1)) / (__builtin_sqrtf(vi / c2) + eps);
+  }
+}
+
+/*
+ * Layer-level products with the im2col done here (no copy of the column matrix to JS).
+ * Geometry g[10]: batch, inH, inW, inC, outH, outW, kh, kw, sh, sw. Rows of the column matrix are
+ * output positions (M = batch*outH*outW), K = kh*kw*inC, each row the kh runs of kw*inC inputs.
+ */
+static int dense_like(const int *g) { return g[4] == 1 && g[5] == 1 && g[6] == g[1] && g[7] == g[2]; }
+
+static void im2col(const float *x, float *cols, const int *g) {
+  int batch = g[0], inH = g[1], inW = g[2], inC = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  int run = kw * inC, K = kh * run;
+  size_t r = 0;
+  for (int b = 0; b < batch; b++) {
+    const float *xb = x + (size_t)b * (size_t)(inH * inW * inC);
+    for (int oy = 0; oy < outH; oy++)
+      for (int ox = 0; ox < outW; ox++, r++)
+        for (int dy = 0; dy < kh; dy++)
+          __builtin_memcpy(cols + r * (size_t)K + (size_t)(dy * run), xb + (size_t)(((oy * sh + dy) * inW + ox * sw) * inC), (size_t)run * sizeof(float));
+  }
+}
+
+static void col2im(const float *cols, float *x, const int *g) {
+  int batch = g[0], inH = g[1], inW = g[2], inC = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  int run = kw * inC, K = kh * run, run4 = run & ~3;
+  __builtin_memset(x, 0, (size_t)batch * (size_t)(inH * inW * inC) * sizeof(float));
+  size_t r = 0;
+  for (int b = 0; b < batch; b++) {
+    float *xb = x + (size_t)b * (size_t)(inH * inW * inC);
+    for (int oy = 0; oy < outH; oy++)
+      for (int ox = 0; ox < outW; ox++, r++)
+        for (int dy = 0; dy < kh; dy++) {
+          float *dst = xb + (size_t)(((oy * sh + dy) * inW + ox * sw) * inC);
+          const float *src = cols + r * (size_t)K + (size_t)(dy * run);
+          int e = 0;
+          for (; e < run4; e += 4) wasm_v128_store(dst + e, wasm_f32x4_add(wasm_v128_load(dst + e), wasm_v128_load(src + e)));
+          for (; e < run; e++) dst[e] += src[e];
+        }
+  }
+}
+
+static int geom_rows(const int *g) { return g[0] * g[4] * g[5]; }
+static int geom_k(const int *g) { return g[6] * g[7] * g[3]; }
+
+/* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix (unless dense), then the packed panels. */
+__attribute__((export_name("layer_forward")))
+void layer_forward(const float *x, const float *rows, float *d, int n, const int *g, float *scratch) {
+  int M = geom_rows(g), K = geom_k(g);
+  const float *cols = x;
+  if (!dense_like(g)) {
+    im2col(x, scratch, g);
+    cols = scratch;
+    scratch += (size_t)M * (size_t)K;
+  }
+  product(cols, K, 0, rows, K, 1, d, M, K, n, scratch);
+}
+
+/* G[N, K] = gz[M, N]^T * cols(x). */
+__attribute__((export_name("layer_weight_grad")))
+void layer_weight_grad(const float *gz, const float *x, float *G, int N, const int *g, float *scratch) {
+  int M = geom_rows(g), K = geom_k(g);
+  const float *cols = x;
+  if (!dense_like(g)) {
+    im2col(x, scratch, g);
+    cols = scratch;
+    scratch += (size_t)M * (size_t)K;
+  }
+  product(gz, N, 1, cols, K, 0, G, N, M, K, scratch);
+}
+
+/*
+ * Input gradient: gs[m, j] = sum over n with n % dCols == j, in order, of alpha[n / aBlock] * gz[m, n]
+ * (the p copies of a reused row summed first), then gcols = gs * rows[dCols, K], then col2im into gx.
+ */
+__attribute__((export_name("layer_input_grad")))
+void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, int dCols, const float *rows, float *gx,
+                      const int *g, float *scratch) {
+  int M = geom_rows(g), K = geom_k(g);
+  float *gs = scratch;
+  scratch += (size_t)M * (size_t)dCols;
+  int vec = dCols % 4 == 0 && aBlock % 4 == 0;
+  for (int m = 0; m < M; m++) {
+    const float *gr = gz + (size_t)m * (size_t)N;
+    float *sr = gs + (size_t)m * (size_t)dCols;
+    for (int j = 0; j < dCols; j++) sr[j] = 0;
+    for (int n0 = 0; n0 < N; n0 += dCols) {
+      if (vec) {
+        for (int j = 0; j < dCols; j += 4)
+          wasm_v128_store(sr + j, wasm_f32x4_add(wasm_v128_load(sr + j), wasm_f32x4_mul(wasm_f32x4_splat(alpha[(n0 + j) / aBlock]), wasm_v128_load(gr + n0 + j))));
+      } else {
+        for (int j = 0; j < dCols; j++) sr[j] += alpha[(n0 + j) / aBlock] * gr[n0 + j];
+      }
+    }
+  }
+  if (dense_like(g)) {
+    product(gs, dCols, 0, rows, K, 0, gx, M, dCols, K, scratch);
+    return;
+  }
+  float *gcols = scratch;
+  scratch += (size_t)M * (size_t)K;
+  product(gs, dCols, 0, rows, K, 0, gcols, M, dCols, K, scratch);
+  col2im(gcols, gx, g);
 }
