@@ -9,6 +9,7 @@
  * an element's value does not depend on where its row or column sits.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { alphaFrom, tileBackward, tileFromScores } from './tile.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -149,9 +150,28 @@ export interface LayerKernels {
   layerInputGrad(gz: Float32Array, N: number, alpha: Float32Array, aBlock: number, dCols: number, rows: Float32Array, gx: Float32Array, g: Geometry): void;
 }
 
+/**
+ * Latents and their Adam state kept in linear memory for good (wasm engine): Adam and the tile passes then run
+ * on them in place instead of copying them in and out at every step.
+ */
+export interface ParamHome {
+  /** Moves the arrays' contents into the arena; returns the new views (same values). */
+  adopt(arrays: Float32Array[], scratchFloats: number): Float32Array[];
+}
+
 export interface Gemm extends LayerKernels {
   name: 'wasm-simd' | 'js';
   adam(o: AdamArgs): void;
+  /** Arena views for n floats (zeros) beside adopted parameters, or plain arrays. */
+  zerosLike(a: Float32Array): Float32Array;
+  /** True when `a` lives in a parameter arena. */
+  homed(a: Float32Array): boolean;
+  /** Tile (sign of the chunk sums of s, 0 -> -1) and alpha (mean |x| per copy), as tile.ts computes them. */
+  tileRefresh(s: Float32Array, p: number, tile: Float32Array, x: Float32Array, copies: number, alpha: Float32Array): void;
+  /** tile.ts tileBackward. */
+  tileBackward(gW: Float32Array, tile: Float32Array, alpha: Float32Array, gScores: Float32Array, src: Float32Array, gSrc: Float32Array): void;
+  /** Present when parameters can live in linear memory. */
+  home?: () => ParamHome;
   nt(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   nn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   tn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
@@ -276,6 +296,13 @@ function jsLayerKernels(self: () => Gemm): LayerKernels {
 export const jsGemm: Gemm = {
   ...jsLayerKernels(() => jsGemm),
   name: 'js',
+  zerosLike: (a) => new Float32Array(a.length),
+  homed: () => false,
+  tileRefresh(s, p, tile, x, copies, alpha) {
+    tileFromScores(s, p, tile);
+    alphaFrom(x, p, copies === 1 ? 'single' : 'weight', alpha);
+  },
+  tileBackward,
   adam: jsAdam,
   bnForward: jsBnForward,
   bnBackward: jsBnBackward,
@@ -339,10 +366,50 @@ const NR = 8;
 const padTo = (x: number, m: number): number => Math.ceil(x / m) * m;
 
 /** Loads the wasm build; undefined when it has not been built. */
+type Exports = Record<string, (...args: number[]) => void>;
+
+interface Arena {
+  memory: WasmMemory;
+  fns: Exports;
+  /** First free byte of the scratch area (after the adopted arrays). */
+  scratch: number;
+  scratchFloats: number;
+}
+
+/** A second instance whose memory holds adopted arrays; it never grows after adoption, so the views stay valid. */
+function makeHome(module: object, wasm: WasmApi, arenas: Arena[]): ParamHome {
+  return {
+    adopt(arrays, scratchFloats) {
+      const instance = new wasm.Instance(module, {});
+      const memory = instance.exports.memory as WasmMemory;
+      const base = 1 << 20;
+      const floats = arrays.reduce((s, a) => s + a.length, 0);
+      const bytes = base + (floats + scratchFloats + 16) * 4;
+      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      let at = base;
+      const views = arrays.map((a) => {
+        const v = new Float32Array(memory.buffer, at, a.length);
+        v.set(a);
+        at += a.length * 4;
+        return v;
+      });
+      arenas.push({ memory, fns: instance.exports as unknown as Exports, scratch: (at + 15) & ~15, scratchFloats });
+      return views;
+    },
+  };
+}
+
 export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
   if (!existsSync(file)) return undefined;
   const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  const instance = new wasm.Instance(new wasm.Module(readFileSync(file)), {});
+  const module = new wasm.Module(readFileSync(file));
+  const instance = new wasm.Instance(module, {});
+  const arenas: Arena[] = [];
+  /** The arena holding every array given, or undefined. */
+  const arenaOf = (...as: Float32Array[]): Arena | undefined => {
+    const a = arenas.find((r) => r.memory.buffer === as[0]?.buffer);
+    return a && as.every((x) => x.buffer === a.memory.buffer) ? a : undefined;
+  };
   const memory = instance.exports.memory as WasmMemory;
   const fns = instance.exports as unknown as { gemm_nt: Fn; gemm_nn: Fn; gemm_tn: Fn; bn_forward: (...args: number[]) => void; bn_backward: (...args: number[]) => void; adam: (...args: number[]) => void; layer_forward: (...args: number[]) => void; layer_weight_grad: (...args: number[]) => void; layer_input_grad: (...args: number[]) => void };
   const base = 1 << 20; // above the C stack and data
@@ -410,7 +477,55 @@ export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
       fns.layer_input_grad(zo as number, N, ao as number, aBlock, dCols, ro as number, xo as number, go as number, (go as number) + 48);
       back(gx, xo as number, inSize(g));
     },
+    home: () => makeHome(module, wasm, arenas),
+    homed: (a) => arenaOf(a) !== undefined,
+    zerosLike(a) {
+      const arena = arenaOf(a);
+      if (!arena) return new Float32Array(a.length);
+      if (arena.scratchFloats < a.length) throw new Error('parameter arena too small');
+      const v = new Float32Array(arena.memory.buffer, arena.scratch, a.length);
+      v.fill(0);
+      arena.scratch += a.length * 4;
+      arena.scratchFloats -= a.length;
+      return v;
+    },
+    tileRefresh(s, p, tile, x, copies, alpha) {
+      const arena = arenaOf(s, x);
+      if (!arena || arena.scratchFloats < 3 * tile.length + alpha.length + 2) {
+        jsGemm.tileRefresh(s, p, tile, x, copies, alpha);
+        return;
+      }
+      const q = tile.length;
+      const sumOff = (arena.scratch + 7) & ~7;
+      const tileOff = sumOff + q * 8;
+      const alphaOff = tileOff + q * 4;
+      arena.fns.tile_refresh!(s.byteOffset, p, q, tileOff, x.byteOffset, copies, alphaOff, sumOff);
+      const f = new Float32Array(arena.memory.buffer);
+      tile.set(f.subarray(tileOff >> 2, (tileOff >> 2) + q));
+      alpha.set(f.subarray(alphaOff >> 2, (alphaOff >> 2) + alpha.length));
+    },
+    tileBackward(gW, tile, alpha, gScores, src, gSrc) {
+      const arena = arenaOf(gScores, src, gSrc);
+      const n = gW.length;
+      if (!arena || arena.scratchFloats < n + tile.length + alpha.length + 4) {
+        tileBackward(gW, tile, alpha, gScores, src, gSrc);
+        return;
+      }
+      const f = new Float32Array(arena.memory.buffer);
+      const gOff = arena.scratch;
+      const tOff = gOff + n * 4;
+      const aOff = tOff + tile.length * 4;
+      f.set(gW.subarray(0, n), gOff >> 2);
+      f.set(tile, tOff >> 2);
+      f.set(alpha, aOff >> 2);
+      arena.fns.tile_backward!(gOff, tOff, tile.length, aOff, alpha.length, n, gScores.byteOffset, src.byteOffset, gSrc.byteOffset);
+    },
     adam(o) {
+      const arena = arenaOf(o.w, o.g, o.m, o.v);
+      if (arena) {
+        arena.fns.adam!(o.w.byteOffset, o.g.byteOffset, o.m.byteOffset, o.v.byteOffset, o.w.length, o.lr, o.b1, o.b2, o.c1, o.c2, o.eps, o.wd);
+        return;
+      }
       const n = o.w.length;
       const [w, g, m, v] = stage([[o.w, n, true], [o.g, n, true], [o.m, n, true], [o.v, n, true]], 0) as number[];
       fns.adam(w as number, g as number, m as number, v as number, n, o.lr, o.b1, o.b2, o.c1, o.c2, o.eps, o.wd);

@@ -8,7 +8,7 @@ import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
 import { ACT_CODE, defaultGemm, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
-import { alphaFrom, expandTile, tileBackward, tileFromScores } from './tile.ts';
+import { expandTile } from './tile.ts';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -100,7 +100,6 @@ export class WeightLayer extends Layer {
   private d: Float32Array = new Float32Array(0);
   private tileRows: Float32Array = new Float32Array(0);
   private alphaCopies: Float32Array = new Float32Array(0);
-  private tileSums: Float64Array = new Float64Array(0);
   private xhat: Float32Array = new Float32Array(0);
   private pre: Float32Array = new Float32Array(0);
   private invStd: Float32Array;
@@ -163,9 +162,7 @@ export class WeightLayer extends Layer {
       return;
     }
     const s = (this.scores as Param).value;
-    this.tileSums = this.tileSums.length === this.tile.length ? this.tileSums : new Float64Array(this.tile.length);
-    tileFromScores(s, this.p, this.tile, this.tileSums);
-    alphaFrom(this.alphaMode === 'scores' ? s : this.weight.value, this.p, this.alphaMode, this.alpha);
+    this.gemm.tileRefresh(s, this.p, this.tile, this.alphaMode === 'scores' ? s : this.weight.value, this.alpha.length, this.alpha);
     if (!this.alphaAfter) expandTile(this.tile, this.alpha, this.p, this.weff);
   }
 
@@ -291,7 +288,7 @@ export class WeightLayer extends Layer {
     if (this.binary) {
       const s = this.scores as Param;
       const src = this.alphaMode === 'scores' ? s : this.weight;
-      tileBackward(this.gWeff, this.tile, this.alpha, s.grad, src.value, src.grad);
+      this.gemm.tileBackward(this.gWeff, this.tile, this.alpha, s.grad, src.value, src.grad);
     } else {
       const gw = this.weight.grad;
       for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);
@@ -413,6 +410,17 @@ export class Network {
       return new WeightLayer(l, spec, rng, gemm);
     });
     this.weightLayers = this.layers.filter((l): l is WeightLayer => l instanceof WeightLayer);
+    if (gemm.home) {
+      // latents, gradients and (later) Adam state in wasm memory for good: no copies at every step
+      const params = this.params();
+      const total = params.reduce((sum, q) => sum + q.value.length, 0);
+      const temp = Math.max(0, ...this.weightLayers.map((l) => l.n + 3 * l.tile.length + l.p + 16));
+      const views = gemm.home().adopt(params.flatMap((q) => [q.value, q.grad]), 2 * total + temp + 64);
+      params.forEach((q, i) => {
+        q.value = views[2 * i] as Float32Array;
+        q.grad = views[2 * i + 1] as Float32Array;
+      });
+    }
     const c = spec.inputShape[2];
     this.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1 / 127 };
   }

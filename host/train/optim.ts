@@ -27,7 +27,7 @@ export function cosineLr(lr: number, step: number, total: number): number {
 }
 
 /** One step over every parameter; the arithmetic is float32 (kernels.ts / gemm.c, identical in both engines). */
-export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, kernels?: Pick<Gemm, 'adam'>): void {
+export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, kernels?: Pick<Gemm, 'adam' | 'zerosLike' | 'homed'>): void {
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
   const eps = cfg.eps ?? 1e-8;
@@ -41,9 +41,14 @@ export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, ker
     if (p.frozen) continue;
     let m = state.m.get(p.name);
     let v = state.v.get(p.name);
-    if (!m || !v) {
-      m = new Float32Array(p.value.length);
-      v = new Float32Array(p.value.length);
+    if (!m || !v || (kernels?.homed(p.value) && !(kernels.homed(m) && kernels.homed(v)))) {
+      // new state, or state restored from a checkpoint: placed beside the parameter (in wasm memory when it is there)
+      const nm = kernels ? kernels.zerosLike(p.value) : new Float32Array(p.value.length);
+      const nv = kernels ? kernels.zerosLike(p.value) : new Float32Array(p.value.length);
+      if (m) nm.set(m);
+      if (v) nv.set(v);
+      m = nm;
+      v = nv;
       state.m.set(p.name, m);
       state.v.set(p.name, v);
     }

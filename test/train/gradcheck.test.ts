@@ -189,3 +189,27 @@ describe('matrix kernels', () => {
     }
   });
 });
+
+describe('engines', () => {
+  const wasm = loadWasmGemm();
+  it.skipIf(!wasm)('training with the wasm engine (latents and Adam state in wasm memory) gives the same checkpoint bits as the plain-JS engine (skipped without the wasm build)', async () => {
+    const { TrainRun, computeInputQuant } = await import('../../host/train/trainer.ts');
+    const { checkpointFromRun } = await import('../../host/train/checkpoint.ts');
+    const rng = new Rng(3);
+    const shape: [number, number, number] = [1, 24, 3];
+    const count = 40;
+    const data = {
+      name: 'random', shape, classes: ['a', 'b', 'c'], channels: ['x', 'y', 'z'], count,
+      x: Float32Array.from({ length: count * 72 }, () => rng.normal()), y: Int32Array.from({ length: count }, (_, i) => i % 3),
+    };
+    const snapshots = [jsGemm, wasm!].map((g) => {
+      const spec = buildModelSpec({ arch: 'conv1d:8x3 maxpool:2 conv1d:8x3 gap', variant: 'tbn', inputShape: shape, classes: data.classes, channels: data.channels, layerP: [1, 4, 2] }).spec;
+      const run = new TrainRun(spec, { epochs: 2, batch: 16, lr: 3e-3, weightDecay: 1e-4, seed: 2 }, g);
+      run.net.input = computeInputQuant(data);
+      run.train(data);
+      const c = checkpointFromRun(run);
+      return { tensors: c.tensors, optimizer: c.optimizer, loss: run.history.map((h) => h.loss) };
+    });
+    expect(snapshots[1]).toEqual(snapshots[0]);
+  });
+});

@@ -436,3 +436,48 @@ void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, in
   product(gs, dCols, 0, rows, K, 0, gcols, M, dCols, K, scratch);
   col2im(gcols, gx, g);
 }
+
+/*
+ * Tile and alpha from the latents, and the backward of w = alpha[copy] * t[j mod q], in float64 steps exactly as
+ * host/train/tile.ts does them (so both engines give identical bits).
+ *   tile[j] = sign(sum over i of s[i*q + j]) (0 -> -1); alpha[c] = mean |x| over copy c (copies = p or 1).
+ */
+__attribute__((export_name("tile_refresh")))
+void tile_refresh(const float *s, int p, int q, float *tile, const float *x, int copies, float *alpha, double *sum) {
+  for (int j = 0; j < q; j++) sum[j] = 0;
+  for (int i = 0; i < p; i++) {
+    const float *si = s + (size_t)i * (size_t)q;
+    for (int j = 0; j < q; j++) sum[j] += (double)si[j];
+  }
+  for (int j = 0; j < q; j++) tile[j] = sum[j] > 0 ? 1.0f : -1.0f;
+  int n = p * q, len = n / copies;
+  for (int c = 0; c < copies; c++) {
+    double a = 0;
+    const float *xc = x + (size_t)c * (size_t)len;
+    for (int j = 0; j < len; j++) a += (double)__builtin_fabsf(xc[j]);
+    alpha[c] = (float)(a / (double)len);
+  }
+}
+
+/* gScores[j] += gW[j] * alpha[c]; d alpha_c = sum gW[j] * t[j mod q]; gSrc[j] += sign(src[j]) * d alpha_c / len. */
+__attribute__((export_name("tile_backward")))
+void tile_backward(const float *gW, const float *tile, int q, const float *alpha, int copies, int n, float *gScores,
+                   const float *src, float *gSrc) {
+  int per = n / copies;
+  for (int c = 0; c < copies; c++) {
+    double a = (double)alpha[c], dAlpha = 0;
+    int end = (c + 1) * per, t = (c * per) % q;
+    for (int j = c * per; j < end; j++) {
+      double g = (double)gW[j];
+      gScores[j] = (float)((double)gScores[j] + g * a);
+      dAlpha += g * (double)tile[t];
+      if (++t == q) t = 0;
+    }
+    double scale = dAlpha / (double)per;
+    for (int j = c * per; j < end; j++) {
+      float x = src[j];
+      if (x > 0) gSrc[j] = (float)((double)gSrc[j] + scale);
+      else if (x < 0) gSrc[j] = (float)((double)gSrc[j] - scale);
+    }
+  }
+}
