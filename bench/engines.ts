@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packModel } from '../host/format/pack.ts';
-import { loadFloatModel } from '../host/format/source.ts';
+import { loadFloatModel } from '../host/train/load-model.ts';
 import { loadWasmTbnModule } from '../host/sim/tbn-module.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

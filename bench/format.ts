@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { packModel } from '../host/format/pack.ts';
 import { readModel } from '../host/format/reader.ts';
 import { randomInput } from '../host/format/random-model.ts';
-import { loadFloatModel } from '../host/format/source.ts';
+import { loadFloatModel } from '../host/train/load-model.ts';
 import { summarizeModel } from '../host/format/summary.ts';
 import { runReference } from '../host/reference/infer.ts';
 

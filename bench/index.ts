@@ -14,7 +14,7 @@ interface BenchResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['format', 'kernel', 'train', 'sim', 'boards', 'engines'];
+const BENCHES = ['format', 'kernel', 'train', 'sim', 'boards', 'engines', 'package'];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : BENCHES;

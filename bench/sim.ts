@@ -12,7 +12,7 @@ import { packModel } from '../host/format/pack.ts';
 import { readModel } from '../host/format/reader.ts';
 import { runReference } from '../host/reference/infer.ts';
 import * as F from '../host/protocol/frames.ts';
-import { syntheticRecordings } from '../host/sim/demo.ts';
+import { syntheticRecordings } from '../host/demo/run-demo.ts';
 import { startInProcess } from '../host/sim/in-process.ts';
 import { startEngineDevice, type EngineKind } from '../host/sim/engine.ts';
 import { startPtySimulator } from '../host/sim/serve.ts';

@@ -17,10 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from '../host/cli/args.ts';
 import type { Dataset } from '../host/data/dataset.ts';
 import { loadFashionMnist } from '../host/data/fashion-mnist.ts';
-import { datasetOptions, loadSplits } from '../host/data/select.ts';
+import { loadSplits } from '../host/data/select.ts';
 import { writeFileAtomic } from '../host/io/files.ts';
 import { buildModelSpec, type ModelSpec } from '../host/train/arch.ts';
 import type { TrainJob } from '../host/train/jobs.ts';
@@ -174,7 +173,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const gemm = loadWasmGemm();
   if (!gemm) throw new Error('build/train/gemm.wasm is missing: run bash host/train/wasm/build.sh');
   const fashion = loadFashionMnist({ split: 'train', limit: Math.max(mlpSamples, 1024) });
-  const har = loadSplits(parseArgs(['--data', 'har'], datasetOptions), 1).train;
+  const har = loadSplits({ data: 'har' }, 1).train;
   const workload = (name: string, data: Dataset, arch: string, layerP: number[], batch: number, samples: number): Workload => {
     const { spec } = buildModelSpec({ arch, variant: 'tbn', layerP, inputShape: data.shape, classes: data.classes, channels: data.channels });
     return { name, spec, layerP, batch, data, samples };

@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TbnError } from './errors.ts';
+import { packagePath } from './package-root.ts';
 
 export interface QemuMachine {
   /** Emulator binary, e.g. "qemu-system-arm". */
@@ -63,7 +63,7 @@ export interface FitResult {
   rows: FitRow[];
 }
 
-const BOARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'boards');
+const BOARDS_DIR = packagePath('boards');
 
 /** Names of all boards with a board.json, sorted. */
 export function listBoards(): string[] {

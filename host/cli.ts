@@ -1,9 +1,11 @@
-import { formatHelp, parseArgs, UsageError } from './cli/args.ts';
+import { readFileSync } from 'node:fs';
+import { didYouMean, formatHelp, parseArgs, UsageError } from './cli/args.ts';
 import type { CliIO, Command } from './cli/command.ts';
 import { TbnError } from './errors.ts';
+import { packagePath } from './package-root.ts';
 
 /** Subcommands load lazily so `tbn --help` stays fast and one broken command cannot break the others. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
   train: { summary: 'train FP32, BNN and TBN models on sensor CSV, generic CSV or Fashion-MNIST', load: async () => (await import('./commands/train.ts')).command },
   pack: { summary: 'pack a training checkpoint into a .tbn model file', load: async () => (await import('./commands/pack.ts')).command },
   eval: { summary: 'compare float and packed integer accuracy on a data split', load: async () => (await import('./commands/eval.ts')).command },
@@ -18,8 +20,19 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 function topHelp(): string {
   const lines = ['Usage: tbn <command> [options]', '', 'Commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', 'Run `tbn <command> --help` for the options of one command.');
+  lines.push('', 'Run `tbn <command> --help` for the options of one command, `tbn --version` for the version.');
   return lines.join('\n');
+}
+
+/** The version in tbn's package.json. */
+export function version(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** One line saying what is wrong, and where the help is: never the whole help. */
+function usageError(io: CliIO, prefix: string, message: string, helpCommand: string): number {
+  io.err(`${prefix}: ${message}\nRun \`${helpCommand}\` for usage.`);
+  return 2;
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -28,10 +41,15 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.out(topHelp());
     return name ? 0 : 1;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(version());
+    return 0;
+  }
   const entry = COMMANDS[name];
   if (!entry) {
-    io.err(`tbn: unknown command "${name}"\n\n${topHelp()}`);
-    return 2;
+    const hint = didYouMean(name.replace(/^-+/, ''), Object.keys(COMMANDS));
+    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
+    return usageError(io, 'tbn', `${what}${hint ? ` (did you mean "${hint}"?)` : ''}`, 'tbn --help');
   }
   let command: Command;
   try {
@@ -46,12 +64,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   try {
     const args = parseArgs(rest, command.options);
+    for (const w of args.warnings ?? []) io.err(`tbn ${name}: warning: ${w}`);
     return await command.run(args, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`tbn ${name}: ${e.message}\n\n${formatHelp(command.usage, command.summary, command.options)}`);
-      return 2;
-    }
+    if (e instanceof UsageError) return usageError(io, `tbn ${name}`, e.message, `tbn ${name} --help`);
     if (e instanceof TbnError) {
       io.err(`tbn ${name}: ${e.message}`);
       return 1;

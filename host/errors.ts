@@ -22,3 +22,11 @@ export class InputError extends TbnError {
     this.line = line;
   }
 }
+
+/** A bad command-line option or option value; the CLI prints it with a pointer to --help. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

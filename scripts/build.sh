@@ -7,4 +7,5 @@ mkdir -p build
 [[ -f device/build.mjs ]] && node device/build.mjs
 [[ -f boards/build.sh ]] && bash boards/build.sh
 [[ -f host/train/wasm/build.sh ]] && bash host/train/wasm/build.sh
+bash scripts/build-host.sh
 true

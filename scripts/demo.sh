@@ -26,4 +26,5 @@ fi
 [[ -f build/native/tbn.wasm && build/native/tbn.wasm -nt native-modules/core/tbn_run.c ]] || bash native-modules/build.sh >/dev/null
 [[ -f host/train/wasm/build.sh ]] && bash host/train/wasm/build.sh >/dev/null
 node device/build.mjs
+bash scripts/build-host.sh
 exec node bin/tbn.js demo "$@"

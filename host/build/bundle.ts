@@ -2,15 +2,20 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TbnError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = PACKAGE_ROOT;
 export const DEFAULT_BUNDLE = path.join(REPO_ROOT, 'build', 'device', 'app.js');
 
-/** Runs the device build; returns the bundle's path. */
+/**
+ * Runs the device build in a checkout; returns the bundle's path. An installed package has no device sources
+ * (and no rollup): it uses the prebuilt bundle it ships.
+ */
 export function buildDeviceBundle(root = REPO_ROOT): string {
   const script = path.join(root, 'device', 'build.mjs');
+  const prebuilt = path.join(root, 'build', 'device', 'app.js');
+  if (!existsSync(script) && existsSync(prebuilt)) return prebuilt;
   if (!existsSync(script)) throw new TbnError('E_BUILD', `${script} is missing: cannot bundle the device app`);
   try {
     execFileSync(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });

@@ -1,17 +1,17 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { formatDemo, runDemo } from '../sim/demo.ts';
+import { formatDemo, runDemo } from '../demo/run-demo.ts';
 
 export const command: Command = {
   name: 'demo',
   usage: 'tbn demo [--epochs N] [--board stm32f405] [--synthetic] [--json]',
   summary: 'train a small HAR TBN, pack it, bundle the device app, and stream held-out recordings through the simulated board',
   options: [
-    { name: 'epochs', type: 'string', description: 'training epochs', default: '30' },
+    { name: 'epochs', type: 'string', range: { integer: true, min: 1, max: 100000 }, description: 'training epochs', default: '30' },
     { name: 'board', type: 'string', description: 'simulated board', default: 'stm32f405' },
     { name: 'test', type: 'string', description: 'held-out subjects to stream', default: 's15-s18' },
     { name: 'synthetic', type: 'boolean', description: 'use the synthetic motion generator even when sp-sw-har is present' },
-    { name: 'out', type: 'string', description: 'folder for model.tbn', default: 'out/demo' },
+    { name: 'out', short: 'o', type: 'string', description: 'folder for model.tbn', default: 'out/demo' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {

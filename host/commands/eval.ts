@@ -1,11 +1,13 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { datasetOptions, loadSplits } from '../data/select.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, loadPackedFile, readBytes } from '../format/source.ts';
+import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
 import { floatPredict } from '../train/float-forward.ts';
 
@@ -16,7 +18,7 @@ export const command: Command = {
   options: [
     ...datasetOptions,
     { name: 'split', type: 'string', description: 'which split to evaluate: test, val or train', default: 'test' },
-    { name: 'seed', type: 'string', description: 'seed of the validation split (default: the checkpoint\'s training seed, else 1)' },
+    { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of the validation split (default: the checkpoint\'s training seed, else 1)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
@@ -42,7 +44,7 @@ export const command: Command = {
         }
       }
     }
-    const splits = loadSplits(args, seed ?? 1);
+    const splits = loadSplits(datasetOptionsFrom(args), seed ?? 1);
     const data = splits[split];
     const exampleLen = data.shape[0] * data.shape[1] * data.shape[2];
     const modelLen = packed.inShape[0] * packed.inShape[1] * packed.inShape[2];

@@ -56,8 +56,8 @@ export const command: Command = {
   options: [
     { name: 'port', type: 'string', short: 'p', description: 'serial port of the board, e.g. /dev/ttyACM0' },
     { name: 'dir', type: 'string', short: 'd', description: 'the output directory of tbn build (default: the only out/*/ with a manifest)' },
-    { name: 'baud', type: 'string', short: 'b', description: 'baud rate', default: '115200' },
-    { name: 'timeout', type: 'string', description: 'give up after this many seconds', default: '120' },
+    { name: 'baud', type: 'string', short: 'b', range: { integer: true, min: 50, max: 4000000 }, description: 'baud rate', default: '115200' },
+    { name: 'timeout', type: 'string', range: { integer: true, min: 1, max: 86400 }, description: 'give up after this many seconds', default: '120' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {

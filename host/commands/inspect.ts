@@ -2,7 +2,8 @@ import { optBool, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, loadPackedFile, readBytes } from '../format/source.ts';
+import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { formatSummary, summarizeModel } from '../format/summary.ts';
 
 export const command: Command = {

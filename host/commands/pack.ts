@@ -4,7 +4,8 @@ import type { Command } from '../cli/command.ts';
 import { TbnError } from '../errors.ts';
 import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadFloatModel, readBytes } from '../format/source.ts';
+import { isTbnFile, readBytes } from '../format/source.ts';
+import { loadFloatModel } from '../train/load-model.ts';
 import { summarizeModel } from '../format/summary.ts';
 
 export const command: Command = {
@@ -12,7 +13,7 @@ export const command: Command = {
   usage: 'tbn pack CHECKPOINT -o model.tbn [--no-reuse] [--keep-input-shape] [--json]',
   summary: 'pack a training checkpoint (or FloatModel JSON) into a .tbn model file',
   options: [
-    { name: 'output', short: 'o', type: 'string', description: 'the .tbn file to write' },
+    { name: 'out', short: 'o', type: 'string', aliases: ['output'], description: 'the .tbn file to write' },
     { name: 'reuse', type: 'boolean', description: 'mark layers whose p divides their channels for p-fold reuse (--no-reuse: same integers, no row sharing)', default: 'true' },
     { name: 'keep-input-shape', type: 'boolean', description: 'never re-declare an image input of a first dense layer as (1, W, C) (that saves the per-pixel row padding)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
@@ -21,7 +22,7 @@ export const command: Command = {
     const [input, ...extra] = args.positionals;
     if (!input) throw new UsageError('give the checkpoint to pack');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-    const output = optString(args, 'output');
+    const output = optString(args, 'out');
     if (!output) throw new UsageError('-o model.tbn is required');
     const bytes = readBytes(input);
     if (isTbnFile(bytes)) throw new TbnError('E_INPUT', `${input} is already a packed .tbn file`);

@@ -3,7 +3,8 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CliIO, Command } from '../cli/command.ts';
-import { datasetOptions, loadSplits } from '../data/select.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { DEFAULT_MIN_TILE_SIZE, type AlphaMode, type HiddenActivation, type Variant } from '../train/arch.ts';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.ts';
 import type { JobEvents, TrainJob } from '../train/jobs.ts';
@@ -16,23 +17,23 @@ const options: OptionSpec[] = [
   ...datasetOptions,
   { name: 'arch', type: 'string', description: 'har-cnn, mlp:256,256, or layers "conv1d:32x5 conv1d:64x5 maxpool:2 conv1d:64x5 gap" (dense:N, conv2d:NxK[/S] too); a dense classifier is appended (default: har-cnn for windows, mlp:256,256 otherwise)' },
   { name: 'variants', type: 'string', description: 'comma-separated models to train side by side: fp32, bnn, tbn', default: 'fp32,bnn,tbn' },
-  { name: 'p', type: 'string', description: 'tbn tiling factor for every layer with at least --min-tile-size weights', default: '4' },
-  { name: 'min-tile-size', type: 'string', description: 'layers with fewer weights stay untiled (p = 1)', default: String(DEFAULT_MIN_TILE_SIZE) },
-  { name: 'layer-p', type: 'string', description: 'tbn p per weight layer in order, classifier included, e.g. 1,4,4,1 (overrides --p)' },
+  { name: 'p', type: 'string', range: { integer: true, min: 1, max: 65535 }, description: 'tbn tiling factor for every layer with at least --min-tile-size weights', default: '4' },
+  { name: 'min-tile-size', type: 'string', range: { integer: true, min: 0 }, description: 'layers with fewer weights stay untiled (p = 1)', default: String(DEFAULT_MIN_TILE_SIZE) },
+  { name: 'layer-p', type: 'string', range: { integer: true, min: 1, max: 65535, list: true }, description: 'tbn p per weight layer in order, classifier included, e.g. 1,4,4,1 (overrides --p)' },
   { name: 'activation', type: 'string', description: 'hidden activation of bnn/tbn: sign (binary, XNOR-popcount on device) or relu (weight-only); fp32 always uses relu', default: 'sign' },
   { name: 'alpha', type: 'string', description: 'alpha per tile copy from a separate latent W (weight), from the scores (scores), or one per layer from W (single)', default: 'weight' },
-  { name: 'epochs', type: 'string', description: 'training epochs', default: '20' },
-  { name: 'batch', type: 'string', description: 'batch size (default: 32 below 10,000 training examples, e.g. HAR windows; else 128)' },
-  { name: 'lr', type: 'string', description: 'Adam learning rate(s); several (e.g. 1e-3,3e-3) are each trained and the best on validation is kept', default: '1e-3,3e-3' },
-  { name: 'weight-decay', type: 'string', description: 'L2 weight decay on the latent W (the float weights for fp32)', default: '1e-4' },
+  { name: 'epochs', type: 'string', range: { integer: true, min: 1, max: 100000 }, description: 'training epochs', default: '20' },
+  { name: 'batch', type: 'string', range: { integer: true, min: 1, max: 1000000 }, description: 'batch size (default: 32 below 10,000 training examples, e.g. HAR windows; else 128)' },
+  { name: 'lr', type: 'string', range: { above: 0, max: 10, list: true }, description: 'Adam learning rate(s); several (e.g. 1e-3,3e-3) are each trained and the best on validation is kept', default: '1e-3,3e-3' },
+  { name: 'weight-decay', type: 'string', range: { min: 0, max: 1 }, description: 'L2 weight decay on the latent W (the float weights for fp32)', default: '1e-4' },
   { name: 'refit', type: 'boolean', description: 'after choosing the lr on validation, train each model again from scratch on train + val (same seed and epochs) and report and save that model; --no-refit keeps the model trained on train alone', default: 'true' },
-  { name: 'folds', type: 'string', description: 'with several --lr, choose the lr by K-fold cross-validation on train + val (by subject for har/synthetic): K trainings per lr instead of one, less noisy on small data; needs refit', default: '1' },
-  { name: 'seed', type: 'string', description: 'seed of initialisation, shuffling and the validation split', default: '1' },
+  { name: 'folds', type: 'string', range: { integer: true, min: 1, max: 100 }, description: 'with several --lr, choose the lr by K-fold cross-validation on train + val (by subject for har/synthetic): K trainings per lr instead of one, less noisy on small data; needs refit', default: '1' },
+  { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of initialisation, shuffling and the validation split', default: '1' },
   { name: 'out', short: 'o', type: 'string', description: 'checkpoint path prefix: writes PREFIX-<variant>.ckpt.json; a path ending in .ckpt.json is used as is for one variant (default out/model; with --resume, the resumed file)' },
   { name: 'resume', type: 'string', description: 'continue training this checkpoint up to --epochs in total (give the same data options)' },
   { name: 'slim', type: 'boolean', description: 'save checkpoints without latents and optimizer state (smaller; cannot resume)' },
   { name: 'no-save', type: 'boolean', description: 'do not write checkpoints' },
-  { name: 'jobs', short: 'j', type: 'string', description: `trainings run in parallel on worker threads (default: the number of cores, here ${defaultJobs()}); the results are the same for every value` },
+  { name: 'jobs', short: 'j', type: 'string', range: { integer: true, min: 1 }, description: `trainings run in parallel on worker threads (default: the number of cores, here ${defaultJobs()}); the results are the same for every value` },
   { name: 'json', type: 'boolean', description: 'print one JSON object with the results on stdout' },
 ];
 
@@ -203,7 +204,7 @@ export const command: Command = {
     }
     const resumed = resume !== undefined ? loadCheckpoint(resume) : undefined;
     const gemm = defaultGemm();
-    const splits = loadSplits(args, seed);
+    const splits = loadSplits(datasetOptionsFrom(args), seed);
     const batch = batchOption ?? (splits.train.count < 10000 ? 32 : 128);
     const folds = session?.folds ?? 1;
     let description = splits.description;

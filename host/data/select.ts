@@ -1,5 +1,5 @@
-/** The dataset options shared by `tbn train` and `tbn eval`, and the train/val/test splits they select. */
-import { type OptionSpec, type ParsedArgs, UsageError, optInt, optNumber, optString } from '../cli/args.ts';
+/** Which data to load and how to split it (the options of `tbn train` and `tbn eval`), and the train/val/test splits they select. */
+import { UsageError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
 import { loadGenericCsv } from './generic-csv.ts';
@@ -16,20 +16,49 @@ export const DEFAULT_VAL_FRACTION = 0.1;
 export const FASHION_VAL_IMAGES = 5000;
 const FASHION_TRAIN_IMAGES = 60000;
 
-// Defaults are stated in the descriptions, not as `default`, so loadSplits can tell what the user set.
-export const datasetOptions: OptionSpec[] = [
-  { name: 'data', type: 'string', description: 'dataset: har (sp-sw-har recordings), fashion-mnist, synthetic (generated HAR-like motion) or csv:FILE (default har)' },
-  { name: 'data-root', type: 'string', description: `folder of the data (default: har ../shared/data/sp-sw-har beside the repo, fashion-mnist ${FASHION_MNIST_DIR})` },
-  { name: 'train', type: 'string', description: `training subjects, e.g. s01-s14,s16 (default ${DEFAULT_TRAIN_SUBJECTS}); har and synthetic only` },
-  { name: 'test', type: 'string', description: `test subjects (default ${DEFAULT_TEST_SUBJECTS}); with csv:FILE a second CSV file (default: 20% of the rows, at random)` },
-  { name: 'val-fraction', type: 'string', description: `validation share of the training set, by subject for har/synthetic (default ${DEFAULT_VAL_FRACTION}; fashion-mnist: ${FASHION_VAL_IMAGES} images)` },
-  { name: 'rate', type: 'string', description: `resampling rate in Hz (default ${DEFAULT_RATE}); for csv the rows' own rate` },
-  { name: 'window-seconds', type: 'string', description: `window length in seconds (default ${DEFAULT_WINDOW_SECONDS}); for csv, windows the rows as a stream (default: one row per example)` },
-  { name: 'overlap', type: 'string', description: `overlap of consecutive windows, in [0, 1) (default ${DEFAULT_OVERLAP})` },
-  { name: 'channels', type: 'string', description: `comma-separated channels to use (default ${HAR_CHANNELS.join(',')}; csv: every numeric column)` },
-  { name: 'label-column', type: 'string', description: 'label column of a csv file (default label)' },
-  { name: 'limit', type: 'string', description: 'use at most N examples of the training and of the test set (quick runs)' },
-];
+/**
+ * What to load and how to split it. Every field is optional; the defaults are the ones `tbn train --help` states.
+ * The command-line flag of each field is its kebab-case name (`dataRoot` is `--data-root`).
+ */
+export interface DatasetOptions {
+  /** har (sp-sw-har recordings), fashion-mnist, synthetic (generated HAR-like motion) or csv:FILE (default har). */
+  data?: string;
+  /** Folder of the data (har: ../shared/data/sp-sw-har beside the repo; fashion-mnist: FASHION_MNIST_DIR). */
+  dataRoot?: string;
+  /** Training subjects, e.g. "s01-s14,s16" (har and synthetic). */
+  train?: string;
+  /** Test subjects; with csv:FILE a second CSV file (default: 20% of the rows, at random). */
+  test?: string;
+  /** Validation share of the training set, in (0, 1). */
+  valFraction?: number;
+  /** Resampling rate in Hz (for csv, the rows' own rate). */
+  sampleRate?: number;
+  /** Window length in seconds; for csv, windows the rows as a stream. */
+  windowSeconds?: number;
+  /** Overlap of consecutive windows, in [0, 1). */
+  overlap?: number;
+  /** Channels (har) or feature columns (csv) to use, in this order. */
+  channels?: string[];
+  /** Label column of a csv file (default label). */
+  labelColumn?: string;
+  /** Use at most this many examples of the training and of the test set. */
+  limit?: number;
+}
+
+/** The command-line flag of each option, for error messages. */
+const FLAG: Record<keyof DatasetOptions, string> = {
+  data: 'data',
+  dataRoot: 'data-root',
+  train: 'train',
+  test: 'test',
+  valFraction: 'val-fraction',
+  sampleRate: 'sample-rate',
+  windowSeconds: 'window-seconds',
+  overlap: 'overlap',
+  channels: 'channels',
+  labelColumn: 'label-column',
+  limit: 'limit',
+};
 
 export interface Splits {
   train: Dataset;
@@ -39,18 +68,16 @@ export interface Splits {
   description: string;
 }
 
-function parseChannels(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  const list = v.split(',').map((s) => s.trim());
-  if (list.some((s) => s === '')) throw new UsageError(`--channels has an empty name in "${v}"`);
-  if (new Set(list).size !== list.length) throw new UsageError(`--channels lists a channel twice in "${v}"`);
+function checkChannels(list: string[] | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  if (list.some((s) => s.trim() === '')) throw new UsageError(`--channels has an empty name in "${list.join(',')}"`);
+  if (new Set(list).size !== list.length) throw new UsageError(`--channels lists a channel twice in "${list.join(',')}"`);
   return list;
 }
 
-function positiveNumber(args: ParsedArgs, name: string): number | undefined {
-  const v = optNumber(args, name);
-  if (v !== undefined && !(v > 0)) throw new UsageError(`--${name} must be positive, got ${v}`);
-  return v;
+function positiveNumber(value: number | undefined, key: keyof DatasetOptions): number | undefined {
+  if (value !== undefined && !(value > 0 && Number.isFinite(value))) throw new UsageError(`--${FLAG[key]} must be positive, got ${value}`);
+  return value;
 }
 
 function limitTo(d: Dataset, limit: number | undefined, seed: number): Dataset {
@@ -59,29 +86,29 @@ function limitTo(d: Dataset, limit: number | undefined, seed: number): Dataset {
   return subset(d, keep, `${d.name} (${limit} at random)`);
 }
 
-function rejectOptions(args: ParsedArgs, names: string[], data: string): void {
-  for (const n of names) if (args.options[n] !== undefined) throw new UsageError(`--${n} does not apply to --data ${data}`);
+function rejectOptions(o: DatasetOptions, keys: Array<keyof DatasetOptions>, data: string): void {
+  for (const k of keys) if (o[k] !== undefined) throw new UsageError(`--${FLAG[k]} does not apply to --data ${data}`);
 }
 
 function countLine(s: Omit<Splits, 'description'>): string {
   return `train ${s.train.count}, val ${s.val.count}, test ${s.test.count}`;
 }
 
-export function loadSplits(args: ParsedArgs, seed: number): Splits {
-  const data = optString(args, 'data') ?? 'har';
-  const valFraction = optNumber(args, 'val-fraction');
+export function loadSplits(o: DatasetOptions, seed: number): Splits {
+  const data = o.data ?? 'har';
+  const valFraction = o.valFraction;
   if (valFraction !== undefined && !(valFraction > 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be between 0 and 1 (exclusive), got ${valFraction}`);
-  const limit = optInt(args, 'limit');
-  if (limit !== undefined && limit < 1) throw new UsageError(`--limit must be at least 1, got ${limit}`);
-  const rate = positiveNumber(args, 'rate') ?? DEFAULT_RATE;
-  const windowSeconds = positiveNumber(args, 'window-seconds');
-  const overlap = optNumber(args, 'overlap');
+  const limit = o.limit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new UsageError(`--limit must be at least 1, got ${limit}`);
+  const rate = positiveNumber(o.sampleRate, 'sampleRate') ?? DEFAULT_RATE;
+  const windowSeconds = positiveNumber(o.windowSeconds, 'windowSeconds');
+  const overlap = o.overlap;
   if (overlap !== undefined && !(overlap >= 0 && overlap < 1)) throw new UsageError(`--overlap must be in [0, 1), got ${overlap}`);
-  const channels = parseChannels(optString(args, 'channels'));
+  const channels = checkChannels(o.channels);
 
   if (data === 'fashion-mnist') {
-    rejectOptions(args, ['train', 'test', 'rate', 'window-seconds', 'overlap', 'channels', 'label-column'], data);
-    const dir = optString(args, 'data-root') ?? FASHION_MNIST_DIR;
+    rejectOptions(o, ['train', 'test', 'sampleRate', 'windowSeconds', 'overlap', 'channels', 'labelColumn'], data);
+    const dir = o.dataRoot ?? FASHION_MNIST_DIR;
     const all = loadFashionMnist({ dir, split: 'train', limit });
     const test = loadFashionMnist({ dir, split: 'test', limit });
     const fraction = valFraction ?? FASHION_VAL_IMAGES / FASHION_TRAIN_IMAGES;
@@ -95,9 +122,9 @@ export function loadSplits(args: ParsedArgs, seed: number): Splits {
   }
 
   if (data === 'har' || data === 'synthetic') {
-    rejectOptions(args, ['label-column'], data);
-    const trainSubjects = parseSubjects(optString(args, 'train') ?? DEFAULT_TRAIN_SUBJECTS);
-    const testSubjects = parseSubjects(optString(args, 'test') ?? DEFAULT_TEST_SUBJECTS);
+    rejectOptions(o, ['labelColumn'], data);
+    const trainSubjects = parseSubjects(o.train ?? DEFAULT_TRAIN_SUBJECTS);
+    const testSubjects = parseSubjects(o.test ?? DEFAULT_TEST_SUBJECTS);
     const both = trainSubjects.filter((s) => testSubjects.includes(s));
     if (both.length > 0) throw new UsageError(`subjects in both --train and --test: ${formatSubjects(both)} (windows of one subject would leak into the test)`);
     if (trainSubjects.length < 2) throw new UsageError(`--train needs at least 2 subjects so one can be held out for validation, got ${formatSubjects(trainSubjects)}`);
@@ -106,7 +133,7 @@ export function loadSplits(args: ParsedArgs, seed: number): Splits {
     let test: Dataset;
     let source: string;
     if (data === 'har') {
-      const root = optString(args, 'data-root') ?? defaultHarRoot();
+      const root = o.dataRoot ?? defaultHarRoot();
       if (root === undefined) {
         throw new UsageError('sp-sw-har not found: expected ../shared/data/sp-sw-har beside the repo; give --data-root DIR, or use --data synthetic');
       }
@@ -115,7 +142,7 @@ export function loadSplits(args: ParsedArgs, seed: number): Splits {
       test = loadSpSwHar({ ...opts, subjects: testSubjects });
       source = `sp-sw-har (${root}; Matey-Sanz et al. 2023, CC BY 4.0)`;
     } else {
-      rejectOptions(args, ['data-root'], data);
+      rejectOptions(o, ['dataRoot'], data);
       const opts = { rate, windowSeconds, overlap, channels };
       all = synthesizeHarDataset({ ...opts, subjects: trainSubjects });
       test = synthesizeHarDataset({ ...opts, subjects: testSubjects });
@@ -137,15 +164,15 @@ export function loadSplits(args: ParsedArgs, seed: number): Splits {
   }
 
   if (data.startsWith('csv:')) {
-    rejectOptions(args, ['train', 'data-root'], 'csv:FILE');
+    rejectOptions(o, ['train', 'dataRoot'], 'csv:FILE');
     const file = data.slice(4);
     if (file === '') throw new UsageError('--data csv:FILE needs a file name');
-    const labelColumn = optString(args, 'label-column') ?? 'label';
+    const labelColumn = o.labelColumn ?? 'label';
     const window = windowSeconds !== undefined ? Math.round(windowSeconds * rate) : undefined;
     if (window === undefined && overlap !== undefined) throw new UsageError('--overlap needs --window-seconds for csv data');
     const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined };
     let all = loadGenericCsv({ ...base, file });
-    const testFile = optString(args, 'test');
+    const testFile = o.test;
     let test: Dataset;
     let testHow: string;
     if (testFile !== undefined) {

@@ -2,18 +2,10 @@
 import type { Dataset } from './dataset.ts';
 import { exampleSize } from './dataset.ts';
 import { TbnError } from '../errors.ts';
+import { seededRandom } from '../random.ts';
 
-/** mulberry32: small, fast, good enough for shuffling. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Re-exported for the data layer's callers; the generator lives in host/random.ts. */
+export { seededRandom };
 
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = [...items];

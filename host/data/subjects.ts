@@ -1,5 +1,5 @@
 /** Subject lists on the command line: "s01-s14,s16" -> s01..s14, s16. */
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../errors.ts';
 
 const ID = /^([A-Za-z_]*)(\d+)$/;
 

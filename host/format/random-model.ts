@@ -7,7 +7,7 @@
 import { isWeightKind, weightGeometry, wordsPerPosition } from './layout.ts';
 import type { LayerContent, ModelContent, PackedModel, Shape } from './model.ts';
 import type { TypeName } from './spec.ts';
-import { seededRandom } from '../data/split.ts';
+import { seededRandom } from '../random.ts';
 import { writeModel } from './writer.ts';
 
 /** Seeded uniform [0, 1) generator (mulberry32, shared with the data splits). */

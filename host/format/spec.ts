@@ -3,7 +3,7 @@
  * definition, native-modules/tbn_format.h, so TypeScript never restates one.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 
 /** Every `#define TBN_...` the TypeScript side relies on. */
 const NAMES = [
@@ -25,7 +25,7 @@ const NAMES = [
 
 export type SpecName = (typeof NAMES)[number];
 
-export const FORMAT_HEADER_PATH = fileURLToPath(new URL('../../native-modules/tbn_format.h', import.meta.url));
+export const FORMAT_HEADER_PATH = packagePath('native-modules', 'tbn_format.h');
 
 /** Parses `#define TBN_NAME value` lines (decimal or hex, optional u suffix). */
 export function parseFormatDefines(text: string): Map<string, number> {

@@ -6,12 +6,10 @@
  * logits there; nothing is allocated per inference.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TbnInfo } from '../../device/board.ts';
+import { packagePath } from '../package-root.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_WASM_PATH = resolve(here, '../../build/native/tbn.wasm');
+export const DEFAULT_WASM_PATH = packagePath('build', 'native', 'tbn.wasm');
 
 /** tbn_status names by code (native-modules/tbn.h). */
 export const STATUS_NAMES = [

@@ -7,7 +7,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { type BoardDefinition, checkFit, type FitResult } from '../boards.ts';
 import { TbnError } from '../errors.ts';
-import { findRepoRoot } from '../data/sp-sw-har.ts';
+import { packagePath } from '../package-root.ts';
 import { createEspruinoShim, type EspruinoShim } from './espruino-shim.ts';
 import type { TbnModuleLike } from './tbn-module.ts';
 
@@ -15,11 +15,11 @@ export const MODEL_FILE = 'model.tbn';
 export const CONFIG_FILE = 'tbn.cfg';
 
 export function defaultBundlePath(): string {
-  return path.join(findRepoRoot() ?? process.cwd(), 'build', 'device', 'app.js');
+  return packagePath('build', 'device', 'app.js');
 }
 
 export function readBundle(file: string = defaultBundlePath()): string {
-  if (!existsSync(file)) throw new TbnError('E_BUNDLE', `device bundle ${file} not found; build it with: node device/build.mjs`);
+  if (!existsSync(file)) throw new TbnError('E_BUNDLE', `device bundle ${file} not found; build it with: npm run build`);
   return readFileSync(file, 'latin1');
 }
 

@@ -22,7 +22,7 @@ export function loadAnyRecording(file: string, rate = 50): Recording {
 }
 
 export function harRecordings(subjectSpec: string, root: string | undefined = defaultHarRoot(), rate = 50): Recording[] {
-  if (root === undefined) throw new TbnError('E_DATA', 'sp-sw-har data not found at ../shared/data/sp-sw-har; pass --har-root DIR');
+  if (root === undefined) throw new TbnError('E_DATA', 'sp-sw-har data not found at ../shared/data/sp-sw-har; pass --data-root DIR');
   return listRecordings(root, parseSubjects(subjectSpec)).map((f) => loadRecording(f, { rate }));
 }
 

@@ -9,9 +9,8 @@
  * an element's value does not depend on where its row or column sits.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { packagePath } from '../package-root.ts';
 import { alphaFrom, tileBackward, tileFromScores } from './tile.ts';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** Activation codes shared with gemm.c. */
 export const ACT_CODE = { none: 0, sign: 1, relu: 2 } as const;
@@ -345,8 +344,7 @@ export const jsGemm: Gemm = {
   },
 };
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const WASM_PATH = path.resolve(here, '../../build/train/gemm.wasm');
+export const WASM_PATH = packagePath('build', 'train', 'gemm.wasm');
 
 type Fn = (a: number, b: number, c: number, m: number, n: number, k: number, scratch: number) => void;
 

@@ -46,11 +46,16 @@ function toShared<T extends Float32Array | Int32Array>(a: T): T {
   return copy;
 }
 
-/** The worker's entry: tsx is registered inside the worker (loaders are per thread), then the TS module loads. */
-function workerSource(): string {
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./train-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+/**
+ * The worker's entry. Compiled (dist/host/train/*.js): the worker module itself. From the TypeScript sources: tsx
+ * is registered inside the worker first (module loaders are per thread), then the .ts module is imported.
+ */
+function workerEntry(): { source: URL | string; eval: boolean } {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return { source: new URL('./train-worker.js', self), eval: false };
+  const api = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./train-worker.ts', self).href;
+  return { source: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, eval: true };
 }
 
 export class WorkerPool implements Executor {
@@ -113,7 +118,8 @@ export class WorkerPool implements Executor {
   }
 
   private spawn(): Worker {
-    const w = new Worker(workerSource(), { eval: true });
+    const entry = workerEntry();
+    const w = new Worker(entry.source, { eval: entry.eval });
     this.workers++;
     w.on('message', (m: WorkerReply) => {
       const p = this.busy.get(w);

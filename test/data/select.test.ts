@@ -2,11 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError, parseArgs } from '../../host/cli/args.ts';
-import { datasetOptions, loadSplits } from '../../host/data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from '../../host/commands/dataset-options.ts';
+import { loadSplits } from '../../host/data/select.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rows = path.join(here, '../fixtures/data/rows.csv');
-const args = (...argv: string[]) => parseArgs(argv, datasetOptions);
+const args = (...argv: string[]) => datasetOptionsFrom(parseArgs(argv, datasetOptions));
 
 describe('loadSplits', () => {
   it('har: default subjects, validation by subject from the training subjects', () => {
@@ -28,7 +29,7 @@ describe('loadSplits', () => {
   });
 
   it('har: rate, window, overlap, channels and subjects from the command line', () => {
-    const s = loadSplits(args('--train', 's01-s04', '--test', 's05', '--rate', '25', '--window-seconds', '2', '--overlap', '0', '--channels', 'z_gyro,x_acc', '--val-fraction', '0.5'), 3);
+    const s = loadSplits(args('--train', 's01-s04', '--test', 's05', '--sample-rate', '25', '--window-seconds', '2', '--overlap', '0', '--channels', 'z_gyro,x_acc', '--val-fraction', '0.5'), 3);
     expect(s.train.shape).toEqual([1, 50, 2]);
     expect(s.train.channels).toEqual(['z_gyro', 'x_acc']);
     expect(new Set(s.val.groups).size).toBe(2);
@@ -65,14 +66,24 @@ describe('loadSplits', () => {
     [['--train', 's01'], /--train needs at least 2 subjects/],
     [['--train', 's01-s02', '--test', 's30'], /no folder for subject s30/],
     [['--data', 'fashion-mnist', '--train', 's01-s14'], /--train does not apply to --data fashion-mnist/],
-    [['--overlap', '1'], /--overlap must be in \[0, 1\)/],
-    [['--val-fraction', '1.5'], /--val-fraction must be between 0 and 1/],
-    [['--rate', '-5'], /--rate must be positive/],
-    [['--limit', '0'], /--limit must be at least 1/],
+    [['--overlap', '1'], /--overlap must be a number at least 0 and below 1, got "1"/],
+    [['--val-fraction', '1.5'], /--val-fraction must be a number above 0 and below 1, got "1.5"/],
+    [['--sample-rate', '-5'], /--sample-rate must be a number above 0 and at most 100000, got "-5"/],
+    [['--limit', '0'], /--limit must be an integer at least 1, got "0"/],
     [['--channels', 'x_acc,,y_acc'], /--channels has an empty name/],
     [['--data', 'har', '--data-root', '/nonexistent/har'], /\/nonexistent\/har: sp-sw-har data folder not found/],
   ])('refuses %j', (argv, message) => {
     expect(() => loadSplits(args(...argv), 1)).toThrow(message);
+  });
+
+  it.each([
+    [{ overlap: 1 }, /--overlap must be in \[0, 1\)/],
+    [{ valFraction: 1.5 }, /--val-fraction must be between 0 and 1/],
+    [{ sampleRate: -5 }, /--sample-rate must be positive/],
+    [{ limit: 0 }, /--limit must be at least 1/],
+    [{ channels: ['x_acc', 'x_acc'] }, /--channels lists a channel twice/],
+  ])('the library refuses %j as well', (options, message) => {
+    expect(() => loadSplits(options, 1)).toThrow(message);
   });
 
   it('option mistakes are usage errors', () => {

@@ -13,7 +13,7 @@ import { DeviceClient } from '../../host/stream/client.ts';
 import { dequantiseI16 } from '../../host/protocol/frames.ts';
 import { openSerialLink } from '../../host/stream/link.ts';
 import { harRecordings } from '../../host/stream/session.ts';
-import { syntheticRecordings } from '../../host/sim/demo.ts';
+import { syntheticRecordings } from '../../host/demo/run-demo.ts';
 import { harShapedModel } from '../sim/har-model.ts';
 
 const engines: Array<[EngineKind, string | undefined]> = [

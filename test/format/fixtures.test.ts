@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSplits } from '../../host/data/select.ts';
 import { packModel } from '../../host/format/pack.ts';
 import { readModel } from '../../host/format/reader.ts';
-import { loadFloatModel } from '../../host/format/source.ts';
+import { loadFloatModel } from '../../host/train/load-model.ts';
 import { summarizeModel } from '../../host/format/summary.ts';
 import { evaluatePacked } from '../../host/reference/evaluate.ts';
 import { floatPredict } from '../../host/train/float-forward.ts';
@@ -40,7 +40,7 @@ describe.each(CASES)('fixture $file', ({ file, data, minFp32Ratio }) => {
     expect(s.tiledBitsRatioToBnn).toBeLessThanOrEqual(0.26);
     expect(s.fp32OverFile).toBeGreaterThanOrEqual(minFp32Ratio);
 
-    const test = loadSplits({ options: { data }, positionals: [] }, 1).test;
+    const test = loadSplits({ data }, 1).test;
     const floatPred = floatPredict(fm, test.x, test.count);
     const packedPred = evaluatePacked(m, test.x, test.count);
     let fc = 0;

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDemo, runDemo } from '../../host/sim/demo.ts';
+import { formatDemo, runDemo } from '../../host/demo/run-demo.ts';
 
 describe('tbn demo', () => {
   it('trains, packs, bundles, simulates and streams, bit-exact end to end (synthetic data, 1 epoch)', async () => {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
 import { parseArgs } from '../../host/cli/args.ts';
-import { datasetOptions, loadSplits } from '../../host/data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from '../../host/commands/dataset-options.ts';
+import { loadSplits } from '../../host/data/select.ts';
 import { loadCheckpoint, type Checkpoint } from '../../host/train/checkpoint.ts';
 import { WorkerPool } from '../../host/train/pool.ts';
 import { ProgressBoard, formatDuration, formatLr } from '../../host/train/progress.ts';
@@ -50,7 +51,7 @@ describe('tbn train --jobs', () => {
   });
 
   it('the worker pool trains the same models as trainVariants in this thread', async () => {
-    const splits = loadSplits(parseArgs(DATA, datasetOptions), 5);
+    const splits = loadSplits(datasetOptionsFrom(parseArgs(DATA, datasetOptions)), 5);
     const o: SessionOptions = {
       arch: 'conv1d:8x5 dense:16', variants: ['tbn'], activation: 'sign', alpha: 'weight', p: 4, layerP: [1, 4, 2], minTileSize: 1,
       epochs: 2, batch: 16, lrs: [1e-3, 3e-3], weightDecay: 1e-4, seed: 5, refit: true,

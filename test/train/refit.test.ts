@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
 import { parseArgs } from '../../host/cli/args.ts';
-import { datasetOptions, loadSplits } from '../../host/data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from '../../host/commands/dataset-options.ts';
+import { loadSplits } from '../../host/data/select.ts';
 import { concat, kFolds } from '../../host/data/split.ts';
 import { buildModelSpec } from '../../host/train/arch.ts';
 import { decodeTensor, loadCheckpoint } from '../../host/train/checkpoint.ts';
@@ -35,7 +36,7 @@ interface ModelJson {
 
 describe('tbn train --refit', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tbn-refit-'));
-  const splits = loadSplits(parseArgs(DATA, datasetOptions), 3);
+  const splits = loadSplits(datasetOptionsFrom(parseArgs(DATA, datasetOptions)), 3);
 
   it('chooses the lr on validation, then retrains from scratch on train + val with that lr', async () => {
     expect(splits.val.count).toBeGreaterThan(0);

@@ -3,13 +3,12 @@
  * app, run it in the simulator behind a pty and stream held-out recordings
  * through it, comparing every prediction with the host integer reference.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBoard } from '../boards.ts';
-import type { ParsedArgs } from '../cli/args.ts';
+import { buildDeviceBundle } from '../build/bundle.ts';
 import type { Recording } from '../data/recording.ts';
-import { defaultHarRoot, findRepoRoot } from '../data/sp-sw-har.ts';
+import { defaultHarRoot } from '../data/sp-sw-har.ts';
 import { loadSplits } from '../data/select.ts';
 import { parseSubjects } from '../data/subjects.ts';
 import { synthesizeMotion } from '../data/synthetic.ts';
@@ -21,9 +20,9 @@ import { exportFloatModel } from '../train/export.ts';
 import { trainVariants } from '../train/session.ts';
 import { openSerialLink } from '../stream/link.ts';
 import { harRecordings, type StreamReport, streamRecordings } from '../stream/session.ts';
-import { startPtySimulator } from './serve.ts';
-import { readBundle } from './simulator.ts';
-import { loadWasmTbnModule } from './tbn-module.ts';
+import { startPtySimulator } from '../sim/serve.ts';
+import { readBundle } from '../sim/simulator.ts';
+import { loadWasmTbnModule } from '../sim/tbn-module.ts';
 
 export interface DemoOptions {
   board?: string;
@@ -83,8 +82,7 @@ export function syntheticRecordings(subjects: string[], perSubject = 4): Recordi
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const step = opts.onStep ?? (() => {});
-  const root = findRepoRoot() ?? process.cwd();
-  const outDir = opts.outDir ?? path.join(root, 'out', 'demo');
+  const outDir = opts.outDir ?? path.resolve('out', 'demo');
   const testSubjects = opts.testSubjects ?? 's15-s18';
   const harRoot = opts.synthetic ? undefined : defaultHarRoot();
   const data = harRoot ? 'sp-sw-har' : 'synthetic';
@@ -96,8 +94,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     );
   }
   const seed = opts.seed ?? 1;
-  const args: ParsedArgs = { options: { data: harRoot ? 'har' : 'synthetic', test: testSubjects, ...(harRoot ? { 'data-root': harRoot } : {}) }, positionals: [] };
-  const splits = loadSplits(args, seed);
+  const splits = loadSplits({ data: harRoot ? 'har' : 'synthetic', test: testSubjects, dataRoot: harRoot }, seed);
   step(`data: ${splits.description}`);
 
   const epochs = opts.epochs ?? 30;
@@ -127,9 +124,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const reference = readModel(modelBytes);
   step(`packed ${modelFile}: ${modelBytes.length} B, scratch ${reference.scratchBytes} B (float test accuracy ${(100 * result.test.accuracy).toFixed(1)}%)`);
 
-  execFileSync(process.execPath, [path.join(root, 'device', 'build.mjs')], { cwd: root, stdio: 'pipe' });
-  const bundle = readBundle();
-  step(`bundled the device app: build/device/app.js, ${bundle.length} B of ES5`);
+  const bundleFile = buildDeviceBundle();
+  const bundle = readBundle(bundleFile);
+  step(`bundled the device app: ${path.relative(process.cwd(), bundleFile) || bundleFile}, ${bundle.length} B of ES5`);
 
   const board = loadBoard(opts.board ?? 'stm32f405');
   const ps = await startPtySimulator({ board, bundle, model: modelBytes, tbn: await loadWasmTbnModule() });
