@@ -72,7 +72,7 @@ describe('tbn train --jobs', () => {
   it('--jobs must be a positive integer', async () => {
     const r = await tbn(['train', ...DATA, '--jobs', '0', '--no-save']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/--jobs must be a positive integer/);
+    expect(r.err).toMatch(/--jobs must be an integer at least 1, got "0"/);
   });
 });
 
