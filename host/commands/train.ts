@@ -236,6 +236,7 @@ export const command: Command = {
     const rel = (f: string): string => path.relative(process.cwd(), path.resolve(f)) || f;
     const files: Record<string, string> = {};
     const partial = new Map<Variant, { file: string; epoch: number; epochs: number }>();
+    const partialFailed = new Set<string>();
     const board = new ProgressBoard(plan?.trainings ?? 1, plan?.sampleEpochs ?? splits.train.count * epochs);
     const view = progressView(io, board, json);
     const events: SessionEvents = {
@@ -247,8 +248,14 @@ export const command: Command = {
             const file = targets.get(job.variant);
             if (!file || !job.epochCheckpoints) return;
             const pf = resume !== undefined && resume.endsWith('.partial.ckpt.json') && outOption === undefined ? resume : partialPath(file);
-            saveCheckpoint(pf, ckpt);
-            partial.set(job.variant, { file: pf, epoch: ckpt.train.epochsDone, epochs: job.config.epochs });
+            try {
+              saveCheckpoint(pf, ckpt);
+              partial.set(job.variant, { file: pf, epoch: ckpt.train.epochsDone, epochs: job.config.epochs });
+            } catch (e) {
+              // training goes on; the final checkpoint is written (or its failure reported) at the end
+              if (!partialFailed.has(pf)) io.err(`warning: ${(e as Error).message}; no epoch checkpoint for ${job.variant}`);
+              partialFailed.add(pf);
+            }
           },
         };
       },

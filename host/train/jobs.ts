@@ -61,8 +61,9 @@ export function runJob(job: TrainJob, events: JobEvents = {}, gemm?: Gemm): Chec
     run.net.input = { mean: job.input.mean.slice(), std: job.input.std.slice(), scale: job.input.scale };
   }
   run.train(job.train, job.val, (p) => {
-    events.progress?.(p);
+    // the epoch checkpoint first: once progress shows an epoch as done, its checkpoint is saved
     if (p.epochDone && job.epochCheckpoints && events.epoch) events.epoch(checkpointFromRun(run, { refit: job.refit, ...job.meta }));
+    events.progress?.(p);
   });
   return checkpointFromRun(run, { refit: job.refit });
 }

@@ -135,12 +135,19 @@ export class WorkerPool implements Executor {
         this.pump();
       }
     });
-    w.on('error', (e) => {
+    const lost = (why: string): void => {
       const p = this.busy.get(w);
       this.busy.delete(w);
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
       this.workers--;
-      p?.reject(new TbnError('E_WORKER', `a training worker failed: ${e.message}`));
-      this.pump();
+      p?.reject(new TbnError('E_WORKER', `a training worker ${why}`));
+      if (!this.closed) this.pump();
+    };
+    w.on('error', (e) => lost(`failed: ${e.message}`));
+    // an exit without a reply (out of memory, killed) must not leave its job waiting forever
+    w.on('exit', (code) => {
+      if (this.busy.has(w) || this.idle.includes(w)) lost(`stopped (exit code ${code})`);
     });
     w.unref();
     return w;
