@@ -62,15 +62,17 @@ export function tileBackward(
   const per = n / copies;
   for (let c = 0; c < copies; c++) {
     const a = alpha[c] as number;
-    let dAlpha = 0;
+    // d alpha_c as four float64 sums (element k of the copy into sum k mod 4), as gemm.c does
+    const acc = [0, 0, 0, 0];
     const end = (c + 1) * per;
     let t = (c * per) % q; // tile index of j, wrapping at q
-    for (let j = c * per; j < end; j++) {
+    for (let j = c * per, k = 0; j < end; j++, k = (k + 1) & 3) {
       const g = gW[j] as number;
       gScores[j] = (gScores[j] as number) + g * a;
-      dAlpha += g * (tile[t] as number);
+      acc[k] = (acc[k] as number) + g * (tile[t] as number);
       if (++t === q) t = 0;
     }
+    const dAlpha = ((acc[0] as number) + (acc[1] as number)) + ((acc[2] as number) + (acc[3] as number));
     const scale = dAlpha / per;
     for (let j = c * per; j < end; j++) {
       const x = alphaSource[j] as number;

@@ -459,22 +459,49 @@ void tile_refresh(const float *s, int p, int q, float *tile, const float *x, int
   }
 }
 
-/* gScores[j] += gW[j] * alpha[c]; d alpha_c = sum gW[j] * t[j mod q]; gSrc[j] += sign(src[j]) * d alpha_c / len. */
+/* gScores[j] += gW[j] * alpha[c]; d alpha_c = sum gW[j] * t[j mod q]; gSrc[j] += sign(src[j]) * d alpha_c / len.
+ * d alpha_c is four float64 sums (element k of the copy goes to sum k mod 4), added as (s0 + s1) + (s2 + s3):
+ * independent chains instead of one, the same in tile.ts. */
 __attribute__((export_name("tile_backward")))
 void tile_backward(const float *gW, const float *tile, int q, const float *alpha, int copies, int n, float *gScores,
                    const float *src, float *gSrc) {
   int per = n / copies;
   for (int c = 0; c < copies; c++) {
-    double a = (double)alpha[c], dAlpha = 0;
-    int end = (c + 1) * per, t = (c * per) % q;
-    for (int j = c * per; j < end; j++) {
-      double g = (double)gW[j];
-      gScores[j] = (float)((double)gScores[j] + g * a);
-      dAlpha += g * (double)tile[t];
-      if (++t == q) t = 0;
+    double a = (double)alpha[c];
+    double acc[4] = {0, 0, 0, 0};
+    int start = c * per, end = start + per, t = start % q;
+    int j = start;
+    if (t == 0 && per % 4 == 0 && q % 4 == 0) {
+      v128_t va = wasm_f64x2_splat(a), s01 = wasm_f64x2_splat(0), s23 = s01;
+      for (; j < end; j += 4) {
+        v128_t g = wasm_v128_load(gW + j), tv = wasm_v128_load(tile + t);
+        v128_t glo = wasm_f64x2_promote_low_f32x4(g), ghi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(g, g, 2, 3, 0, 1));
+        v128_t tlo = wasm_f64x2_promote_low_f32x4(tv), thi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(tv, tv, 2, 3, 0, 1));
+        v128_t gs = wasm_v128_load(gScores + j);
+        v128_t slo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(gs), wasm_f64x2_mul(glo, va));
+        v128_t shi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(gs, gs, 2, 3, 0, 1)), wasm_f64x2_mul(ghi, va));
+        v128_t lo = wasm_f32x4_demote_f64x2_zero(slo), hi = wasm_f32x4_demote_f64x2_zero(shi);
+        wasm_v128_store(gScores + j, wasm_i32x4_shuffle(lo, hi, 0, 1, 4, 5));
+        s01 = wasm_f64x2_add(s01, wasm_f64x2_mul(glo, tlo));
+        s23 = wasm_f64x2_add(s23, wasm_f64x2_mul(ghi, thi));
+        t += 4;
+        if (t == q) t = 0;
+      }
+      acc[0] = wasm_f64x2_extract_lane(s01, 0);
+      acc[1] = wasm_f64x2_extract_lane(s01, 1);
+      acc[2] = wasm_f64x2_extract_lane(s23, 0);
+      acc[3] = wasm_f64x2_extract_lane(s23, 1);
+    } else {
+      for (int k = 0; j < end; j++, k = (k + 1) & 3) {
+        double g = (double)gW[j];
+        gScores[j] = (float)((double)gScores[j] + g * a);
+        acc[k] += g * (double)tile[t];
+        if (++t == q) t = 0;
+      }
     }
+    double dAlpha = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     double scale = dAlpha / (double)per;
-    for (int j = c * per; j < end; j++) {
+    for (j = start; j < end; j++) {
       float x = src[j];
       if (x > 0) gSrc[j] = (float)((double)gSrc[j] + scale);
       else if (x < 0) gSrc[j] = (float)((double)gSrc[j] - scale);
