@@ -4,13 +4,17 @@
  *   - TBN-p with reuse (the packed model as is),
  *   - TBN-p without reuse (tbn_run_ex reuse = 0),
  *   - BNN (p = 1: the same model repacked with every channel's row expanded, same integers),
- *   - a straightforward int8 kernel and a float32 kernel for the same shapes (boards/bench/),
+ *   - a straightforward int8 kernel and a float32 kernel for the same shapes (boards/bench/har_baselines.c:
+ *     our own naive reference kernels, not a peer),
+ *   - the peer, ARM's CMSIS-NN int8 kernels on the same network (boards/bench/cmsis_har.c), when CMSIS_NN_DIR
+ *     names a checkout (compiled under build/, never committed; Cortex-M4 and RV32IMC: the lx106 libgcc lacks the
+ *     64-bit multiply and division helpers CMSIS-NN needs),
  * with exact instruction counts per inference and per layer from our QEMU TCG
  * plugin, instructions per MAC, flash and RAM, and ratios against BNN and int8.
  * Also the kernel's footprint per target at -Os and -O2.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBoard } from '../host/boards.ts';
 import { layerMacs } from '../host/format/layout.ts';
@@ -18,7 +22,10 @@ import { packModel } from '../host/format/pack.ts';
 import { readModel } from '../host/format/reader.ts';
 import { writeModel } from '../host/format/writer.ts';
 import { asBnn } from '../host/native/repack.ts';
-import { f32Weights, int8Weights } from '../test/boards/baselines.ts';
+import { cmsisWeights, f32Weights, int8Weights } from '../test/boards/baselines.ts';
+import { loadFashionMnist } from '../host/data/fashion-mnist.ts';
+import { loadCheckpoint } from '../host/train/checkpoint.ts';
+import { exportFloatModel } from '../host/train/export.ts';
 import type { FloatModel, WeightLayer } from '../host/model/float-model.ts';
 import { runReference } from '../host/reference/infer.ts';
 import { quantizeInput } from '../host/reference/quantize.ts';
@@ -28,9 +35,12 @@ import { kernelObjects } from '../test/boards/footprint.ts';
 import { BOARDS_BUILD, EMULATED_BOARDS, type EmulatedBoard, functionSymbols, type Job, REPO_ROOT, runJobs, TOOLS } from '../test/boards/qemu.ts';
 
 const WINDOWS = 4;
+/** Cores the CMSIS-NN peer builds for (the lx106 libgcc lacks its 64-bit multiply and division helpers). */
+const CMSIS_BOARDS: EmulatedBoard[] = ['stm32f405', 'esp32c3'];
+const FMNIST_CHECKPOINT = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'fmnist-tbn4.ckpt.json');
 const OPT = 'O2' as const;
 
-type RowName = 'TBN-p reuse' | 'TBN-p no reuse' | 'BNN (p=1)' | 'int8' | 'float32' | 'TBN-p reuse, TBN_SMALL -Os';
+type RowName = 'TBN-p reuse' | 'TBN-p no reuse' | 'BNN (p=1)' | 'int8 (own naive)' | 'float32 (own naive)' | 'TBN-p reuse, TBN_SMALL -Os';
 
 interface Row {
   board: EmulatedBoard;
@@ -139,7 +149,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     const fp = footprints.find((f) => f.board === board && f.opt === OPT)!;
     const kernelCode = fp.text + fp.rodata;
     const counts = out.counts!;
-    const names: RowName[] = ['TBN-p reuse', 'TBN-p no reuse', 'BNN (p=1)', 'int8', 'float32'];
+    const names: RowName[] = ['TBN-p reuse', 'TBN-p no reuse', 'BNN (p=1)', 'int8 (own naive)', 'float32 (own naive)'];
     const flash = [kernelCode + tbnBytes.length, kernelCode + tbnBytes.length, kernelCode + bnnBytes.length,
       baselineCodeBytes(board, 'int8') + int8Blob.length, baselineCodeBytes(board, 'f32') + f32Blob.length];
     const actMax = 120 * 64;
@@ -168,10 +178,53 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   }
   for (const r of rows) {
     const bnnRow = rows.find((x) => x.board === r.board && x.row === 'BNN (p=1)')!;
-    const int8Row = rows.find((x) => x.board === r.board && x.row === 'int8')!;
+    const int8Row = rows.find((x) => x.board === r.board && x.row === 'int8 (own naive)')!;
     r.vsBnn = r.instructions / bnnRow.instructions;
     r.vsInt8 = r.instructions / int8Row.instructions;
   }
+
+  // The peer: CMSIS-NN int8 on the same network, opt-in (CMSIS_NN_DIR names a checkout; compiled under build/).
+  const cmsisDir = process.env.CMSIS_NN_DIR;
+  const cmsisRows: Array<{ board: EmulatedBoard; total: number; perLayer: number[] }> = [];
+  let cmsisSource = '';
+  if (cmsisDir) {
+    if (!existsSync(path.join(cmsisDir, 'Include', 'arm_nnfunctions.h'))) throw new Error(`CMSIS_NN_DIR=${cmsisDir}: not a CMSIS-NN checkout (no Include/arm_nnfunctions.h)`);
+    let commit = 'commit unknown (not a git checkout)';
+    try {
+      commit = `commit ${execFileSync('git', ['-C', cmsisDir, 'rev-parse', '--short=8', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()}`;
+    } catch {
+      // an exported tree: keep "commit unknown"
+    }
+    cmsisSource = `${cmsisDir}, ${commit}`;
+    const blob = cmsisWeights();
+    for (const board of CMSIS_BOARDS) {
+      execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'cmsis', board, OPT, cmsisDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const dir = path.join(BOARDS_BUILD, board, `${OPT}-cmsis`);
+      const objs = readdirSync(dir).filter((f) => f.endsWith('.o')).map((f) => path.join(dir, f));
+      const out = runJobs(board, [{ model: blob, inputs: int8Inputs, inputLen: len, kernel: 'cmsis' }], { count: true, opt: OPT, extraObjects: objs });
+      const j = out.jobs[0]!;
+      // bench_cmsis_run returns the first non-success status of any CMSIS-NN call
+      if (j.windows.length !== WINDOWS || j.windows.some((w) => w.status !== 0)) throw new Error(`${board}: a CMSIS-NN call failed (statuses ${j.windows.map((w) => w.status).join(', ')})`);
+      const per = out.counts![0]!;
+      cmsisRows.push({ board, total: mean(per.map((c) => c.total)), perLayer: per[0]!.layers.map((_, li) => mean(per.map((c) => c.layers[li]!))) });
+    }
+  }
+
+  // The Fashion-MNIST TBN-4 MLP (test/fixtures) on Cortex-M4: 4 test images, logits checked against the reference.
+  const fmnistBytes = packModel(exportFloatModel(loadCheckpoint(FMNIST_CHECKPOINT), FMNIST_CHECKPOINT));
+  const fmnist = readModel(fmnistBytes);
+  const fmnistData = loadFashionMnist({ split: 'test' });
+  const fmnistLen = fmnistData.shape[0] * fmnistData.shape[1] * fmnistData.shape[2];
+  const fmnistIn = fmnistData.x.slice(0, WINDOWS * fmnistLen);
+  const fmnistOut = runJobs('stm32f405', [
+    { model: fmnistBytes, inputs: fmnistIn, inputLen: fmnistLen, reuse: true },
+    { model: fmnistBytes, inputs: fmnistIn, inputLen: fmnistLen, reuse: false },
+  ], { count: true, opt: OPT });
+  for (let i = 0; i < WINDOWS; i++) {
+    const ref = Array.from(runReference(fmnist, fmnistIn.subarray(i * fmnistLen, (i + 1) * fmnistLen)).logits).join();
+    for (const j of fmnistOut.jobs) if (j.windows[i]!.status !== 0 || j.windows[i]!.logits.join() !== ref) throw new Error(`Fashion-MNIST on stm32f405: logits differ from the reference in image ${i}`);
+  }
+  const fmnistM4 = { reuse: mean(fmnistOut.counts![0]!.map((c) => c.total)), noReuse: mean(fmnistOut.counts![1]!.map((c) => c.total)) };
 
   // Where the Cortex-M4 instructions go: per kernel function, per inference.
   const m4Functions = [...new Set(kernelObjects('stm32f405', OPT).flatMap((o) => [...functionSymbols('stm32f405', o).keys()]))];
@@ -235,7 +288,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   lines.push('BNN = the same model repacked with p=1 (host/native/repack.ts asBnn: every channel its own expanded row; identical logits, checked on every core).');
   lines.push('ms@1 IPC = instructions / clock: a lower bound on latency (real cores stall on loads, branches and flash wait states).');
   lines.push('');
-  const hdr = ['core', 'variant', 'instr/inference', 'ms@1 IPC', 'instr/MAC', 'XNOR instr/bin-MAC', 'flash B', 'RAM B', 'vs BNN', 'vs int8'];
+  const hdr = ['core', 'variant', 'instr/inference', 'ms@1 IPC', 'instr/MAC', 'XNOR instr/bin-MAC', 'flash B', 'RAM B', 'vs BNN', 'vs own int8'];
   const table: string[][] = rows.map((r) => [r.board, r.row, fmt(r.instructions), fmt(r.instructions / (loadBoard(r.board).cpuMHz * 1000), 1), fmt(r.instrPerMac, 3), r.xnorInstrPerMac === null ? '-' : fmt(r.xnorInstrPerMac, 3),
     fmt(r.flashBytes), fmt(r.ramBytes), `${fmt(r.vsBnn, 3)}x`, `${fmt(r.vsInt8, 3)}x`]);
   const widths = hdr.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
@@ -264,6 +317,31 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   for (const w of wideRows)
     lines.push(`  ${w.board.padEnd(9)} reuse ${fmt(w.reuse)}  no reuse ${fmt(w.noReuse)} (${fmt(w.instrPerMacNoReuse, 3)} instr/bin-MAC)  BNN ${fmt(w.bnn)}  reuse/BNN ${fmt(w.reuseVsBnn, 3)}`);
   lines.push('');
+  lines.push('Same network, the peer: CMSIS-NN int8 (ARM-software/CMSIS-NN; arm_convolve_wrapper_s8 x3, arm_max_pool_s8, arm_avgpool_s8,');
+  lines.push('arm_fully_connected_s8; random int8 weights, every call ARM_CMSIS_NN_SUCCESS) against tbn, instructions per inference:');
+  if (!cmsisDir) {
+    lines.push('  CMSIS-NN comparison skipped: set CMSIS_NN_DIR to a checkout of ARM-software/CMSIS-NN (the README quotes commit 99f736a6).');
+  } else {
+    lines.push(`  CMSIS-NN from ${cmsisSource}; Xtensa lx106 not measured (its libgcc lacks the 64-bit multiply and division helpers CMSIS-NN needs).`);
+    const layerLabel = tbn.layers.map((l) => l.kind === 'maxpool' ? `maxpool ${l.kernel[1]}` : l.kind === 'gap' ? 'global average pool' :
+      `${l.kind} ${l.inShape[2]}->${l.outShape[2]}${l.kernel[1] > 1 ? `, k${l.kernel[1]}` : ''}${l.inType === 'i8' ? ' (int8 input)' : ''}${l.p > 1 ? `, p=${l.p}` : ''}`);
+    for (const c of cmsisRows) {
+      const get = (row: RowName) => rows.find((x) => x.board === c.board && x.row === row)!;
+      const reuse = get('TBN-p reuse'), b = get('BNN (p=1)');
+      const w = [Math.max(...layerLabel.map((x) => x.length), 'whole inference'.length), 9, 13, 13, 11];
+      const row = (cells: string[]): string => `    ${cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ')}`;
+      lines.push(`  ${c.board}:`);
+      lines.push(row(['layer', 'MACs', 'CMSIS-NN int8', `TBN-${p} reuse`, 'BNN']));
+      tbn.layers.forEach((l, i) => lines.push(row([layerLabel[i]!, layerMacs(l).macs ? fmt(layerMacs(l).macs) : '-', fmt(c.perLayer[i]!), fmt(reuse.perLayer[i]!), fmt(b.perLayer[i]!)])));
+      lines.push(row(['whole inference', fmt(macsNominal), fmt(c.total), fmt(reuse.instructions), fmt(b.instructions)]));
+      lines.push(`    CMSIS-NN / TBN-${p}: ${fmt(c.total / reuse.instructions, 2)}x fewer instructions for tbn; CMSIS-NN / BNN: ${fmt(c.total / b.instructions, 2)}x ` +
+        `(tbn's whole inference includes its float -> int8 input conversion, ${fmt(reuse.instructions - reuse.perLayer.reduce((a, v) => a + v, 0))} instructions outside the layers; CMSIS-NN gets int8 input)`);
+    }
+  }
+  lines.push('');
+  lines.push(`Fashion-MNIST TBN-4 MLP (test/fixtures/models/fmnist-tbn4.ckpt.json, ${fmt(fmnist.layers.reduce((a, l) => a + layerMacs(l).macs, 0))} MACs) on Cortex-M4, ` +
+    `mean of ${WINDOWS} test images, logits checked: reuse ${fmt(fmnistM4.reuse)}, no reuse ${fmt(fmnistM4.noReuse)} instructions per inference`);
+  lines.push('');
   lines.push('Goals:');
   const wideM4 = wideRows.find((w) => w.board === 'stm32f405')!;
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
@@ -272,12 +350,31 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     const w = wideRows.find((x) => x.board === g.board)!;
     lines.push(`  ${g.board}: reuse / BNN <= 1/${p} + 10% = ${fmt(g.limit, 3)}: HAR tiled layers ${fmt(g.tiledLayersReuseVsBnn, 3)} -> ${verdict(g.tiledLayersReuseVsBnn <= g.limit)} (whole inference ${fmt(g.wholeReuseVsBnn, 3)}); long layer ${fmt(w.reuseVsBnn, 3)} -> ${verdict(w.reuseVsBnn <= g.limit)}`);
   }
+  {
+    const m4Row = (row: RowName) => rows.find((x) => x.board === 'stm32f405' && x.row === row)!;
+    const reuse = m4Row('TBN-p reuse');
+    const first = tbn.layers[0]!;
+    const firstPerMac = reuse.perLayer[0]! / layerMacs(first).macs;
+    const last = tbn.layers.length - 1;
+    const outside = (reuse.instructions - reuse.perLayer.reduce((a, v) => a + v, 0)) / len;
+    const cm4 = cmsisRows.find((c) => c.board === 'stm32f405');
+    lines.push(`  Cortex-M4 whole HAR inference <= 420,000 instructions: ${fmt(reuse.instructions)} -> ${verdict(reuse.instructions <= 420000)}` +
+      (cm4 ? ` (${fmt(cm4.total / reuse.instructions, 2)}x fewer than CMSIS-NN's ${fmt(cm4.total)}; goal >= 12x -> ${verdict(cm4.total / reuse.instructions >= 12)})` : ' (CMSIS-NN not measured in this run)'));
+    lines.push(`  Cortex-M4 int8-input first layer <= 0.8 instr/MAC: ${fmt(firstPerMac, 3)} -> ${verdict(firstPerMac <= 0.8)}`);
+    lines.push(`  Cortex-M4 final dense layer <= CMSIS-NN's: ${fmt(reuse.perLayer[last]!)}` +
+      (cm4 ? ` vs ${fmt(cm4.perLayer[last]!)} -> ${verdict(reuse.perLayer[last]! <= cm4.perLayer[last]!)}` : ' (CMSIS-NN not measured in this run)'));
+    lines.push(`  Cortex-M4 float -> int8 input conversion <= 1 instr/element: ${fmt(outside, 1)} per element outside the layers (conversion, checks, argmax) -> ${verdict(outside <= 1)}`);
+    for (const board of ['esp32c3', 'esp8266'] as const) {
+      const b = rows.find((x) => x.board === board && x.row === 'BNN (p=1)')!;
+      lines.push(`  ${board} XNOR layers <= 0.5 instr/binary MAC (BNN row): ${fmt(b.xnorInstrPerMac!, 3)} -> ${verdict(b.xnorInstrPerMac! <= 0.5)}`);
+    }
+  }
   lines.push(`  Cortex-M4 kernel text at -Os <= 4 KB: size-first build (-DTBN_SMALL) ${fmt(m4Small.text)} B (+ rodata ${fmt(m4Small.rodata)} B) -> ${verdict(m4Small.text <= 4096)}; ` +
     `default (speed) build ${fmt(m4Os.text)} B`);
   const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
   lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
 
-  const json = { m4TextByFunctionOs: Object.fromEntries(m4TextByFunction), wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
+  const json = { cmsis: cmsisDir ? { source: cmsisSource, rows: cmsisRows } : null, fashionMnistM4: fmnistM4, m4TextByFunctionOs: Object.fromEntries(m4TextByFunction), wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
     m4KernelTextOs: m4Os.text, m4KernelTextOsSmall: m4Small.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
   const outDir = path.join(REPO_ROOT, 'build', 'bench');
   mkdirSync(outDir, { recursive: true });

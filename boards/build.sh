@@ -6,6 +6,11 @@
 #   bash boards/build.sh link BOARD OPT BLOB OUT.elf [EXTRA.o...]
 #                                        link a harness image around a job blob
 #   bash boards/build.sh flags BOARD     print the board's compiler flags
+#   bash boards/build.sh board BOARD OPT [small]
+#                                        rebuild one board variant (and the plugin)
+#   bash boards/build.sh cmsis BOARD OPT DIR
+#                                        compile CMSIS-NN (a checkout at DIR, never committed)
+#                                        and boards/bench/cmsis_har.c into build/boards/BOARD/OPT-cmsis
 #
 # The kernel sources are native-modules/core/*.c (TBN_KERNEL_DIR overrides).
 # Every C file is compiled with -Wall -Wextra -Werror -ffp-contract=off (the
@@ -102,6 +107,33 @@ compile_board() {
   done
 }
 
+# compile_cmsis BOARD OPT DIR: the CMSIS-NN kernels the HAR peer needs (no
+# -Werror: not our code) and our harness around them (warnings as errors).
+compile_cmsis() {
+  local board=$1 opt=$2 cmsis=$3 cc arch dir src n=0
+  [[ -d "$cmsis/Include" && -d "$cmsis/Source" ]] || { echo "boards/build.sh: $cmsis is not a CMSIS-NN checkout (no Include/ and Source/)" >&2; exit 1; }
+  cc=$(board_cc "$board")
+  arch=$(board_arch_flags "$board")
+  dir="$OUT/$board/$opt-cmsis"
+  # Hosted headers where the toolchain has a libc (newlib for Arm), so word
+  # reads through memcpy inline as in a release build; elsewhere the
+  # harness's headers, with the string routines as GCC builtins (same effect).
+  local libc="-ffreestanding -isystem $ROOT/boards/harness/include -Dmemcpy=__builtin_memcpy -Dmemset=__builtin_memset -Dmemmove=__builtin_memmove"
+  [[ "$board" == stm32f405 ]] && libc=""
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for src in "$cmsis"/Source/{ConvolutionFunctions,NNSupportFunctions,PoolingFunctions,FullyConnectedFunctions}/*.c; do
+    case "$(basename "$src")" in *_f16*|*_f32*|*_flt*) continue ;; esac # int8 peer: no float kernels
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    $cc $arch $libc -std=gnu11 -ffunction-sections -fdata-sections -g -$opt -I"$cmsis/Include" \
+      -c "$src" -o "$dir/cmsis_$n.o"
+  done
+  # shellcheck disable=SC2086
+  $cc $arch ${libc:--ffreestanding} -std=gnu11 -ffp-contract=off -Wall -Wextra -Werror -ffunction-sections -fdata-sections -g \
+    -$opt -I"$cmsis/Include" -I"$ROOT/native-modules" -c "$ROOT/boards/bench/cmsis_har.c" -o "$dir/cmsis_har.o"
+}
+
 build_plugin() {
   need gcc gcc
   mkdir -p "$OUT"
@@ -149,11 +181,23 @@ case "${1:-all}" in
     flock -s 9
     link_board "$@"
     ;;
+  board)
+    [[ $# -ge 3 ]] || { echo "usage: boards/build.sh board BOARD OPT [small]" >&2; exit 2; }
+    flock -x 9
+    need "$(board_cc "$2")" "see scripts/setup-toolchains.sh"
+    compile_board "$2" "$3" "${4:-}"
+    build_plugin
+    ;;
+  cmsis)
+    [[ $# -ge 4 ]] || { echo "usage: boards/build.sh cmsis BOARD OPT DIR" >&2; exit 2; }
+    flock -x 9
+    compile_cmsis "$2" "$3" "$4"
+    ;;
   flags)
     echo "$(board_cc "$2") $(board_arch_flags "$2") $(common_flags)"
     ;;
   *)
-    echo "usage: boards/build.sh [all | link BOARD OPT BLOB OUT.elf | flags BOARD]" >&2
+    echo "usage: boards/build.sh [all | link BOARD OPT BLOB OUT.elf | board BOARD OPT [small] | cmsis BOARD OPT DIR | flags BOARD]" >&2
     exit 2
     ;;
 esac

@@ -1,3 +1,5 @@
+import type { I2cBus } from './sensors/mpu6050.ts';
+
 /**
  * The small board interface the app is written against, and its implementation
  * over the Espruino globals. JerryScript's board main and the host simulator
@@ -27,6 +29,12 @@ export interface TbnModule {
 }
 
 export interface Board {
+  /** The I2C bus named in the sensor config, set up on its pins; null when the board has none. */
+  i2c?: (opts: { bus?: string; scl?: string; sda?: string; bitrate?: number }) => I2cBus | null;
+  /** Espruino's Bangle object on a Bangle.js, else null. */
+  bangle?: () => any;
+  /** Hands a prediction to user code (E.emit('tbn', p) on Espruino). */
+  emit?: (p: unknown) => void;
   /** Sends bytes[0, length) on the protocol serial port. */
   write(bytes: Uint8Array, length: number): void;
   /** Registers the receive handler. */
@@ -46,6 +54,14 @@ export interface Board {
 }
 
 /* Globals of the Espruino API the board uses. */
+declare var I2C1: any;
+declare var I2C2: any;
+declare var I2C3: any;
+declare var I2C: any;
+declare var Bangle: any;
+declare var LED2: any;
+/** Engines without E.emit (our JerryScript main) call this global, when user code defines it, with each prediction. */
+declare var onTbn: any;
 declare var Serial1: any;
 declare var LED1: any;
 declare var E: any;
@@ -68,6 +84,7 @@ boardFactory.espruino = function (): Board {
   var cfg = storage.readJSON ? storage.readJSON('tbn.cfg', true) : undefined;
   if (port.setup) port.setup((cfg && cfg.baud) || BAUD, (cfg && cfg.serial) || undefined);
   var led = typeof LED1 !== 'undefined' ? LED1 : null;
+  if (cfg && cfg.sensor && cfg.sensor.led === 'LED2' && typeof LED2 !== 'undefined') led = LED2;
   var tbnModule: TbnModule | null = null;
   var hasE = typeof E !== 'undefined';
   // Espruino hands 'data' over as a binary String: one native conversion per chunk, no JS loop per byte.
@@ -107,6 +124,18 @@ boardFactory.espruino = function (): Board {
       var m = process.memory(false);
       return m.free * (m.blocksize || 1);
     },
+  };
+  board.i2c = function (o) {
+    var b = o.bus === 'I2C2' ? (typeof I2C2 !== 'undefined' ? I2C2 : null) : o.bus === 'I2C3' ? (typeof I2C3 !== 'undefined' ? I2C3 : null) : o.bus === 'soft' ? new I2C() : typeof I2C1 !== 'undefined' ? I2C1 : null;
+    if (b && b.setup) b.setup({ scl: o.scl, sda: o.sda, bitrate: o.bitrate || 400000 });
+    return b;
+  };
+  board.bangle = function () {
+    return typeof Bangle !== 'undefined' ? Bangle : null;
+  };
+  board.emit = function (p) {
+    if (hasE && E.emit) E.emit('tbn', p);
+    else if (typeof onTbn === 'function') onTbn(p);
   };
   if (hasE && E.CRC32) {
     board.crc32 = function (bytes, start, end) {

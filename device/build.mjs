@@ -1,6 +1,6 @@
 // Bundles the device app (device/main.ts) into ONE ES5 file, build/device/app.js,
 // for Espruino, JerryScript and the host simulator. Usage: node device/build.mjs
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
@@ -16,7 +16,7 @@ const bundle = await rollup({
   plugins: [
     typescript({
       tsconfig: false,
-      include: [path.join(here, '*.ts')],
+      include: [path.join(here, '*.ts'), path.join(here, 'sensors', '*.ts')],
       compilerOptions: {
         target: 'ES5',
         lib: ['ES5'],
@@ -44,6 +44,12 @@ const min = await transform(output[0].code, { minify: true, target: 'es5', chars
 mkdirSync(path.dirname(outFile), { recursive: true });
 // Write then rename: tests running in parallel never see a half-written bundle.
 const tmp = `${outFile}.${process.pid}.tmp`;
-writeFileSync(tmp, min.code);
-renameSync(tmp, outFile);
+try {
+  writeFileSync(tmp, min.code);
+  renameSync(tmp, outFile);
+} catch (e) {
+  rmSync(tmp, { force: true }); // a failed write (full disk, EFBIG) leaves no temp file behind
+  console.error(`device/build.mjs: cannot write ${outFile}: ${e.code ?? e.message}`);
+  process.exit(1);
+}
 console.log(`device bundle: ${path.relative(root, outFile)} (${min.code.length} bytes)`);

@@ -25,6 +25,8 @@ export var T_HELLO = 0x01;
 export var T_RESET = 0x02;
 export var T_STATUS_REQ = 0x03;
 export var T_START = 0x04;
+export var T_SENSOR_MODE = 0x05;
+export var T_SENSOR_REQ = 0x06;
 export var T_SAMPLES = 0x10;
 /* Device -> host. */
 export var T_INFO = 0x81;
@@ -32,6 +34,22 @@ export var T_PREDICTION = 0x82;
 export var T_STATUS = 0x83;
 export var T_ERROR = 0x84;
 export var T_ACK = 0x85;
+export var T_RAW = 0x86;
+export var T_SENSOR = 0x87;
+
+/* SENSOR_MODE modes (bit 0: predict, bit 1: record). */
+export var MODE_OFF = 0;
+export var MODE_PREDICT = 1;
+export var MODE_RECORD = 2;
+export var MODE_BOTH = 3;
+/* Sensor kinds in RAW and SENSOR frames. */
+export var KIND_NONE = 0;
+export var KIND_MPU6050 = 1;
+export var KIND_BANGLE = 2;
+/** The stream id of predictions on the board's own sensor. */
+export var SENSOR_STREAM = 0xffff;
+/** RAW header after the type: seq u32, lost u32, kind u8, channels u8, count u8. */
+export var RAW_HEADER = 11;
 
 /* SAMPLES sample formats. */
 export var FMT_I16 = 0;
@@ -50,6 +68,7 @@ export var E_MODEL = 2;
 export var E_SAMPLES = 3;
 export var E_INFERENCE = 4;
 export var E_STATE = 5;
+export var E_SENSOR = 6;
 
 /* STATUS counters, in wire order (u32 each). */
 export var C_FRAMES_OK = 0;
@@ -66,7 +85,11 @@ export var C_SAMPLES = 10;
 export var C_PREDICTIONS = 11;
 export var C_INFERENCE_ERRORS = 12;
 export var C_TX_FRAMES = 13;
-export var COUNTER_COUNT = 14;
+export var C_SENSOR_SAMPLES = 14;
+export var C_SENSOR_LOST = 15;
+export var C_SENSOR_OVERFLOWS = 16;
+export var C_TX_DROPPED = 17;
+export var COUNTER_COUNT = 18;
 export var COUNTER_NAMES = [
   'framesOk',
   'badCrc',
@@ -82,6 +105,10 @@ export var COUNTER_NAMES = [
   'predictions',
   'inferenceErrors',
   'txFrames',
+  'sensorSamples',
+  'sensorLost',
+  'sensorOverflows',
+  'txDropped',
 ];
 
 var crcTable: Uint32Array | null = null;

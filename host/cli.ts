@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { didYouMean, formatHelp, parseArgs, UsageError } from './cli/args.ts';
+import { didYouMean, formatHelp, parseArgs, printable, UsageError } from './cli/args.ts';
 import type { CliIO, Command } from './cli/command.ts';
 import { TbnError } from './errors.ts';
-import { packagePath } from './package-root.ts';
+import { packageVersion } from './package-root.ts';
 
 /** Subcommands load lazily so `tbn --help` stays fast and one broken command cannot break the others. */
 export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
@@ -13,7 +12,11 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
   sim: { summary: 'run the device bundle in the host simulator behind a pseudo-terminal', load: async () => (await import('./commands/sim.ts')).command },
   stream: { summary: 'stream a recording to a board or the simulator over serial', load: async () => (await import('./commands/stream.ts')).command },
   build: { summary: 'bundle the device app and model for a board and engine', load: async () => (await import('./commands/build.ts')).command },
+  firmware: { summary: 'build Espruino or JerryScript firmware with the tbn module from your engine checkout', load: async () => (await import('./commands/firmware.ts')).command },
   flash: { summary: 'upload the built app and model to a board', load: async () => (await import('./commands/flash.ts')).command },
+  record: { summary: "record labelled data from the board's own sensor for training", load: async () => (await import('./commands/record.ts')).command },
+  monitor: { summary: 'show the live predictions and counters of a board running on its own sensor', load: async () => (await import('./commands/monitor.ts')).command },
+  report: { summary: 'write one self-contained HTML page: training curves, confusion matrices, sizes, tiles, device and cost', load: async () => (await import('./commands/report.ts')).command },
   demo: { summary: 'train, pack, build and stream HAR data through the simulator', load: async () => (await import('./commands/demo.ts')).command },
 };
 
@@ -22,11 +25,6 @@ function topHelp(): string {
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
   lines.push('', 'Run `tbn <command> --help` for the options of one command, `tbn --version` for the version.');
   return lines.join('\n');
-}
-
-/** The version in tbn's package.json. */
-export function version(): string {
-  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** One line saying what is wrong, and where the help is: never the whole help. */
@@ -42,13 +40,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
-    io.out(version());
+    io.out(packageVersion());
     return 0;
   }
   const entry = COMMANDS[name];
   if (!entry) {
     const hint = didYouMean(name.replace(/^-+/, ''), Object.keys(COMMANDS));
-    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
+    const what = name.startsWith('-') ? `unknown option ${printable(name)}` : `unknown command "${printable(name)}"`;
     return usageError(io, 'tbn', `${what}${hint ? ` (did you mean "${hint}"?)` : ''}`, 'tbn --help');
   }
   let command: Command;

@@ -14,11 +14,10 @@
  * `tbn/protocol` (serial frames and a DeviceClient), `tbn/sim` (the device simulator).
  * @module tbn
  */
-import { readFileSync } from 'node:fs';
 import type { Splits } from './data/select.ts';
 import { packModel, type PackOptions } from './format/pack.ts';
 import type { FloatModel } from './model/float-model.ts';
-import { packagePath } from './package-root.ts';
+import { packageVersion } from './package-root.ts';
 import { DEFAULT_MIN_TILE_SIZE } from './train/arch.ts';
 import type { Checkpoint } from './train/checkpoint.ts';
 import { exportFloatModel } from './train/export.ts';
@@ -54,7 +53,7 @@ export type { Activation, FloatLayer, FloatModel, GapLayer, PoolLayer, WeightLay
 // Packing and reading .tbn files
 export { packModel, type PackOptions } from './format/pack.ts';
 export { readModel } from './format/reader.ts';
-export type { PackedLayer, PackedModel } from './format/model.ts';
+export type { InputChannel, PackedLayer, PackedModel } from './format/model.ts';
 export { formatSummary, type ModelSummary, summarizeModel } from './format/summary.ts';
 
 // The integer reference (the same numbers the C kernel gives, bit for bit)
@@ -63,6 +62,19 @@ export { evaluatePacked } from './reference/evaluate.ts';
 
 // Boards
 export { type BoardDefinition, checkFit, type FitRequest, type FitResult, type FitRow, listBoards, loadBoard, type QemuMachine } from './boards.ts';
+
+// tbn stream, build, flash and demo
+/** A stream that ended early (device gone, refused, Ctrl-C) carries the partial report; int16Clipping counts what --int16 clips. */
+export { int16Clipping, StreamInterrupted } from './stream/session.ts';
+export { prepareOutDir } from './build/artifacts.ts';
+export { type VerifiedFile } from './flash/espruino.ts';
+export { formatReport, harRecordings, loadAnyRecording, type RecordingScore, type StreamReport, type StreamRunOptions, streamRecordings } from './stream/session.ts';
+export { type Link, openSerialLink } from './stream/link.ts';
+export { type BuildInput, type BuildManifest, checkBuildFit, type Engine, ENGINES, type ManifestFile, writeArtifacts } from './build/artifacts.ts';
+export { buildDeviceBundle, DEFAULT_BUNDLE } from './build/bundle.ts';
+export { type EspruinoUploadOptions, type UploadEvent, uploadToEspruino } from './flash/espruino.ts';
+export { type FlasherPlan, jerryFlasherPlan } from './flash/jerry.ts';
+export { type DemoOptions, type DemoResult, formatDemo, runDemo, syntheticRecordings } from './demo/run-demo.ts';
 
 /** What `tbn train` uses when an option is not given (one variant, TBN, here). */
 export const TRAIN_DEFAULTS: Omit<SessionOptions, 'arch'> = {
@@ -97,5 +109,5 @@ export function pack(model: Checkpoint | FloatModel, options: PackOptions = {}):
 
 /** The version of the installed tbn package. */
 export function version(): string {
-  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+  return packageVersion();
 }

@@ -3,7 +3,7 @@
  * assets (wasm, device bundle, format header, boards) load the same from a checkout (host/*.ts),
  * from the compiled dist/host/*.js, and from an installed node_modules/tbn — never from the cwd.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,4 +22,9 @@ export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.me
 /** A path inside the tbn package, e.g. packagePath('build', 'native', 'tbn.wasm'). */
 export function packagePath(...parts: string[]): string {
   return path.join(PACKAGE_ROOT, ...parts);
+}
+
+/** The version in tbn's package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 }

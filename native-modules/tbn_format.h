@@ -18,6 +18,8 @@
  *   then sections, each starting at a 4-byte aligned offset:
  *     input quantisation  quant_count x {f32 mul, f32 add}
  *     class labels        class_count NUL-terminated UTF-8 strings
+ *     input channels      (optional, header flag TBN_HF_CHANNELS) quant_count
+ *                         NUL-terminated UTF-8 strings "name<TAB>unit"
  *     per layer: tile words, thresholds or multipliers, flips or biases
  *   file_bytes is the exact length of the file; a longer or shorter buffer
  *   is rejected. crc32 (IEEE 802.3, reflected, poly 0xEDB88320, init and
@@ -49,6 +51,22 @@
  *           round-half-away-from-zero(t) otherwise, computed as
  *             i = trunc(t); f = t - i; i + (f >= 0.5) - (f <= -0.5)
  *   int8 input given directly is used as is (-128 is allowed).
+ *
+ * INPUT DESCRIPTION (optional; FORMAT.md says why it is a flag, not a version)
+ *   Header flags (TBN_HDR_FLAGS_U16) other than TBN_HF_ALL are invalid.
+ *   - TBN_HF_CHANNELS: channels_offset/channels_bytes locate a table of
+ *     quant_count entries, one per input channel (element i of the input
+ *     belongs to channel i mod Q, as for quantisation), each a NUL-terminated
+ *     UTF-8 string of at most TBN_MAX_LABEL_BYTES bytes with its NUL, filling
+ *     the table exactly: the same rules as the class labels. The channel's
+ *     name is the text before the first TAB, its physical unit the text
+ *     after it (e.g. "x_acc\tm/s2"; empty when there is no TAB: unknown).
+ *     Without the flag both fields are 0.
+ *   - TBN_HF_RATE: rate_mhz is the sample rate the model was trained at
+ *     (samples per second x 1000, at least 1) for sensor windows. Without
+ *     the flag it is 0.
+ *   The kernel never reads either; it validates them so every byte a
+ *   host tool shows comes from a checked file.
  *
  * WEIGHT LAYERS (dense, conv1d, conv2d)
  *   Filters are (out_c, k_h, k_w, in_c), row-major; K = k_h*k_w*in_c is the
@@ -147,14 +165,22 @@
 #define TBN_HDR_IN_H_U16 20u
 #define TBN_HDR_IN_W_U16 22u
 #define TBN_HDR_IN_C_U16 24u
-#define TBN_HDR_FLAGS_U16 26u /* reserved, must be 0 */
+#define TBN_HDR_FLAGS_U16 26u /* TBN_HF_* bits; others must be 0 */
 #define TBN_HDR_SCRATCH_BYTES_U32 28u
 #define TBN_HDR_QUANT_OFFSET_U32 32u /* quant_count x (f32 mul, f32 add) */
 #define TBN_HDR_LABELS_OFFSET_U32 36u
 #define TBN_HDR_LABELS_BYTES_U32 40u
 #define TBN_HDR_LAYERS_OFFSET_U32 44u /* always TBN_HEADER_BYTES in v1 */
 #define TBN_HDR_QUANT_COUNT_U16 48u   /* Q: pairs in the quantisation section */
-/* bytes 50..63 are reserved and must be 0 */
+/* bytes 50..51 are reserved and must be 0 */
+#define TBN_HDR_CHANNELS_OFFSET_U32 52u /* TBN_HF_CHANNELS, else 0 */
+#define TBN_HDR_CHANNELS_BYTES_U32 56u  /* TBN_HF_CHANNELS, else 0 */
+#define TBN_HDR_RATE_MHZ_U32 60u        /* TBN_HF_RATE, else 0 */
+
+/* Header flags. */
+#define TBN_HF_CHANNELS 0x0001u /* input channel names and units */
+#define TBN_HF_RATE 0x0002u     /* input sample rate */
+#define TBN_HF_ALL 0x0003u
 
 /* Layer record: byte offsets relative to the record start. */
 #define TBN_LYR_KIND_U8 0u

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clang lld libclang-rt-14-dev socat valgrind dataset-fashion-mnist)
+APT_PACKAGES=(clang lld libclang-rt-14-dev socat valgrind dataset-fashion-mnist chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -13,8 +13,9 @@
  *   model_offset, model_bytes, input_offset, window_count,
  *   input_type (0 f32, 1 i8), input_len (elements per window),
  *   flags (bit 0: honour TBN_LF_REUSE; bits 1-2: 0 = the TBN kernel,
- *   1 = bench_int8_run, 2 = bench_f32_run with the "model" being that
- *   baseline's weights, see boards/bench/), reserved.
+ *   1 = bench_int8_run, 2 = bench_f32_run, 3 = bench_cmsis_run (CMSIS-NN,
+ *   boards/bench/cmsis_har.c) with the "model" being that baseline's
+ *   weights, see boards/bench/), reserved.
  * Offsets are from the blob start; models and f32 inputs are 4-byte aligned.
  *
  * Instruction counting: tbn_mark_begin/tbn_mark_end bracket every inference
@@ -42,6 +43,8 @@ int bench_int8_run(const uint8_t *weights, uint32_t weight_bytes, const int8_t *
                    uint32_t scratch_bytes, int32_t *logits, tbn_layer_hook hook, void *ctx) __attribute__((weak));
 int bench_f32_run(const uint8_t *weights, uint32_t weight_bytes, const float *input, void *scratch,
                   uint32_t scratch_bytes, int32_t *logits, tbn_layer_hook hook, void *ctx) __attribute__((weak));
+int bench_cmsis_run(const uint8_t *weights, uint32_t weight_bytes, const int8_t *input, void *scratch,
+                    uint32_t scratch_bytes, int32_t *logits, tbn_layer_hook hook, void *ctx) __attribute__((weak));
 #define BENCH_CLASSES 5u
 static int32_t logits[HARNESS_MAX_CLASSES];
 
@@ -168,16 +171,18 @@ int harness_main(void) {
 
     uint32_t kernel = (flags >> 1) & 3u;
     if (kernel != 0) {
-      if ((kernel == 1 && !bench_int8_run) || (kernel == 2 && !bench_f32_run) || kernel == 3)
+      if ((kernel == 1 && !bench_int8_run) || (kernel == 2 && !bench_f32_run) || (kernel == 3 && !bench_cmsis_run))
         return fail(&l, "baseline kernel not linked");
-      if ((model_off & 3u) || (kernel == 2 && input_type != TBN_INPUT_F32) || (kernel == 1 && input_type != TBN_INPUT_I8))
+      if ((model_off & 3u) || (kernel == 2 && input_type != TBN_INPUT_F32) || (kernel != 2 && input_type != TBN_INPUT_I8))
         return fail(&l, "bad baseline job");
       for (uint32_t w = 0; w < windows; w++) {
         const uint8_t *in = blob + input_off + w * input_len * elem;
         tbn_mark_begin();
-        int r = kernel == 1 ? bench_int8_run(blob + model_off, model_bytes, (const int8_t *)in, scratch, sizeof scratch,
-                                             logits, tbn_mark_layer, NULL)
-                            : bench_f32_run(blob + model_off, model_bytes, (const float *)in, scratch, sizeof scratch,
+        int r = kernel == 1   ? bench_int8_run(blob + model_off, model_bytes, (const int8_t *)in, scratch, sizeof scratch,
+                                               logits, tbn_mark_layer, NULL)
+                : kernel == 3 ? bench_cmsis_run(blob + model_off, model_bytes, (const int8_t *)in, scratch, sizeof scratch,
+                                                logits, tbn_mark_layer, NULL)
+                              : bench_f32_run(blob + model_off, model_bytes, (const float *)in, scratch, sizeof scratch,
                                             logits, tbn_mark_layer, NULL);
         tbn_mark_end();
         print_result(&l, j, w, r, -1, logits, BENCH_CLASSES);

@@ -24,7 +24,7 @@
 TBN_PLUGIN_EXPORT int qemu_plugin_version = TBN_QEMU_PLUGIN_VERSION;
 
 #define MAX_MARKS 16
-#define MAX_RANGES 32
+#define MAX_RANGES 128
 
 static uint64_t insn_count;
 static uint64_t marks[MAX_MARKS];

@@ -10,7 +10,7 @@
  * @module tbn/format
  */
 export { FORMAT_HEADER_PATH, type FormatStatus, KIND_CODES, type KindName, kindName, parseFormatDefines, TBN, TYPE_CODES, type TypeName, typeName } from '../format/spec.ts';
-export type { LayerContent, ModelContent, PackedLayer, PackedModel, Shape } from '../format/model.ts';
+export type { InputChannel, LayerContent, ModelContent, PackedLayer, PackedModel, Shape } from '../format/model.ts';
 export { FormatError, readModel } from '../format/reader.ts';
 export { writeModel } from '../format/writer.ts';
 export { foldModel, packModel, type PackOptions } from '../format/pack.ts';

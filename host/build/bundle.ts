@@ -1,12 +1,21 @@
 /** Builds the device app bundle with the device build script (device/build.mjs -> build/device/app.js). */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TbnError } from '../errors.ts';
+import { readRegularFile } from '../io/files.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
+
+/** Far above any bundle a board's Storage can hold; a cap so a wrong path is not read whole. */
+const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 
 export const REPO_ROOT = PACKAGE_ROOT;
 export const DEFAULT_BUNDLE = path.join(REPO_ROOT, 'build', 'device', 'app.js');
+
+/** A checkout has the device sources and its build script; an installed package only the prebuilt bundle. */
+export function hasDeviceSources(root = REPO_ROOT): boolean {
+  return existsSync(path.join(root, 'device', 'build.mjs'));
+}
 
 /**
  * Runs the device build in a checkout; returns the bundle's path. An installed package has no device sources
@@ -28,12 +37,7 @@ export function buildDeviceBundle(root = REPO_ROOT): string {
 
 /** Reads a bundle and checks it is plain ASCII (what the device build emits, and what both engines load). */
 export function readBundle(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'latin1');
-  } catch (e) {
-    throw new TbnError('E_INPUT', `${file}: cannot read the app bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readRegularFile(file, MAX_BUNDLE_BYTES, 'app bundle').toString('latin1');
   const bad = text.search(/[^\x09\x0a\x0d\x20-\x7e]/);
   if (bad >= 0) {
     const line = text.slice(0, bad).split('\n').length;

@@ -83,7 +83,7 @@ function checkValue(spec: OptionSpec, value: string): void {
 }
 
 /** Control characters and binary junk are shown escaped, never raw. */
-function printable(text: string): string {
+export function printable(text: string): string {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

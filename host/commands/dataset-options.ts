@@ -15,7 +15,7 @@ export const datasetOptions: OptionSpec[] = [
   { name: 'sample-rate', type: 'string', aliases: ['rate'], range: { above: 0, max: 100000 }, description: `resampling rate in Hz (default ${DEFAULT_RATE}); for csv the rows' own rate` },
   { name: 'window-seconds', type: 'string', range: { above: 0, max: 3600 }, description: `window length in seconds (default ${DEFAULT_WINDOW_SECONDS}); for csv, windows the rows as a stream (default: one row per example)` },
   { name: 'overlap', type: 'string', range: { min: 0, below: 1 }, description: `overlap of consecutive windows, in [0, 1) (default ${DEFAULT_OVERLAP})` },
-  { name: 'channels', type: 'string', description: `comma-separated channels to use (default ${HAR_CHANNELS.join(',')}; csv: every numeric column)` },
+  { name: 'channels', type: 'string', description: `comma-separated channels to use (default ${HAR_CHANNELS.join(',')}; csv: every column except the label and timestamp)` },
   { name: 'label-column', type: 'string', description: 'label column of a csv file (default label)' },
   { name: 'limit', type: 'string', range: { integer: true, min: 1 }, description: 'use at most N examples of the training and of the test set (quick runs)' },
 ];

@@ -13,6 +13,7 @@ export const command: Command = {
     { name: 'synthetic', type: 'boolean', description: 'use the synthetic motion generator even when sp-sw-har is present' },
     { name: 'out', short: 'o', type: 'string', description: 'folder for model.tbn', default: 'out/demo' },
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
+    { name: 'report', type: 'boolean', description: 'write OUT/report.html (tbn report of this run); --no-report skips it', default: 'true' },
   ],
   async run(args, io) {
     const epochs = optInt(args, 'epochs') ?? 30;
@@ -25,11 +26,14 @@ export const command: Command = {
       synthetic: optBool(args, 'synthetic'),
       outDir: optString(args, 'out'),
       onStep: (m) => io.err(m),
+      report: optBool(args, 'report'),
     });
     if (json) {
       const { report, ...rest } = r;
       io.out(JSON.stringify({ ...rest, confusion: report.confusion, classes: report.classes, deviceCounters: report.deviceCounters }));
     } else {
+      // On stderr with the demo's other steps: stdout stays the one table.
+      if (r.reportFile) io.err(`report: ${r.reportFile}`);
       io.out(formatDemo(r));
     }
     return r.bitExact === r.windows ? 0 : 1;

@@ -1,5 +1,7 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { listNames } from '../data/csv.ts';
 import { loadSplits } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
@@ -10,6 +12,14 @@ import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
 import { loadFloatModel } from '../train/load-model.ts';
 import { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
 import { floatPredict } from '../train/float-forward.ts';
+
+/** The data with its labels renumbered to the model's class order when both name the same classes. */
+function byModelClasses(d: Dataset, classes: string[]): Dataset {
+  if (d.classes.join('\u0000') === classes.join('\u0000')) return d;
+  if (d.classes.length !== classes.length || !d.classes.every((c) => classes.includes(c))) return d; // refused below, with both lists
+  const to = d.classes.map((c) => classes.indexOf(c));
+  return { ...d, y: d.y.map((k) => to[k] as number), classes: [...classes] };
+}
 
 export const command: Command = {
   name: 'eval',
@@ -44,15 +54,31 @@ export const command: Command = {
         }
       }
     }
-    const splits = loadSplits(datasetOptionsFrom(args), seed ?? 1);
-    const data = splits[split];
+    // Columns are matched by the names the checkpoint was trained on, never taken in file order.
+    const trainedOn = float?.channels ?? [];
+    const dataOptions = datasetOptionsFrom(args);
+    const dataKind = dataOptions.data ?? 'har';
+    if (trainedOn.length > 0 && dataKind !== 'fashion-mnist') {
+      const given = dataOptions.channels;
+      if (given === undefined) dataOptions.channels = [...trainedOn];
+      else if (given.join(',') !== trainedOn.join(',')) {
+        throw new UsageError(`--channels ${given.join(',')} differs from the channels ${file} was trained on, in order: ${trainedOn.join(',')}`);
+      }
+    }
+    const json = optBool(args, 'json');
+    const splits = loadSplits(dataOptions, seed ?? 1, json ? undefined : (line) => io.err(line));
+    const loaded = splits[split];
+    if (trainedOn.length > 0 && dataKind !== 'fashion-mnist' && loaded.channels.join(',') !== trainedOn.join(',')) {
+      throw new TbnError('E_INPUT', `${loaded.name}: channels ${listNames(loaded.channels)} differ from the ${listNames(trainedOn)} ${file} was trained on`);
+    }
+    const data = byModelClasses(loaded, packed.classes);
     const exampleLen = data.shape[0] * data.shape[1] * data.shape[2];
     const modelLen = packed.inShape[0] * packed.inShape[1] * packed.inShape[2];
     if (exampleLen !== modelLen) {
       throw new TbnError('E_INPUT', `${data.name}: examples are ${data.shape.join('x')} (${exampleLen} values) but ${file} takes ${packed.inShape.join('x')} (${modelLen})`);
     }
     if (data.classes.join('\u0000') !== packed.classes.join('\u0000')) {
-      throw new TbnError('E_INPUT', `${data.name}: classes (${data.classes.join(', ')}) differ from the model's (${packed.classes.join(', ')})`);
+      throw new TbnError('E_INPUT', `${data.name}: classes (${listNames(data.classes)}) differ from the model's (${listNames(packed.classes)})`);
     }
     if (data.count === 0) throw new TbnError('E_INPUT', `${data.name}: the ${split} split is empty`);
     const packedPred = evaluatePacked(packed, data.x, data.count);

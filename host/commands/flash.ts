@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import type { BuildManifest } from '../build/artifacts.ts';
 import { TbnError } from '../errors.ts';
+import { readModelFile } from '../format/reader.ts';
+import { fileErrorMessage, readRegularFile } from '../io/files.ts';
+
+/** A build manifest is a few KB; anything far larger is not one. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 import { type UploadEvent, uploadToEspruino } from '../flash/espruino.ts';
 import { jerryFlasherPlan } from '../flash/jerry.ts';
 
@@ -13,22 +18,20 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 /** Reads DIR/manifest.json and checks every artifact it lists is present and unchanged. */
 export function loadBuild(dir: string): BuildManifest {
   const file = path.join(dir, 'manifest.json');
+  if (!existsSync(file)) throw new TbnError('E_INPUT', `${file}: not found; run tbn build first (or give --dir)`);
   let manifest: BuildManifest;
+  const text = readRegularFile(file, MAX_MANIFEST_BYTES, 'build manifest').toString('utf8');
   try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as BuildManifest;
+    manifest = JSON.parse(text) as BuildManifest;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TbnError('E_INPUT', code === 'ENOENT' ? `${file}: not found; run tbn build first (or give --dir)` : `${file}: ${(e as Error).message}`);
+    throw new TbnError('E_INPUT', `${file}: not JSON (${(e as Error).message})`);
   }
-  if (manifest.tool !== 'tbn build' || !Array.isArray(manifest.files)) throw new TbnError('E_INPUT', `${file}: not a tbn build manifest`);
+  if (typeof manifest !== 'object' || manifest === null || manifest.tool !== 'tbn build' || !Array.isArray(manifest.files)) throw new TbnError('E_INPUT', `${file}: not a tbn build manifest`);
   for (const f of manifest.files) {
     const p = path.join(dir, f.path);
-    let data: Buffer;
-    try {
-      data = readFileSync(p);
-    } catch {
-      throw new TbnError('E_INPUT', `${p}: missing (listed in ${file}); run tbn build again`);
-    }
+    if (typeof f.path !== 'string' || path.isAbsolute(f.path) || f.path.split(/[\\/]/).includes('..')) throw new TbnError('E_INPUT', `${file}: a listed file leaves the build folder`);
+    if (!existsSync(p)) throw new TbnError('E_INPUT', `${p}: missing (listed in ${file}); run tbn build again`);
+    const data = readModelFile(p, 'build file');
     if (createHash('sha256').update(data).digest('hex') !== f.sha256) {
       throw new TbnError('E_INPUT', `${p}: changed since tbn build (sha256 differs from ${file}); run tbn build again`);
     }
@@ -86,13 +89,24 @@ export const command: Command = {
     }
 
     if (!port) throw new UsageError('--port is required for Espruino boards');
+    if (!(baud > 0)) throw new UsageError(`--baud must be a positive baud rate, got ${baud}`);
+    if (!(timeoutSec > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${timeoutSec}`);
+    try {
+      if (!statSync(port).isCharacterDevice()) throw new TbnError('E_PORT', `${port}: not a serial port (not a character device)`);
+    } catch (e) {
+      if (e instanceof TbnError) throw e;
+      throw new TbnError('E_PORT', `cannot open serial port ${fileErrorMessage(port, e)}`);
+    }
     const model = manifest.files.find((f) => f.path === 'model.tbn');
     const app = manifest.files.find((f) => f.path === 'app.js');
     if (!model || !app) throw new TbnError('E_INPUT', `${path.join(dir, 'manifest.json')}: lists no model.tbn/app.js`);
     const progress: Array<{ sent: number; total: number }> = [];
     let lastTenth = -1;
     const onEvent = (e: UploadEvent) => {
-      if (e.event === 'connected' && !json) io.err(`connected to ${port}: ${e.board ?? 'unknown board'} ${e.version ?? ''}`.trim());
+      if (e.event === 'connected' && !json) {
+        io.err(`connected to ${port}: ${e.board ?? 'unknown board'} ${e.version ?? ''}`.trim());
+        io.err(`uploading ${model.path} (${fmt(model.bytes)} B) to Storage and ${app.path} (${fmt(app.bytes)} B) as boot code ...`);
+      }
       if (e.event === 'progress' && e.total > 0) {
         progress.push({ sent: e.sent, total: e.total });
         const tenth = Math.floor((10 * e.sent) / e.total);
@@ -100,22 +114,24 @@ export const command: Command = {
         lastTenth = tenth;
       }
     };
-    if (!json) io.err(`uploading ${model.path} (${fmt(model.bytes)} B) to Storage and ${app.path} (${fmt(app.bytes)} B) as boot code via ${port} ...`);
+    if (!json) io.err(`connecting to ${port} ...`);
     const r = await uploadToEspruino({
       port,
       baud,
       modelFile: path.join(dir, model.path),
       appFile: path.join(dir, app.path),
       storageName: manifest.model.storageName,
+      ...(manifest.config ? { extraFiles: [{ name: manifest.config.storageName, file: path.join(dir, manifest.config.path) }] } : {}),
       timeoutSec,
       onEvent,
     });
     if (json) {
-      io.out(JSON.stringify({ ok: true, engine: 'espruino', port, board: r.board, version: r.version, bytesSent: r.bytesSent, progress }));
+      io.out(JSON.stringify({ ok: true, engine: 'espruino', port, board: r.board, version: r.version, bytesSent: r.bytesSent, verified: r.verified, progress }));
     } else {
       io.out(
-        `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${app.path} -> .bootcde (runs at boot); ` +
-          `${fmt(r.bytesSent)} B sent to ${r.board ?? 'the board'} ${r.version ?? ''}`.trim(),
+        `flashed ${manifest.board}: ${model.path} -> Storage "${manifest.model.storageName}", ${manifest.config ? `${manifest.config.path} -> Storage "${manifest.config.storageName}", ` : ''}${app.path} -> .bootcde (runs at boot); ` +
+          `${fmt(r.bytesSent)} B sent to ${r.board ?? 'the board'} ${r.version ?? ''}; read back: ` +
+          r.verified.map((f) => `${f.name} ${fmt(f.bytes)} B crc32 ${f.crc32.toString(16).padStart(8, '0')}`).join(', ') + ' (match)',
       );
     }
     return 0;

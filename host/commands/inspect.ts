@@ -4,7 +4,7 @@ import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
 import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
 import { loadFloatModel } from '../train/load-model.ts';
-import { formatSummary, summarizeModel } from '../format/summary.ts';
+import { channelsText, formatSummary, summarizeModel } from '../format/summary.ts';
 
 export const command: Command = {
   name: 'inspect',
@@ -20,12 +20,13 @@ export const command: Command = {
     const m = fromCheckpoint ? readModel(packModel(loadFloatModel(file, bytes))) : loadPackedFile(file, bytes);
     const s = summarizeModel(m);
     if (optBool(args, 'json')) {
-      io.out(JSON.stringify({ file, packedInMemory: fromCheckpoint, version: m.version, inShape: m.inShape, classes: m.classes, crc32: m.crc32, ...s }));
+      io.out(JSON.stringify({ file, packedInMemory: fromCheckpoint, version: m.version, inShape: m.inShape, classes: m.classes, channels: m.channels ?? null, rateHz: m.rateHz ?? null, crc32: m.crc32, ...s }));
       return 0;
     }
     const title =
       `${file}${fromCheckpoint ? ' (checkpoint, packed in memory)' : ''}: .tbn v${m.version}, input ${m.inShape.join('x')} int8, ` +
-      `${m.classes.length} classes (${m.classes.join(', ')})`;
+      `${m.classes.length} classes (${m.classes.join(', ')})\n` +
+      `input channels: ${m.channels ? channelsText(m.channels) : 'not stored in this file'}; sample rate: ${m.rateHz !== undefined ? `${m.rateHz} Hz` : 'not stored'}`;
     io.out(formatSummary(s, title));
     return 0;
   },

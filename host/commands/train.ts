@@ -1,5 +1,5 @@
 /** `tbn train`: train FP32, BNN and TBN models side by side and print one comparison table. */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CliIO, Command } from '../cli/command.ts';
@@ -12,6 +12,9 @@ import { defaultGemm } from '../train/kernels.ts';
 import { defaultJobs, PoolClosedError, WorkerPool } from '../train/pool.ts';
 import { ProgressBoard } from '../train/progress.ts';
 import { planSession, resumeTrainingWith, trainVariantsWith, type SessionEvents, type SessionOptions, type VariantResult } from '../train/session.ts';
+import { writeFileAtomic } from '../io/files.ts';
+import { evaluateForReport, makeReport } from '../report/index.ts';
+import { commandLine } from './report.ts';
 
 const options: OptionSpec[] = [
   ...datasetOptions,
@@ -35,6 +38,7 @@ const options: OptionSpec[] = [
   { name: 'no-save', type: 'boolean', description: 'do not write checkpoints' },
   { name: 'jobs', short: 'j', type: 'string', range: { integer: true, min: 1 }, description: `trainings run in parallel on worker threads (default: the number of cores, here ${defaultJobs()}); the results are the same for every value` },
   { name: 'json', type: 'boolean', description: 'print one JSON object with the results on stdout' },
+  { name: 'report', type: 'boolean', description: 'write PREFIX-report.html beside the checkpoints (tbn report of the models trained; none with --no-save); --no-report skips it', default: 'true' },
 ];
 
 function parseList<T extends string>(text: string, name: string, allowed: readonly T[]): T[] {
@@ -60,6 +64,11 @@ function positiveInt(args: ParsedArgs, name: string): number {
   const v = optInt(args, name);
   if (v === undefined || v < 1) throw new UsageError(`--${name} must be a positive integer`);
   return v;
+}
+
+/** PREFIX-report.html beside the checkpoints (PREFIX without .ckpt.json). */
+export function reportPath(out: string): string {
+  return `${out.endsWith('.ckpt.json') ? out.slice(0, -'.ckpt.json'.length) : out}-report.html`;
 }
 
 export function checkpointPath(out: string, variant: Variant, single: boolean): string {
@@ -300,6 +309,13 @@ export const command: Command = {
     view.clear();
 
     const warnings = [...new Set(results.flatMap((r) => r.warnings))];
+    const reportFile = save && optBool(args, 'report') ? reportPath(resume !== undefined && outOption === undefined ? finalPathOf(resume) : out) : undefined;
+    if (reportFile) {
+      const models = results.map((r) => ({ file: files[r.variant] ?? `${r.label} (not saved)`, checkpoint: r.checkpoint }));
+      mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
+      const evals = splits.test.count > 0 ? { evals: evaluateForReport(models, undefined, splits.test), evalSource: `Evaluated by tbn train on the test split (seed ${seed}): ${splits.description}.` } : {};
+      writeFileAtomic(reportFile, await makeReport({ command: commandLine('train', args), models, ...evals }));
+    }
     if (json) {
       io.out(
         JSON.stringify({
@@ -324,6 +340,7 @@ export const command: Command = {
             warnings: r.warnings,
           })),
           warnings,
+          ...(reportFile ? { report: reportFile } : {}),
         }),
       );
       return 0;
@@ -341,6 +358,7 @@ export const command: Command = {
       const tiled = r.size.tiledFractionOfBnn !== undefined ? `; tiled layers store ${(100 * r.size.tiledFractionOfBnn).toFixed(1)}% of their BNN bits` : '';
       lines.push(`${r.label}: p per layer ${r.size.layers.map((l) => l.p).join(',')}${tiled}, ${r.seconds.toFixed(0)} s${chosen}${refitNote}${files[r.variant] ? ` -> ${files[r.variant]}` : ''}`);
     }
+    if (reportFile) lines.push(`report: ${reportFile}`);
     lines.push(`${board.overall().replace(/ · ETA.*$/, '')}; ${jobs} parallel job${jobs === 1 ? '' : 's'}, engine ${gemm.name}`);
     io.out(lines.join('\n'));
     return 0;

@@ -1,6 +1,7 @@
 /** A uniform multichannel sensor stream with one label per sample, and its windowing. */
 import type { Dataset } from './dataset.ts';
 import { InputError, TbnError } from '../errors.ts';
+import { listNames } from './csv.ts';
 
 export interface Recording {
   /** Where it came from (a path, or e.g. "synthetic:seed=3"). */
@@ -10,6 +11,8 @@ export interface Recording {
   /** Samples per second of the uniform grid. */
   rate: number;
   channels: string[];
+  /** Physical unit per channel ("" unknown), when the source states them. */
+  units?: string[];
   /** count * channels.length values, channel-interleaved: sample k, channel c at k*C + c. */
   samples: Float32Array;
   /** Class index per sample, into `classes` (HAR_CLASSES when absent). */
@@ -99,7 +102,7 @@ export function windowsToDataset(name: string, recs: Recording[], geometry: Wind
   let total = 0;
   for (const r of recs) {
     if (r.channels.join(',') !== channels.join(',')) {
-      throw new InputError(r.file, undefined, `channels ${r.channels.join(',')} differ from ${channels.join(',')} of the other recordings`);
+      throw new InputError(r.file, undefined, `channels ${listNames(r.channels)} differ from ${listNames(channels)} of the other recordings`);
     }
     const w = windowRecordingBySamples(r, geometry);
     parts.push(w);
@@ -117,5 +120,9 @@ export function windowsToDataset(name: string, recs: Recording[], geometry: Wind
     for (let k = 0; k < w.count; k++) groups.push(subject);
     at += w.count;
   });
-  return { name, x, y, count: total, shape: [1, geometry.length, channels.length], classes: [...classes], channels: [...channels], groups };
+  const d: Dataset = { name, x, y, count: total, shape: [1, geometry.length, channels.length], classes: [...classes], channels: [...channels], groups };
+  const first = recs[0] as Recording;
+  if (first.units && recs.every((r) => r.units?.join('\u0000') === first.units?.join('\u0000'))) d.units = [...first.units];
+  if (recs.every((r) => r.rate === first.rate)) d.rateHz = first.rate;
+  return d;
 }

@@ -1,10 +1,11 @@
 /** Which data to load and how to split it (the options of `tbn train` and `tbn eval`), and the train/val/test splits they select. */
 import { UsageError } from '../errors.ts';
-import type { Dataset } from './dataset.ts';
+import { listNames, type LoadProgress } from './csv.ts';
+import { checkFiniteData, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
 import { loadGenericCsv } from './generic-csv.ts';
 import { DEFAULT_OVERLAP, DEFAULT_WINDOW_SECONDS, windowGeometry } from './recording.ts';
-import { DEFAULT_RATE, HAR_CHANNELS, defaultHarRoot, loadSpSwHar } from './sp-sw-har.ts';
+import { DEFAULT_RATE, HAR_CHANNELS, defaultHarRoot, listRecordings, loadSpSwHar, recordingClasses } from './sp-sw-har.ts';
 import { splitValidation, subset, shuffled } from './split.ts';
 import { formatSubjects, parseSubjects } from './subjects.ts';
 import { synthesizeHarDataset } from './synthetic.ts';
@@ -94,7 +95,14 @@ function countLine(s: Omit<Splits, 'description'>): string {
   return `train ${s.train.count}, val ${s.val.count}, test ${s.test.count}`;
 }
 
-export function loadSplits(o: DatasetOptions, seed: number): Splits {
+/** Every split, checked for values (and statistics) that would make training silently NaN. */
+export function loadSplits(o: DatasetOptions, seed: number, progress?: LoadProgress): Splits {
+  const s = loadSplitsUnchecked(o, seed, progress);
+  for (const d of [s.train, s.val, s.test]) checkFiniteData(d);
+  return s;
+}
+
+function loadSplitsUnchecked(o: DatasetOptions, seed: number, progress: LoadProgress | undefined): Splits {
   const data = o.data ?? 'har';
   const valFraction = o.valFraction;
   if (valFraction !== undefined && !(valFraction > 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be between 0 and 1 (exclusive), got ${valFraction}`);
@@ -137,7 +145,9 @@ export function loadSplits(o: DatasetOptions, seed: number): Splits {
       if (root === undefined) {
         throw new UsageError('sp-sw-har not found: expected ../shared/data/sp-sw-har beside the repo; give --data-root DIR, or use --data synthetic');
       }
-      const opts = { root, rate, windowSeconds, overlap, channels };
+      // The classes of every selected recording, so recordings of one's own (tbn record) with other labels train too.
+      const classes = recordingClasses(listRecordings(root, [...trainSubjects, ...testSubjects]));
+      const opts = { root, rate, windowSeconds, overlap, channels, classes };
       all = loadSpSwHar({ ...opts, subjects: trainSubjects });
       test = loadSpSwHar({ ...opts, subjects: testSubjects });
       source = `sp-sw-har (${root}; Matey-Sanz et al. 2023, CC BY 4.0)`;
@@ -159,7 +169,7 @@ export function loadSplits(o: DatasetOptions, seed: number): Splits {
       test,
       description:
         `${source}: train ${formatSubjects(trainLeft)} (${train.count} windows), val ${formatSubjects(valSubjects)} (${val.count}, by subject, seed ${seed}), ` +
-        `test ${formatSubjects(testSubjects)} (${test.count}); ${rate} Hz, ${geometry.length}-sample windows, stride ${geometry.stride}, ${all.channels.length} channels (${all.channels.join(',')})`,
+        `test ${formatSubjects(testSubjects)} (${test.count}); ${rate} Hz, ${geometry.length}-sample windows, stride ${geometry.stride}, ${all.channels.length} channels (${listNames(all.channels, 12, ',')})`,
     };
   }
 
@@ -170,7 +180,7 @@ export function loadSplits(o: DatasetOptions, seed: number): Splits {
     const labelColumn = o.labelColumn ?? 'label';
     const window = windowSeconds !== undefined ? Math.round(windowSeconds * rate) : undefined;
     if (window === undefined && overlap !== undefined) throw new UsageError('--overlap needs --window-seconds for csv data');
-    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined };
+    const base = { labelColumn, featureColumns: channels, window, overlap: window !== undefined ? (overlap ?? DEFAULT_OVERLAP) : undefined, progress, rate };
     let all = loadGenericCsv({ ...base, file });
     const testFile = o.test;
     let test: Dataset;
@@ -192,7 +202,7 @@ export function loadSplits(o: DatasetOptions, seed: number): Splits {
       train,
       val,
       test,
-      description: `CSV ${file}: ${countLine({ train, val, test })}; ${testHow}; validation at random; ${shape}, ${all.channels.length} features (${all.channels.join(',')}), ${all.classes.length} classes`,
+      description: `CSV ${file}: ${countLine({ train, val, test })}; ${testHow}; validation at random; ${shape}, ${all.channels.length} features (${listNames(all.channels, 12, ',')}), ${all.classes.length} classes`,
     };
   }
 

@@ -17,6 +17,15 @@ export { windowRecording };
 export const HAR_CLASSES = ['SEATED', 'STANDING_UP', 'WALKING', 'TURNING', 'SITTING_DOWN'];
 export const HAR_CHANNELS = ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'z_gyro'];
 export const DEFAULT_RATE = 50;
+/** Units of the sp-sw-har columns (its README: accelerometer in m/s², gravity included; gyroscope in rad/s). */
+export const HAR_UNITS: Readonly<Record<string, string>> = Object.freeze({
+  x_acc: 'm/s2', y_acc: 'm/s2', z_acc: 'm/s2', x_gyro: 'rad/s', y_gyro: 'rad/s', z_gyro: 'rad/s',
+});
+
+/** A header in the sp-sw-har layout: a timestamp and a label column and at least one of its sensor columns. */
+export function isSpSwHarHeader(header: readonly string[]): boolean {
+  return header.includes('timestamp') && header.includes('label') && HAR_CHANNELS.some((c) => header.includes(c));
+}
 
 export interface RecordingOptions {
   /** Uniform grid rate in Hz (default 50). */
@@ -45,6 +54,11 @@ export function loadRecording(file: string, opts: RecordingOptions = {}): Record
   const classes = opts.classes ?? HAR_CLASSES;
   if (channels.length === 0) throw new TbnError('E_OPTION', 'no channels selected');
   const table = parseCsv(file, readTextFile(file, 'recording'));
+  // Name every missing column at once (a recording without z_gyro says so, it is not read some other way).
+  const missing = channels.filter((c) => !table.header.includes(c));
+  if (missing.length > 0) {
+    throw new InputError(file, table.headerLine, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; the header has: ${table.header.join(', ')}`);
+  }
   const cols = channels.map((c) => columnIndex(table, c, 'column'));
   const tCol = columnIndex(table, opts.timestampColumn ?? 'timestamp', 'column');
   const lCol = columnIndex(table, opts.labelColumn ?? 'label', 'column');
@@ -109,7 +123,8 @@ export function loadRecording(file: string, opts: RecordingOptions = {}): Record
     }
     out[k] = (t - ta <= tb - t ? labels[j] : labels[j + 1]) as number;
   }
-  return { file, subject: subjectOf(file), rate, channels: [...channels], samples, labels: out, count, classes: [...classes] };
+  const units = channels.map((c) => HAR_UNITS[c] ?? '');
+  return { file, subject: subjectOf(file), rate, channels: [...channels], ...(units.some((u) => u !== '') ? { units } : {}), samples, labels: out, count, classes: [...classes] };
 }
 
 function subjectOf(file: string): string {
@@ -149,6 +164,35 @@ export interface SpSwHarOptions extends WindowOptions {
   subjects: string[];
   rate?: number;
   channels?: string[];
+  /** Class names in index order (default HAR_CLASSES); recordingClasses finds them in a folder of one's own. */
+  classes?: string[];
+}
+
+/**
+ * The classes in the label column of these recordings: HAR_CLASSES (in the data set's order) when
+ * every label is one of them, else HAR's classes present followed by the others sorted, so a folder
+ * written by `tbn record` with labels of one's own trains unchanged.
+ */
+export function recordingClasses(files: string[], labelColumn = 'label'): string[] {
+  const seen = new Set<string>();
+  for (const f of files) {
+    const text = readTextFile(f, 'recording');
+    const lines = text.split(/\r?\n/);
+    const col = (lines[0] ?? '').split(',').map((c) => c.trim()).indexOf(labelColumn);
+    if (text.includes('"') || col < 0) {
+      // Quoted fields (or no label column, for the error message): the full CSV reader.
+      const table = parseCsv(f, text);
+      const c = columnIndex(table, labelColumn, 'column');
+      for (const row of table.rows) seen.add(row[c] as string);
+      continue;
+    }
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      if (line.trim() !== '') seen.add((line.split(',')[col] ?? '').trim());
+    }
+  }
+  if ([...seen].every((l) => HAR_CLASSES.includes(l))) return [...HAR_CLASSES];
+  return [...HAR_CLASSES.filter((c) => seen.has(c)), ...[...seen].filter((l) => !HAR_CLASSES.includes(l)).sort()];
 }
 
 /** Windows of every recording of the given subjects: shape [1, windowLen, channels], groups = subject ids. */
@@ -156,8 +200,9 @@ export function loadSpSwHar(opts: SpSwHarOptions): Dataset {
   const rate = checkRate(opts.rate ?? DEFAULT_RATE);
   const geometry = windowGeometry(rate, opts);
   const files = listRecordings(opts.root, opts.subjects);
-  const recs = files.map((f) => loadRecording(f, { rate, channels: opts.channels }));
-  const d = windowsToDataset(`sp-sw-har ${formatSubjects(opts.subjects)}`, recs, geometry, HAR_CLASSES);
+  const classes = opts.classes ?? HAR_CLASSES;
+  const recs = files.map((f) => loadRecording(f, { rate, channels: opts.channels, classes }));
+  const d = windowsToDataset(`sp-sw-har ${formatSubjects(opts.subjects)}`, recs, geometry, classes);
   return d;
 }
 

@@ -34,6 +34,8 @@ export function subset(d: Dataset, indices: ArrayLike<number>, name: string = d.
     if (groups) groups.push(d.groups![i] as string);
   }
   const out: Dataset = { name, x, y, count: n, shape: [...d.shape], classes: [...d.classes], channels: [...d.channels] };
+  if (d.units) out.units = [...d.units];
+  if (d.rateHz !== undefined) out.rateHz = d.rateHz;
   if (groups) out.groups = groups;
   return out;
 }
@@ -63,6 +65,8 @@ export function concat(...parts: Dataset[]): Dataset {
   }
   const out: Dataset = { name: parts.map((p) => p.name).join(' + '), x, y, count, shape: [...first.shape], classes: [...first.classes], channels: [...first.channels] };
   if (withGroups) out.groups = groups;
+  if (first.units && parts.every((p) => p.units?.join('\u0000') === first.units?.join('\u0000'))) out.units = [...first.units];
+  if (first.rateHz !== undefined && parts.every((p) => p.rateHz === first.rateHz)) out.rateHz = first.rateHz;
   return out;
 }
 

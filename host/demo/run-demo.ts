@@ -3,7 +3,8 @@
  * app, run it in the simulator behind a pty and stream held-out recordings
  * through it, comparing every prediction with the host integer reference.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/files.ts';
 import path from 'node:path';
 import { loadBoard } from '../boards.ts';
 import { buildDeviceBundle } from '../build/bundle.ts';
@@ -20,6 +21,7 @@ import { exportFloatModel } from '../train/export.ts';
 import { trainVariants } from '../train/session.ts';
 import { openSerialLink } from '../stream/link.ts';
 import { harRecordings, type StreamReport, streamRecordings } from '../stream/session.ts';
+import { writeDemoReport } from '../report/demo.ts';
 import { startPtySimulator } from '../sim/serve.ts';
 import { readBundle } from '../sim/simulator.ts';
 import { loadWasmTbnModule } from '../sim/tbn-module.ts';
@@ -33,6 +35,8 @@ export interface DemoOptions {
   outDir?: string;
   seed?: number;
   onStep?: (message: string) => void;
+  /** Write OUTDIR/report.html (tbn report's page of this run); default true. */
+  report?: boolean;
 }
 
 export interface DemoResult {
@@ -59,6 +63,8 @@ export interface DemoResult {
   trainSeconds: number;
   streamSeconds: number;
   report: StreamReport;
+  /** The HTML report written, unless `report: false`. */
+  reportFile?: string;
 }
 
 function subjectHash(id: string): number {
@@ -120,7 +126,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const modelBytes = packModel(exportFloatModel(result.checkpoint, 'demo checkpoint'));
   mkdirSync(outDir, { recursive: true });
   const modelFile = path.join(outDir, 'model.tbn');
-  writeFileSync(modelFile, modelBytes);
+  writeFileAtomic(modelFile, modelBytes);
   const reference = readModel(modelBytes);
   step(`packed ${modelFile}: ${modelBytes.length} B, scratch ${reference.scratchBytes} B (float test accuracy ${(100 * result.test.accuracy).toFixed(1)}%)`);
 
@@ -157,6 +163,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     await link.close();
     await ps.close();
   }
+  const reportFile = opts.report === false ? undefined
+    : await writeDemoReport({ outDir, command: `tbn demo --epochs ${epochs}${opts.synthetic ? ' --synthetic' : ''} --board ${board.name} --test ${testSubjects}`, checkpoint: result.checkpoint, modelFile, model: reference, test: splits.test, stream: report, board: board.name });
   return {
     data,
     testSubjects,
@@ -180,6 +188,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     trainSeconds,
     streamSeconds: report.seconds,
     report,
+    ...(reportFile ? { reportFile } : {}),
   };
 }
 

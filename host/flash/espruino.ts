@@ -14,8 +14,16 @@ export type UploadEvent =
   | { event: 'progress'; sent: number; total: number }
   | { event: 'connected'; board?: string; version?: string }
   | { event: 'sent'; bytes: number }
+  | { event: 'verified'; files: VerifiedFile[] }
   | { event: 'done' }
   | { event: 'error'; message: string };
+
+/** A Storage file as the board read it back, equal to what was sent. */
+export interface VerifiedFile {
+  name: string;
+  bytes: number;
+  crc32: number;
+}
 
 export interface EspruinoUploadOptions {
   port: string;
@@ -23,14 +31,23 @@ export interface EspruinoUploadOptions {
   modelFile: string;
   appFile: string;
   storageName?: string;
+  /** Further Storage files to write with the model, e.g. the device config tbn.cfg. */
+  extraFiles?: { name: string; file: string }[];
   timeoutSec?: number;
   onEvent?: (e: UploadEvent) => void;
 }
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'espruino-worker.cjs');
 
-/** Uploads model + app; resolves with the number of bytes EspruinoTools sent. */
-export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSent: number; board?: string; version?: string }> {
+/** The one line worth showing from a worker that died without an error event (no Node stack dump). */
+function workerFailure(stderr: string, code: number | null): string {
+  const lines = stderr.split('\n').map((l) => l.trim());
+  const err = lines.find((l) => /^\w*Error: /.test(l));
+  return err ? err.replace(/^(\w*Error: )+/, '') : `the upload worker exited with code ${code}`;
+}
+
+/** Uploads model + app and reads both back; resolves only when the board holds exactly what was sent. */
+export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSent: number; board?: string; version?: string; verified: VerifiedFile[] }> {
   let espruinoModule: string;
   try {
     espruinoModule = createRequire(import.meta.url).resolve('espruino');
@@ -43,6 +60,7 @@ export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSe
     model: path.resolve(opts.modelFile),
     app: path.resolve(opts.appFile),
     storageName: opts.storageName ?? 'model.tbn',
+    extraFiles: (opts.extraFiles ?? []).map((f) => ({ name: f.name, file: path.resolve(f.file) })),
     timeoutSec: opts.timeoutSec ?? 120,
     espruinoModule,
   };
@@ -54,6 +72,7 @@ export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSe
     let bytesSent = 0;
     let board: string | undefined;
     let version: string | undefined;
+    let verified: VerifiedFile[] | undefined;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       buffered += chunk;
@@ -70,6 +89,7 @@ export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSe
         if (e.event === 'error') error = e.message;
         if (e.event === 'sent') bytesSent = e.bytes;
         if (e.event === 'connected') ({ board, version } = e);
+        if (e.event === 'verified') verified = e.files;
         opts.onEvent?.(e);
       }
     });
@@ -78,8 +98,9 @@ export function uploadToEspruino(opts: EspruinoUploadOptions): Promise<{ bytesSe
     });
     child.on('error', (e) => reject(new TbnError('E_FLASH', `cannot run the upload worker: ${e.message}`)));
     child.on('exit', (code) => {
-      if (code === 0 && !error && bytesSent > 0) resolve({ bytesSent, board, version });
-      else reject(new TbnError('E_FLASH', `upload to ${opts.port} failed: ${error ?? (stderr.trim() || `worker exit code ${code}`)}`));
+      if (code === 0 && !error && bytesSent > 0 && verified) resolve({ bytesSent, board, version, verified });
+      else if (code === 0 && !error) reject(new TbnError('E_FLASH', `upload to ${opts.port} was not confirmed: the board's files were never read back`));
+      else reject(new TbnError('E_FLASH', `upload to ${opts.port} failed: ${error ?? workerFailure(stderr, code)}`));
     });
   });
 }

@@ -31,8 +31,19 @@ export interface LayerContent {
   biases: Int32Array;
 }
 
+/** One input channel of the optional channel table (TBN_HF_CHANNELS). */
+export interface InputChannel {
+  name: string;
+  /** Physical unit, e.g. "m/s2"; "" when unknown. */
+  unit: string;
+}
+
 export interface ModelContent {
   inShape: Shape;
+  /** Names and units of the Q input channels (element i is channel i mod Q); absent in files without the table. */
+  channels?: InputChannel[];
+  /** Samples per second the model was trained at (sensor windows); absent when not stored. */
+  rateHz?: number;
   /** Q f32 quantisation pairs (Q divides in_c): element i uses t = x*mul[i % Q] + add[i % Q]. */
   quantMul: Float32Array;
   quantAdd: Float32Array;

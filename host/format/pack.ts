@@ -26,6 +26,12 @@ export interface PackOptions {
    * windows (h = 1) keep (1, window, channels), which devices read as window length and channels.
    */
   reshapeInput?: boolean;
+  /**
+   * Store the input channel names, units and sample rate the model was trained with (header flags
+   * TBN_HF_CHANNELS / TBN_HF_RATE). Default true; false writes a file kernels older than the channel
+   * table also load.
+   */
+  inputInfo?: boolean;
 }
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -277,7 +283,34 @@ export function foldModel(fm: FloatModel, opts: PackOptions = {}): ModelContent 
     }
     shape = [...l.outShape];
   });
-  return { inShape, quantMul, quantAdd, classes: [...fm.classes], layers: out };
+  const info = opts.inputInfo === false ? {} : inputInfo(fm);
+  return { inShape, quantMul, quantAdd, classes: [...fm.classes], ...info, layers: out };
+}
+
+/** The table is for sensor channels: a wide tabular input's names (hundreds of columns) stay in the checkpoint, not in device flash. */
+export const MAX_CHANNEL_TABLE_BYTES = 1024;
+
+/** Bytes of one channel table entry "name<TAB>unit" (the format allows 63). */
+const entryBytes = (name: string, unit: string) => new TextEncoder().encode(unit === '' ? name : `${name}\t${unit}`).length;
+
+/**
+ * The channel names and units and the sample rate a model was trained with, when the float model
+ * has them and the format can hold them (one name per channel, each entry at most 63 bytes, no TAB
+ * or NUL in a name, at most MAX_CHANNEL_TABLE_BYTES in all); otherwise no table is stored.
+ */
+export function inputInfo(fm: FloatModel): Pick<ModelContent, 'channels' | 'rateHz'> {
+  const c = fm.input.shape[2];
+  const names = Array.isArray(fm.channels) ? fm.channels : [];
+  const units = Array.isArray(fm.units) && fm.units.length === names.length ? fm.units : undefined;
+  const out: Pick<ModelContent, 'channels' | 'rateHz'> = {};
+  const storable =
+    names.length === c &&
+    names.every((n, i) => typeof n === 'string' && !/[\t\0]/.test(n) && !(units?.[i] ?? '').includes('\0') && entryBytes(n, units?.[i] ?? '') <= 63) &&
+    names.reduce((sum, n, i) => sum + entryBytes(n, units?.[i] ?? '') + 1, 0) <= MAX_CHANNEL_TABLE_BYTES;
+  if (storable) out.channels = names.map((name, i) => ({ name, unit: units?.[i] ?? '' }));
+  const rate = fm.input.rateHz;
+  if (rate !== undefined && Number.isFinite(rate) && rate >= 0.001 && rate <= 4e6) out.rateHz = rate;
+  return out;
 }
 
 /** FloatModel -> .tbn bytes. */

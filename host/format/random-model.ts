@@ -23,6 +23,14 @@ export interface RandomModelOptions {
    * p in 2..8) and reuse on: the shapes of the kernel's reuse fast path.
    */
   binReuse?: boolean;
+  /** Give about half the seeds a channel table and half a sample rate (default false: files as before the table existed). */
+  inputInfo?: boolean;
+  /**
+   * The first layer is an int8-input conv1d with 1..16 channels, kernel 1..9
+   * and stride 1 mostly (the shapes of sensor windows and of the kernel's
+   * int8 first-layer paths); the layers after it are drawn as usual.
+   */
+  i8Conv1dFirst?: boolean;
 }
 
 function divisors(n: number): number[] {
@@ -120,6 +128,22 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
     };
   };
 
+  if (opts.i8Conv1dFirst) {
+    shape = [1, int(9, 40), int(1, 16)];
+    const kernel: [number, number] = [1, int(1, 9)];
+    const stride: [number, number] = [1, chance(0.75) ? 1 : int(2, 3)];
+    const outType: TypeName = pick(['bin', 'bin', 'bin', 'i8', 'i32'] as const);
+    const positions = Math.floor((shape[1] - kernel[1]) / stride[1]) + 1;
+    // a third of them with 16/32/64 channels of their own rows (p = 1): the HAR first layer's shape
+    const whole = chance(0.35);
+    const outC = whole ? pick([16, 32, 32, 64] as const) : Math.max(1, Math.min(int(1, 70), Math.floor(budget / (positions * kernel[1] * shape[2]))));
+    const first = weightLayer('conv1d', outType, outC, kernel, stride, whole ? 1 : 0);
+    layers.push(first);
+    shape = first.outShape;
+    bound = outType === 'bin' ? 1 : outType === 'i8' ? 128 : 1000;
+    type = outType;
+  }
+  const inShapeFinal = opts.i8Conv1dFirst ? layers[0]!.inShape : inShape;
   for (let i = 0; i < hidden; i++) {
     const [h, w, c] = shape;
     const spatial = h * w > 1;
@@ -171,9 +195,9 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
   const final = windowFor('dense');
   layers.push(weightLayer('dense', 'i32', classes, final.kernel, final.stride));
   // quant_count: one pair per channel mostly, sometimes fewer pairs shared cyclically.
-  const quantDivisors = Array.from({ length: inShape[2] }, (_, k) => k + 1).filter((d) => inShape[2] % d === 0);
+  const quantDivisors = Array.from({ length: inShapeFinal[2] }, (_, k) => k + 1).filter((d) => inShapeFinal[2] % d === 0);
   const quantPick = r();
-  const quantCount = quantPick < 0.6 ? inShape[2] : quantPick < 0.8 ? 1 : (quantDivisors[Math.floor(r() * quantDivisors.length)] as number);
+  const quantCount = quantPick < 0.6 ? inShapeFinal[2] : quantPick < 0.8 ? 1 : (quantDivisors[Math.floor(r() * quantDivisors.length)] as number);
   const quantMul = new Float32Array(quantCount);
   const quantAdd = new Float32Array(quantCount);
   for (let c = 0; c < quantCount; c++) {
@@ -182,12 +206,27 @@ export function randomModelContent(seed: number, opts: RandomModelOptions = {}):
   }
   const names = ['walk', 'run', 'sit', 'stand', 'é-class', 'up', 'down', 'left', 'right', 'jump', 'x', ''];
   return {
-    inShape,
+    inShape: inShapeFinal,
     quantMul,
     quantAdd,
     classes: Array.from({ length: classes }, (_, k) => `${names[k % names.length]}${k}`),
+    ...(opts.inputInfo ? randomInputInfo(seed, quantCount) : {}),
     layers,
   };
+}
+
+/**
+ * The optional channel table and sample rate for about half the seeds, from a generator of their own
+ * so the rest of a seed's model stays what it was before the table existed.
+ */
+function randomInputInfo(seed: number, quantCount: number): Pick<ModelContent, 'channels' | 'rateHz'> {
+  const r = rng((seed ^ 0x5ca1ab1e) >>> 0);
+  const out: Pick<ModelContent, 'channels' | 'rateHz'> = {};
+  const names = ['x_acc', 'y_gyro', 'ax', 'température', 'p', ''];
+  const units = ['m/s2', 'rad/s', 'g', '°C', ''];
+  if (r() < 0.5) out.channels = Array.from({ length: quantCount }, (_, k) => ({ name: `${names[Math.floor(r() * names.length)]}${k}`, unit: units[Math.floor(r() * units.length)] as string }));
+  if (r() < 0.5) out.rateHz = [50, 100, 12.5, 0.001, 1000][Math.floor(r() * 5)] as number;
+  return out;
 }
 
 /** A valid random .tbn file. */

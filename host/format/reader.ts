@@ -4,9 +4,10 @@
  * input ends in a FormatError naming the problem; nothing else is thrown.
  */
 import { TbnError } from '../errors.ts';
+import { readRegularFile } from '../io/files.ts';
 import { crc32 } from './crc32.ts';
 import { isWeightKind, scratchBytes, weightGeometry, wordsPerPosition } from './layout.ts';
-import type { PackedLayer, PackedModel, Shape } from './model.ts';
+import type { InputChannel, PackedLayer, PackedModel, Shape } from './model.ts';
 import { type FormatStatus, kindName, TBN, typeName } from './spec.ts';
 
 export class FormatError extends TbnError {
@@ -30,6 +31,17 @@ function shapeText(s: Shape): string {
 
 function sameShape(a: Shape, b: Shape): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+/** The largest model file: the header's file_bytes is a u32 (TBN_HDR_FILE_BYTES_U32). Checkpoints share the cap. */
+export const MAX_MODEL_FILE_BYTES = 0xffffffff;
+
+/**
+ * Reads what a model path names (a .tbn file or a checkpoint): a regular file of at most
+ * MAX_MODEL_FILE_BYTES, checked before reading, so /dev/zero, a FIFO or a tty is refused, not read forever.
+ */
+export function readModelFile(file: string, what = 'model'): Uint8Array {
+  return new Uint8Array(readRegularFile(file, MAX_MODEL_FILE_BYTES, what));
 }
 
 export function readModel(bytes: Uint8Array): PackedModel {
@@ -81,11 +93,22 @@ export function readModel(bytes: Uint8Array): PackedModel {
   if (inShape[0] < 1 || inShape[1] < 1 || inShape[2] < 1) {
     throw new FormatError('TBN_E_SIZE', `input shape ${shapeText(inShape)} has a zero dimension`);
   }
-  if (u16(H.TBN_HDR_FLAGS_U16) !== 0) {
-    throw new FormatError('TBN_E_VERSION', `header flags are 0x${u16(H.TBN_HDR_FLAGS_U16).toString(16)}; version ${H.TBN_FORMAT_VERSION} defines none`);
+  const headerFlags = u16(H.TBN_HDR_FLAGS_U16);
+  if ((headerFlags & ~H.TBN_HF_ALL) !== 0) {
+    throw new FormatError('TBN_E_VERSION', `header flags are 0x${headerFlags.toString(16)}; this reader knows 0x${H.TBN_HF_ALL.toString(16)} (a newer format?)`);
   }
-  for (let o = H.TBN_HDR_QUANT_COUNT_U16 + 2; o < H.TBN_HEADER_BYTES; o++) {
+  for (let o = H.TBN_HDR_QUANT_COUNT_U16 + 2; o < H.TBN_HDR_CHANNELS_OFFSET_U32; o++) {
     if (u8(o) !== 0) throw new FormatError('TBN_E_VERSION', `reserved header byte ${o} is not 0`);
+  }
+  const hasChannels = (headerFlags & H.TBN_HF_CHANNELS) !== 0;
+  const channelsOffset = u32(H.TBN_HDR_CHANNELS_OFFSET_U32);
+  const channelsBytes = u32(H.TBN_HDR_CHANNELS_BYTES_U32);
+  if (!hasChannels && (channelsOffset !== 0 || channelsBytes !== 0)) {
+    throw new FormatError('TBN_E_VERSION', `channel table fields are set (offset ${channelsOffset}, ${channelsBytes} bytes) but the header flag TBN_HF_CHANNELS is not`);
+  }
+  const rateMilliHz = u32(H.TBN_HDR_RATE_MHZ_U32);
+  if (((headerFlags & H.TBN_HF_RATE) !== 0) !== (rateMilliHz !== 0)) {
+    throw new FormatError('TBN_E_VERSION', rateMilliHz === 0 ? 'the header flag TBN_HF_RATE is set but the rate is 0' : `the rate field is ${rateMilliHz} mHz but the header flag TBN_HF_RATE is not set`);
   }
   const scratchStored = u32(H.TBN_HDR_SCRATCH_BYTES_U32);
   const layersOffset = u32(H.TBN_HDR_LAYERS_OFFSET_U32);
@@ -125,6 +148,13 @@ export function readModel(bytes: Uint8Array): PackedModel {
   section('label section', labelsOffset, labelsBytes);
   const classes = readLabels(bytes, labelsOffset, labelsBytes, classCount);
 
+  // Input channel names and units (optional): quant_count entries under the label rules.
+  let channels: InputChannel[] | undefined;
+  if (hasChannels) {
+    section('channel table', channelsOffset, channelsBytes);
+    channels = readLabels(bytes, channelsOffset, channelsBytes, quantCount, 'channel table', 'entry').map(splitChannelEntry);
+  }
+
   // Layers.
   const layers: PackedLayer[] = [];
   let prevShape: Shape = inShape;
@@ -158,11 +188,19 @@ export function readModel(bytes: Uint8Array): PackedModel {
     quantMul,
     quantAdd,
     classes,
+    ...(channels ? { channels } : {}),
+    ...(rateMilliHz !== 0 ? { rateHz: rateMilliHz / 1000 } : {}),
     layers,
   };
 }
 
-function readLabels(bytes: Uint8Array, off: number, size: number, count: number): string[] {
+/** "name<TAB>unit" -> name and unit (unit "" without a TAB). */
+export function splitChannelEntry(entry: string): InputChannel {
+  const tab = entry.indexOf('\t');
+  return tab < 0 ? { name: entry, unit: '' } : { name: entry.slice(0, tab), unit: entry.slice(tab + 1) };
+}
+
+function readLabels(bytes: Uint8Array, off: number, size: number, count: number, table = 'label table', item = 'label'): string[] {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const labels: string[] = [];
   let pos = off;
@@ -170,18 +208,18 @@ function readLabels(bytes: Uint8Array, off: number, size: number, count: number)
   for (let k = 0; k < count; k++) {
     let z = pos;
     while (z < end && bytes[z] !== 0) z++;
-    if (z >= end) throw new FormatError('TBN_E_LABELS', `label table: label ${k} of ${count} is missing or not NUL-terminated within the ${size}-byte table`);
+    if (z >= end) throw new FormatError('TBN_E_LABELS', `${table}: ${item} ${k} of ${count} is missing or not NUL-terminated within the ${size}-byte table`);
     if (z + 1 - pos > TBN.TBN_MAX_LABEL_BYTES) {
-      throw new FormatError('TBN_E_LABELS', `label table: label ${k} is ${z - pos} bytes; at most ${TBN.TBN_MAX_LABEL_BYTES - 1} (plus NUL) are allowed`);
+      throw new FormatError('TBN_E_LABELS', `${table}: ${item} ${k} is ${z - pos} bytes; at most ${TBN.TBN_MAX_LABEL_BYTES - 1} (plus NUL) are allowed`);
     }
     try {
       labels.push(decoder.decode(bytes.subarray(pos, z)));
     } catch {
-      throw new FormatError('TBN_E_LABELS', `label table: label ${k} is not valid UTF-8`);
+      throw new FormatError('TBN_E_LABELS', `${table}: ${item} ${k} is not valid UTF-8`);
     }
     pos = z + 1;
   }
-  if (pos !== end) throw new FormatError('TBN_E_LABELS', `label table: ${end - pos} bytes left after the ${count} labels`);
+  if (pos !== end) throw new FormatError('TBN_E_LABELS', `${table}: ${end - pos} bytes left after the ${count} ${item === 'label' ? 'labels' : 'entries'}`);
   return labels;
 }
 

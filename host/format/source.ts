@@ -1,17 +1,12 @@
 /** Reads what `tbn pack|eval|inspect` are given; a checkpoint or FloatModel JSON is loaded by train/load-model.ts. */
-import { readFileSync } from 'node:fs';
 import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
 import type { PackedModel } from './model.ts';
-import { FormatError, readModel } from './reader.ts';
+import { FormatError, readModel, readModelFile } from './reader.ts';
 import { TBN } from './spec.ts';
 
 export function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new TbnError('E_INPUT', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  return readModelFile(file);
 }
 
 export function isTbnFile(bytes: Uint8Array): boolean {

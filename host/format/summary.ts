@@ -136,6 +136,11 @@ export function summarizeModel(m: PackedModel): ModelSummary {
   };
 }
 
+/** "x_acc [m/s2], y_acc [m/s2], ..." (a unit only where one is stored). */
+export function channelsText(channels: readonly { name: string; unit: string }[]): string {
+  return channels.map((c) => `${c.name === '' ? '(unnamed)' : c.name}${c.unit === '' ? '' : ` [${c.unit}]`}`).join(', ');
+}
+
 function kb(bytes: number): string {
   return (bytes / 1024).toFixed(2);
 }

@@ -1,7 +1,7 @@
 /**
  * Serialises a ModelContent into .tbn bytes (native-modules/tbn_format.h):
  * header, layer records, then 4-byte aligned sections in file order (input
- * quantisation, labels, per layer tile / thresholds or multipliers / flips or
+ * quantisation, labels, the optional channel table, per layer tile / thresholds or multipliers / flips or
  * biases). The result is read back with readModel before it is returned, so
  * the writer never hands out a file the reader (and kernel) would reject.
  */
@@ -30,6 +30,11 @@ export function writeModel(m: ModelContent): Uint8Array {
   off = roundUp4(off + 8 * quantCount);
   const labelsOffset = off;
   off = roundUp4(off + labelsSize);
+  const channelBytes = channelEntries(m, quantCount).map((e) => encoder.encode(e));
+  const channelsSize = channelBytes.reduce((a, b) => a + b.length + 1, 0);
+  const channelsOffset = m.channels ? off : 0;
+  if (m.channels) off = roundUp4(off + channelsSize);
+  const rateMilliHz = rateField(m.rateHz);
   const sections = m.layers.map((l) => {
     if (!isWeightKind(l.kind)) return { tile: 0, thresh: 0, aux: 0, tileWords: 0, threshBytes: 0, auxBytes: 0, flags: 0 };
     const N = l.outShape[2];
@@ -64,6 +69,12 @@ export function writeModel(m: ModelContent): Uint8Array {
   dv.setUint32(H.TBN_HDR_LABELS_BYTES_U32, labelsSize, true);
   dv.setUint32(H.TBN_HDR_LAYERS_OFFSET_U32, H.TBN_HEADER_BYTES, true);
   dv.setUint16(H.TBN_HDR_QUANT_COUNT_U16, quantCount, true);
+  dv.setUint16(H.TBN_HDR_FLAGS_U16, (m.channels ? H.TBN_HF_CHANNELS : 0) | (rateMilliHz ? H.TBN_HF_RATE : 0), true);
+  if (m.channels) {
+    dv.setUint32(H.TBN_HDR_CHANNELS_OFFSET_U32, channelsOffset, true);
+    dv.setUint32(H.TBN_HDR_CHANNELS_BYTES_U32, channelsSize, true);
+  }
+  dv.setUint32(H.TBN_HDR_RATE_MHZ_U32, rateMilliHz, true);
 
   for (let c = 0; c < quantCount; c++) {
     dv.setFloat32(quantOffset + 8 * c, m.quantMul[c] as number, true);
@@ -75,10 +86,39 @@ export function writeModel(m: ModelContent): Uint8Array {
     lp += b.length + 1;
   }
 
+  let cp = channelsOffset;
+  for (const b of channelBytes) {
+    bytes.set(b, cp);
+    cp += b.length + 1;
+  }
+
   m.layers.forEach((l, i) => writeLayer(dv, H.TBN_HEADER_BYTES + i * H.TBN_LAYER_RECORD_BYTES, l, sections[i] as (typeof sections)[number]));
   dv.setUint32(H.TBN_HDR_CRC32_U32, crc32(bytes, H.TBN_CRC_START, fileBytes), true);
   readModel(bytes);
   return bytes;
+}
+
+/** The channel table's entries "name<TAB>unit" (none without channels), checked against the format's rules. */
+function channelEntries(m: ModelContent, quantCount: number): string[] {
+  if (!m.channels) return [];
+  if (m.channels.length !== quantCount) {
+    throw new TbnError('E_PACK', `${m.channels.length} channel names for ${quantCount} input channels (quantisation pairs)`);
+  }
+  return m.channels.map((c, i) => {
+    if (/[\t\0]/.test(c.name) || c.unit.includes('\0')) throw new TbnError('E_PACK', `input channel ${i} "${c.name}" (${c.unit}): a name holds no TAB or NUL, a unit no NUL`);
+    const entry = c.unit === '' ? c.name : `${c.name}\t${c.unit}`;
+    const n = new TextEncoder().encode(entry).length;
+    if (n > H.TBN_MAX_LABEL_BYTES - 1) throw new TbnError('E_PACK', `input channel ${i} "${c.name}" with its unit is ${n} bytes; at most ${H.TBN_MAX_LABEL_BYTES - 1} fit`);
+    return entry;
+  });
+}
+
+/** Sample rate in mHz for the header (0 = not stored). */
+function rateField(rateHz: number | undefined): number {
+  if (rateHz === undefined) return 0;
+  const mhz = Math.round(rateHz * 1000);
+  if (!Number.isFinite(rateHz) || mhz < 1 || mhz > 0xffffffff) throw new TbnError('E_PACK', `sample rate ${rateHz} Hz cannot be stored (1 mHz .. 4.29 MHz)`);
+  return mhz;
 }
 
 function writeLayer(

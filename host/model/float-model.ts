@@ -20,9 +20,13 @@ export interface FloatModel {
     std: number[];
     /** int8 step of the standardised input: q = clamp(round(z / scale), -127, 127). */
     scale: number;
+    /** Samples per second of the sensor stream the model was trained on (absent: not a stream, or not recorded). */
+    rateHz?: number;
   };
   classes: string[];
   channels: string[];
+  /** Physical unit per channel ("" unknown); absent when training did not record them. */
+  units?: string[];
   layers: FloatLayer[];
 }
 

@@ -52,12 +52,46 @@ export interface AckMessage {
   nextSeq: number;
   limit: number;
 }
+/** Raw sensor samples (record mode): counts as the sensor gives them, channel-interleaved. */
+export interface RawMessage {
+  type: 'raw';
+  /** Index of the first sample since the sensor started. */
+  seq: number;
+  /** Samples lost to FIFO overflow so far. */
+  lost: number;
+  kind: number;
+  channels: number;
+  count: number;
+  samples: Int16Array;
+}
+/** The board's sensor: kind, mode, actual rate and ranges (reply to SENSOR_REQ). */
+export interface SensorMessage {
+  type: 'sensor';
+  kind: number;
+  kindName: 'none' | 'mpu6050' | 'bangle' | 'unknown';
+  mode: number;
+  ok: boolean;
+  channels: number;
+  /** The sensor's actual sample rate in Hz. */
+  rateHz: number;
+  accelRangeG: number;
+  gyroRangeDps: number;
+  pollMs: number;
+  /** Samples since the sensor started. */
+  seq: number;
+  /** Why the sensor does not run, when ok is false. */
+  error: string;
+}
 export interface UnknownMessage {
   type: 'unknown';
   frameType: number;
   bytes: Uint8Array;
 }
-export type DeviceMessage = InfoMessage | PredictionMessage | StatusMessage | ErrorMessage | AckMessage | UnknownMessage;
+export type DeviceMessage = InfoMessage | PredictionMessage | StatusMessage | ErrorMessage | AckMessage | RawMessage | SensorMessage | UnknownMessage;
+
+export const SENSOR_MODES = { off: P.MODE_OFF, predict: P.MODE_PREDICT, record: P.MODE_RECORD, both: P.MODE_BOTH } as const;
+export type SensorModeName = keyof typeof SENSOR_MODES;
+const KIND_NAMES = ['none', 'mpu6050', 'bangle'] as const;
 
 function text(b: Uint8Array, from: number, to: number): string {
   return Buffer.from(b.buffer, b.byteOffset + from, Math.max(0, to - from)).toString('latin1');
@@ -112,6 +146,33 @@ export function parseDeviceFrame(f: Uint8Array, len: number): DeviceMessage {
     case P.T_ACK:
       if (len !== 12) return bad();
       return { type: 'ack', gap: ((f[1] as number) & P.ACK_GAP) !== 0, stream: P.getU16(f, 2), nextSeq: P.getU32(f, 4), limit: P.getU32(f, 8) };
+    case P.T_RAW: {
+      if (len < 1 + P.RAW_HEADER) return bad();
+      const channels = f[10] as number;
+      const count = f[11] as number;
+      if (channels === 0 || len !== 1 + P.RAW_HEADER + 2 * channels * count) return bad();
+      const samples = new Int16Array(channels * count);
+      for (let i = 0; i < samples.length; i++) samples[i] = P.getI16(f, 1 + P.RAW_HEADER + 2 * i);
+      return { type: 'raw', seq: P.getU32(f, 1), lost: P.getU32(f, 5), kind: f[9] as number, channels, count, samples };
+    }
+    case P.T_SENSOR: {
+      if (len < 18) return bad();
+      const kind = f[1] as number;
+      return {
+        type: 'sensor',
+        kind,
+        kindName: KIND_NAMES[kind] ?? 'unknown',
+        mode: f[2] as number,
+        ok: f[3] === 1,
+        channels: f[4] as number,
+        rateHz: P.getU32(f, 5) / 1000,
+        accelRangeG: f[9] as number,
+        gyroRangeDps: P.getU16(f, 10),
+        pollMs: P.getU16(f, 12),
+        seq: P.getU32(f, 14),
+        error: text(f, 18, len),
+      };
+    }
     default:
       return bad();
   }
@@ -130,6 +191,8 @@ export function encode(frame: Uint8Array): Uint8Array {
 export const hello = (): Uint8Array => encode(Uint8Array.of(P.T_HELLO));
 export const reset = (): Uint8Array => encode(Uint8Array.of(P.T_RESET));
 export const statusRequest = (): Uint8Array => encode(Uint8Array.of(P.T_STATUS_REQ));
+export const sensorRequest = (): Uint8Array => encode(Uint8Array.of(P.T_SENSOR_REQ));
+export const sensorMode = (mode: number): Uint8Array => encode(Uint8Array.of(P.T_SENSOR_MODE, mode));
 export function start(stream: number, reliable: boolean): Uint8Array {
   return encode(Uint8Array.of(P.T_START, stream & 0xff, (stream >> 8) & 0xff, reliable ? P.START_RELIABLE : 0));
 }

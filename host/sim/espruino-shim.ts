@@ -4,6 +4,7 @@
  * require('Storage').read, require('tbn'), process.memory and E.getSizeOf.
  */
 import { crc32 } from '../format/crc32.ts';
+import { RealClock, type SimClock } from './clock.ts';
 import type { TbnModuleLike } from './tbn-module.ts';
 
 /**
@@ -36,6 +37,10 @@ export interface ShimOptions {
   usedVars: () => number;
   /** Called when an app callback throws (the real engine would print it on the console). */
   onAppError(e: unknown): void;
+  /** Drives timers and getTime() (default: real time). */
+  clock?: SimClock;
+  /** Extra globals (emulated peripherals: I2C1, Bangle), given the shim's callback guard. */
+  peripherals?: (guard: (fn: () => void) => () => void) => Record<string, unknown>;
 }
 
 export interface EspruinoShim {
@@ -47,6 +52,8 @@ export interface EspruinoShim {
   ledToggles(): number;
   /** Cancels every pending timer. */
   stop(): void;
+  /** Listeners registered with E.on(event, fn) by the app or user code. */
+  listeners(event: string): number;
 }
 
 function toBytes(data: unknown): Uint8Array {
@@ -64,7 +71,6 @@ function toBytes(data: unknown): Uint8Array {
 
 export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
   const handlers: Array<(data: string) => void> = [];
-  const timers = new Set<NodeJS.Timeout | NodeJS.Immediate>();
   let stopped = false;
   let toggles = 0;
   let ledState = false;
@@ -94,37 +100,12 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
     },
   };
 
-  // setTimeout(fn, 0) means "after the current event" on Espruino: setImmediate, not node's 1 ms minimum.
-  const setTimeoutShim = (fn: () => void, ms?: number) => {
-    const run = guard(fn);
-    if (!ms || ms <= 0) {
-      const h: NodeJS.Immediate = setImmediate(() => {
-        timers.delete(h);
-        run();
-      });
-      timers.add(h);
-      return h;
-    }
-    const t: NodeJS.Timeout = setTimeout(() => {
-      timers.delete(t);
-      run();
-    }, ms);
-    timers.add(t);
-    return t;
-  };
-  const setIntervalShim = (fn: () => void, ms?: number) => {
-    const t = setInterval(guard(fn), Math.max(1, ms ?? 0));
-    timers.add(t);
-    return t;
-  };
-  const clearShim = (t: unknown) => {
-    if (t === undefined || t === null) return;
-    const h = t as NodeJS.Timeout & NodeJS.Immediate;
-    timers.delete(h);
-    clearTimeout(h);
-    clearInterval(h);
-    clearImmediate(h);
-  };
+  // setTimeout(fn, 0) means "after the current event" on Espruino: the clock runs it next, without node's 1 ms minimum.
+  const clock = opts.clock ?? new RealClock();
+  const setTimeoutShim = (fn: () => void, ms?: number) => clock.setTimeout(guard(fn), ms ?? 0);
+  const setIntervalShim = (fn: () => void, ms?: number) => clock.setInterval(guard(fn), Math.max(1, ms ?? 0));
+  const clearShim = (t: unknown) => clock.clear(t);
+  const events = new Map<string, Array<(...a: unknown[]) => void>>();
 
   const binaryString = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
   const storage = {
@@ -147,7 +128,6 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
     },
   };
 
-  const t0 = process.hrtime.bigint();
   const globals: Record<string, unknown> = {
     Serial1: serial,
     LED1: {
@@ -163,7 +143,7 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
       throw new Error(`Module ${name} not found`);
     },
     getTime() {
-      return Number(process.hrtime.bigint() - t0) / 1e9;
+      return clock.now() / 1000;
     },
     process: {
       memory(_gc?: boolean) {
@@ -190,6 +170,17 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
         const b = toBytes(data);
         return crc32(b, 0, b.length);
       },
+      on(event: string, fn: (...a: unknown[]) => void) {
+        const l = events.get(event) ?? [];
+        l.push(fn);
+        events.set(event, l);
+      },
+      removeListener(event: string, fn: (...a: unknown[]) => void) {
+        events.set(event, (events.get(event) ?? []).filter((f) => f !== fn));
+      },
+      emit(event: string, ...args: unknown[]) {
+        for (const fn of [...(events.get(event) ?? [])]) guard(() => fn(...args))();
+      },
     },
     setTimeout: setTimeoutShim,
     setInterval: setIntervalShim,
@@ -199,6 +190,7 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
     console: { log: () => {} },
     // Typed arrays from this realm, so arrays the app creates pass the tbn module's type checks unchanged.
     ...HOST_TYPED_ARRAYS,
+    ...(opts.peripherals ? opts.peripherals(guard) : {}),
   };
   return {
     globals,
@@ -210,8 +202,8 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
     ledToggles: () => toggles,
     stop() {
       stopped = true;
-      for (const t of timers) clearShim(t);
-      timers.clear();
+      clock.stop();
     },
+    listeners: (event) => (events.get(event) ?? []).length,
   };
 }

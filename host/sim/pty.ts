@@ -51,7 +51,9 @@ export async function openPtyPair(opts: { link?: string; timeoutMs?: number } = 
     async close() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        await exited;
+        // Bounded like every close: a socat that does not stop on SIGTERM is killed.
+        const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]);
+        if (!stopped) child.kill('SIGKILL');
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -25,6 +25,10 @@ export interface StreamOptions {
   /** Sees every frame before it is written (the fault test corrupts some). */
   tap?: (encoded: Uint8Array, kind: 'samples' | 'control') => Uint8Array[];
   onPrediction?: (p: PredictionMessage) => void;
+  /** Ends the stream with TbnError('E_INTERRUPTED') when aborted (Ctrl-C). */
+  signal?: AbortSignal;
+  /** The same device ERROR this many times with no sample accepted in between ends the stream (default 8). */
+  repeatedErrorLimit?: number;
 }
 
 export interface StreamResult {
@@ -38,6 +42,7 @@ export interface StreamResult {
   framesSent: number;
   retransmittedFrames: number;
   samples: number;
+  /** Time spent sending (paced mode: up to the last sample, without the wait for the last predictions). */
   seconds: number;
   /** Prediction latency: from sending the window's last sample to receiving its prediction, ms. */
   latencyMs: number[];
@@ -47,6 +52,8 @@ interface Waiter {
   match: (m: DeviceMessage) => boolean;
   resolve: (m: DeviceMessage) => void;
 }
+
+const interrupted = () => new TbnError('E_INTERRUPTED', 'interrupted');
 
 export class DeviceClient {
   private readonly reader = new F.FrameReader();
@@ -89,8 +96,9 @@ export class DeviceClient {
   }
 
   /** Sends `frame` until a matching reply arrives (tries × timeoutMs). */
-  async request<T extends DeviceMessage>(frame: Uint8Array, match: (m: DeviceMessage) => m is T, what: string, timeoutMs = 500, tries = 6): Promise<T> {
+  async request<T extends DeviceMessage>(frame: Uint8Array, match: (m: DeviceMessage) => m is T, what: string, timeoutMs = 500, tries = 6, signal?: AbortSignal): Promise<T> {
     for (let i = 0; i < tries; i++) {
+      if (signal?.aborted) throw interrupted();
       const reply = await new Promise<DeviceMessage | undefined>((resolve) => {
         const waiter: Waiter = { match, resolve };
         this.waiters.push(waiter);
@@ -109,7 +117,7 @@ export class DeviceClient {
       });
       if (reply) return reply as T;
     }
-    throw new TbnError('E_DEVICE', `no ${what} reply from the device after ${tries} tries of ${timeoutMs} ms`);
+    throw new TbnError('E_NO_REPLY', `no ${what} reply from the device after ${tries} tries of ${timeoutMs} ms`);
   }
 
   async hello(): Promise<InfoMessage> {
@@ -137,7 +145,12 @@ export class DeviceClient {
     const count = Math.floor(samples.length / channels);
     const format = opts.format ?? 'f32';
     const shift = opts.shift ?? 0;
-    const spf = Math.max(1, Math.min(opts.samplesPerFrame ?? 4, F.maxSamplesPerFrame(channels, format)));
+    const maxSpf = F.maxSamplesPerFrame(channels, format);
+    // A value the caller gave that does not fit a frame is refused, never shrunk; only the default shrinks to fit.
+    if (opts.samplesPerFrame !== undefined && !(opts.samplesPerFrame >= 1 && opts.samplesPerFrame <= maxSpf)) {
+      throw new TbnError('E_OPTION', `--samples-per-frame ${opts.samplesPerFrame}: one frame holds 1 to ${maxSpf} samples of ${channels} ${format} channels`);
+    }
+    const spf = opts.samplesPerFrame ?? Math.min(4, maxSpf);
     const fast = opts.mode === 'fast';
     const id = this.nextStreamId;
     this.nextStreamId = (this.nextStreamId % 0xffff) + 1;
@@ -146,7 +159,7 @@ export class DeviceClient {
       for (const out of tap(b, kind)) this.link.write(out);
     };
 
-    const startAck = await this.request(F.start(id, fast), (m): m is AckMessage => m.type === 'ack' && m.stream === id && m.nextSeq === 0, 'START acknowledgement');
+    const startAck = await this.request(F.start(id, fast), (m): m is AckMessage => m.type === 'ack' && m.stream === id && m.nextSeq === 0, 'START acknowledgement', 500, 6, opts.signal);
     const W = info.window;
     const S = info.stride;
     const expected = count >= W ? Math.floor((count - W) / S) + 1 : 0;
@@ -166,7 +179,11 @@ export class DeviceClient {
     let slowestMs = 0;
     let lastTimedResend = 0;
     let lastProgress = Date.now();
+    // Device ERRORs are not progress: one repeated with no sample accepted in between ends the stream.
+    let refused: { code: number; message: string; times: number } | undefined;
+    const repeatedErrorLimit = opts.repeatedErrorLimit ?? 8;
     const t0 = performance.now();
+    let sentUntil = t0;
 
     let wake: (() => void) | undefined;
     const poke = () => {
@@ -184,10 +201,12 @@ export class DeviceClient {
           opts.onPrediction?.(m);
         }
         lastProgress = Date.now();
+        refused = undefined; // the device is working: an earlier ERROR was not a refusal of the stream
       } else if (m.type === 'ack' && m.stream === id) {
         if (m.nextSeq > ackSeq) {
           ackSeq = m.nextSeq;
           lastProgress = Date.now();
+          refused = undefined;
         }
         limit = Math.max(limit, m.limit);
         if (rewoundAt >= 0 && ackSeq > rewoundAt) rewoundAt = -1;
@@ -196,9 +215,13 @@ export class DeviceClient {
           rewoundAt = m.nextSeq;
         }
       } else if (m.type === 'error') {
-        if (m.code === F.P.E_OVERRUN) overruns.push(m.arg);
-        else errors.push(m);
-        lastProgress = Date.now();
+        if (m.code === F.P.E_OVERRUN) {
+          overruns.push(m.arg);
+          lastProgress = Date.now();
+        } else {
+          errors.push(m);
+          refused = refused && refused.code === m.code ? { ...refused, times: refused.times + 1 } : { code: m.code, message: m.message, times: 1 };
+        }
       }
       poke();
     });
@@ -211,6 +234,13 @@ export class DeviceClient {
       highestSent = Math.max(highestSent, first + n);
       framesSent++;
       send(frame, 'samples');
+      sentUntil = performance.now();
+    };
+    const checkRefusedOrAborted = () => {
+      if (opts.signal?.aborted) throw interrupted();
+      if (refused && refused.times >= repeatedErrorLimit) {
+        throw new TbnError('E_DEVICE_ERROR', `the device refused the stream: ERROR ${refused.code} "${refused.message}" ${refused.times} times with no sample accepted`);
+      }
     };
     // Paced streams get no ACK per frame: they are done when every window is accounted for.
     const finished = () => (ackSeq >= count || !fast) && predictions.length + overruns.length >= expected;
@@ -233,6 +263,7 @@ export class DeviceClient {
     try {
       if (fast) {
         while (!finished()) {
+          checkRefusedOrAborted();
           while (sendSeq < count && sendSeq < limit && sendSeq - ackSeq < maxInFlight * spf) {
             const n = Math.min(spf, count - sendSeq, limit - sendSeq);
             sendFrame(sendSeq, n);
@@ -262,17 +293,23 @@ export class DeviceClient {
           const due = t0 + (first / rate) * 1000;
           const wait = due - performance.now();
           if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+          checkRefusedOrAborted();
           sendFrame(first, Math.min(spf, count - first));
         }
         sendSeq = count;
         const deadline = Date.now() + stallMs;
-        while (!finished() && Date.now() < deadline) await sleep(50);
+        while (!finished() && Date.now() < deadline) {
+          checkRefusedOrAborted();
+          await sleep(50);
+        }
       }
     } finally {
       unlisten();
     }
     predictions.sort((a, b) => a.endSeq - b.endSeq);
     const missing = Math.max(0, expected - predictions.length - overruns.length);
-    return { stream: id, predictions, overruns, missing, errors, framesSent, retransmittedFrames: retransmitted, samples: count, seconds: (performance.now() - t0) / 1000, latencyMs };
+    // Paced: the rate is that of sending; the wait for the last predictions afterwards is not part of it.
+    const seconds = ((fast ? performance.now() : sentUntil) - t0) / 1000;
+    return { stream: id, predictions, overruns, missing, errors, framesSent, retransmittedFrames: retransmitted, samples: count, seconds, latencyMs };
   }
 }

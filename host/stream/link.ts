@@ -9,6 +9,21 @@ export interface Link {
   close(): Promise<void>;
 }
 
+/** Waits for `start(done)` to call done, or `ms` at most; true when it finished in time. */
+function bounded(ms: number, start: (done: () => void) => void): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    start(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** Longest close() waits for unsent bytes to drain, and then for the port to close. */
+export const CLOSE_DRAIN_MS = 1000;
+export const CLOSE_MS = 1000;
+
 /** Opens a serial port with the serialport package (8N1, no flow control). */
 export async function openSerialLink(path: string, baudRate = 115200): Promise<Link> {
   const port = new SerialPort({ path, baudRate, autoOpen: false });
@@ -32,11 +47,14 @@ export async function openSerialLink(path: string, baudRate = 115200): Promise<L
     onData(h) {
       handlers.push(h);
     },
-    close() {
-      return new Promise<void>((resolve) => {
-        if (!port.isOpen) return resolve();
-        port.drain(() => port.close(() => resolve()));
-      });
+    async close() {
+      if (!port.isOpen) return;
+      // A peer that stopped reading (or a pty full of garbage) never lets drain() call back: give up on the
+      // unsent bytes after a bound, and close anyway.
+      await bounded(CLOSE_DRAIN_MS, (done) => port.drain(() => done()));
+      if (!port.isOpen) return;
+      const closed = await bounded(CLOSE_MS, (done) => port.close(() => done()));
+      if (!closed) port.destroy();
     },
   };
 }

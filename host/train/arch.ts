@@ -51,6 +51,10 @@ export interface ModelSpec {
   inputShape: Shape;
   classes: string[];
   channels: string[];
+  /** Physical unit per input channel ("" unknown), when the data stated them; `tbn pack` stores them. */
+  units?: string[];
+  /** Sample rate of the sensor stream the windows came from; `tbn pack` stores it. */
+  rateHz?: number;
   layers: LayerSpec[];
 }
 
@@ -127,6 +131,8 @@ export interface BuildOptions {
   inputShape: Shape;
   classes: string[];
   channels: string[];
+  units?: string[];
+  rateHz?: number;
   activation?: HiddenActivation;
   alpha?: AlphaMode;
   /** Global p for the tbn variant, applied to layers with at least minTileSize weights. */
@@ -207,6 +213,8 @@ export function buildModelSpec(o: BuildOptions): { spec: ModelSpec; warnings: st
       inputShape: [...o.inputShape],
       classes: [...o.classes],
       channels: [...o.channels],
+      ...(o.units ? { units: [...o.units] } : {}),
+      ...(o.rateHz !== undefined ? { rateHz: o.rateHz } : {}),
       layers,
     },
     warnings,

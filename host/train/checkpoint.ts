@@ -52,7 +52,7 @@ export interface Checkpoint {
     val?: SplitMetrics;
     test?: SplitMetrics;
     train?: SplitMetrics;
-    selection?: { candidates: { lr: number; valAccuracy: number }[]; val: SplitMetrics; test?: SplitMetrics; folds?: number };
+    selection?: { candidates: { lr: number; valAccuracy: number }[]; val: SplitMetrics; test?: SplitMetrics; folds?: number; runs?: { lr: number; fold?: number; history: EpochRecord[] }[] };
     data?: string;
   };
   warnings: string[];

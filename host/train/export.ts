@@ -49,9 +49,10 @@ export function exportFloatModel(ckpt: Checkpoint, file = 'checkpoint'): FloatMo
   return {
     kind: 'tbn-float-model',
     version: 1,
-    input: { shape: [...spec.inputShape], mean: [...ckpt.input.mean], std: [...ckpt.input.std], scale: ckpt.input.scale },
+    input: { shape: [...spec.inputShape], mean: [...ckpt.input.mean], std: [...ckpt.input.std], scale: ckpt.input.scale, ...(spec.rateHz !== undefined ? { rateHz: spec.rateHz } : {}) },
     classes: [...spec.classes],
     channels: [...spec.channels],
+    ...(spec.units ? { units: [...spec.units] } : {}),
     layers,
   };
 }

@@ -13,7 +13,7 @@ import { jobName, runJob, type Executor, type JobEvents, type TrainJob } from '.
 import type { Gemm } from './kernels.ts';
 import type { InputQuant } from './network.ts';
 import { modelLabel, modelSize, type ModelSize } from './size.ts';
-import { TrainRun, computeInputQuant, computeOutScales, evaluate, type TrainConfig, type TrainProgress } from './trainer.ts';
+import { TrainRun, computeInputQuant, computeOutScales, evaluate, type EpochRecord, type TrainConfig, type TrainProgress } from './trainer.ts';
 
 export interface SessionOptions {
   arch: string;
@@ -53,6 +53,15 @@ export interface SelectionMetrics {
   val: SplitMetrics;
   test?: SplitMetrics;
   folds?: number;
+  /** Per-epoch history of every run trained to choose the rate (one per lr, or per lr and fold), for `tbn report`. */
+  runs?: SelectionRun[];
+}
+
+export interface SelectionRun {
+  lr: number;
+  /** 1-based fold of cross-validation; absent for the hold-out validation split. */
+  fold?: number;
+  history: EpochRecord[];
 }
 
 export interface VariantResult {
@@ -94,6 +103,8 @@ export function specFor(o: SessionOptions, variant: Variant, train: Dataset): { 
     inputShape: train.shape,
     classes: train.classes,
     channels: train.channels,
+    ...(train.units ? { units: train.units } : {}),
+    ...(train.rateHz !== undefined ? { rateHz: train.rateHz } : {}),
     activation: o.activation,
     alpha: o.alpha,
     p: o.p,
@@ -258,11 +269,14 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     let bestLr = o.lrs[0] as number;
     let bestAcc = -1;
     let bestF1 = 0;
+    const runs: SelectionRun[] = [];
     o.lrs.forEach((lr, li) => {
       let correct = 0;
       let f1 = 0;
       cv.forEach((fold, f) => {
-        const r = evaluate(runFromCheckpoint(done[li * cv.length + f] as Checkpoint).net, fold.val);
+        const ckpt = done[li * cv.length + f] as Checkpoint;
+        runs.push({ lr, fold: f + 1, history: ckpt.history });
+        const r = evaluate(runFromCheckpoint(ckpt).net, fold.val);
         correct += r.accuracy * fold.val.count;
         f1 += r.macroF1 / cv.length;
       });
@@ -278,6 +292,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
       candidates,
       val: { name: `${cv.length}-fold cross-validation of ${plan.all.name}, lr ${bestLr}`, count: plan.all.count, accuracy: bestAcc, macroF1: bestF1 },
       folds: cv.length,
+      runs,
     };
     const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
     const [refit] = yield [{ ...base, stage: 'refit', lr: bestLr, config: config(o, bestLr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
@@ -290,10 +305,12 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
   let best: TrainRun | undefined;
   let bestVal = -1;
   const candidates: VariantResult['candidates'] = [];
+  const runs: SelectionRun[] = [];
   o.lrs.forEach((lr, i) => {
     const run = runFromCheckpoint(done[i] as Checkpoint);
     const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
     candidates.push({ lr, valAccuracy });
+    runs.push({ lr, history: run.history });
     if (valAccuracy > bestVal) {
       bestVal = valAccuracy;
       best = run;
@@ -305,6 +322,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     candidates,
     val: metrics(splits.val, evaluate(chosen.net, splits.val)),
     test: metrics(splits.test, evaluate(chosen.net, splits.test)),
+    runs,
   };
   const lr = chosen.config.lr;
   const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };

@@ -20,6 +20,8 @@ export interface EpochRecord {
   loss: number;
   trainAccuracy: number;
   valAccuracy?: number;
+  /** Mean cross-entropy on the validation set (checkpoints before it was recorded lack it). */
+  valLoss?: number;
   seconds: number;
 }
 
@@ -121,7 +123,11 @@ export class TrainRun {
       }
       this.epochsDone++;
       const record: EpochRecord = { epoch: this.epochsDone, loss: lossSum / seen, trainAccuracy: correct / seen, seconds: (performance.now() - started) / 1000 };
-      if (val && val.count > 0) record.valAccuracy = evaluate(this.net, val).accuracy;
+      if (val && val.count > 0) {
+        const v = evaluate(this.net, val);
+        record.valAccuracy = v.accuracy;
+        record.valLoss = v.loss;
+      }
       this.history.push(record);
       onProgress?.({
         epoch: epoch + 1,

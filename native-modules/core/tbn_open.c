@@ -37,6 +37,14 @@ typedef char tbn__record_layout[TBN_LYR_FLAGS_U8 == F_FLAGS && TBN_LYR_IN_H_U16 
                                     ? 1
                                     : -1];
 
+/* the label and channel tables are read as (offset, bytes) pairs; the
+ * channel flag is bit 0 (the table loop runs to hflags & TBN_HF_CHANNELS) */
+typedef char tbn__table_fields[TBN_HDR_LABELS_BYTES_U32 == TBN_HDR_LABELS_OFFSET_U32 + 4u &&
+                                       TBN_HDR_CHANNELS_BYTES_U32 == TBN_HDR_CHANNELS_OFFSET_U32 + 4u &&
+                                       TBN_HF_CHANNELS == 1u
+                                   ? 1
+                                   : -1];
+
 /* The model is 4-byte aligned (checked first) and every field lies at a
  * multiple of its size, so fields are read with aligned loads; like
  * tbn_run.c (tile words) this needs a little-endian core. */
@@ -291,7 +299,7 @@ static tbn_status check_labels(const uint8_t *p, uint32_t bytes, uint32_t count)
 tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   const uint8_t *d = (const uint8_t *)data;
   uint32_t file_bytes, layer_count, class_count, in_h, in_w, in_c, records_end;
-  uint32_t quant_count, rem, off, bytes, act, act_max, g_max, i, ovf = 0;
+  uint32_t quant_count, rem, off, bytes, act, act_max, g_max, i, hflags, ovf = 0;
   uint32_t f[F_COUNT], cur_type = TBN_TYPE_I8, cur_h, cur_w, cur_c;
   tbn_status s;
 
@@ -317,8 +325,13 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   in_c = rd16(d, TBN_HDR_IN_C_U16);
   if (layer_count - 1u >= TBN_MAX_LAYERS || class_count - 1u >= TBN_MAX_CLASSES) return TBN_E_SIZE;
   if (in_h == 0 || in_w == 0 || in_c == 0) return TBN_E_SIZE;
-  /* Reserved header fields set: written by a format this kernel does not know. */
-  if (nonzero(d, TBN_HDR_FLAGS_U16, TBN_HDR_FLAGS_U16 + 2u) || nonzero(d, 50u, TBN_HEADER_BYTES))
+  /* Unknown header flags or reserved bytes set (a format this kernel does
+   * not know), or a flag that disagrees with its fields. */
+  hflags = rd16(d, TBN_HDR_FLAGS_U16);
+  if ((hflags & ~TBN_HF_ALL) || rd16(d, 50u) ||
+      (!(hflags & TBN_HF_CHANNELS) &&
+       (rd32(d, TBN_HDR_CHANNELS_OFFSET_U32) | rd32(d, TBN_HDR_CHANNELS_BYTES_U32))) ||
+      !(hflags & TBN_HF_RATE) != !rd32(d, TBN_HDR_RATE_MHZ_U32))
     return TBN_E_VERSION;
   records_end = TBN_HEADER_BYTES + layer_count * TBN_LAYER_RECORD_BYTES;
   if (rd32(d, TBN_HDR_LAYERS_OFFSET_U32) != TBN_HEADER_BYTES || records_end > file_bytes)
@@ -329,10 +342,15 @@ tbn_status tbn_model_open(tbn_model *m, const void *data, size_t size) {
   if (quant_count == 0 || quant_count > in_c || rem != 0) return TBN_E_SIZE;
   off = rd32(d, TBN_HDR_QUANT_OFFSET_U32);
   if ((s = check_section(off, quant_count * 8u, records_end, file_bytes)) != TBN_OK) return s;
-  off = rd32(d, TBN_HDR_LABELS_OFFSET_U32);
-  bytes = rd32(d, TBN_HDR_LABELS_BYTES_U32);
-  if ((s = check_section(off, bytes, records_end, file_bytes)) != TBN_OK) return s;
-  if ((s = check_labels(d + off, bytes, class_count)) != TBN_OK) return s;
+  /* class labels, then (TBN_HF_CHANNELS) quant_count input channel names
+   * "name<TAB>unit" under the same rules */
+  for (i = 0; i <= (hflags & TBN_HF_CHANNELS); i++) {
+    uint32_t at = i ? TBN_HDR_CHANNELS_OFFSET_U32 : TBN_HDR_LABELS_OFFSET_U32;
+    off = rd32(d, at);
+    bytes = rd32(d, at + 4u);
+    if ((s = check_section(off, bytes, records_end, file_bytes)) != TBN_OK) return s;
+    if ((s = check_labels(d + off, bytes, i ? quant_count : class_count)) != TBN_OK) return s;
+  }
 
   /* the int8 input: its bytes rounded to 4 are the first activation size */
   act_max = tensor_bytes(TBN_TYPE_I8, in_h, in_w, in_c);

@@ -114,6 +114,12 @@ static inline uint32_t tbn__pair_byte_counts(uint32_t x, uint32_t y) {
 #endif
 }
 
+/* Byte counts of three XORed words (nibble counts <= 12 fit a nibble, so
+ * the three share one nibble-to-byte step; each byte <= 24). */
+static inline uint32_t tbn__triple_byte_counts(uint32_t x, uint32_t y, uint32_t z) {
+  return tbn__nibbles_to_bytes(tbn__nibble_counts(x) + tbn__nibble_counts(y) + tbn__nibble_counts(z));
+}
+
 /* Number of differing bits between a[0..n) and b[0..n). */
 static inline uint32_t tbn__xor_popcount(const uint32_t *a, const uint32_t *b, uint32_t n) {
   uint32_t total = 0;

@@ -5,6 +5,7 @@
  * check that the C baselines compute what they claim to.
  */
 import type { FloatModel, WeightLayer } from '../../host/model/float-model.ts';
+import { rng } from '../../host/format/random-model.ts';
 
 /** Full ±1 weights of a weight layer, (out, kh, kw, in) order. */
 export function fullWeights(l: WeightLayer): number[] {
@@ -153,4 +154,33 @@ export function f32BaselineReference(weights: Uint8Array, input: Float32Array): 
     out[o] = f(f(acc * w[off + NCLS * C3 + o]!) + w[off + NCLS * C3 + NCLS + o]!);
   }
   return new Int32Array(out.buffer);
+}
+
+/**
+ * Weights blob of boards/bench/cmsis_har.c (the CMSIS-NN peer): random int8 filters for the HAR shapes (conv 6->32,
+ * 32->64, 64->64, k5; dense 64->5), int32 biases, and requantisation (multiplier 2^30, i.e. 0.5, and a per-layer
+ * right shift that keeps the outputs in range). Seeded: the same blob on every run.
+ */
+export function cmsisWeights(seed = 15): Uint8Array {
+  const r = rng(seed);
+  const parts: number[] = [];
+  const pushI32 = (v: number): void => {
+    parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
+  };
+  const convs: Array<[number, number]> = [[6, 32], [32, 64], [64, 64]];
+  for (const [cin, cout] of convs) {
+    for (let i = 0; i < cout * 5 * cin; i++) parts.push(Math.floor(r() * 256) & 255);
+    while (parts.length % 4) parts.push(0);
+    for (let o = 0; o < cout; o++) pushI32(Math.floor(r() * 2001) - 1000);
+    for (let o = 0; o < cout; o++) pushI32(1 << 30);
+    // shift: the accumulator of K = 5 cin values, |acc| up to ~127 * 127 * sqrt(K), back to int8
+    const shift = -Math.round(Math.log2(127 * Math.sqrt(5 * cin)));
+    for (let o = 0; o < cout; o++) pushI32(shift);
+  }
+  for (let i = 0; i < 5 * 64; i++) parts.push(Math.floor(r() * 256) & 255);
+  while (parts.length % 4) parts.push(0);
+  for (let o = 0; o < 5; o++) pushI32(Math.floor(r() * 2001) - 1000);
+  pushI32(1 << 30);
+  pushI32(-Math.round(Math.log2(127 * 8)));
+  return Uint8Array.from(parts);
 }

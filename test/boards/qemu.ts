@@ -76,10 +76,10 @@ export interface Job {
   /** Honour TBN_LF_REUSE (default true). */
   reuse?: boolean;
   /** Which kernel runs the job: the TBN kernel (default) or a baseline of boards/bench/ (then `model` holds its weights). */
-  kernel?: 'tbn' | 'int8' | 'f32';
+  kernel?: 'tbn' | 'int8' | 'f32' | 'cmsis';
 }
 
-const KERNEL_CODES = { tbn: 0, int8: 1, f32: 2 } as const;
+const KERNEL_CODES = { tbn: 0, int8: 1, f32: 2, cmsis: 3 } as const;
 
 const BLOB_MAGIC = 0x4a4e4254;
 const JOB_WORDS = 8;

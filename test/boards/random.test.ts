@@ -44,6 +44,8 @@ function buildCases(): { jobs: Job[]; expected: Expected[]; describe: string[] }
   for (let i = 0; i < 8; i++) sources.push({ seed: 9001 + i, bytes: randomPackedModel(9001 + i, { maxMacs: 300000, maxHidden: 3 }) });
   // BIN -> BIN layers with N = p * R channels: the lane-compare reuse path (R = 16, 32, others) on every core and level.
   for (let i = 0; i < 16; i++) sources.push({ seed: 9101 + i, bytes: randomPackedModel(9101 + i, { binReuse: true, maxHidden: 3 }) });
+  // int8 conv1d first layers, 1..16 channels, kernel 1..9: the paired-table and ring paths.
+  for (let i = 0; i < 40; i++) sources.push({ seed: 9201 + i, bytes: randomPackedModel(9201 + i, { i8Conv1dFirst: true, maxHidden: 2 }) });
   sources.push({ seed: 0, bytes: writeModel(wideXnorModel()) });
   for (let i = 0; i < sources.length; i++) {
     const { seed, bytes } = sources[i]!;

@@ -60,6 +60,16 @@ describe('tbn CLI', () => {
     expect(c.out).toEqual([]);
   });
 
+  it('control characters in an unknown command or flag are shown escaped, never raw', async () => {
+    for (const argv of [['\u001b[2Jevil'], ['inspect', '--\u001b[2J\u0007']]) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(2);
+      const text = c.err.join('\n');
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+      expect(text).toContain('\\x1b[2J');
+    }
+  });
+
   it('an unknown word far from every name gets no suggestion', async () => {
     const c = capture();
     expect(await main(['inspect', '--zzzzzzzz'], c.io)).toBe(2);

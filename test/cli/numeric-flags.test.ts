@@ -2,6 +2,7 @@
  * Every numeric flag of every command is checked in one place (cli/args.ts, from the flag's range):
  * an out-of-range value is refused with the flag's name, and an in-range value reaches the command unchanged.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkNumber, type NumberRange, type OptionSpec, parseArgs } from '../../host/cli/args.ts';
@@ -52,6 +53,18 @@ describe('numeric flags', () => {
     expect(range('stream', 'shift')).toEqual({ integer: true, min: 0, max: 30 });
     expect(range('sim', 'stride')?.min).toBe(1);
     expect(range('stream', 'samples-per-frame')?.min).toBe(1);
+  });
+
+  it('every flag a command reads as a number (optInt, optNumber, positiveInt) has a range', () => {
+    const dir = new URL('../../host/commands/', import.meta.url);
+    const read = new Set<string>();
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const text = readFileSync(new URL(f, dir), 'utf8');
+      for (const m of text.matchAll(/(?:optInt|optNumber|positiveInt)\(args, '([a-z-]+)'\)/g)) read.add(m[1] as string);
+    }
+    expect(read.size).toBeGreaterThan(10);
+    const ranged = new Set(numericFlags.map((f) => f.spec.name));
+    expect([...read].filter((name) => !ranged.has(name))).toEqual([]);
   });
 
   it('every option with a numeric default has a range, and its default is in it', () => {

@@ -13,6 +13,9 @@ import type { ModelContent } from '../../host/format/model.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { writeModel } from '../../host/format/writer.ts';
+import { readBundle as readSimBundle, Simulator } from '../../host/sim/simulator.ts';
+import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
+import { harShapedModel } from '../sim/har-model.ts';
 import { repoRoot } from './runners.ts';
 
 function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
@@ -72,7 +75,8 @@ describe('tbn build', () => {
     expect(manifest.fit.rows).toEqual([
       { what: 'model flash', need: small.length, have: board.modelFlashBytes },
       { what: 'Storage (model + app bundle)', need: small.length + bundle.length, have: board.storageBytes },
-      { what: 'scratch RAM', need: model.scratchBytes + 4 * model.classes.length, have: board.appRamBytes },
+      { what: 'scratch RAM', need: model.scratchBytes, have: board.appRamBytes },
+      { what: 'JS variables', need: expect.any(Number), have: board.jsVars },
     ]);
     for (const f of manifest.files as Array<{ path: string; bytes: number; sha256: string }>) {
       const data = readFileSync(path.join(out, f.path));
@@ -152,6 +156,38 @@ describe('tbn build', () => {
     const report = JSON.parse(ioJson.stdout.join(''));
     expect(report.ok).toBe(false);
     expect(report.fit).toContainEqual({ what: 'model flash', need: big.length, have: board.modelFlashBytes });
+  });
+
+  // issue 16 #19: build accepted for esp8266 a model the simulator refused for JS variables.
+  it('applies the simulator\'s budget checks: same rows on every board, and the same refusal on esp8266', async () => {
+    const file = path.join(tmp, 'har.tbn');
+    writeFileSync(file, harShapedModel(5));
+    const bundle = bundleFile ?? buildDeviceBundle();
+    const tbn = await loadWasmTbnModule();
+    let refusedBySim = 0;
+    for (const name of ['stm32f405', 'esp32', 'esp8266']) {
+      const board = loadBoard(name);
+      const io = captureIO();
+      const code = await main(['build', '--board', name, '--model', file, '-o', path.join(tmp, `fit-${name}`), '--bundle', bundle, '--json'], io);
+      const report = JSON.parse(io.stdout.join('')) as { ok: boolean; fit?: { rows: unknown[]; problems: string[] }; problems?: string[] };
+      let simProblems: string[] = [];
+      let simRows: unknown[] | undefined;
+      try {
+        simRows = Simulator.start({ board, bundle: readSimBundle(bundle), model: harShapedModel(5), tbn, transmit: () => undefined }).limits.fit.rows;
+      } catch (e) {
+        simProblems = (e as Error).message.split('\n').slice(1).map((l) => l.trim());
+      }
+      if (simRows) {
+        expect(code, `${name}: ${io.stderr.join('\n')}`).toBe(0);
+        expect(report.fit?.rows, name).toEqual(simRows);
+      } else {
+        refusedBySim++;
+        expect(code, name).toBe(1);
+        expect(report.ok).toBe(false);
+        expect(report.problems, name).toEqual(simProblems);
+      }
+    }
+    expect(refusedBySim).toBeGreaterThan(0); // the esp8266 case of the issue: too few JS variables
   });
 
   it('names the problem for a bad model file, an unknown board and a bad engine', async () => {

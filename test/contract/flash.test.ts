@@ -14,6 +14,7 @@ import { main } from '../../host/cli.ts';
 import type { CliIO } from '../../host/cli/command.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
 import { openPtyPair } from '../../host/sim/pty.ts';
+import { SerialPort } from 'serialport';
 import { FAKE_ENV, startFakeEspruino } from './fake-espruino.ts';
 
 function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
@@ -94,7 +95,60 @@ describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
     expect(pct).toEqual([...pct].sort((a, b) => a - b));
     expect(pct[pct.length - 1]).toBeGreaterThanOrEqual(90);
     expect(io.stdout.join('\n')).toMatch(/flashed stm32f405: model\.tbn -> Storage "model\.tbn", app\.js -> \.bootcde/);
+    expect(io.stdout.join('\n')).toMatch(/read back: model\.tbn [\d,]+ B crc32 [0-9a-f]{8}, \.bootcde [\d,]+ B crc32 [0-9a-f]{8} \(match\)/);
+    expect(Buffer.from(fake.storage.get('model.tbn') ?? '', 'latin1').equals(Buffer.from(model))).toBe(true);
   }, 120_000);
+
+  // issue 16 #1: a port where nothing answers, or one that only echoes, was reported as flashed.
+  it('refuses a silent port and an echo-only port ("no Espruino answered"), and --baud 0', async () => {
+    for (const peer of ['silent', 'echo'] as const) {
+      const pty = await openPtyPair();
+      const echo = new SerialPort({ path: pty.devicePath, baudRate: 115200, autoOpen: false });
+      await new Promise<void>((resolve, reject) => echo.open((e) => (e ? reject(e) : resolve())));
+      if (peer === 'echo') echo.on('data', (d: Buffer) => echo.write(d));
+      else echo.on('data', () => undefined);
+      const io = captureIO();
+      let code: number;
+      try {
+        code = await main(['flash', '--port', pty.hostPath, '--dir', dir, '--json'], io);
+      } finally {
+        await new Promise<void>((resolve) => echo.close(() => resolve()));
+        await pty.close();
+      }
+      expect(code, peer).toBe(1);
+      expect(io.stdout.join(''), peer).not.toContain('"ok":true');
+      expect(io.stderr.join('\n'), peer).toContain(`no Espruino answered on ${pty.hostPath}`);
+    }
+    const io = captureIO();
+    expect(await main(['flash', '--port', '/dev/null', '--dir', dir, '--baud', '0'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--baud must be .*got "?0"?/);
+  }, 120_000);
+
+  it('says "flashed" only when the read-back length and CRC32 match (a corrupted Storage write fails)', async () => {
+    const pty = await openPtyPair();
+    const fake = await startFakeEspruino(pty.devicePath, { corruptFile: 'model.tbn' });
+    const io = captureIO();
+    let code: number;
+    try {
+      code = await main(['flash', '--port', pty.hostPath, '--dir', dir], io);
+    } finally {
+      await fake.close();
+      await pty.close();
+    }
+    expect(code).toBe(1);
+    expect(io.stdout.join('')).not.toMatch(/flashed/);
+    expect(io.stderr.join('\n')).toMatch(/read-back of Storage "model\.tbn" does not match: \d+ B, crc32 [0-9a-f]{8}, sent \d+ B/);
+    expect(fake.lines()).not.toContain('load()'); // the app is not started on a bad model
+  }, 120_000);
+
+  // issue 16 #15: the worker's uncaught-exception dump ended up in the message.
+  it('names a missing port in one line, without a stack dump', async () => {
+    const io = captureIO();
+    expect(await main(['flash', '--port', '/nonexistent', '--dir', dir], io)).toBe(1);
+    const err = io.stderr.join('\n');
+    expect(err).toMatch(/cannot open serial port \/nonexistent: ENOENT/);
+    expect(err).not.toMatch(/node:internal|triggerUncaughtException|\n\s+at /);
+  });
 
   it('fails with a clear message when the build directory has no manifest or a changed file', async () => {
     let io = captureIO();

@@ -1,17 +1,14 @@
 /**
- * By-hand: runs every contract case inside JerryScript on an emulated
- * STM32F405 (qemu-system-arm -M netduinoplus2): each case becomes the app of
- * a test firmware (boards/stm32f405/jerryscript, -DTBN_QEMU_TEST) that exits
- * QEMU with PASS/FAIL. Needs a Cortex-M4 build of JerryScript v3.0 (docs/engines.md):
- *   npx tsx test/contract/run-qemu-stm32.ts --jerry /path/to/jerryscript --jerry-lib /path/to/jerry-stm32/lib
- * With --snapshot-tool PATH/jerry-snapshot (a host build with the target's heap size and
- * profile) each case runs as a snapshot instead of source.
+ * By-hand: the contract suite in JerryScript on an emulated STM32F405 (see
+ * qemu-stm32.ts). Build the engine first with
+ *   tbn firmware --engine jerryscript --engine-dir /path/to/jerryscript --board stm32f405 --model m.tbn -o DIR
+ * then
+ *   npx tsx test/contract/run-qemu-stm32.ts --jerry /path/to/jerryscript --firmware-dir DIR [--snapshot] [--only NAME]
+ * (--snapshot: every case runs as a snapshot made by DIR's matching jerry-snapshot).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomPackedModel } from '../../host/format/random-model.ts';
 import { contractCases } from './cases.ts';
+import { runContractOnQemuStm32 } from './qemu-stm32.ts';
 import { repoRoot, writeCases } from './runners.ts';
 
 const args = process.argv.slice(2);
@@ -20,37 +17,24 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const jerry = opt('--jerry');
-const jerryLib = opt('--jerry-lib');
-if (!jerry || !jerryLib) {
-  console.error('usage: npx tsx test/contract/run-qemu-stm32.ts --jerry JERRYSCRIPT_SRC --jerry-lib CORTEX_M4_LIB_DIR [--only NAME]');
+const fwDir = opt('--firmware-dir');
+if (!jerry || !fwDir) {
+  console.error('usage: npx tsx test/contract/run-qemu-stm32.ts --jerry JERRYSCRIPT_CHECKOUT --firmware-dir TBN_FIRMWARE_OUT_DIR [--snapshot] [--only NAME]');
   process.exit(2);
 }
 const only = opt('--only');
-const snapshotTool = opt('--snapshot-tool');
+const snapshot = args.includes('--snapshot');
 const cases = contractCases().filter((c) => !only || c.name === only);
 const files = writeCases(cases);
-const work = path.join(repoRoot, 'build', 'contract-stm32');
-mkdirSync(work, { recursive: true });
-const model = path.join(work, 'any.tbn');
-writeFileSync(model, randomPackedModel(1)); // Storage content; the cases carry their own models
-const cli = path.join(repoRoot, 'bin', 'tbn.js');
-let passed = 0;
-for (const c of cases) {
-  const out = path.join(work, c.name);
-  const buildArgs = [cli, 'build', '--board', 'stm32f405', '--engine', 'jerryscript', '--model', model, '-o', out, '--bundle', files.get(c.name)!];
-  if (snapshotTool) {
-    mkdirSync(out, { recursive: true });
-    const snap = path.join(out, 'app.snapshot');
-    execFileSync(snapshotTool, ['generate', '-o', snap, files.get(c.name)!], { stdio: 'ignore' });
-    buildArgs.push('--snapshot', snap);
-  }
-  execFileSync(process.execPath, buildArgs, { stdio: 'ignore' });
-  execFileSync('make', ['-s', '-C', path.join(repoRoot, 'boards/stm32f405/jerryscript'), `JERRY=${jerry}`, `JERRY_LIB=${jerryLib}`, `BLOBS=${out}`, 'EXTRA_CFLAGS=-DTBN_QEMU_TEST'], { stdio: 'ignore' });
-  const r = spawnSync('qemu-system-arm', ['-M', 'netduinoplus2', '-kernel', path.join(out, 'firmware.elf'), '-nographic', '-monitor', 'none', '-semihosting', '-serial', 'stdio', '-serial', 'null'], { encoding: 'latin1', timeout: 120_000 });
-  const text = `${r.stdout}${r.stderr}`;
-  const pass = r.status === 0 && /PASS/.test(text);
-  if (pass) passed++;
-  console.log(`${c.name.padEnd(24)} ${pass ? 'pass' : 'FAIL'}${pass ? '' : `  ${text.replace(/\s+/g, ' ').slice(0, 400)}`}`);
-}
-console.log(`${'total'.padEnd(24)} ${passed}/${cases.length}`);
-process.exit(passed === cases.length ? 0 : 1);
+const results = await runContractOnQemuStm32({
+  jerryDir: path.resolve(jerry),
+  jerryLib: path.resolve(fwDir, 'jerry-stm32', 'lib'),
+  snapshotTool: snapshot ? path.resolve(fwDir, 'jerry-snapshot-m4', 'bin', 'jerry-snapshot') : undefined,
+  work: path.join(repoRoot, 'build', snapshot ? 'contract-stm32-snapshot' : 'contract-stm32'),
+  cases,
+  files,
+  onResult: (r) => console.log(`${r.name.padEnd(28)} ${r.status === 'skipped' ? `skipped (${r.reason})` : r.status}${r.status === 'fail' ? `  ${r.output.replace(/\s+/g, ' ').slice(0, 400)}` : ''}`),
+});
+const count = (s: string) => results.filter((r) => r.status === s).length;
+console.log(`${'total'.padEnd(28)} ${count('pass')} pass, ${count('fail')} fail, ${count('skipped')} skipped of ${results.length}`);
+process.exit(count('fail') ? 1 : 0);

@@ -29,16 +29,16 @@ if (columns.length === 0) {
 const width = Math.max(...cases.map((c) => c.name.length));
 console.log(`${'case'.padEnd(width)}  ${columns.map(([n]) => n.padEnd(11)).join(' ')}`);
 const failures: string[] = [];
-const passed = columns.map(() => 0);
+const counts = columns.map(() => ({ pass: 0, fail: 0, skipped: 0 }));
 for (const c of cases) {
   const cells = columns.map(([n, run], i) => {
     const r = run(c.name);
-    if (r.pass) passed[i]!++;
-    else failures.push(`${n} ${c.name}:\n${r.output}`);
-    return (r.pass ? 'pass' : 'FAIL').padEnd(11);
+    counts[i]![r.status]++;
+    if (r.status === 'fail') failures.push(`${n} ${c.name}:\n${r.output}`);
+    return (r.status === 'skipped' ? `skipped (${r.reason})` : r.status).padEnd(11);
   });
   console.log(`${c.name.padEnd(width)}  ${cells.join(' ')}`);
 }
-console.log(`${'total'.padEnd(width)}  ${passed.map((p) => `${p}/${cases.length}`.padEnd(11)).join(' ')}`);
+console.log(`${'total'.padEnd(width)}  ${counts.map((k) => `${k.pass} pass, ${k.fail} fail, ${k.skipped} skipped`).join(' | ')}`);
 if (failures.length) console.log(`\n${failures.join('\n\n')}`);
 process.exit(failures.length ? 1 : 0);

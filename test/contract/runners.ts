@@ -11,11 +11,29 @@ import vm from 'node:vm';
 import { HOST_TYPED_ARRAYS } from '../../host/sim/espruino-shim.ts';
 import type { ContractCase } from './cases.ts';
 
+export type CaseStatus = 'pass' | 'fail' | 'skipped';
+
 export interface CaseOutcome {
   name: string;
+  status: CaseStatus;
+  /** True iff status is 'pass' (a skipped case is never a pass). */
   pass: boolean;
+  /** Why a case was skipped (what the engine lacks). */
+  reason?: string;
   /** What the case printed (the failure list on failure). */
   output: string;
+}
+
+/** The reason a case printed with notApplicable() (test/contract/cases.ts), if it did. */
+export function skipReasonIn(output: string): string | undefined {
+  return /contract skipped: ([^\r\n]*)/.exec(output)?.[1]?.trim();
+}
+
+/** Classifies a run: skipped when the case said so (whatever `result` was), else pass iff it passed. */
+export function outcome(name: string, passed: boolean, output: string): CaseOutcome {
+  const reason = skipReasonIn(output);
+  if (reason !== undefined) return { name, status: 'skipped', pass: false, reason, output };
+  return { name, status: passed ? 'pass' : 'fail', pass: passed, output };
 }
 
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -33,12 +51,13 @@ export function writeCases(cases: ContractCase[], dir = path.join(repoRoot, 'bui
 }
 
 /** Runs one case against a `tbn` module object in a fresh vm context (Espruino-style `require`). */
-export function runInVm(c: ContractCase, tbnModule: unknown): CaseOutcome {
+export function runInVm(c: ContractCase, tbnModule: unknown, modules: Record<string, unknown> = {}): CaseOutcome {
   const lines: string[] = [];
   const globals: Record<string, unknown> = {
     console: { log: (...a: unknown[]) => lines.push(a.map(String).join(' ')) },
     require: (name: string) => {
       if (name === 'tbn') return tbnModule;
+      if (name in modules) return modules[name];
       throw new Error(`require: no module "${name}"`);
     },
     // This realm's constructors, so values crossing the module boundary keep their identity.
@@ -51,16 +70,18 @@ export function runInVm(c: ContractCase, tbnModule: unknown): CaseOutcome {
     new vm.Script(c.source, { filename: `${c.name}.js` }).runInContext(context, { timeout: 20_000 });
   } catch (e) {
     lines.push(`uncaught: ${(e as Error).stack ?? String(e)}`);
-    return { name: c.name, pass: false, output: lines.join('\n') };
+    return outcome(c.name, false, lines.join('\n'));
   }
-  return { name: c.name, pass: context.result === true, output: lines.join('\n') };
+  return outcome(c.name, context.result === true, lines.join('\n'));
 }
 
 export type EngineKind = 'espruino' | 'jerryscript';
 
 /** Runs one case file with an engine binary's test mode. */
 export function runInEngine(kind: EngineKind, bin: string, name: string, file: string): CaseOutcome {
-  const r = spawnSync(bin, ['--test', file], { encoding: 'latin1', timeout: 60_000, cwd: path.dirname(file) });
+  // the case runs in its own folder: a relative binary path is the caller's
+  const exe = bin.includes('/') ? path.resolve(bin) : bin;
+  const r = spawnSync(exe, ['--test', file], { encoding: 'latin1', timeout: 60_000, cwd: path.dirname(file) });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`;
   // Espruino prints "PASS <file>" in its test summary; our host main prints "PASS <file>".
   const pass = r.status === 0 && /PASS/.test(output) && !/FAIL/.test(output.replace(/contract ok/g, ''));
@@ -68,5 +89,5 @@ export function runInEngine(kind: EngineKind, bin: string, name: string, file: s
     .split('\n')
     .filter((l) => /contract|Uncaught|Error|FAIL|PASS/.test(l))
     .join('\n');
-  return { name, pass, output: kind === 'espruino' ? relevant : output.trim() };
+  return outcome(name, pass, kind === 'espruino' ? relevant : output.trim());
 }

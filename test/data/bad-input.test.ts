@@ -121,9 +121,13 @@ describe('generic CSV: bad input names file and line', () => {
     const f = csv(['f1,label', '1,a', '2,a', '3,b'].join('\n'));
     expectInputError(() => loadGenericCsv({ file: f, window: 4 }), f, undefined, /too few samples for one window: it has 3 samples .*one window needs 4/);
   });
-  it('no numeric feature column', () => {
+  it('a non-numeric column is an error, not dropped (issue 16 #12)', () => {
     const f = csv(['name,label', 'x,a'].join('\n'));
-    expectInputError(() => loadGenericCsv({ file: f }), f, 2, /no numeric feature column besides "label"/);
+    expectInputError(() => loadGenericCsv({ file: f }), f, 2, /column "name" is "x", expected a number; .*--channels/);
+  });
+  it('no feature column besides the label', () => {
+    const f = csv(['timestamp,label', '1,a'].join('\n'));
+    expectInputError(() => loadGenericCsv({ file: f }), f, 1, /no feature column besides "label"/);
   });
   it('a malformed row in a stream', () => {
     const f = csv(['f1,f2,label', '1,2,a', '3,b'].join('\n'));

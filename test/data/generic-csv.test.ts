@@ -9,9 +9,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const rows = path.join(here, '../fixtures/data/rows.csv');
 
 describe('loadGenericCsv, one row per example', () => {
-  it('uses every other numeric column as features and sorts integer labels numerically', () => {
-    const d = loadGenericCsv({ file: rows });
-    expect(d.channels).toEqual(['f1', 'f2']); // "id" is not numeric
+  it('uses the listed feature columns and sorts integer labels numerically', () => {
+    // "id" is text: it is left out because the features are listed (never silently: issue 16 #12)
+    expect(() => loadGenericCsv({ file: rows })).toThrow(/rows\.csv:2: malformed row: column "id" is "a", expected a number/);
+    const d = loadGenericCsv({ file: rows, featureColumns: ['f1', 'f2'] });
+    expect(d.channels).toEqual(['f1', 'f2']);
     expect(d.shape).toEqual([1, 1, 2]);
     expect(d.count).toBe(5);
     expect(d.classes).toEqual(['2', '7', '10']);

@@ -52,11 +52,11 @@ describe('loadSplits', () => {
   });
 
   it('csv: a file, held-out test rows, validation from the rest', () => {
-    const s = loadSplits(args('--data', `csv:${rows}`, '--val-fraction', '0.5'), 1);
+    const s = loadSplits(args('--data', `csv:${rows}`, '--channels', 'f1,f2', '--val-fraction', '0.5'), 1);
     expect(s.test.count).toBe(1);
     expect(s.train.count + s.val.count).toBe(4);
     expect(s.train.channels).toEqual(['f1', 'f2']);
-    const t = loadSplits(args('--data', `csv:${rows}`, '--test', rows, '--val-fraction', '0.2'), 1);
+    const t = loadSplits(args('--data', `csv:${rows}`, '--channels', 'f1,f2', '--test', rows, '--val-fraction', '0.2'), 1);
     expect(t.test.count).toBe(5);
   });
 

@@ -23,7 +23,8 @@ import { floatPredict } from '../../host/train/float-forward.ts';
 const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/models');
 
 const CASES = [
-  { file: 'har-tbn4.ckpt.json', data: 'har', minFp32Ratio: 50 },
+  // 48, not 50: the file now also holds its input channel table (6 names and units, up to 72 B of 2.6 kB).
+  { file: 'har-tbn4.ckpt.json', data: 'har', minFp32Ratio: 48 },
   { file: 'har-tbn4-relu.ckpt.json', data: 'har', minFp32Ratio: 35 },
   { file: 'fmnist-tbn4.ckpt.json', data: 'fashion-mnist', minFp32Ratio: 100 },
 ];

@@ -111,8 +111,8 @@ describe('readModel rejects bad files with the C status category', () => {
     dv(b).setUint32(rec + TBN.TBN_LYR_AUX_OFFSET_U32, good.length, true);
     expectStatus(fixCrc(b), 'TBN_E_OFFSET', new RegExp(`layer ${w} .* outside the data area`));
     b = good.slice();
-    b[60] = 1;
-    expectStatus(fixCrc(b), 'TBN_E_VERSION', /reserved header byte 60/);
+    b[50] = 1;
+    expectStatus(fixCrc(b), 'TBN_E_VERSION', /reserved header byte 50/);
     b = good.slice();
     b[rec + TBN.TBN_LYR_KIND_U8] = 9;
     expectStatus(fixCrc(b), 'TBN_E_LAYER', new RegExp(`layer ${w}: unknown kind 9`));

@@ -1,5 +1,5 @@
 /**
- * The kernel's BIN -> BIN reuse path (run_reuse_bin in tbn_run.c: at most 32
+ * The kernel's BIN -> BIN reuse path (run_reuse_bin in tbn_reuse.h: at most 32
  * distinct rows, thresholds compared two at a time as int16 lanes) against
  * the TypeScript integer reference, bit for bit, on random models whose
  * hidden layers all have N = p * R channels (host/format/random-model.ts,

@@ -3,9 +3,10 @@
 # (require("tbn"), native-modules/espruino/jswrap_tbn.c and the C kernel).
 # ESP32 (ESP-IDF build of upstream ESP32.py; needs the ESP-IDF toolchain, not in Debian).
 #
-# Copy this file into Espruino's boards/ directory, then from the Espruino root:
-#   make clean && make BOARD=ESP32_TBN TBN_ROOT=/absolute/path/to/tbn RELEASE=1
-# (see docs/engines.md). Nothing else in the Espruino tree is changed.
+# Built by `tbn firmware --engine espruino --engine-dir /path/to/Espruino --board ESP32_TBN` (docs/engines.md):
+# it copies this file into Espruino's boards/ (nothing else in the Espruino tree is changed) and runs
+#   make BOARD=ESP32_TBN TBN_ROOT=/absolute/path/to/tbn RELEASE=1 PYTHON=python3 GENDIR=.. OBJDIR=.. BINDIR=..
+# with the three build directories under its -o DIR.
 import copy
 from ESP32 import *  # info, chip, devices, get_pins, ... of the upstream board
 

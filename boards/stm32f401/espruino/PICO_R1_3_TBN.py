@@ -3,9 +3,10 @@
 # (require("tbn"), native-modules/espruino/jswrap_tbn.c and the C kernel).
 # Espruino Pico (STM32F401CD, 96 KB RAM, 384 KB flash; flash is already tight).
 #
-# Copy this file into Espruino's boards/ directory, then from the Espruino root:
-#   make clean && make BOARD=PICO_R1_3_TBN TBN_ROOT=/absolute/path/to/tbn RELEASE=1
-# (see docs/engines.md). Nothing else in the Espruino tree is changed.
+# Built by `tbn firmware --engine espruino --engine-dir /path/to/Espruino --board PICO_R1_3_TBN` (docs/engines.md):
+# it copies this file into Espruino's boards/ (nothing else in the Espruino tree is changed) and runs
+#   make BOARD=PICO_R1_3_TBN TBN_ROOT=/absolute/path/to/tbn RELEASE=1 PYTHON=python3 GENDIR=.. OBJDIR=.. BINDIR=..
+# with the three build directories under its -o DIR.
 import copy
 from PICO_R1_3 import *  # info, chip, devices, get_pins, ... of the upstream board
 

@@ -3,9 +3,10 @@
 # (require("tbn"), native-modules/espruino/jswrap_tbn.c and the C kernel).
 # STM32F407VG Discovery (the STM32F4 family of our stm32f405 board: 192 KB RAM, 1 MB flash).
 #
-# Copy this file into Espruino's boards/ directory, then from the Espruino root:
-#   make clean && make BOARD=STM32F4DISCOVERY_TBN TBN_ROOT=/absolute/path/to/tbn RELEASE=1
-# (see docs/engines.md). Nothing else in the Espruino tree is changed.
+# Built by `tbn firmware --engine espruino --engine-dir /path/to/Espruino --board STM32F4DISCOVERY_TBN` (docs/engines.md):
+# it copies this file into Espruino's boards/ (nothing else in the Espruino tree is changed) and runs
+#   make BOARD=STM32F4DISCOVERY_TBN TBN_ROOT=/absolute/path/to/tbn RELEASE=1 PYTHON=python3 GENDIR=.. OBJDIR=.. BINDIR=..
+# with the three build directories under its -o DIR.
 import copy
 from STM32F4DISCOVERY import *  # info, chip, devices, get_pins, ... of the upstream board
 

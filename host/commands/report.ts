@@ -1,0 +1,118 @@
+/** `tbn report`: one self-contained HTML page of what a model is, how it trained and how it runs. */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { optBool, optInt, optString, UsageError, type ParsedArgs } from '../cli/args.ts';
+import type { Command } from '../cli/command.ts';
+import { loadSplits } from '../data/select.ts';
+import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
+import { TbnError } from '../errors.ts';
+import { isTbnFile, loadPackedFile } from '../format/source.ts';
+import { readRegularFile, writeFileAtomic } from '../io/files.ts';
+import { binaryModel, evaluateForReport, isMonitorLog, makeReport, packBinaryModel, parseBenchJson, parseMonitorLog, parseStreamJson, type ReportModel } from '../report/index.ts';
+import { modelLabel } from '../train/size.ts';
+import { parseCheckpoint } from '../train/checkpoint.ts';
+
+const MAX_JSON_BYTES = 512 << 20;
+
+function readJson(file: string, what: string): unknown {
+  return parseJson(readRegularFile(file, MAX_JSON_BYTES, what).toString('utf8'), file, what);
+}
+
+function parseJson(text: string, file: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new TbnError('E_INPUT', `${file}: ${what} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+/** The command as parsed (defaults written out), for the page: `tbn NAME positionals --option value ...`. */
+export function commandLine(name: string, args: ParsedArgs): string {
+  const parts = ['tbn', name, ...args.positionals.map(quote)];
+  for (const [k, v] of Object.entries(args.options)) {
+    if (v === undefined || v === false) continue;
+    if (v === true) parts.push(`--${k}`);
+    else for (const x of Array.isArray(v) ? v : [v]) parts.push(`--${k}`, quote(x));
+  }
+  return parts.join(' ');
+}
+
+export const command: Command = {
+  name: 'report',
+  usage: 'tbn report CKPT... [--model m.tbn] [--eval [data options]] [--stream JSON|JSONL] [--bench DIR] [--board NAME] -o report.html',
+  summary:
+    'Write one self-contained HTML page (no script, nothing loaded from the network): training curves, accuracy and\n' +
+    'confusion matrices, per-layer sizes against the board, the learned tiles, device latency and predictions, and\n' +
+    'instruction counts per core, each figure with the command, data, split and seed behind it.',
+  options: [
+    { name: 'model', type: 'string', description: 'the packed .tbn file whose sizes and tiles to show (default: the TBN checkpoint, else the BNN, packed as tbn pack does)' },
+    { name: 'eval', type: 'boolean', description: 'evaluate every checkpoint (float) and the packed model on a split for the confusion matrices; give the data options used to train' },
+    ...datasetOptions,
+    { name: 'split', type: 'string', description: 'split for --eval: test, val or train', default: 'test' },
+    { name: 'seed', type: 'string', range: { integer: true, min: 0, max: 4294967295 }, description: 'seed of the validation split for --eval (default: the first checkpoint\'s training seed)' },
+    { name: 'stream', type: 'string', description: 'a tbn stream --json report, or a tbn monitor --json log (JSON lines), for the device section' },
+    { name: 'bench', type: 'string', description: 'folder holding boards.json from npm run bench boards (or that file) for the cost section' },
+    { name: 'board', type: 'string', description: 'board whose flash and RAM budgets to draw', default: 'stm32f405' },
+    { name: 'out', short: 'o', type: 'string', description: 'the HTML file to write', default: 'report.html' },
+  ],
+  async run(args, io) {
+    const files = args.positionals;
+    const modelFile = optString(args, 'model');
+    if (files.length === 0 && modelFile === undefined) throw new UsageError('give one or more checkpoints (and/or --model m.tbn)');
+    const models: ReportModel[] = files.map((file) => {
+      const bytes = readRegularFile(file, MAX_JSON_BYTES, 'checkpoint');
+      if (isTbnFile(bytes)) throw new UsageError(`${file} is a .tbn model: give it with --model, and the checkpoints as arguments`);
+      return { file, checkpoint: parseCheckpoint(bytes.toString('utf8'), file) };
+    });
+    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile, new Uint8Array(readRegularFile(modelFile, 64 << 20, 'model'))) } : packBinaryModel(models);
+
+    let evals;
+    let evalSource: string | undefined;
+    if (optBool(args, 'eval')) {
+      const split = optString(args, 'split') ?? 'test';
+      if (split !== 'test' && split !== 'val' && split !== 'train') throw new UsageError(`--split must be test, val or train, got "${split}"`);
+      const seed = optInt(args, 'seed') ?? models[0]?.checkpoint.train.seed ?? 1;
+      const splits = loadSplits(datasetOptionsFrom(args), seed);
+      const source = binaryModel(models);
+      const packedForEval = packed ? { file: packed.file, model: packed.model, label: source ? modelLabel(source.checkpoint.spec) : packed.file } : undefined;
+      evals = evaluateForReport(models, packedForEval, splits[split]);
+      evalSource = `Evaluated by tbn report --eval on the ${split} split (seed ${seed}): ${splits.description}.`;
+    } else if (args.options.data !== undefined) {
+      throw new UsageError('data options are for --eval; add --eval to evaluate on them');
+    }
+
+    let stream;
+    let monitor;
+    const streamFile = optString(args, 'stream');
+    if (streamFile !== undefined) {
+      const text = readRegularFile(streamFile, MAX_JSON_BYTES, 'stream report').toString('utf8');
+      if (isMonitorLog(text)) monitor = { file: streamFile, log: parseMonitorLog(text, streamFile) };
+      else stream = { file: streamFile, report: parseStreamJson(parseJson(text, streamFile, 'stream report'), streamFile) };
+    }
+
+    let bench;
+    const benchOption = optString(args, 'bench');
+    if (benchOption !== undefined) {
+      const file = existsSync(benchOption) && statSync(benchOption).isDirectory() ? path.join(benchOption, 'boards.json') : benchOption;
+      bench = { file, json: parseBenchJson(readJson(file, 'bench results'), file) };
+    }
+
+    const out = optString(args, 'out') ?? 'report.html';
+    const html = await makeReport({
+      command: commandLine('report', args),
+      models,
+      ...(packed ? { packed } : {}),
+      board: optString(args, 'board') ?? 'stm32f405',
+      ...(evals ? { evals } : {}),
+      ...(evalSource ? { evalSource } : {}),
+      ...(stream ? { stream } : {}),
+      ...(monitor ? { monitor } : {}),
+      ...(bench ? { bench } : {}),
+    });
+    writeFileAtomic(out, html);
+    io.out(`wrote ${out} (${Math.round(html.length / 1024)} kB, self-contained)`);
+    return 0;
+  },
+};

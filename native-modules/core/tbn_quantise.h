@@ -1,0 +1,76 @@
+/*
+ * tbn_quantise.h - float -> int8 input quantisation (tbn_format.h).
+ * Internal to tbn_run.c (included once, after the headers before it): one
+ * translation unit, so the build lists stay tbn_open.c + tbn_run.c.
+ */
+#ifndef TBN_QUANTISE_H
+#define TBN_QUANTISE_H
+
+#include "tbn_run_layer.h"
+
+#ifndef TBN_NO_F32_INPUT
+/* int8 quantisation of a float input, exactly as tbn_format.h specifies.
+ * Builds for cores whose libgcc lacks soft-float routines (Debian's lx106
+ * has no __addsf3/__mulsf3) define TBN_NO_F32_INPUT: float input is then
+ * refused with TBN_E_ARG and the caller quantises (Math.fround in JS gives
+ * the same f32 arithmetic). */
+/* The float with the bits of the little-endian word at p (a union, not
+ * memcpy: freestanding builds would call a library memcpy per value). */
+static float f32_at(const uint8_t *p, int aligned) {
+  union {
+    uint32_t u;
+    float f;
+  } v;
+  v.u = aligned ? *(const uint32_t *)(const void *)p : tbn__rd32(p, 0);
+  return v.f;
+}
+
+/* The int8 of x under one scale/offset pair (q: 8 bytes, 4-byte aligned). */
+static TBN_ALWAYS_INLINE uint8_t quantise_one(float x, const uint8_t *q) {
+  union {
+    float f;
+    uint32_t u;
+  } t;
+  t.f = x * f32_at(q, 1);
+  t.f = t.f + f32_at(q + 4, 1);
+  if ((t.u & 0x7fffffffu) <= 0x42fe0000u) { /* |t| <= 127.0f (NaN is above) */
+    /* round half away from zero: v = trunc(2t) is exact (2t is) and lies in
+     * [-254, 254]; q = (v + 1) >> 1 for v >= 0, v >> 1 for v < 0 (floor
+     * shifts), computed on v + 256 > 0; the byte of q - 128 is that ^ 0x80 */
+    uint32_t v = tbn__u32((int32_t)(t.f + t.f));
+    return (uint8_t)(((v + 257u - (v >> 31)) >> 1) ^ 0x80u);
+  }
+  return (uint8_t)(t.f > 127.0f ? 127 : 0x81); /* -127 below the range and for NaN */
+}
+
+static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out) {
+  const uint8_t *quant = m->data + tbn__rd32(m->data, TBN_HDR_QUANT_OFFSET_U32);
+  const uint8_t *quant_end = quant + tbn__rd16(m->data, TBN_HDR_QUANT_COUNT_U16) * 8u, *qp = quant;
+  uint8_t *o = (uint8_t *)out, *end = o + m->input_len;
+#ifdef TBN_SMALL
+  int aligned = (((uintptr_t)input) & 3u) == 0;
+  for (; o < end; o++, input += 4) {
+    *o = quantise_one(f32_at(input, aligned), qp);
+    qp += 8;
+    if (qp == quant_end) qp = quant;
+  }
+#else
+  if ((((uintptr_t)input) & 3u) == 0) {
+    const float *x = (const float *)(const void *)input;
+    for (; o < end; o++, x++) {
+      *o = quantise_one(*x, qp);
+      qp += 8;
+      if (qp == quant_end) qp = quant;
+    }
+  } else {
+    for (; o < end; o++, input += 4) {
+      *o = quantise_one(f32_at(input, 0), qp);
+      qp += 8;
+      if (qp == quant_end) qp = quant;
+    }
+  }
+#endif
+}
+#endif
+
+#endif /* TBN_QUANTISE_H */

@@ -1,0 +1,56 @@
+/** issue 16 #11: `tbn eval --data csv:FILE` matches the CSV's columns by the checkpoint's channel names. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../host/cli.ts';
+import { defaultHarRoot, HAR_CLASSES, listRecordings, loadRecording } from '../../host/data/sp-sw-har.ts';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const checkpoint = path.join(here, '../fixtures/models/har-tbn4.ckpt.json');
+const root = defaultHarRoot();
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), interactive: false }, out, err };
+}
+
+/** Writes s15's first recordings as one CSV with the given column order (a uniform 50 Hz stream). */
+function writeCsv(file: string, columns: string[]): void {
+  const recs = listRecordings(root as string, ['s15']).slice(0, 3).map((f) => loadRecording(f));
+  const lines = [columns.join(',')];
+  for (const r of recs) {
+    for (let k = 0; k < r.count; k++) {
+      lines.push(columns.map((c) => (c === 'label' ? HAR_CLASSES[r.labels[k] as number] : String(r.samples[k * r.channels.length + r.channels.indexOf(c)]))).join(','));
+    }
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+describe.skipIf(root === undefined)('tbn eval --data csv: columns by name (needs ../shared/data/sp-sw-har)', () => {
+  it('gives the same result for reordered columns, and refuses a CSV missing a trained channel by name', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tbn-eval-cols-'));
+    const inOrder = path.join(dir, 'in-order.csv');
+    const reordered = path.join(dir, 'reordered.csv');
+    const missing = path.join(dir, 'missing.csv');
+    writeCsv(inOrder, ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'z_gyro', 'label']);
+    writeCsv(reordered, ['z_gyro', 'label', 'x_gyro', 'z_acc', 'y_acc', 'x_acc', 'y_gyro']);
+    writeCsv(missing, ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'label']);
+    const evalJson = async (file: string) => {
+      const c = capture();
+      const code = await main(['eval', checkpoint, '--data', `csv:${file}`, '--test', file, '--window-seconds', '2.56', '--json'], c.io);
+      expect(code, c.err.join('\n')).toBe(0);
+      return JSON.parse(c.out.join('')) as { packedAccuracy: number; floatAccuracy: number; confusion: number[][]; count: number };
+    };
+    const a = await evalJson(inOrder);
+    const b = await evalJson(reordered);
+    expect(a.count).toBeGreaterThan(10);
+    expect(b.confusion).toEqual(a.confusion);
+    expect(b.packedAccuracy).toBe(a.packedAccuracy);
+    expect(b.floatAccuracy).toBe(a.floatAccuracy);
+    const c = capture();
+    expect(await main(['eval', checkpoint, '--data', `csv:${missing}`, '--test', missing, '--window-seconds', '2.56'], c.io)).toBe(1);
+    expect(c.err.join('\n')).toMatch(/missing\.csv:1: missing feature column "z_gyro"/);
+  }, 120_000);
+});
