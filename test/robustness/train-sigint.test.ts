@@ -48,7 +48,7 @@ describe('Ctrl-C during tbn train', () => {
     writeFileSync(`${prefix}-tbn.ckpt.json`, '{"an older run": true}');
     let sent = false;
     const r = await tbn(
-      ['train', ...DATA, '--variants', 'fp32,tbn', '--arch', 'dense:16', '--p', '2', '--min-tile-size', '1', '--epochs', '400', '--batch', '16', '--lr', '1e-3', '--no-refit', '--jobs', '1', '-o', prefix],
+      ['train', ...DATA, '--variants', 'fp32,tbn', '--arch', 'dense:16', '--layer-p', '2,1', '--epochs', '400', '--batch', '16', '--lr', '1e-3', '--no-refit', '--jobs', '1', '-o', prefix],
       120_000,
       (err, kill) => {
         // fp32 finished and tbn has completed a few epochs
