@@ -1,31 +1,128 @@
 /**
- * Training throughput, measured side by side in one run: one epoch of the
- * Fashion-MNIST MLP 784-256-256-10 (BatchNorm, batch 128, Adam) as TBN-4 in
- * our engine (host/train, wasm SIMD matmul and the plain-JS fallback) and as
- * a float MLP in @tensorflow/tfjs on its wasm backend. Samples per second and
- * the ratio ours / tfjs-wasm. TBN_BENCH_SAMPLES overrides the epoch size.
+ * Training throughput, side by side in one run, equal work on both sides:
+ *   - MLP: Fashion-MNIST 784-256-256-10 as TBN-4 (p = 4,4,1), sign activations, BatchNorm, int8 input, batch 128;
+ *   - HAR CNN: sp-sw-har windows, conv1d 32/64/64 (k5) + maxpool + GAP + dense, TBN-4 (p = 1,4,4,1), batch 32.
+ * Both train with Adam (L2 decay on W) and a cosine schedule, the tile from the sum of the p chunks of S with
+ * an identity STE, one alpha per tile copy from a separate latent W.
+ * Against PyTorch (bench/train_torch.py, Debian python3-torch + OpenBLAS, OMP_WAIT_POLICY=PASSIVE) when it is
+ * installed: 1 thread vs 1 thread, and both cores vs both cores (ours: two independent trainings on two worker
+ * threads, as --jobs 2 runs them; PyTorch: one training with 2 intra-op threads), in alternating rounds, after a
+ * warm-up on both sides. Rates per CPU-second (process CPU time, all threads) next to wall clock: the machine may be
+ * shared. Without PyTorch it says so and compares the MLP with @tensorflow/tfjs on its wasm backend, which trains a
+ * float ReLU MLP of the same shape (it has no tiling or sign STE), also after a warm-up.
+ * Environment: TBN_BENCH_ROUNDS (default 3), TBN_BENCH_MLP_SAMPLES (default 12800), TBN_BENCH_HAR_SAMPLES (default 1600).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadFashionMnist } from '../host/data/fashion-mnist.ts';
-import { buildModelSpec } from '../host/train/arch.ts';
-import { jsGemm, loadWasmGemm, type Gemm } from '../host/train/kernels.ts';
-import { TrainRun, computeInputQuant } from '../host/train/trainer.ts';
 import type { Dataset } from '../host/data/dataset.ts';
+import { loadFashionMnist } from '../host/data/fashion-mnist.ts';
+import { loadSplits } from '../host/data/select.ts';
+import { writeFileAtomic } from '../host/io/files.ts';
+import { buildModelSpec, type ModelSpec } from '../host/train/arch.ts';
+import type { TrainJob } from '../host/train/jobs.ts';
+import { jsGemm, loadWasmGemm, type Gemm } from '../host/train/kernels.ts';
+import type { InputQuant } from '../host/train/network.ts';
+import { WorkerPool } from '../host/train/pool.ts';
+import { TrainRun, computeInputQuant } from '../host/train/trainer.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function oursSamplesPerSecond(train: Dataset, gemm: Gemm, samples: number): number {
-  const { spec } = buildModelSpec({ arch: 'mlp:256,256', variant: 'tbn', p: 4, inputShape: train.shape, classes: train.classes, channels: train.channels });
-  const run = new TrainRun(spec, { epochs: 1, batch: 128, lr: 1e-3, weightDecay: 1e-4, seed: 1 }, gemm);
-  run.net.input = computeInputQuant(train);
-  const data: Dataset = { ...train, x: train.x.subarray(0, samples * 784), y: train.y.subarray(0, samples), count: samples };
-  const t0 = performance.now();
-  run.train(data);
-  return samples / ((performance.now() - t0) / 1000);
+interface Workload {
+  name: string;
+  spec: ModelSpec;
+  layerP: number[];
+  batch: number;
+  data: Dataset;
+  samples: number;
 }
 
-async function tfjsSamplesPerSecond(train: Dataset, samples: number): Promise<{ rate: number; backend: string }> {
+interface Measure {
+  samples: number;
+  wall: number;
+  cpu: number;
+}
+
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** The data repeated or cut to exactly `n` examples (one epoch = n samples). */
+function exactly(d: Dataset, n: number): Dataset {
+  const size = d.shape[0] * d.shape[1] * d.shape[2];
+  const x = new Float32Array(n * size);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = i % d.count;
+    x.set(d.x.subarray(j * size, (j + 1) * size), i * size);
+    y[i] = d.y[j] as number;
+  }
+  return { ...d, x, y, count: n, name: `${d.name} (${n})` };
+}
+
+function job(w: Workload, data: Dataset, seed: number, input: InputQuant): TrainJob {
+  return {
+    label: 'TBN-4', variant: 'tbn', stage: 'candidate', lr: 1e-3, spec: w.spec,
+    config: { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed },
+    input, train: data, refit: false, epochCheckpoints: false,
+  };
+}
+
+/** One thread: one training of `samples` examples in this thread, after a short warm-up training. */
+function oursOneThread(w: Workload, gemm: Gemm, samples = w.samples): Measure {
+  const warm = new TrainRun(w.spec, { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed: 9 }, gemm);
+  warm.net.input = computeInputQuant(w.data);
+  warm.train(exactly(w.data, w.batch * 3));
+  const run = new TrainRun(w.spec, { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed: 1 }, gemm);
+  run.net.input = computeInputQuant(w.data);
+  const data = exactly(w.data, samples);
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  run.train(data);
+  return { samples, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+}
+
+/** Both cores: two independent trainings on two worker threads (as `tbn train --jobs 2` runs them). */
+async function oursTwoCores(w: Workload, pool: WorkerPool): Promise<Measure> {
+  const data = exactly(w.data, w.samples);
+  const warm = exactly(w.data, w.batch * 3);
+  const input = computeInputQuant(w.data); // once, outside the timed part (a training computes it once too)
+  await Promise.all([pool.run(job(w, warm, 9, input), {}), pool.run(job(w, warm, 10, input), {})]);
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  await Promise.all([pool.run(job(w, data, 1, input), {}), pool.run(job(w, data, 2, input), {})]);
+  return { samples: 2 * w.samples, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+}
+
+/** The Debian PyTorch (python3-torch), or undefined with the reason. */
+function findTorch(): { python: string; version: string } | { reason: string } {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return { reason: 'PyTorch is not installed (Debian: apt-get install python3-torch libopenblas0-pthread)' };
+}
+
+function torchRun(python: string, w: Workload, files: { x: string; y: string }, threads: number): Measure {
+  const threadsText = String(threads);
+  const r = spawnSync(
+    python,
+    [
+      path.join(here, 'train_torch.py'), '--model', w.name === 'mlp' ? 'mlp' : 'har', '--x', files.x, '--y', files.y,
+      '--shape', w.data.shape.join(','), '--classes', String(w.data.classes.length), '--p', w.layerP.join(','),
+      '--batch', String(w.batch), '--samples', String(w.samples), '--warmup', '5', '--threads', threadsText,
+    ],
+    { encoding: 'utf8', timeout: 600_000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: threadsText, OPENBLAS_NUM_THREADS: threadsText } },
+  );
+  if (r.status !== 0) throw new Error(`bench/train_torch.py failed: ${r.stderr || r.error?.message}`);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { samples: number; wall: number; cpu: number };
+  return { samples: j.samples, wall: j.wall, cpu: j.cpu };
+}
+
+async function tfjsMlp(train: Dataset, samples: number): Promise<Measure & { backend: string }> {
   const tf = await import('@tensorflow/tfjs');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths(`${path.resolve(here, '../node_modules/@tensorflow/tfjs-backend-wasm/dist')}/`);
@@ -39,44 +136,115 @@ async function tfjsSamplesPerSecond(train: Dataset, samples: number): Promise<{ 
   model.add(tf.layers.batchNormalization());
   model.add(tf.layers.activation({ activation: 'relu' }));
   model.add(tf.layers.dense({ units: 10 }));
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const x = tf.tensor2d(train.x.subarray(0, samples * 784), [samples, 784]);
-  const y = tf.tensor1d(Float32Array.from(train.y.subarray(0, samples)), 'float32');
-  // warm-up on one batch (kernel compilation), not timed
-  await model.fit(x.slice([0, 0], [128, 784]), y.slice([0], [128]), { batchSize: 128, epochs: 1, verbose: 0 });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
+  const d = exactly(train, samples);
+  const x = tf.tensor2d(d.x, [samples, 784]);
+  const y = tf.tensor1d(Float32Array.from(d.y), 'float32');
+  await model.fit(x.slice([0, 0], [384, 784]), y.slice([0], [384]), { batchSize: 128, epochs: 1, verbose: 0 });
   const t0 = performance.now();
+  const c0 = cpuSeconds();
   await model.fit(x, y, { batchSize: 128, epochs: 1, shuffle: true, verbose: 0 });
-  const rate = samples / ((performance.now() - t0) / 1000);
+  const m = { samples, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0, backend: tf.getBackend() };
   x.dispose();
   y.dispose();
-  return { rate, backend: tf.getBackend() };
+  return m;
+}
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((p, q) => p - q);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+interface Row {
+  workload: string;
+  setup: string;
+  side: string;
+  perCpu: number;
+  perWall: number;
+}
+
+function summarize(workload: string, setup: string, side: string, ms: Measure[]): Row {
+  return { workload, setup, side, perCpu: median(ms.map((m) => m.samples / m.cpu)), perWall: median(ms.map((m) => m.samples / m.wall)) };
 }
 
 export async function run(): Promise<{ title: string; text: string; json: unknown }> {
-  const samples = Number(process.env.TBN_BENCH_SAMPLES ?? 55000);
-  const train = loadFashionMnist({ split: 'train', limit: samples });
-  const wasm = loadWasmGemm();
-  if (!wasm) throw new Error('build/train/gemm.wasm is missing: run bash host/train/wasm/build.sh');
-  const ours = oursSamplesPerSecond(train, wasm, samples);
-  const jsSamples = Math.min(samples, 10000);
-  const oursJs = oursSamplesPerSecond(train, jsGemm, jsSamples);
-  const tfjs = await tfjsSamplesPerSecond(train, samples);
-  const ratio = ours / tfjs.rate;
-  const rows = [
-    ['tbn engine, TBN-4 (wasm SIMD matmul)', samples, ours],
-    [`tbn engine, TBN-4 (plain JS fallback)`, jsSamples, oursJs],
-    [`@tensorflow/tfjs ${tfjs.backend} backend, float MLP`, samples, tfjs.rate],
-  ] as const;
-  const text = [
-    '| trainer (MLP 784-256-256-10, BN, batch 128, Adam) | samples | samples/s |',
-    '|---|---|---|',
-    ...rows.map(([n, s, r]) => `| ${n} | ${s} | ${r.toFixed(0)} |`),
-    '',
-    `ratio tbn engine (wasm) / tfjs-wasm: ${ratio.toFixed(2)}x (goal >= 1.0x, tiling overhead included)`,
-  ].join('\n');
-  return {
-    title: 'Training throughput: Fashion-MNIST MLP, one epoch',
-    text,
-    json: { samples, oursWasm: ours, oursJs, oursJsSamples: jsSamples, tfjs: tfjs.rate, tfjsBackend: tfjs.backend, ratio },
+  const rounds = Number(process.env.TBN_BENCH_ROUNDS ?? 3);
+  const mlpSamples = Number(process.env.TBN_BENCH_MLP_SAMPLES ?? 12800);
+  const harSamples = Number(process.env.TBN_BENCH_HAR_SAMPLES ?? 1600);
+  const gemm = loadWasmGemm();
+  if (!gemm) throw new Error('build/train/gemm.wasm is missing: run bash host/train/wasm/build.sh');
+  const fashion = loadFashionMnist({ split: 'train', limit: Math.max(mlpSamples, 1024) });
+  const har = loadSplits({ data: 'har' }, 1).train;
+  const workload = (name: string, data: Dataset, arch: string, layerP: number[], batch: number, samples: number): Workload => {
+    const { spec } = buildModelSpec({ arch, variant: 'tbn', layerP, inputShape: data.shape, classes: data.classes, channels: data.channels });
+    return { name, spec, layerP, batch, data, samples };
   };
+  const workloads = [
+    workload('mlp', fashion, 'mlp:256,256', [4, 4, 1], 128, mlpSamples),
+    workload('har', har, 'har-cnn', [1, 4, 4, 1], 32, harSamples),
+  ];
+  const torch = findTorch();
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const load = (): string => {
+    const l = (globalThis.process as NodeJS.Process & { getActiveResourcesInfo?: unknown }) && (spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout ?? '').split(' ')[0];
+    return l ?? '?';
+  };
+  notes.push(`load average before: ${load()} on this machine (wall-clock rates are noisy when it is shared; compare per CPU-second)`);
+  const pool = new WorkerPool(2);
+  const dir = mkdtempSync(path.join(tmpdir(), 'tbn-bench-train-'));
+  try {
+    for (const w of workloads) {
+      const ours1: Measure[] = [];
+      const ours2: Measure[] = [];
+      const torch1: Measure[] = [];
+      const torch2: Measure[] = [];
+      let files: { x: string; y: string } | undefined;
+      if ('python' in torch) {
+        files = { x: path.join(dir, `${w.name}.x.f32`), y: path.join(dir, `${w.name}.y.i32`) };
+        writeFileAtomic(files.x, new Uint8Array(w.data.x.buffer, w.data.x.byteOffset, w.data.x.byteLength));
+        writeFileAtomic(files.y, new Uint8Array(w.data.y.buffer, w.data.y.byteOffset, w.data.y.byteLength));
+      }
+      for (let r = 0; r < rounds; r++) {
+        ours1.push(oursOneThread(w, gemm));
+        if (files && 'python' in torch) torch1.push(torchRun(torch.python, w, files, 1));
+        ours2.push(await oursTwoCores(w, pool));
+        if (files && 'python' in torch) torch2.push(torchRun(torch.python, w, files, 2));
+      }
+      const label = w.name === 'mlp' ? 'MLP 784-256-256-10, TBN-4 p=4,4,1, batch 128' : 'HAR CNN, TBN-4 p=1,4,4,1, batch 32';
+      rows.push(summarize(label, '1 thread', 'tbn (wasm SIMD)', ours1));
+      if (torch1.length) rows.push(summarize(label, '1 thread', `PyTorch ${(torch as { version: string }).version} (OpenBLAS)`, torch1));
+      rows.push(summarize(label, '2 cores', 'tbn, 2 trainings on 2 workers', ours2));
+      if (torch2.length) rows.push(summarize(label, '2 cores', 'PyTorch, 1 training, 2 threads', torch2));
+    }
+    if (!('python' in torch)) {
+      notes.push(`${torch.reason}: no PyTorch comparison in this run.`);
+      const tf: Measure[] = [];
+      for (let r = 0; r < rounds; r++) tf.push(await tfjsMlp(fashion, mlpSamples));
+      rows.push(summarize('MLP 784-256-256-10 (tfjs: float ReLU MLP, no tiling, no sign STE)', '1 thread', '@tensorflow/tfjs wasm backend', tf));
+    }
+    const js = oursOneThread(workloads[0] as Workload, jsGemm, 1280);
+    rows.push(summarize('MLP 784-256-256-10, TBN-4 p=4,4,1, batch 128', '1 thread', 'tbn plain-JS fallback (same bits)', [js]));
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  notes.push(`load average after: ${load()}`);
+  const ratios: Record<string, number> = {};
+  const text: string[] = ['| workload | cores | trainer | samples per CPU-second | samples per second (wall) |', '|---|---|---|---|---|'];
+  for (const r of rows) text.push(`| ${r.workload} | ${r.setup} | ${r.side} | ${r.perCpu.toFixed(0)} | ${r.perWall.toFixed(0)} |`);
+  text.push('');
+  for (const w of ['MLP', 'HAR']) {
+    for (const setup of ['1 thread', '2 cores']) {
+      const ours = rows.find((r) => r.workload.startsWith(w) && r.setup === setup && r.side.startsWith('tbn') && !r.side.includes('JS'));
+      const peer = rows.find((r) => r.workload.startsWith(w) && r.setup === setup && !r.side.startsWith('tbn'));
+      if (!ours || !peer) continue;
+      const key = `${w} ${setup}`;
+      ratios[key] = ours.perCpu / peer.perCpu;
+      text.push(`${key}: tbn / ${peer.side.split(' (')[0]} = ${ratios[key]!.toFixed(2)}x per CPU-second, ${(ours.perWall / peer.perWall).toFixed(2)}x wall clock (goal >= 1.0x)`);
+    }
+  }
+  text.push(`median of ${rounds} alternating rounds; ${notes.join('; ')}`);
+  return { title: 'Training throughput: tbn vs PyTorch (equal work)', text: text.join('\n'), json: { rounds, rows, ratios, notes, torch } };
 }

@@ -1,18 +1,20 @@
 /** `tbn train`: train FP32, BNN and TBN models side by side and print one comparison table. */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CliIO, Command } from '../cli/command.ts';
 import { loadSplits } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { DEFAULT_MIN_TILE_SIZE, type AlphaMode, type HiddenActivation, type Variant } from '../train/arch.ts';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.ts';
+import type { JobEvents, TrainJob } from '../train/jobs.ts';
 import { defaultGemm } from '../train/kernels.ts';
-import { resumeTraining, trainVariants, type VariantResult } from '../train/session.ts';
+import { defaultJobs, PoolClosedError, WorkerPool } from '../train/pool.ts';
+import { ProgressBoard } from '../train/progress.ts';
+import { planSession, resumeTrainingWith, trainVariantsWith, type SessionEvents, type SessionOptions, type VariantResult } from '../train/session.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { evaluateForReport, makeReport } from '../report/index.ts';
 import { commandLine } from './report.ts';
-import type { TrainProgress } from '../train/trainer.ts';
 
 const options: OptionSpec[] = [
   ...datasetOptions,
@@ -34,6 +36,7 @@ const options: OptionSpec[] = [
   { name: 'resume', type: 'string', description: 'continue training this checkpoint up to --epochs in total (give the same data options)' },
   { name: 'slim', type: 'boolean', description: 'save checkpoints without latents and optimizer state (smaller; cannot resume)' },
   { name: 'no-save', type: 'boolean', description: 'do not write checkpoints' },
+  { name: 'jobs', short: 'j', type: 'string', range: { integer: true, min: 1 }, description: `trainings run in parallel on worker threads (default: the number of cores, here ${defaultJobs()}); the results are the same for every value` },
   { name: 'json', type: 'boolean', description: 'print one JSON object with the results on stdout' },
   { name: 'report', type: 'boolean', description: 'write PREFIX-report.html beside the checkpoints (tbn report of the models trained; none with --no-save); --no-report skips it', default: 'true' },
 ];
@@ -42,6 +45,8 @@ function parseList<T extends string>(text: string, name: string, allowed: readon
   const items = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (items.length === 0) throw new UsageError(`--${name} is empty`);
   for (const i of items) if (!allowed.includes(i as T)) throw new UsageError(`--${name}: unknown value "${i}" (expected ${allowed.join(', ')})`);
+  const twice = items.find((i, k) => items.indexOf(i) !== k);
+  if (twice !== undefined) throw new UsageError(`--${name} lists "${twice}" twice`);
   return items as T[];
 }
 
@@ -87,26 +92,73 @@ export function resultsTable(results: VariantResult[]): string {
   return lines.join('\n');
 }
 
-function progressDrawer(io: CliIO): (label: string, lr: number, p: TrainProgress) => void {
+/** The partial (epoch) checkpoint beside a final one: out/model-tbn.partial.ckpt.json. */
+export function partialPath(file: string): string {
+  return file.endsWith('.ckpt.json') ? `${file.slice(0, -'.ckpt.json'.length)}.partial.ckpt.json` : `${file}.partial`;
+}
+
+/** The final file a partial checkpoint stands for (itself when it is not a partial one). */
+export function finalPathOf(file: string): string {
+  return file.endsWith('.partial.ckpt.json') ? `${file.slice(0, -'.partial.ckpt.json'.length)}.ckpt.json` : file;
+}
+
+/**
+ * Progress of all trainings on stderr. In a terminal: one updating line per running training plus an overall
+ * line with the ETA, redrawn in place; a finished training leaves one summary line. Otherwise: a plain line
+ * per finished epoch and per finished training.
+ */
+function progressView(io: CliIO, board: ProgressBoard, quiet: boolean): { events(job: TrainJob): JobEvents; clear(): void } {
+  let drawn = 0;
   let last = 0;
-  let drawn = false;
-  return (label, lr, p) => {
+  const erase = (): string => (drawn > 0 ? `\x1b[${drawn}A\x1b[0J` : '');
+  const redraw = (force: boolean, above?: string): void => {
+    if (quiet || !io.interactive) return;
     const now = Date.now();
-    const head = `${label} lr ${lr} epoch ${p.epoch}/${p.epochs}`;
-    const stats = `loss ${p.loss.toFixed(4)} acc ${pct(p.accuracy)}%${p.valAccuracy !== undefined ? ` val ${pct(p.valAccuracy)}%` : ''}`;
-    if (!io.interactive) {
-      if (p.epochDone) io.err(`${head} ${stats}`);
-      return;
-    }
-    if (!p.epochDone && now - last < 200) return;
+    if (!force && now - last < 200) return;
     last = now;
-    const width = 24;
-    const filled = Math.round((width * p.step) / p.steps);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    const line = `${head} ${bar} ${p.step}/${p.steps} ${stats}`;
-    io.err(`${drawn ? '\x1b[1A\x1b[2K' : ''}${line}`);
-    drawn = !p.epochDone;
+    const lines = [...board.active.keys()].map((j) => board.line(j));
+    lines.push(board.overall());
+    io.err(`${erase()}${above !== undefined ? `${above}\n` : ''}${lines.join('\n')}`);
+    drawn = lines.length;
   };
+  return {
+    events(job) {
+      return {
+        progress(p) {
+          if (!board.active.has(job)) {
+            board.start(job);
+            redraw(true);
+          }
+          board.update(job, p);
+          if (quiet) return;
+          if (io.interactive) redraw(p.epochDone && p.epoch === p.epochs);
+          else if (p.epochDone) io.err(board.epochLine(job, p));
+          if (p.epochDone && p.epoch === p.epochs) {
+            const summary = board.end(job);
+            if (io.interactive) redraw(true, summary);
+            else io.err(summary);
+          }
+        },
+      };
+    },
+    clear() {
+      if (drawn > 0 && io.interactive) io.err(`${erase()}`);
+      drawn = 0;
+    },
+  };
+}
+
+/** The data options as given, to repeat in the resume hint. */
+function dataArgs(args: ParsedArgs): string {
+  const parts: string[] = [];
+  for (const o of datasetOptions) {
+    const v = args.options[o.name];
+    if (v === undefined || v === false) continue;
+    parts.push(v === true ? `--${o.name}` : `--${o.name} ${/^[\w.,:/+-]+$/.test(String(v)) ? String(v) : JSON.stringify(String(v))}`);
+  }
+  if (args.options.batch !== undefined) parts.push(`--batch ${String(args.options.batch)}`);
+  if (args.options.seed !== undefined) parts.push(`--seed ${String(args.options.seed)}`);
+  return parts.join(' ');
 }
 
 export const command: Command = {
@@ -123,24 +175,17 @@ export const command: Command = {
     const seed = optInt(args, 'seed') ?? 1;
     const epochs = positiveInt(args, 'epochs');
     const batchOption = args.options.batch !== undefined ? positiveInt(args, 'batch') : undefined;
+    const jobs = args.options.jobs !== undefined ? positiveInt(args, 'jobs') : defaultJobs();
     const slim = optBool(args, 'slim');
     const save = !optBool(args, 'no-save');
     const outOption = optString(args, 'out');
     const out = outOption ?? 'out/model';
     const weightDecay = optNumber(args, 'weight-decay') ?? 0;
     if (weightDecay < 0) throw new UsageError('--weight-decay must not be negative');
-    const gemm = defaultGemm();
-    const onProgress = progressDrawer(io);
-    const splits = loadSplits(datasetOptionsFrom(args), seed);
-    if (!json) io.err(splits.description);
-    const batch = batchOption ?? (splits.train.count < 10000 ? 32 : 128);
-
-    let results: VariantResult[];
     const resume = optString(args, 'resume');
-    if (resume !== undefined) {
-      const ckpt = loadCheckpoint(resume);
-      results = [resumeTraining(ckpt, resume, splits, epochs, { slim, gemm, onProgress })];
-    } else {
+    // everything about the plan is checked before the data loads and before the first epoch
+    let session: Omit<SessionOptions, 'batch'> | undefined;
+    if (resume === undefined) {
       const activation = parseList<HiddenActivation>(optString(args, 'activation') ?? 'sign', 'activation', ['sign', 'relu']);
       const alpha = parseList<AlphaMode>(optString(args, 'alpha') ?? 'weight', 'alpha', ['weight', 'scores', 'single']);
       if (activation.length !== 1) throw new UsageError('--activation takes one value');
@@ -149,10 +194,8 @@ export const command: Command = {
       const refit = optBool(args, 'refit');
       const folds = positiveInt(args, 'folds');
       if (folds > 1 && !refit) throw new UsageError('--folds chooses the lr on train + val, so it needs the refit (drop --no-refit)');
-      const shape = splits.train.shape;
-      const arch = optString(args, 'arch') ?? (shape[0] === 1 && shape[1] >= 32 ? 'har-cnn' : 'mlp:256,256');
-      results = trainVariants(splits, {
-        arch,
+      session = {
+        arch: optString(args, 'arch') ?? '',
         variants: parseList<Variant>(optString(args, 'variants') ?? 'fp32,bnn,tbn', 'variants', ['fp32', 'bnn', 'tbn']),
         activation: activation[0] as HiddenActivation,
         alpha: alpha[0] as AlphaMode,
@@ -160,28 +203,113 @@ export const command: Command = {
         ...(layerPText !== undefined ? { layerP: parseNumbers(layerPText, 'layer-p', true) } : {}),
         minTileSize: optInt(args, 'min-tile-size') ?? DEFAULT_MIN_TILE_SIZE,
         epochs,
-        batch,
         lrs: parseNumbers(optString(args, 'lr') ?? '1e-3', 'lr', false),
         weightDecay,
         seed,
         slim,
         refit,
         folds,
-        gemm,
-        onProgress,
-      });
+      };
+    }
+    const resumed = resume !== undefined ? loadCheckpoint(resume) : undefined;
+    const gemm = defaultGemm();
+    const splits = loadSplits(datasetOptionsFrom(args), seed);
+    const batch = batchOption ?? (splits.train.count < 10000 ? 32 : 128);
+    const folds = session?.folds ?? 1;
+    let description = splits.description;
+    if (folds > 1 && session && session.lrs.length > 1) description = describeFolds(description, splits, folds);
+    if (!json) io.err(description);
+
+    let plan: ReturnType<typeof planSession> | undefined;
+    let options: SessionOptions | undefined;
+    if (session) {
+      const shape = splits.train.shape;
+      options = { ...session, arch: session.arch || (shape[0] === 1 && shape[1] >= 32 ? 'har-cnn' : 'mlp:256,256'), batch };
+      plan = planSession(splits, options);
+      if (!json) for (const w of [...new Set(plan.variants.flatMap((v) => v.warnings))]) io.err(`warning: ${w}`);
     }
 
-    const files: Record<string, string> = {};
+    // where each variant's model goes; older files with these names are moved aside first
+    const targets = new Map<Variant, string>();
     if (save) {
-      for (const r of results) {
-        const file = resume !== undefined && outOption === undefined ? resume : checkpointPath(out, r.variant, results.length === 1);
-        saveCheckpoint(file, r.checkpoint);
-        files[r.variant] = path.relative(process.cwd(), path.resolve(file)) || file;
+      if (resume !== undefined) targets.set(resumed!.spec.variant, outOption === undefined ? finalPathOf(resume) : checkpointPath(out, resumed!.spec.variant, true));
+      else for (const v of session!.variants) targets.set(v, checkpointPath(out, v, session!.variants.length === 1));
+      for (const file of targets.values()) {
+        for (const f of [file, partialPath(file)]) {
+          if (f === resume || !existsSync(f)) continue;
+          renameSync(f, `${f}.old`);
+          if (!json) io.err(`moved the older ${f} aside to ${f}.old, so it is not mistaken for this run's`);
+        }
       }
     }
+    const rel = (f: string): string => path.relative(process.cwd(), path.resolve(f)) || f;
+    const files: Record<string, string> = {};
+    const partial = new Map<Variant, { file: string; epoch: number; epochs: number }>();
+    const partialFailed = new Set<string>();
+    const board = new ProgressBoard(plan?.trainings ?? 1, plan?.sampleEpochs ?? splits.train.count * epochs);
+    const view = progressView(io, board, json);
+    const events: SessionEvents = {
+      events(job) {
+        const shown = view.events(job);
+        return {
+          progress: shown.progress,
+          epoch(ckpt: Checkpoint) {
+            const file = targets.get(job.variant);
+            if (!file || !job.epochCheckpoints) return;
+            const pf = resume !== undefined && resume.endsWith('.partial.ckpt.json') && outOption === undefined ? resume : partialPath(file);
+            try {
+              saveCheckpoint(pf, ckpt);
+              partial.set(job.variant, { file: pf, epoch: ckpt.train.epochsDone, epochs: job.config.epochs });
+            } catch (e) {
+              // training goes on; the final checkpoint is written (or its failure reported) at the end
+              if (!partialFailed.has(pf)) io.err(`warning: ${(e as Error).message}; no epoch checkpoint for ${job.variant}`);
+              partialFailed.add(pf);
+            }
+          },
+        };
+      },
+      variantDone(r) {
+        const file = targets.get(r.variant);
+        if (!file) return;
+        saveCheckpoint(file, r.checkpoint);
+        files[r.variant] = rel(file);
+        const p = partial.get(r.variant);
+        if (p) rmSync(p.file, { force: true });
+        partial.delete(r.variant);
+      },
+    };
+
+    const pool = new WorkerPool(jobs);
+    let interrupted = false;
+    const onSigint = (): void => {
+      interrupted = true;
+      void pool.close();
+    };
+    process.on('SIGINT', onSigint);
+    let results: VariantResult[];
+    try {
+      if (resumed && resume !== undefined) results = [await resumeTrainingWith(resumed, resume, splits, epochs, pool, events, slim)];
+      else results = await trainVariantsWith(splits, options as SessionOptions, pool, events, plan);
+    } catch (e) {
+      if (!(interrupted && e instanceof PoolClosedError)) throw e;
+      view.clear();
+      const lines = ['interrupted (Ctrl-C).'];
+      for (const [v, f] of Object.entries(files)) lines.push(`saved ${v}: ${f} (finished)`);
+      for (const [v, p] of partial) {
+        lines.push(`saved ${v}: ${rel(p.file)} at epoch ${p.epoch} of ${p.epochs}; resume with: tbn train --resume ${rel(p.file)} --epochs ${p.epochs}${dataArgs(args) ? ` ${dataArgs(args)}` : ''}`);
+      }
+      for (const v of targets.keys()) if (!files[v] && !partial.has(v)) lines.push(`nothing saved for ${v}: it had not reached the training of its final model`);
+      if (!save) lines.push('nothing saved (--no-save)');
+      io.err(lines.join('\n'));
+      return 130;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await pool.close();
+    }
+    view.clear();
+
     const warnings = [...new Set(results.flatMap((r) => r.warnings))];
-    const reportFile = save && optBool(args, 'report') ? reportPath(resume !== undefined && outOption === undefined ? resume : out) : undefined;
+    const reportFile = save && optBool(args, 'report') ? reportPath(resume !== undefined && outOption === undefined ? finalPathOf(resume) : out) : undefined;
     if (reportFile) {
       const models = results.map((r) => ({ file: files[r.variant] ?? `${r.label} (not saved)`, checkpoint: r.checkpoint }));
       mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
@@ -191,8 +319,9 @@ export const command: Command = {
     if (json) {
       io.out(
         JSON.stringify({
-          data: splits.description,
+          data: description,
           engine: gemm.name,
+          jobs,
           weightBitsCounting: 'tile bits + 32 bits per alpha (float32); fp32: 32 bits per weight; BatchNorm, biases and input quantisation not counted',
           models: results.map((r) => ({
             variant: r.variant,
@@ -216,7 +345,7 @@ export const command: Command = {
       );
       return 0;
     }
-    for (const w of warnings) io.err(`warning: ${w}`);
+    if (resumed) for (const w of warnings) io.err(`warning: ${w}`);
     const lines = [resultsTable(results), ''];
     lines.push('weight bits = tile bits + 32 bits per alpha (float32); FP32 = 32 bits per weight; BatchNorm, biases and the input scale are not counted.');
     if (results.some((r) => r.refit && !r.selection?.folds)) lines.push('val acc = the chosen lr trained on train alone; test acc = the refit model (trained on train+val), which is the one saved.');
@@ -230,7 +359,40 @@ export const command: Command = {
       lines.push(`${r.label}: p per layer ${r.size.layers.map((l) => l.p).join(',')}${tiled}, ${r.seconds.toFixed(0)} s${chosen}${refitNote}${files[r.variant] ? ` -> ${files[r.variant]}` : ''}`);
     }
     if (reportFile) lines.push(`report: ${reportFile}`);
+    lines.push(`${board.overall().replace(/ · ETA.*$/, '')}; ${jobs} parallel job${jobs === 1 ? '' : 's'}, engine ${gemm.name}`);
     io.out(lines.join('\n'));
     return 0;
   },
 };
+
+/** With --folds, the hold-out validation split is not used on its own: say what is trained on instead. */
+function describeFolds(description: string, splits: { train: { count: number }; val: { count: number } }, folds: number): string {
+  const all = splits.train.count + splits.val.count;
+  const har = /train (\S+) \((\d+) windows\), val (\S+) \((\d+), by subject, seed \d+\)/;
+  const how = `the lr is chosen by ${folds}-fold cross-validation on all of it, then the model is trained on all of it`;
+  if (har.test(description)) {
+    return description.replace(har, (_m, tr: string, _n, va: string) => `train ${mergeSubjects(tr, va)} (${all} windows; ${how})`);
+  }
+  return `${description}; with --folds ${folds} the validation split is not held out: train+val (${all} examples) is used, ${how}`;
+}
+
+function mergeSubjects(a: string, b: string): string {
+  const ids = new Set<number>();
+  for (const part of `${a},${b}`.split(',')) {
+    const m = /^s(\d+)(?:-s(\d+))?$/.exec(part.trim());
+    if (!m) return `${a},${b}`;
+    const from = Number(m[1]);
+    const to = m[2] !== undefined ? Number(m[2]) : from;
+    for (let i = from; i <= to; i++) ids.add(i);
+  }
+  const sorted = [...ids].sort((x, y) => x - y);
+  const runs: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
+    const f = (n: number): string => `s${String(n).padStart(2, '0')}`;
+    runs.push(i === j ? f(sorted[i] as number) : `${f(sorted[i] as number)}-${f(sorted[j] as number)}`);
+    i = j + 1;
+  }
+  return runs.join(',');
+}

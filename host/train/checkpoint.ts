@@ -5,10 +5,11 @@
  * so `exportFloatModel` works on every checkpoint; a resumable one also holds
  * the latents S and W and the Adam state.
  */
-import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TbnError } from '../errors.ts';
-import type { ModelSpec } from './arch.ts';
+import { fileErrorMessage, readRegularFile, writeFileAtomic } from '../io/files.ts';
+import { weightCount, type ModelSpec } from './arch.ts';
 import type { Gemm } from './kernels.ts';
 import type { WeightLayer } from './network.ts';
 import { TrainRun, type EpochRecord, type TrainConfig } from './trainer.ts';
@@ -194,6 +195,24 @@ export function runFromCheckpoint(ckpt: Checkpoint, file = 'checkpoint', gemm?: 
   return run;
 }
 
+const ACTIVATIONS = ['sign', 'relu', 'none'];
+
+/** The layer fields every reader of a checkpoint relies on: p and the activation, per weight layer. */
+function checkSpec(spec: ModelSpec, file: string): void {
+  spec.layers.forEach((l, i) => {
+    if (l.kind === 'maxpool' || l.kind === 'gap') return;
+    const name = typeof l.name === 'string' ? l.name : `layer ${i + 1}`;
+    const shapes = [l.inShape, l.outShape, l.kernel].every((a) => Array.isArray(a) && a.every((v) => Number.isInteger(v) && v > 0));
+    if (!shapes) throw new TbnError('E_CHECKPOINT', `${file}: ${name} has an invalid shape or kernel`);
+    const n = weightCount(l);
+    if (!Number.isInteger(l.p) || l.p < 1) throw new TbnError('E_CHECKPOINT', `${file}: ${name} has p = ${JSON.stringify(l.p)}; p must be a positive integer`);
+    if (n % l.p !== 0) throw new TbnError('E_CHECKPOINT', `${file}: ${name} has p = ${l.p}, which does not divide its ${n} weights`);
+    if (!ACTIVATIONS.includes(l.activation)) {
+      throw new TbnError('E_CHECKPOINT', `${file}: ${name} has activation ${JSON.stringify(l.activation)}; tbn knows ${ACTIVATIONS.join(', ')}`);
+    }
+  });
+}
+
 /** Parses and validates checkpoint JSON; refuses other formats and versions with a clear message. */
 export function parseCheckpoint(text: string, file = 'checkpoint'): Checkpoint {
   let obj: unknown;
@@ -212,22 +231,23 @@ export function parseCheckpoint(text: string, file = 'checkpoint'): Checkpoint {
   if (!o.spec || !Array.isArray(o.spec.layers) || !o.tensors || !o.input || !o.train) {
     throw new TbnError('E_CHECKPOINT', `${file}: checkpoint is incomplete (missing spec, tensors, input or train section)`);
   }
+  checkSpec(o.spec, file);
   return o as Checkpoint;
 }
 
+/** Checkpoints are JSON with base64 tensors; far below this for any model a device can hold. */
+export const MAX_CHECKPOINT_BYTES = 1 << 30;
+
 export function loadCheckpoint(file: string): Checkpoint {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TbnError('E_CHECKPOINT', `${file}: cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseCheckpoint(text, file);
+  return parseCheckpoint(readRegularFile(file, MAX_CHECKPOINT_BYTES, 'checkpoint').toString('utf8'), file);
 }
 
+/** Writes a checkpoint atomically (temp file, fsync, rename): an interrupted write never leaves half a file. */
 export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(ckpt));
-  renameSync(tmp, file);
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  } catch (e) {
+    throw new TbnError('E_WRITE', `cannot write ${fileErrorMessage(file, e)}`);
+  }
+  writeFileAtomic(file, JSON.stringify(ckpt));
 }

@@ -6,12 +6,13 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { defaultGemm, type Gemm } from './kernels.ts';
+import { ACT_CODE, defaultGemm, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
-import { alphaFrom, expandTile, tileBackward, tileFromScores } from './tile.ts';
+import { expandTile } from './tile.ts';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+const ONE = new Float32Array([1]);
 
 export interface Param {
   name: string;
@@ -39,11 +40,22 @@ export function roundHalfAway(t: number): number {
 
 /** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float). */
 export function quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
-  for (let i = 0; i < x.length; i++) {
-    const ch = i % channels;
-    const t = ((x[i] as number) - (q.mean[ch] as number)) / (q.std[ch] as number) / q.scale;
-    const v = !(t >= -127) ? -127 : t > 127 ? 127 : roundHalfAway(t);
-    out[i] = v * q.scale;
+  const scale = q.scale;
+  for (let c = 0; c < channels; c++) {
+    const mean = q.mean[c] as number;
+    const std = q.std[c] as number;
+    for (let i = c; i < x.length; i += channels) {
+      const t = ((x[i] as number) - mean) / std / scale;
+      let v: number;
+      if (!(t >= -127)) v = -127;
+      else if (t > 127) v = 127;
+      else {
+        const w = Math.trunc(t);
+        const f = t - w;
+        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
+      }
+      out[i] = v * scale;
+    }
   }
 }
 
@@ -83,11 +95,11 @@ export class WeightLayer extends Layer {
   /** Effective weight used by the last forward pass (N x K). */
   readonly weff: Float32Array;
   private readonly gWeff: Float32Array;
-  private cols: Float32Array = new Float32Array(0);
-  private gCols: Float32Array = new Float32Array(0);
   private input: Float32Array = new Float32Array(0);
-  /** Pre-BN output, BN-normalised output and pre-activation, (M, N). */
-  private z: Float32Array = new Float32Array(0);
+  /** Product (M, N or N/p), BN-normalised output and pre-activation, (M, N). */
+  private d: Float32Array = new Float32Array(0);
+  private tileRows: Float32Array = new Float32Array(0);
+  private alphaCopies: Float32Array = new Float32Array(0);
   private xhat: Float32Array = new Float32Array(0);
   private pre: Float32Array = new Float32Array(0);
   private invStd: Float32Array;
@@ -95,6 +107,8 @@ export class WeightLayer extends Layer {
   private readonly gemm: Gemm;
   /** Set by the network once per step so the tile is built once. */
   weightsDirty = true;
+  /** Multiply only the N/p distinct rows of a tiled layer (off: all N rows, for comparison). */
+  reuse = true;
 
   constructor(spec: WeightLayerSpec, model: ModelSpec, rng: Rng, gemm: Gemm) {
     super();
@@ -148,72 +162,44 @@ export class WeightLayer extends Layer {
       return;
     }
     const s = (this.scores as Param).value;
-    tileFromScores(s, this.p, this.tile);
-    alphaFrom(this.alphaMode === 'scores' ? s : this.weight.value, this.p, this.alphaMode, this.alpha);
-    expandTile(this.tile, this.alpha, this.p, this.weff);
+    this.gemm.tileRefresh(s, this.p, this.tile, this.alphaMode === 'scores' ? s : this.weight.value, this.alpha.length, this.alpha);
+    if (!this.alphaAfter) expandTile(this.tile, this.alpha, this.p, this.weff);
   }
 
   private rows(batch: number): number {
     return batch * this.spec.outShape[0] * this.spec.outShape[1];
   }
 
-  private isDenseLike(): boolean {
+  /** Convolution geometry for a batch (a dense layer is one output position). */
+  private geometry(batch: number): Geometry {
     const s = this.spec;
-    return s.kernel[0] === s.inShape[0] && s.kernel[1] === s.inShape[1];
+    return [batch, s.inShape[0], s.inShape[1], s.inShape[2], s.outShape[0], s.outShape[1], s.kernel[0], s.kernel[1], s.stride[0], s.stride[1]];
   }
 
-  private im2col(x: Float32Array, batch: number): Float32Array {
-    if (this.isDenseLike()) return x;
-    const s = this.spec;
-    const [inH, inW, inC] = s.inShape;
-    const [outH, outW] = s.outShape;
-    const [kh, kw] = s.kernel;
-    const [sh, sw] = s.stride;
-    const K = this.K;
-    this.cols = grow(this.cols, this.rows(batch) * K);
-    const cols = this.cols;
-    const run = kw * inC;
-    let r = 0;
-    for (let b = 0; b < batch; b++) {
-      const xb = b * inH * inW * inC;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const dst = r * K;
-          for (let dy = 0; dy < kh; dy++) {
-            const src = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
-            cols.set(x.subarray(src, src + run), dst + dy * run);
-          }
-          r++;
-        }
-      }
-    }
-    return cols;
+  /**
+   * Binary layer whose p tile copies are whole blocks of N/p output channels: its product is
+   * computed with the ±1 tile and alpha applied afterwards, and with `reuse` only N/p rows are
+   * multiplied (tbn-method.md section 5). Other layers multiply by the effective weight.
+   */
+  private get alphaAfter(): boolean {
+    return this.binary && this.N % this.p === 0;
   }
 
-  private col2im(gCols: Float32Array, batch: number, gx: Float32Array): void {
-    const s = this.spec;
-    const [inH, inW, inC] = s.inShape;
-    const [outH, outW] = s.outShape;
-    const [kh, kw] = s.kernel;
-    const [sh, sw] = s.stride;
-    const K = this.K;
-    const run = kw * inC;
-    gx.fill(0, 0, batch * inH * inW * inC);
-    let r = 0;
-    for (let b = 0; b < batch; b++) {
-      const xb = b * inH * inW * inC;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const src = r * K;
-          for (let dy = 0; dy < kh; dy++) {
-            const dst = xb + ((oy * sh + dy) * inW + ox * sw) * inC;
-            const from = src + dy * run;
-            for (let e = 0; e < run; e++) gx[dst + e] = (gx[dst + e] as number) + (gCols[from + e] as number);
-          }
-          r++;
-        }
-      }
-    }
+  /** Alpha per tile copy (a single alpha repeated p times). */
+  private alphaPerCopy(): Float32Array {
+    if (this.alpha.length === this.p) return this.alpha;
+    this.alphaCopies = this.alphaCopies.length === this.p ? this.alphaCopies : new Float32Array(this.p);
+    this.alphaCopies.fill(this.alpha[0] as number);
+    return this.alphaCopies;
+  }
+
+  /** The ±1 rows the product uses: the tile (N/p rows) with reuse, else the tile repeated p times (N rows). */
+  private signRows(): Float32Array {
+    if (this.reuse || this.p === 1) return this.tile;
+    if (this.tileRows.length !== this.n) this.tileRows = new Float32Array(this.n);
+    const q = this.tile.length;
+    for (let c = 0; c < this.p; c++) this.tileRows.set(this.tile, c * q);
+    return this.tileRows;
   }
 
   forward(x: Float32Array, batch: number, training: boolean): Float32Array {
@@ -224,65 +210,47 @@ export class WeightLayer extends Layer {
     const M = this.rows(batch);
     const N = this.N;
     this.input = x;
-    const cols = this.im2col(x, batch);
-    this.z = grow(this.z, M * N);
-    const z = this.z;
-    this.gemm.nt(cols, this.weff, z, M, N, this.K);
-    if (this.bias) {
-      const b = this.bias.value;
-      for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) z[r * N + c] = (z[r * N + c] as number) + (b[c] as number);
-    }
-    this.pre = grow(this.pre, M * N);
-    const pre = this.pre;
-    if (this.gamma && this.beta) {
-      const g = this.gamma.value;
-      const be = this.beta.value;
-      this.xhat = grow(this.xhat, M * N);
-      const xhat = this.xhat;
-      if (training) {
-        const mean = new Float64Array(N);
-        const sq = new Float64Array(N);
-        for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) mean[c] = (mean[c] as number) + (z[r * N + c] as number);
-        for (let c = 0; c < N; c++) mean[c] = (mean[c] as number) / M;
-        for (let r = 0; r < M; r++) {
-          for (let c = 0; c < N; c++) {
-            const d = (z[r * N + c] as number) - (mean[c] as number);
-            sq[c] = (sq[c] as number) + d * d;
-          }
-        }
-        for (let c = 0; c < N; c++) {
-          const v = (sq[c] as number) / M;
-          this.invStd[c] = 1 / Math.sqrt(v + BN_EPS);
-          const unbiased = M > 1 ? (sq[c] as number) / (M - 1) : v;
-          this.runMean[c] = (1 - BN_MOMENTUM) * (this.runMean[c] as number) + BN_MOMENTUM * (mean[c] as number);
-          this.runVar[c] = (1 - BN_MOMENTUM) * (this.runVar[c] as number) + BN_MOMENTUM * unbiased;
-        }
-        for (let r = 0; r < M; r++) {
-          for (let c = 0; c < N; c++) {
-            const h = ((z[r * N + c] as number) - (mean[c] as number)) * (this.invStd[c] as number);
-            xhat[r * N + c] = h;
-            pre[r * N + c] = (g[c] as number) * h + (be[c] as number);
-          }
-        }
-      } else {
-        for (let c = 0; c < N; c++) this.invStd[c] = 1 / Math.sqrt((this.runVar[c] as number) + BN_EPS);
-        for (let r = 0; r < M; r++) {
-          for (let c = 0; c < N; c++) {
-            const h = ((z[r * N + c] as number) - (this.runMean[c] as number)) * (this.invStd[c] as number);
-            xhat[r * N + c] = h;
-            pre[r * N + c] = (g[c] as number) * h + (be[c] as number);
-          }
-        }
-      }
+    const geom = this.geometry(batch);
+    let dCols = N;
+    let aBlock = N;
+    let alpha: Float32Array = ONE;
+    if (this.alphaAfter) {
+      dCols = this.reuse ? N / this.p : N;
+      aBlock = N / this.p;
+      alpha = this.alphaPerCopy();
+      this.d = grow(this.d, M * dCols);
+      this.gemm.layerForward(x, this.signRows(), this.d, dCols, geom);
     } else {
-      pre.set(z.subarray(0, M * N));
+      this.d = grow(this.d, M * N);
+      this.gemm.layerForward(x, this.weff, this.d, N, geom);
     }
+    const d = this.d;
+    this.pre = grow(this.pre, M * N);
     this.out = grow(this.out, M * N);
+    const pre = this.pre;
     const out = this.out;
-    const act = this.spec.activation;
-    if (act === 'sign') for (let i = 0; i < M * N; i++) out[i] = (pre[i] as number) > 0 ? 1 : -1;
-    else if (act === 'relu') for (let i = 0; i < M * N; i++) out[i] = (pre[i] as number) > 0 ? (pre[i] as number) : 0;
-    else out.set(pre.subarray(0, M * N));
+    const act = ACT_CODE[this.spec.activation];
+    if (this.gamma && this.beta) {
+      this.xhat = grow(this.xhat, M * N);
+      this.gemm.bnForward({
+        d, dCols, alpha, aBlock, M, N,
+        gamma: this.gamma.value, beta: this.beta.value, runMean: this.runMean, runVar: this.runVar, invStd: this.invStd,
+        xhat: this.xhat, pre, out, act, training, momentum: BN_MOMENTUM, eps: BN_EPS,
+      });
+      return out;
+    }
+    const b = this.bias?.value;
+    for (let r = 0; r < M; r++) {
+      for (let c = 0; c < N; c++) {
+        let z = (alpha[Math.floor(c / aBlock)] as number) * (d[r * dCols + (c % dCols)] as number);
+        if (b) z = Math.fround(z + (b[c] as number));
+        pre[r * N + c] = z;
+      }
+    }
+    for (let i = 0; i < M * N; i++) {
+      const v = pre[i] as number;
+      out[i] = act === ACT_CODE.sign ? (v > 0 ? 1 : -1) : act === ACT_CODE.relu ? (v > 0 ? v : 0) : v;
+    }
     return out;
   }
 
@@ -294,67 +262,45 @@ export class WeightLayer extends Layer {
   backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array {
     const M = this.rows(batch);
     const N = this.N;
-    const pre = this.pre;
     this.gPre = grow(this.gPre, M * N);
     const g = this.gPre;
-    const act = this.spec.activation;
-    for (let i = 0; i < M * N; i++) {
-      const v = pre[i] as number;
-      const go = gradOut[i] as number;
-      if (act === 'sign') g[i] = v >= -1 && v <= 1 ? go : 0;
-      else if (act === 'relu') g[i] = v > 0 ? go : 0;
-      else g[i] = go;
-    }
+    const act = ACT_CODE[this.spec.activation];
     if (this.gamma && this.beta) {
-      const gamma = this.gamma.value;
-      const xhat = this.xhat;
-      const sumG = new Float64Array(N);
-      const sumGX = new Float64Array(N);
-      for (let r = 0; r < M; r++) {
-        for (let c = 0; c < N; c++) {
-          const gi = g[r * N + c] as number;
-          sumG[c] = (sumG[c] as number) + gi;
-          sumGX[c] = (sumGX[c] as number) + gi * (xhat[r * N + c] as number);
-        }
-      }
-      const gg = this.gamma.grad;
-      const gb = (this.beta as Param).grad;
-      for (let c = 0; c < N; c++) {
-        gg[c] = (gg[c] as number) + (sumGX[c] as number);
-        gb[c] = (gb[c] as number) + (sumG[c] as number);
-      }
-      for (let r = 0; r < M; r++) {
-        for (let c = 0; c < N; c++) {
-          const k = ((gamma[c] as number) * (this.invStd[c] as number)) / M;
-          const i = r * N + c;
-          g[i] = k * (M * (g[i] as number) - (sumG[c] as number) - (xhat[i] as number) * (sumGX[c] as number));
-        }
+      this.gemm.bnBackward({
+        go: gradOut, pre: this.pre, xhat: this.xhat, M, N, gamma: this.gamma.value, invStd: this.invStd, act,
+        gGamma: this.gamma.grad, gBeta: this.beta.grad, g,
+      });
+    } else {
+      const pre = this.pre;
+      for (let i = 0; i < M * N; i++) {
+        const v = pre[i] as number;
+        const go = gradOut[i] as number;
+        g[i] = act === ACT_CODE.sign ? (v >= -1 && v <= 1 ? go : 0) : act === ACT_CODE.relu ? (v > 0 ? go : 0) : go;
       }
     }
     if (this.bias) {
       const gb = this.bias.grad;
       for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) gb[c] = (gb[c] as number) + (g[r * N + c] as number);
     }
-    const cols = this.isDenseLike() ? this.input : this.cols;
-    this.gWeff.fill(0);
-    this.gemm.tn(g, cols, this.gWeff, M, N, this.K);
+    const geom = this.geometry(batch);
+    // every latent element has its own gradient (identity STE, Adam per element), so this product keeps all N rows
+    this.gemm.layerWeightGrad(g, this.input, this.gWeff, N, geom);
     if (this.binary) {
       const s = this.scores as Param;
       const src = this.alphaMode === 'scores' ? s : this.weight;
-      tileBackward(this.gWeff, this.tile, this.alpha, s.grad, src.value, src.grad);
+      this.gemm.tileBackward(this.gWeff, this.tile, this.alpha, s.grad, src.value, src.grad);
     } else {
       const gw = this.weight.grad;
       for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);
     }
     if (!needGradIn) return this.gradIn;
-    const inSize = batch * shapeSize(this.spec.inShape);
-    this.gradIn = grow(this.gradIn, inSize);
-    if (this.isDenseLike()) {
-      this.gemm.nn(g, this.weff, this.gradIn, M, N, this.K);
+    this.gradIn = grow(this.gradIn, batch * shapeSize(this.spec.inShape));
+    if (this.alphaAfter) {
+      // with reuse the p copies of a row share the tile row: their alpha-scaled gradients are summed first
+      const Nq = N / this.p;
+      this.gemm.layerInputGrad(g, N, this.alphaPerCopy(), Nq, this.reuse ? Nq : N, this.signRows(), this.gradIn, geom);
     } else {
-      this.gCols = grow(this.gCols, M * this.K);
-      this.gemm.nn(g, this.weff, this.gCols, M, N, this.K);
-      this.col2im(this.gCols, batch, this.gradIn);
+      this.gemm.layerInputGrad(g, N, ONE, N, N, this.weff, this.gradIn, geom);
     }
     return this.gradIn;
   }
@@ -464,6 +410,17 @@ export class Network {
       return new WeightLayer(l, spec, rng, gemm);
     });
     this.weightLayers = this.layers.filter((l): l is WeightLayer => l instanceof WeightLayer);
+    if (gemm.home) {
+      // latents, gradients and (later) Adam state in wasm memory for good: no copies at every step
+      const params = this.params();
+      const total = params.reduce((sum, q) => sum + q.value.length, 0);
+      const temp = Math.max(0, ...this.weightLayers.map((l) => l.n + 3 * l.tile.length + l.p + 16));
+      const views = gemm.home().adopt(params.flatMap((q) => [q.value, q.grad]), 2 * total + temp + 64);
+      params.forEach((q, i) => {
+        q.value = views[2 * i] as Float32Array;
+        q.grad = views[2 * i + 1] as Float32Array;
+      });
+    }
     const c = spec.inputShape[2];
     this.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1 / 127 };
   }

@@ -1,4 +1,5 @@
 /** Adam (L2 weight decay added to the gradient, as torch.optim.Adam) with a cosine learning-rate schedule. */
+import { jsAdam, type Gemm } from './kernels.ts';
 import type { Param } from './network.ts';
 
 export interface AdamState {
@@ -25,7 +26,8 @@ export function cosineLr(lr: number, step: number, total: number): number {
   return total <= 0 ? lr : 0.5 * lr * (1 + Math.cos((Math.PI * Math.min(step, total)) / total));
 }
 
-export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig): void {
+/** One step over every parameter; the arithmetic is float32 (kernels.ts / gemm.c, identical in both engines). */
+export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, kernels?: Pick<Gemm, 'adam' | 'zerosLike' | 'homed'>): void {
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
   const eps = cfg.eps ?? 1e-8;
@@ -34,26 +36,22 @@ export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig): vo
   const t = state.step;
   const c1 = 1 - Math.pow(b1, t);
   const c2 = 1 - Math.pow(b2, t);
+  const adam = kernels ? kernels.adam : jsAdam;
   for (const p of params) {
     if (p.frozen) continue;
     let m = state.m.get(p.name);
     let v = state.v.get(p.name);
-    if (!m || !v) {
-      m = new Float32Array(p.value.length);
-      v = new Float32Array(p.value.length);
+    if (!m || !v || (kernels?.homed(p.value) && !(kernels.homed(m) && kernels.homed(v)))) {
+      // new state, or state restored from a checkpoint: placed beside the parameter (in wasm memory when it is there)
+      const nm = kernels ? kernels.zerosLike(p.value) : new Float32Array(p.value.length);
+      const nv = kernels ? kernels.zerosLike(p.value) : new Float32Array(p.value.length);
+      if (m) nm.set(m);
+      if (v) nv.set(v);
+      m = nm;
+      v = nv;
       state.m.set(p.name, m);
       state.v.set(p.name, v);
     }
-    const wd = p.decay ? cfg.weightDecay : 0;
-    const w = p.value;
-    const g = p.grad;
-    for (let i = 0; i < w.length; i++) {
-      const gi = (g[i] as number) + wd * (w[i] as number);
-      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
-      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      w[i] = (w[i] as number) - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
-    }
+    adam({ w: p.value, g: p.grad, m, v, lr, b1, b2, c1, c2, eps, wd: p.decay ? cfg.weightDecay : 0 });
   }
 }

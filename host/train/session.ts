@@ -8,7 +8,10 @@ import { concat, kFolds } from '../data/split.ts';
 import { TbnError } from '../errors.ts';
 import { buildModelSpec, type AlphaMode, type HiddenActivation, type ModelSpec, type Variant } from './arch.ts';
 import { checkpointFromRun, runFromCheckpoint, type Checkpoint, type SplitMetrics } from './checkpoint.ts';
+import { TBN } from '../format/spec.ts';
+import { jobName, runJob, type Executor, type JobEvents, type TrainJob } from './jobs.ts';
 import type { Gemm } from './kernels.ts';
+import type { InputQuant } from './network.ts';
 import { modelLabel, modelSize, type ModelSize } from './size.ts';
 import { TrainRun, computeInputQuant, computeOutScales, evaluate, type EpochRecord, type TrainConfig, type TrainProgress } from './trainer.ts';
 
@@ -156,117 +159,239 @@ function finish(run: TrainRun, splits: Splits, c: FinishContext): VariantResult 
   };
 }
 
-function newRun(spec: ModelSpec, o: SessionOptions, lr: number, inputQuant: ReturnType<typeof computeInputQuant>): TrainRun {
-  const config: TrainConfig = { epochs: o.epochs, batch: o.batch, lr, weightDecay: o.weightDecay, seed: o.seed };
-  const run = new TrainRun(spec, config, o.gemm);
-  run.net.input = { mean: inputQuant.mean.slice(), std: inputQuant.std.slice(), scale: inputQuant.scale };
-  return run;
-}
-
-/** The training split and the validation split joined, for the refit. */
+/** The examples the refit trains on: the training split and the validation split joined. */
 export function trainPlusVal(splits: Splits): Dataset {
   return splits.val.count > 0 ? concat(splits.train, splits.val) : splits.train;
 }
 
-export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[] {
+/** What a session will train: every variant's spec (checked now, before any epoch), and the amount of work. */
+export interface SessionPlan {
+  variants: { variant: Variant; label: string; spec: ModelSpec; warnings: string[] }[];
+  /** Number of trainings (lr candidates, folds and refits) over all variants. */
+  trainings: number;
+  /** Training examples times epochs over all trainings (for an ETA). */
+  sampleEpochs: number;
+  /** Cross-validation folds of train + val when the lr is chosen by cross-validation. */
+  folds?: { train: Dataset; val: Dataset }[];
+  all?: Dataset;
+  allQuant?: InputQuant;
+  inputQuant: InputQuant;
+}
+
+/**
+ * Checks the options and the whole plan (every variant's architecture and p, the format's limits on the
+ * classes) before anything trains, and counts the trainings.
+ */
+export function planSession(splits: Splits, o: SessionOptions): SessionPlan {
   if (o.lrs.length === 0) throw new TbnError('E_OPTION', 'no learning rate given');
+  if (new Set(o.variants).size !== o.variants.length) throw new TbnError('E_OPTION', `the variants list a model twice (${o.variants.join(', ')})`);
   if (o.lrs.length > 1 && splits.val.count === 0) throw new TbnError('E_DATA', 'choosing among several learning rates needs a non-empty validation split');
   if (splits.train.count === 0) throw new TbnError('E_DATA', `${splits.train.name}: the training split is empty`);
   if (o.refit && splits.val.count === 0) throw new TbnError('E_DATA', 'refit trains on train + val, but the validation split is empty');
   const folds = o.folds ?? 1;
   if (folds > 1 && !o.refit) throw new TbnError('E_OPTION', 'cross-validation chooses the learning rate on train + val, so the model must then be refit on all of it');
+  const classWarnings = checkClassLimits(splits.train.classes, splits.train.name);
+  const variants = o.variants.map((variant) => {
+    const { spec, warnings } = specFor(o, variant, splits.train);
+    return { variant, label: modelLabel(spec), spec, warnings: [...classWarnings, ...warnings] };
+  });
   const inputQuant = computeInputQuant(splits.train);
   const all = o.refit ? trainPlusVal(splits) : undefined;
   const allQuant = all ? computeInputQuant(all) : undefined;
   const cv = folds > 1 && o.lrs.length > 1 && all ? kFolds(all, folds, o.seed) : undefined;
-  return o.variants.map((variant) => {
-    const started = performance.now();
-    const { spec, warnings } = specFor(o, variant, splits.train);
-    const label = modelLabel(spec);
-    if (cv && all && allQuant) return crossValidated(spec, label, warnings, started, cv, all, allQuant, splits, o);
-    let best: TrainRun | undefined;
-    let bestVal = -1;
-    const candidates: VariantResult['candidates'] = [];
-    const runs: SelectionRun[] = [];
-    for (const lr of o.lrs) {
-      const run = newRun(spec, o, lr, inputQuant);
-      run.train(splits.train, splits.val, o.onProgress ? (p) => o.onProgress?.(label, lr, p) : undefined);
-      const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
-      candidates.push({ lr, valAccuracy });
-      runs.push({ lr, history: run.history });
-      if (valAccuracy > bestVal) {
-        bestVal = valAccuracy;
-        best = run;
-      }
+  let trainings = 0;
+  let sampleEpochs = 0;
+  for (let v = 0; v < variants.length; v++) {
+    if (cv) {
+      trainings += o.lrs.length * cv.length;
+      sampleEpochs += o.lrs.length * cv.reduce((s, f) => s + f.train.count, 0) * o.epochs;
+    } else {
+      trainings += o.lrs.length;
+      sampleEpochs += o.lrs.length * splits.train.count * o.epochs;
     }
-    const chosen = best as TrainRun;
-    const slim = o.slim === true;
-    if (!all || !allQuant) return finish(chosen, splits, { trainedOn: splits.train, warnings, candidates, started, slim });
-    const selection: SelectionMetrics = {
-      candidates,
-      val: metrics(splits.val, evaluate(chosen.net, splits.val)),
-      test: metrics(splits.test, evaluate(chosen.net, splits.test)),
-      runs,
-    };
-    const refit = trainOnAll(spec, label, o, chosen.config.lr, all, allQuant);
-    return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim, selection });
-  });
+    if (all) {
+      trainings++;
+      sampleEpochs += all.count * o.epochs;
+    }
+  }
+  return {
+    variants, trainings, sampleEpochs, inputQuant,
+    ...(cv ? { folds: cv } : {}),
+    ...(all ? { all } : {}),
+    ...(allQuant ? { allQuant } : {}),
+  };
 }
 
 /**
- * Chooses the learning rate by the pooled accuracy of k-fold cross-validation (each fold's model standardises
- * its inputs with its own training part), then trains the model on all of train + val with that rate.
+ * The format's limits on classes (native-modules/tbn_format.h): checked before training so `tbn pack` never
+ * refuses a model that trained for an hour. Returns warnings (one class).
  */
-function crossValidated(
-  spec: ModelSpec,
-  label: string,
-  warnings: string[],
-  started: number,
-  cv: { train: Dataset; val: Dataset }[],
-  all: Dataset,
-  allQuant: ReturnType<typeof computeInputQuant>,
-  splits: Splits,
-  o: SessionOptions,
-): VariantResult {
-  const candidates: VariantResult['candidates'] = [];
-  const runs: SelectionRun[] = [];
-  let bestLr = o.lrs[0] as number;
-  let bestAcc = -1;
-  let bestF1 = 0;
-  for (const lr of o.lrs) {
-    let correct = 0;
-    let f1 = 0;
-    cv.forEach((fold, f) => {
-      const run = newRun(spec, o, lr, computeInputQuant(fold.train));
-      run.train(fold.train, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} fold ${f + 1}/${cv.length}`, lr, p) : undefined);
-      const r = evaluate(run.net, fold.val);
-      runs.push({ lr, fold: f + 1, history: run.history });
-      correct += r.accuracy * fold.val.count;
-      f1 += r.macroF1 / cv.length;
-    });
-    const accuracy = correct / all.count;
-    candidates.push({ lr, valAccuracy: accuracy });
-    if (accuracy > bestAcc) {
-      bestAcc = accuracy;
-      bestF1 = f1;
-      bestLr = lr;
-    }
+export function checkClassLimits(classes: readonly string[], where: string): string[] {
+  if (classes.length > TBN.TBN_MAX_CLASSES) {
+    throw new TbnError('E_DATA', `${where}: ${classes.length} classes, but a packed model holds at most ${TBN.TBN_MAX_CLASSES}`);
   }
-  const selection: SelectionMetrics = {
-    candidates,
-    val: { name: `${cv.length}-fold cross-validation of ${all.name}, lr ${bestLr}`, count: all.count, accuracy: bestAcc, macroF1: bestF1 },
-    folds: cv.length,
-    runs,
-  };
-  const refit = trainOnAll(spec, label, o, bestLr, all, allQuant);
-  return finish(refit, splits, { trainedOn: all, warnings, candidates, started, slim: o.slim === true, selection });
+  const maxBytes = TBN.TBN_MAX_LABEL_BYTES - 1;
+  classes.forEach((c, k) => {
+    if (c.includes('\0')) throw new TbnError('E_DATA', `${where}: class label ${k} ${JSON.stringify(c)} holds a NUL character, which a packed model cannot store`);
+    const bytes = Buffer.byteLength(c, 'utf8');
+    if (bytes > maxBytes) throw new TbnError('E_DATA', `${where}: class label ${k} ${JSON.stringify(c.length > 40 ? `${c.slice(0, 40)}...` : c)} is ${bytes} UTF-8 bytes; a packed model stores at most ${maxBytes}`);
+  });
+  if (classes.length < 2) return [`${where} has only one class (${JSON.stringify(classes[0] ?? '')}): the model will always predict it, and its accuracy says nothing`];
+  return [];
 }
 
-/** The refit: a fresh run with the chosen rate on all of train + val (inputs standardised with its statistics). */
-function trainOnAll(spec: ModelSpec, label: string, o: SessionOptions, lr: number, all: Dataset, allQuant: ReturnType<typeof computeInputQuant>): TrainRun {
-  const run = newRun(spec, o, lr, allQuant);
-  run.train(all, undefined, o.onProgress ? (p) => o.onProgress?.(`${label} refit`, lr, p) : undefined);
-  return run;
+type Flow = Generator<TrainJob[], VariantResult, Checkpoint[]>;
+
+function config(o: SessionOptions, lr: number): TrainConfig {
+  return { epochs: o.epochs, batch: o.batch, lr, weightDecay: o.weightDecay, seed: o.seed };
+}
+
+/**
+ * One variant as a flow: it yields the jobs it needs (all independent of each other), receives their
+ * checkpoints, and returns the result. The same flow runs inline or on worker threads.
+ */
+function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan, splits: Splits, o: SessionOptions): Flow {
+  const started = performance.now();
+  const { spec, label, warnings, variant } = entry;
+  const slim = o.slim === true;
+  const base = { label, variant, spec };
+  const finalAlone = !plan.all; // no refit: a candidate trained on train is the saved model
+  if (plan.folds && plan.all && plan.allQuant) {
+    const cv = plan.folds;
+    const jobs: TrainJob[] = [];
+    for (const lr of o.lrs) {
+      cv.forEach((fold, f) => {
+        jobs.push({ ...base, stage: 'fold', fold: { index: f, count: cv.length }, lr, config: config(o, lr), input: computeInputQuant(fold.train), train: fold.train, refit: false, epochCheckpoints: false });
+      });
+    }
+    const done = yield jobs;
+    const candidates: VariantResult['candidates'] = [];
+    let bestLr = o.lrs[0] as number;
+    let bestAcc = -1;
+    let bestF1 = 0;
+    const runs: SelectionRun[] = [];
+    o.lrs.forEach((lr, li) => {
+      let correct = 0;
+      let f1 = 0;
+      cv.forEach((fold, f) => {
+        const ckpt = done[li * cv.length + f] as Checkpoint;
+        runs.push({ lr, fold: f + 1, history: ckpt.history });
+        const r = evaluate(runFromCheckpoint(ckpt).net, fold.val);
+        correct += r.accuracy * fold.val.count;
+        f1 += r.macroF1 / cv.length;
+      });
+      const accuracy = correct / plan.all!.count;
+      candidates.push({ lr, valAccuracy: accuracy });
+      if (accuracy > bestAcc) {
+        bestAcc = accuracy;
+        bestF1 = f1;
+        bestLr = lr;
+      }
+    });
+    const selection: SelectionMetrics = {
+      candidates,
+      val: { name: `${cv.length}-fold cross-validation of ${plan.all.name}, lr ${bestLr}`, count: plan.all.count, accuracy: bestAcc, macroF1: bestF1 },
+      folds: cv.length,
+      runs,
+    };
+    const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
+    const [refit] = yield [{ ...base, stage: 'refit', lr: bestLr, config: config(o, bestLr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
+    return finish(runFromCheckpoint(refit as Checkpoint), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
+  }
+  const done = yield o.lrs.map((lr): TrainJob => ({
+    ...base, stage: 'candidate', lr, config: config(o, lr), input: plan.inputQuant, train: splits.train, val: splits.val,
+    refit: false, epochCheckpoints: finalAlone && o.lrs.length === 1, meta: { warnings },
+  }));
+  let best: TrainRun | undefined;
+  let bestVal = -1;
+  const candidates: VariantResult['candidates'] = [];
+  const runs: SelectionRun[] = [];
+  o.lrs.forEach((lr, i) => {
+    const run = runFromCheckpoint(done[i] as Checkpoint);
+    const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
+    candidates.push({ lr, valAccuracy });
+    runs.push({ lr, history: run.history });
+    if (valAccuracy > bestVal) {
+      bestVal = valAccuracy;
+      best = run;
+    }
+  });
+  const chosen = best as TrainRun;
+  if (!plan.all || !plan.allQuant) return finish(chosen, splits, { trainedOn: splits.train, warnings, candidates, started, slim });
+  const selection: SelectionMetrics = {
+    candidates,
+    val: metrics(splits.val, evaluate(chosen.net, splits.val)),
+    test: metrics(splits.test, evaluate(chosen.net, splits.test)),
+    runs,
+  };
+  const lr = chosen.config.lr;
+  const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
+  const [refit] = yield [{ ...base, stage: 'refit', lr, config: config(o, lr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
+  return finish(runFromCheckpoint(refit as Checkpoint), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
+}
+
+function driveSync(flow: Flow, o: SessionOptions): VariantResult {
+  let r = flow.next();
+  while (!r.done) {
+    r = flow.next(r.value.map((job) => runJob(job, o.onProgress ? { progress: (p) => o.onProgress?.(jobName(job), job.lr, p) } : {}, o.gemm)));
+  }
+  return r.value;
+}
+
+/** Events of an asynchronous session, for progress, epoch checkpoints and saving each variant as it finishes. */
+export interface SessionEvents {
+  events?(job: TrainJob): JobEvents;
+  variantDone?(result: VariantResult): void;
+}
+
+async function driveAsync(flow: Flow, executor: Executor, ev: SessionEvents): Promise<VariantResult> {
+  let r = flow.next();
+  while (!r.done) {
+    const checkpoints = await Promise.all(r.value.map((job) => executor.run(job, ev.events?.(job) ?? {})));
+    r = flow.next(checkpoints);
+  }
+  ev.variantDone?.(r.value);
+  return r.value;
+}
+
+/** Trains every variant in this thread, one training after another. */
+export function trainVariants(splits: Splits, o: SessionOptions): VariantResult[] {
+  const plan = planSession(splits, o);
+  return plan.variants.map((v) => driveSync(variantFlow(v, plan, splits, o), o));
+}
+
+/**
+ * Trains every variant with the trainings handed to `executor` as soon as they can start (all variants at
+ * once; the executor decides how many run in parallel). The results are those of trainVariants, bit for bit.
+ */
+export async function trainVariantsWith(splits: Splits, o: SessionOptions, executor: Executor, ev: SessionEvents = {}, plan = planSession(splits, o)): Promise<VariantResult[]> {
+  return Promise.all(plan.variants.map((v) => driveAsync(variantFlow(v, plan, splits, o), executor, ev)));
+}
+
+function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: number, slim: boolean): Flow {
+  const started = performance.now();
+  const run = runFromCheckpoint(ckpt, file);
+  if (epochs < run.epochsDone) throw new TbnError('E_OPTION', `${file}: already trained for ${run.epochsDone} epochs; --epochs ${epochs} would go back`);
+  const refit = ckpt.train.refit === true;
+  // a refit model keeps training on train + val; its validation metrics stay those of the selection model
+  const data = refit ? trainPlusVal(splits) : splits.train;
+  const [done] = yield [{
+    label: modelLabel(run.spec), variant: run.spec.variant, spec: run.spec, stage: 'resume', lr: run.config.lr,
+    config: { ...run.config, epochs }, input: run.net.input, train: data, ...(refit ? {} : { val: splits.val }),
+    refit, epochCheckpoints: true, resume: ckpt, meta: { metrics: ckpt.metrics, warnings: ckpt.warnings },
+  }];
+  const resumed = runFromCheckpoint(done as Checkpoint, file);
+  if (refit) {
+    const stored = ckpt.metrics.selection;
+    const selection: SelectionMetrics = stored ?? {
+      candidates: [{ lr: resumed.config.lr, valAccuracy: ckpt.metrics.val?.accuracy ?? 0 }],
+      val: ckpt.metrics.val ?? metrics(splits.val, { accuracy: 0, macroF1: 0 }),
+      test: ckpt.metrics.test ?? metrics(splits.test, { accuracy: 0, macroF1: 0 }),
+    };
+    return finish(resumed, splits, { trainedOn: data, warnings: ckpt.warnings, candidates: selection.candidates, started, slim, selection });
+  }
+  const valAccuracy = splits.val.count > 0 ? evaluate(resumed.net, splits.val).accuracy : 0;
+  return finish(resumed, splits, { trainedOn: data, warnings: ckpt.warnings, candidates: [{ lr: resumed.config.lr, valAccuracy }], started, slim });
 }
 
 /** Continues a resumable checkpoint up to `epochs` epochs in total (the cosine schedule spans the new total). */
@@ -277,26 +402,13 @@ export function resumeTraining(
   epochs: number,
   opts: { slim?: boolean; gemm?: Gemm; onProgress?: SessionOptions['onProgress'] } = {},
 ): VariantResult {
-  const started = performance.now();
-  const run = runFromCheckpoint(ckpt, file, opts.gemm);
-  if (epochs < run.epochsDone) throw new TbnError('E_OPTION', `${file}: already trained for ${run.epochsDone} epochs; --epochs ${epochs} would go back`);
-  run.config.epochs = epochs;
-  const label = modelLabel(run.spec);
-  const slim = opts.slim === true;
-  const onProgress = opts.onProgress ? (p: TrainProgress) => opts.onProgress?.(label, run.config.lr, p) : undefined;
-  if (ckpt.train.refit === true) {
-    // a refit model keeps training on train + val; its validation metrics stay those of the selection model
-    const all = trainPlusVal(splits);
-    run.train(all, undefined, onProgress);
-    const stored = ckpt.metrics.selection;
-    const selection: SelectionMetrics = stored ?? {
-      candidates: [{ lr: run.config.lr, valAccuracy: ckpt.metrics.val?.accuracy ?? 0 }],
-      val: ckpt.metrics.val ?? metrics(splits.val, { accuracy: 0, macroF1: 0 }),
-      test: ckpt.metrics.test ?? metrics(splits.test, { accuracy: 0, macroF1: 0 }),
-    };
-    return finish(run, splits, { trainedOn: all, warnings: ckpt.warnings, candidates: selection.candidates, started, slim, selection });
-  }
-  run.train(splits.train, splits.val, onProgress);
-  const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
-  return finish(run, splits, { trainedOn: splits.train, warnings: ckpt.warnings, candidates: [{ lr: run.config.lr, valAccuracy }], started, slim });
+  const flow = resumeFlow(ckpt, file, splits, epochs, opts.slim === true);
+  let r = flow.next();
+  while (!r.done) r = flow.next(r.value.map((job) => runJob(job, opts.onProgress ? { progress: (p) => opts.onProgress?.(job.label, job.lr, p) } : {}, opts.gemm)));
+  return r.value;
+}
+
+/** resumeTraining on an executor (worker threads), with epoch checkpoints reported through `ev`. */
+export async function resumeTrainingWith(ckpt: Checkpoint, file: string, splits: Splits, epochs: number, executor: Executor, ev: SessionEvents = {}, slim = false): Promise<VariantResult> {
+  return driveAsync(resumeFlow(ckpt, file, splits, epochs, slim), executor, ev);
 }

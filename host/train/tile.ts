@@ -8,13 +8,15 @@
 import type { AlphaMode } from './arch.ts';
 
 /** t_j = +1 if sum_i S[i*q + j] > 0 else -1, with q = n/p. */
-export function tileFromScores(s: Float32Array, p: number, out: Float32Array = new Float32Array(s.length / p)): Float32Array {
+export function tileFromScores(s: Float32Array, p: number, out: Float32Array = new Float32Array(s.length / p), scratch?: Float64Array): Float32Array {
   const q = s.length / p;
-  for (let j = 0; j < q; j++) {
-    let sum = 0;
-    for (let i = 0; i < p; i++) sum += s[i * q + j] as number;
-    out[j] = sum > 0 ? 1 : -1;
+  // chunk by chunk (sequential memory); each sum is still s[j] + s[q + j] + ... in order, in float64
+  const sum = scratch && scratch.length >= q ? scratch.fill(0, 0, q) : new Float64Array(q);
+  for (let i = 0; i < p; i++) {
+    const base = i * q;
+    for (let j = 0; j < q; j++) sum[j] = (sum[j] as number) + (s[base + j] as number);
   }
+  for (let j = 0; j < q; j++) out[j] = (sum[j] as number) > 0 ? 1 : -1;
   return out;
 }
 
@@ -60,15 +62,19 @@ export function tileBackward(
   const per = n / copies;
   for (let c = 0; c < copies; c++) {
     const a = alpha[c] as number;
-    let dAlpha = 0;
-    for (let j = c * per; j < (c + 1) * per; j++) {
+    // d alpha_c as four float64 sums (element k of the copy into sum k mod 4), as gemm.c does
+    const acc = [0, 0, 0, 0];
+    const end = (c + 1) * per;
+    let t = (c * per) % q; // tile index of j, wrapping at q
+    for (let j = c * per, k = 0; j < end; j++, k = (k + 1) & 3) {
       const g = gW[j] as number;
-      const t = tile[j % q] as number;
       gScores[j] = (gScores[j] as number) + g * a;
-      dAlpha += g * t;
+      acc[k] = (acc[k] as number) + g * (tile[t] as number);
+      if (++t === q) t = 0;
     }
+    const dAlpha = ((acc[0] as number) + (acc[1] as number)) + ((acc[2] as number) + (acc[3] as number));
     const scale = dAlpha / per;
-    for (let j = c * per; j < (c + 1) * per; j++) {
+    for (let j = c * per; j < end; j++) {
       const x = alphaSource[j] as number;
       if (x > 0) gAlphaSource[j] = (gAlphaSource[j] as number) + scale;
       else if (x < 0) gAlphaSource[j] = (gAlphaSource[j] as number) - scale;

@@ -111,7 +111,7 @@ export class TrainRun {
         const logits = this.net.forward(xb, n, true);
         const r = softmaxCrossEntropy(logits, yb, 0, n, classes, grad);
         this.net.backward(grad, n);
-        adamStep(params, this.adam, { lr: this.config.lr, weightDecay: this.config.weightDecay, totalSteps });
+        adamStep(params, this.adam, { lr: this.config.lr, weightDecay: this.config.weightDecay, totalSteps }, this.net.gemm);
         this.net.invalidateWeights();
         lossSum += r.loss * n;
         correct += r.correct;

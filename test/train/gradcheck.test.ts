@@ -3,6 +3,7 @@ import { buildModelSpec, type ModelSpec, type Variant, type WeightLayerSpec } fr
 import { jsGemm, loadWasmGemm } from '../../host/train/kernels.ts';
 import { Network, softmaxCrossEntropy, type Param } from '../../host/train/network.ts';
 import { Rng } from '../../host/train/rng.ts';
+import { expandTile } from '../../host/train/tile.ts';
 
 const CLASSES = ['a', 'b', 'c'];
 
@@ -110,7 +111,7 @@ describe('tiled binary layers', () => {
       twin.input = net.input;
       net.weightLayers.forEach((l, i) => {
         const t = twin.weightLayers[i]!;
-        t.weight.value.set(l.weff);
+        t.weight.value.set(expandTile(l.tile, l.alpha, l.p));
         for (const k of ['bias', 'gamma', 'beta'] as const) if (l[k]) t[k]!.value.set(l[k]!.value);
       });
       analytic(twin, x, y, 6);
@@ -136,30 +137,79 @@ describe('tiled binary layers', () => {
 });
 
 describe('matrix kernels', () => {
-  it('the wasm SIMD build (if built) agrees with the JS loops on odd sizes', () => {
-    const wasm = loadWasmGemm();
-    if (!wasm) throw new Error('build/train/gemm.wasm is missing: run bash host/train/wasm/build.sh');
-    const rng = new Rng(1);
-    const [m, n, k] = [7, 9, 13];
-    const rand = (len: number): Float32Array => Float32Array.from({ length: len }, () => (rng.next() < 0.2 ? 0 : rng.normal()));
-    const a = rand(m * k), b = rand(n * k), dy = rand(m * n);
-    const out = (f: (c: Float32Array) => void, len: number, init?: Float32Array): Float32Array => {
-      const c = init ? init.slice() : new Float32Array(len);
-      f(c);
-      return c;
-    };
-    const init = rand(n * k);
-    const pairs: [Float32Array, Float32Array][] = [
-      [out((c) => jsGemm.nt(a, b, c, m, n, k), m * n), out((c) => wasm.nt(a, b, c, m, n, k), m * n)],
-      [out((c) => jsGemm.nn(dy, b, c, m, n, k), m * k), out((c) => wasm.nn(dy, b, c, m, n, k), m * k)],
-      [out((c) => jsGemm.tn(dy, a, c, m, n, k), n * k, init), out((c) => wasm.tn(dy, a, c, m, n, k), n * k, init)],
-    ];
-    // naive reference for nt
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let e = 0; e < k; e++) s += a[i * k + e]! * b[j * k + e]!;
-      expect(pairs[0]![0][i * n + j]).toBeCloseTo(s, 4);
+  const wasm = loadWasmGemm();
+  const rand = (rng: Rng, len: number): Float32Array => Float32Array.from({ length: len }, () => (rng.next() < 0.2 ? 0 : rng.normal()));
+  for (const [m, n, k] of [[7, 9, 13], [37, 70, 50], [1, 8, 4]] as const) {
+    it.skipIf(!wasm)(`the wasm SIMD build gives the same bits as the JS loops (${m}x${n}x${k}; skipped when build/train/gemm.wasm is missing)`, () => {
+      const w = wasm!;
+      const rng = new Rng(m * 1000 + n);
+      const a = rand(rng, m * k), b = rand(rng, n * k), dy = rand(rng, m * n);
+      const run = (f: (c: Float32Array) => void, len: number): Float32Array => {
+        const c = new Float32Array(len).fill(NaN);
+        f(c);
+        return c;
+      };
+      const pairs: [Float32Array, Float32Array][] = [
+        [run((c) => jsGemm.nt(a, b, c, m, n, k), m * n), run((c) => w.nt(a, b, c, m, n, k), m * n)],
+        [run((c) => jsGemm.nn(dy, b, c, m, n, k), m * k), run((c) => w.nn(dy, b, c, m, n, k), m * k)],
+        [run((c) => jsGemm.tn(dy, a, c, m, n, k), n * k), run((c) => w.tn(dy, a, c, m, n, k), n * k)],
+      ];
+      // naive float64 reference for nt
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let e = 0; e < k; e++) s += a[i * k + e]! * b[j * k + e]!;
+        expect(pairs[0]![0][i * n + j]).toBeCloseTo(s, 4);
+      }
+      for (const [js, ws] of pairs) expect(Array.from(ws)).toEqual(Array.from(js));
+    });
+  }
+
+  it.skipIf(!wasm)('the fused BatchNorm/activation passes give the same bits in wasm and JS (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(5);
+    for (const [M, N, p, act] of [[33, 16, 4, 1], [10, 6, 3, 2], [9, 12, 1, 0]] as const) {
+      const Nq = N / p;
+      const d = rand(rng, M * Nq);
+      const alpha = Float32Array.from({ length: p }, () => 0.5 + rng.next());
+      const gamma = rand(rng, N), beta = rand(rng, N);
+      const results = [jsGemm, w].map((k) => {
+        const o = {
+          d, dCols: Nq, alpha, aBlock: Nq, M, N, gamma, beta,
+          runMean: new Float32Array(N).fill(0.25), runVar: new Float32Array(N).fill(2), invStd: new Float32Array(N),
+          xhat: new Float32Array(M * N), pre: new Float32Array(M * N), out: new Float32Array(M * N),
+          act, training: true, momentum: 0.1, eps: 1e-5,
+        };
+        k.bnForward(o);
+        const gradOut = Float32Array.from({ length: M * N }, (_, i) => Math.sin(i * 1.7));
+        const b = { go: gradOut, pre: o.pre, xhat: o.xhat, M, N, gamma, invStd: o.invStd, act, gGamma: new Float32Array(N), gBeta: new Float32Array(N), g: new Float32Array(M * N) };
+        k.bnBackward(b);
+        return [o.runMean, o.runVar, o.invStd, o.xhat, o.pre, o.out, b.gGamma, b.gBeta, b.g].map((a) => Array.from(a));
+      });
+      expect(results[1]).toEqual(results[0]);
     }
-    for (const [js, w] of pairs) for (let i = 0; i < js.length; i++) expect(w[i]).toBeCloseTo(js[i]!, 4);
+  });
+});
+
+describe('engines', () => {
+  const wasm = loadWasmGemm();
+  it.skipIf(!wasm)('training with the wasm engine (latents and Adam state in wasm memory) gives the same checkpoint bits as the plain-JS engine (skipped without the wasm build)', async () => {
+    const { TrainRun, computeInputQuant } = await import('../../host/train/trainer.ts');
+    const { checkpointFromRun } = await import('../../host/train/checkpoint.ts');
+    const rng = new Rng(3);
+    const shape: [number, number, number] = [1, 24, 3];
+    const count = 40;
+    const data = {
+      name: 'random', shape, classes: ['a', 'b', 'c'], channels: ['x', 'y', 'z'], count,
+      x: Float32Array.from({ length: count * 72 }, () => rng.normal()), y: Int32Array.from({ length: count }, (_, i) => i % 3),
+    };
+    const snapshots = [jsGemm, wasm!].map((g) => {
+      const spec = buildModelSpec({ arch: 'conv1d:8x3 maxpool:2 conv1d:8x3 gap', variant: 'tbn', inputShape: shape, classes: data.classes, channels: data.channels, layerP: [1, 4, 2] }).spec;
+      const run = new TrainRun(spec, { epochs: 2, batch: 16, lr: 3e-3, weightDecay: 1e-4, seed: 2 }, g);
+      run.net.input = computeInputQuant(data);
+      run.train(data);
+      const c = checkpointFromRun(run);
+      return { tensors: c.tensors, optimizer: c.optimizer, loss: run.history.map((h) => h.loss) };
+    });
+    expect(snapshots[1]).toEqual(snapshots[0]);
   });
 });

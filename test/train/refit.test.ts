@@ -104,7 +104,7 @@ describe('tbn train --refit', () => {
     const n = splits.train.count + splits.val.count;
     expect(r.out).toMatch(new RegExp(`\\| TBN-2 \\| [0-9.e-]+ \\| [0-9.]+ \\| train\\+val ${n} \\(refit\\) \\|`));
     expect(r.out).toMatch(/lr chosen on validation from 0\.001: [0-9.]+%, 0\.03: [0-9.]+%\); refit from scratch on train\+val/);
-    expect(r.err).toMatch(/TBN-2 refit lr [0-9.e-]+ epoch 2\/2/);
+    expect(r.err).toMatch(/TBN-2 · refit on train\+val · lr [0-9.e-]+ · epoch 2\/2/);
     const resumed = await tbn(['train', ...DATA, '--resume', file, '--epochs', '3', '--json']);
     expect(resumed.code).toBe(0);
     const ckpt = loadCheckpoint(file);

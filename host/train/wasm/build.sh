@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 mkdir -p "$root/build/train"
-clang --target=wasm32 -O3 -msimd128 -ffreestanding -nostdlib -ffp-contract=off \
+clang --target=wasm32 -O3 -msimd128 -mbulk-memory -ffreestanding -nostdlib -ffp-contract=off \
   -Wall -Wextra -Werror -Wl,--no-entry \
   -o "$root/build/train/gemm.wasm" "$here/gemm.c"
 echo "built $root/build/train/gemm.wasm"

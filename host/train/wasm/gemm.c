@@ -1,109 +1,510 @@
 /*
- * Float32 matrix products for the trainer (host/train/kernels.ts), compiled
- * to WebAssembly with SIMD128 by build.sh. Row-major, no allocation: the
- * caller places the operands in linear memory and passes byte offsets.
- *   gemm_nt: C[M,N]  = A[M,K] * B[N,K]^T   (forward: inputs x weights)
- *   gemm_nn: C[M,K]  = A[M,N] * B[N,K]     (backward: input gradient)
- *   gemm_tn: C[N,K] += A[M,N]^T * B[M,K]   (backward: weight gradient)
+ * Float32 matrix products and fused per-channel passes for the trainer
+ * (host/train/kernels.ts), compiled to WebAssembly SIMD128 by build.sh.
+ * Row-major, no allocation: the caller places the operands in linear memory
+ * and passes byte offsets plus a scratch area for the packed panels.
+ *
+ * One register-blocked micro-kernel computes C[R,Cc] = L[R,Ln] * P[Ln,Cc]
+ * on packed panels (MR rows of L interleaved, NR columns of P interleaved).
+ * Every output element is one sequential float32 sum over l = 0..Ln-1,
+ * whatever its position in the block, so the three products below give the
+ * same value for the same row and column wherever they sit (needed for the
+ * tile reuse to match the unreused path) and results do not depend on sizes.
+ *   gemm_nt: C[M,N] = A[M,K] * B[N,K]^T   (forward)
+ *   gemm_nn: C[M,K] = A[M,N] * B[N,K]     (input gradient)
+ *   gemm_tn: C[N,K] = A[M,N]^T * B[M,K]   (weight gradient)
+ * No fused multiply-add: relaxed SIMD is not enabled in Node 20 without a flag.
  */
+#include <stddef.h>
 #include <wasm_simd128.h>
 
-static float hsum(v128_t v) {
-  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) +
-         wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+#define MR 4
+#define NR 8
+
+/* Packs rows r0.. of the logical LHS (R x Ln) into MR-interleaved panels: dst[(panel*Ln + l)*MR + i].
+ * trans = 0: lhs(r, l) = src[r * ld + l]; trans = 1: lhs(r, l) = src[l * ld + r]. Missing rows are 0. */
+static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int trans) {
+  int panels = (R + MR - 1) / MR;
+  for (int pnl = 0; pnl < panels; pnl++) {
+    float *d = dst + (size_t)pnl * (size_t)Ln * MR;
+    int r0 = pnl * MR;
+    if (!trans) {
+      for (int i = 0; i < MR; i++) {
+        int r = r0 + i;
+        if (r < R) {
+          const float *s = src + (size_t)r * (size_t)ld;
+          for (int l = 0; l < Ln; l++) d[l * MR + i] = s[l];
+        } else {
+          for (int l = 0; l < Ln; l++) d[l * MR + i] = 0;
+        }
+      }
+    } else if (r0 + MR <= R) {
+      for (int l = 0; l < Ln; l++) wasm_v128_store(d + l * MR, wasm_v128_load(src + (size_t)l * (size_t)ld + r0));
+    } else {
+      for (int l = 0; l < Ln; l++)
+        for (int i = 0; i < MR; i++) d[l * MR + i] = r0 + i < R ? src[(size_t)l * (size_t)ld + r0 + i] : 0;
+    }
+  }
+}
+
+/* Packs columns of the logical RHS (Ln x Cc) into NR-interleaved panels: dst[(panel*Ln + l)*NR + j].
+ * trans = 0: rhs(l, c) = src[l * ld + c]; trans = 1: rhs(l, c) = src[c * ld + l]. Missing columns are 0. */
+static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int trans) {
+  int panels = (Cc + NR - 1) / NR;
+  for (int pnl = 0; pnl < panels; pnl++) {
+    float *d = dst + (size_t)pnl * (size_t)Ln * NR;
+    int c0 = pnl * NR;
+    if (!trans) {
+      if (c0 + NR <= Cc) {
+        for (int l = 0; l < Ln; l++) {
+          const float *s = src + (size_t)l * (size_t)ld + c0;
+          wasm_v128_store(d + l * NR, wasm_v128_load(s));
+          wasm_v128_store(d + l * NR + 4, wasm_v128_load(s + 4));
+        }
+      } else {
+        for (int l = 0; l < Ln; l++)
+          for (int j = 0; j < NR; j++) d[l * NR + j] = c0 + j < Cc ? src[(size_t)l * (size_t)ld + c0 + j] : 0;
+      }
+    } else {
+      for (int j = 0; j < NR; j++) {
+        int c = c0 + j;
+        if (c < Cc) {
+          const float *s = src + (size_t)c * (size_t)ld;
+          for (int l = 0; l < Ln; l++) d[l * NR + j] = s[l];
+        } else {
+          for (int l = 0; l < Ln; l++) d[l * NR + j] = 0;
+        }
+      }
+    }
+  }
+}
+
+/* C block (MR x NR at c, row stride ldc, rows/cols limited to rr/cc) = lhs (MR rows a0..a3, each advancing
+ * by ls per l) * packed b (Ln x NR). The lhs is read in place: no packing pass over it. */
+static void micro(const float *a0, const float *a1, const float *a2, const float *a3, int ls, const float *b, float *c,
+                  int Ln, int ldc, int rr, int cc) {
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int l = 0; l < Ln; l++) {
+    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    v128_t x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
+    v128_t x2 = wasm_v128_load32_splat(a2), x3 = wasm_v128_load32_splat(a3);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+    a0 += ls;
+    a1 += ls;
+    a2 += ls;
+    a3 += ls;
+    b += NR;
+  }
+  if (rr == MR && cc == NR) {
+    wasm_v128_store(c, c00);
+    wasm_v128_store(c + 4, c01);
+    wasm_v128_store(c + ldc, c10);
+    wasm_v128_store(c + ldc + 4, c11);
+    wasm_v128_store(c + 2 * ldc, c20);
+    wasm_v128_store(c + 2 * ldc + 4, c21);
+    wasm_v128_store(c + 3 * ldc, c30);
+    wasm_v128_store(c + 3 * ldc + 4, c31);
+    return;
+  }
+  float t[MR * NR];
+  wasm_v128_store(t, c00);
+  wasm_v128_store(t + 4, c01);
+  wasm_v128_store(t + 8, c10);
+  wasm_v128_store(t + 12, c11);
+  wasm_v128_store(t + 16, c20);
+  wasm_v128_store(t + 20, c21);
+  wasm_v128_store(t + 24, c30);
+  wasm_v128_store(t + 28, c31);
+  for (int i = 0; i < rr; i++)
+    for (int j = 0; j < cc; j++) c[i * ldc + j] = t[i * NR + j];
+}
+
+/* C[R,Cc] = lhs * rhs; scratch holds ceil(R/MR)*MR*Ln + ceil(Cc/NR)*NR*Ln floats. The rhs is packed; a
+ * transposed lhs is packed too (its MR values per l are then contiguous), a row-major lhs is read in place
+ * (measured faster: packing it cost as much as the product when Cc is small), except a last partial block. */
+static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs, int rhsLd, int rhsTrans,
+                    float *c, int R, int Ln, int Cc, float *scratch) {
+  int rPanels = (R + MR - 1) / MR, rFull = R / MR, cPanels = (Cc + NR - 1) / NR;
+  float *pa = scratch;
+  float *pb = scratch + (size_t)rPanels * MR * (size_t)Ln;
+  pack_rhs(rhs, pb, Ln, Cc, rhsLd, rhsTrans);
+  if (lhsTrans) pack_lhs(lhs, pa, R, Ln, lhsLd, 1);
+  else if (R % MR) pack_lhs(lhs + (size_t)rFull * MR * (size_t)lhsLd, pa + (size_t)rFull * MR * (size_t)Ln, R - rFull * MR, Ln, lhsLd, 0);
+  /* Column panels outside: one packed rhs panel stays in cache while the lhs rows stream. */
+  for (int jp = 0; jp < cPanels; jp++) {
+    const float *b = pb + (size_t)jp * (size_t)Ln * NR;
+    int c0 = jp * NR, cc = Cc - c0 < NR ? Cc - c0 : NR;
+    for (int ip = 0; ip < rPanels; ip++) {
+      int rr = R - ip * MR < MR ? R - ip * MR : MR;
+      float *cp = c + (size_t)(ip * MR) * (size_t)Cc + c0;
+      if (lhsTrans || rr < MR) {
+        const float *a = pa + (size_t)ip * MR * (size_t)Ln;
+        micro(a, a + 1, a + 2, a + 3, MR, b, cp, Ln, Cc, rr, cc);
+      } else {
+        const float *a = lhs + (size_t)(ip * MR) * (size_t)lhsLd;
+        micro(a, a + lhsLd, a + 2 * lhsLd, a + 3 * lhsLd, 1, b, cp, Ln, Cc, rr, cc);
+      }
+    }
+  }
 }
 
 __attribute__((export_name("gemm_nt")))
-void gemm_nt(const float *a, const float *b, float *c, int m, int n, int k) {
-  int k4 = k & ~3;
-  for (int i = 0; i < m; i++) {
-    const float *ar = a + i * k;
-    float *cr = c + i * n;
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const float *b0 = b + j * k, *b1 = b0 + k, *b2 = b1 + k, *b3 = b2 + k;
-      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-      for (int e = 0; e < k4; e += 4) {
-        v128_t av = wasm_v128_load(ar + e);
-        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(av, wasm_v128_load(b0 + e)));
-        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(av, wasm_v128_load(b1 + e)));
-        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(av, wasm_v128_load(b2 + e)));
-        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(av, wasm_v128_load(b3 + e)));
-      }
-      float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
-      for (int e = k4; e < k; e++) {
-        float av = ar[e];
-        t0 += av * b0[e];
-        t1 += av * b1[e];
-        t2 += av * b2[e];
-        t3 += av * b3[e];
-      }
-      cr[j] = t0;
-      cr[j + 1] = t1;
-      cr[j + 2] = t2;
-      cr[j + 3] = t3;
-    }
-    for (; j < n; j++) {
-      const float *br = b + j * k;
-      v128_t s = wasm_f32x4_splat(0);
-      for (int e = 0; e < k4; e += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(ar + e), wasm_v128_load(br + e)));
-      float t = hsum(s);
-      for (int e = k4; e < k; e++) t += ar[e] * br[e];
-      cr[j] = t;
-    }
-  }
-}
-
-/* c[0..k) += a0*r0 + a1*r1 + a2*r2 + a3*r3 */
-static void axpy4(float *c, const float *r0, const float *r1, const float *r2, const float *r3,
-                  float a0, float a1, float a2, float a3, int k) {
-  int k4 = k & ~3;
-  v128_t v0 = wasm_f32x4_splat(a0), v1 = wasm_f32x4_splat(a1), v2 = wasm_f32x4_splat(a2), v3 = wasm_f32x4_splat(a3);
-  for (int e = 0; e < k4; e += 4) {
-    v128_t s = wasm_v128_load(c + e);
-    s = wasm_f32x4_add(s, wasm_f32x4_mul(v0, wasm_v128_load(r0 + e)));
-    s = wasm_f32x4_add(s, wasm_f32x4_mul(v1, wasm_v128_load(r1 + e)));
-    s = wasm_f32x4_add(s, wasm_f32x4_mul(v2, wasm_v128_load(r2 + e)));
-    s = wasm_f32x4_add(s, wasm_f32x4_mul(v3, wasm_v128_load(r3 + e)));
-    wasm_v128_store(c + e, s);
-  }
-  for (int e = k4; e < k; e++) c[e] += a0 * r0[e] + a1 * r1[e] + a2 * r2[e] + a3 * r3[e];
-}
-
-static void axpy1(float *c, const float *r0, float a0, int k) {
-  int k4 = k & ~3;
-  v128_t v0 = wasm_f32x4_splat(a0);
-  for (int e = 0; e < k4; e += 4)
-    wasm_v128_store(c + e, wasm_f32x4_add(wasm_v128_load(c + e), wasm_f32x4_mul(v0, wasm_v128_load(r0 + e))));
-  for (int e = k4; e < k; e++) c[e] += a0 * r0[e];
+void gemm_nt(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
+  product(a, k, 0, b, k, 1, c, m, k, n, scratch);
 }
 
 __attribute__((export_name("gemm_nn")))
-void gemm_nn(const float *a, const float *b, float *c, int m, int n, int k) {
-  for (int i = 0; i < m; i++) {
-    float *cr = c + i * k;
-    const float *ar = a + i * n;
-    for (int e = 0; e < k; e++) cr[e] = 0;
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      float a0 = ar[j], a1 = ar[j + 1], a2 = ar[j + 2], a3 = ar[j + 3];
-      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
-      axpy4(cr, b + j * k, b + (j + 1) * k, b + (j + 2) * k, b + (j + 3) * k, a0, a1, a2, a3, k);
-    }
-    for (; j < n; j++) if (ar[j] != 0) axpy1(cr, b + j * k, ar[j], k);
-  }
+void gemm_nn(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
+  product(a, n, 0, b, k, 0, c, m, n, k, scratch);
 }
 
 __attribute__((export_name("gemm_tn")))
-void gemm_tn(const float *a, const float *b, float *c, int m, int n, int k) {
-  for (int j = 0; j < n; j++) {
-    float *cr = c + j * k;
-    int i = 0;
-    for (; i + 4 <= m; i += 4) {
-      float a0 = a[i * n + j], a1 = a[(i + 1) * n + j], a2 = a[(i + 2) * n + j], a3 = a[(i + 3) * n + j];
-      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
-      axpy4(cr, b + i * k, b + (i + 1) * k, b + (i + 2) * k, b + (i + 3) * k, a0, a1, a2, a3, k);
+void gemm_tn(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
+  product(a, n, 1, b, k, 0, c, n, m, k, scratch);
+}
+
+/*
+ * Fused per-channel passes of a weight layer with BatchNorm (rows M, channels N):
+ * z[m,n] = alpha[n / aBlock] * d[m * dCols + n % dCols] (the tile-reuse expansion;
+ * aBlock = dCols = N and alpha = {1} without tiling), BatchNorm (batch statistics
+ * and running averages when training), then the activation (0 none, 1 sign, 2 relu).
+ * Writes xhat, pre (BN output) and out (activation); scratch holds 2N floats.
+ * Each channel's sums run over the rows in order, so results do not depend on N.
+ */
+__attribute__((export_name("bn_forward")))
+void bn_forward(const float *d, int dCols, const float *alpha, int aBlock, int M, int N,
+                const float *gamma, const float *beta, float *runMean, float *runVar, float *invStd,
+                float *xhat, float *pre, float *out, int act, int training, float momentum, float eps,
+                float *scratch) {
+  float *mean = scratch, *sq = scratch + N;
+  int vec = (N % 4 == 0) && (dCols % 4 == 0) && (aBlock % 4 == 0);
+  /* z into pre */
+  for (int m = 0; m < M; m++) {
+    const float *dr = d + (size_t)m * (size_t)dCols;
+    float *zr = pre + (size_t)m * (size_t)N;
+    if (vec) {
+      for (int n = 0; n < N; n += 4)
+        wasm_v128_store(zr + n, wasm_f32x4_mul(wasm_f32x4_splat(alpha[n / aBlock]), wasm_v128_load(dr + n % dCols)));
+    } else {
+      for (int n = 0; n < N; n++) zr[n] = alpha[n / aBlock] * dr[n % dCols];
     }
-    for (; i < m; i++) if (a[i * n + j] != 0) axpy1(cr, b + i * k, a[i * n + j], k);
+  }
+  int n4 = N & ~3;
+  if (training) {
+    for (int n = 0; n < N; n++) mean[n] = sq[n] = 0;
+    for (int m = 0; m < M; m++) {
+      const float *zr = pre + (size_t)m * (size_t)N;
+      int n = 0;
+      for (; n < n4; n += 4) wasm_v128_store(mean + n, wasm_f32x4_add(wasm_v128_load(mean + n), wasm_v128_load(zr + n)));
+      for (; n < N; n++) mean[n] += zr[n];
+    }
+    for (int n = 0; n < N; n++) mean[n] /= (float)M;
+    for (int m = 0; m < M; m++) {
+      const float *zr = pre + (size_t)m * (size_t)N;
+      int n = 0;
+      for (; n < n4; n += 4) {
+        v128_t t = wasm_f32x4_sub(wasm_v128_load(zr + n), wasm_v128_load(mean + n));
+        wasm_v128_store(sq + n, wasm_f32x4_add(wasm_v128_load(sq + n), wasm_f32x4_mul(t, t)));
+      }
+      for (; n < N; n++) {
+        float t = zr[n] - mean[n];
+        sq[n] += t * t;
+      }
+    }
+    for (int n = 0; n < N; n++) {
+      float v = sq[n] / (float)M;
+      invStd[n] = 1.0f / __builtin_sqrtf(v + eps);
+      float unbiased = M > 1 ? sq[n] / (float)(M - 1) : v;
+      runMean[n] = (1.0f - momentum) * runMean[n] + momentum * mean[n];
+      runVar[n] = (1.0f - momentum) * runVar[n] + momentum * unbiased;
+    }
+  } else {
+    for (int n = 0; n < N; n++) {
+      mean[n] = runMean[n];
+      invStd[n] = 1.0f / __builtin_sqrtf(runVar[n] + eps);
+    }
+  }
+  v128_t one = wasm_f32x4_splat(1.0f), mone = wasm_f32x4_splat(-1.0f), zero = wasm_f32x4_splat(0.0f);
+  for (int m = 0; m < M; m++) {
+    size_t o = (size_t)m * (size_t)N;
+    int n = 0;
+    for (; n < n4; n += 4) {
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(pre + o + n), wasm_v128_load(mean + n)), wasm_v128_load(invStd + n));
+      v128_t y = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(gamma + n), h), wasm_v128_load(beta + n));
+      wasm_v128_store(xhat + o + n, h);
+      wasm_v128_store(pre + o + n, y);
+      v128_t a = act == 1 ? wasm_v128_bitselect(one, mone, wasm_f32x4_gt(y, zero))
+               : act == 2 ? wasm_v128_and(y, wasm_f32x4_gt(y, zero)) : y;
+      wasm_v128_store(out + o + n, a);
+    }
+    for (; n < N; n++) {
+      float h = (pre[o + n] - mean[n]) * invStd[n];
+      float y = gamma[n] * h + beta[n];
+      xhat[o + n] = h;
+      pre[o + n] = y;
+      out[o + n] = act == 1 ? (y > 0 ? 1.0f : -1.0f) : act == 2 ? (y > 0 ? y : 0.0f) : y;
+    }
+  }
+}
+
+/*
+ * Backward of bn_forward (training mode): g = activation STE (sign: |pre| <= 1; relu: pre > 0) of go,
+ * then BatchNorm. Adds to gGamma and gBeta, writes the gradient of z into g. scratch holds 3N floats.
+ */
+__attribute__((export_name("bn_backward")))
+void bn_backward(const float *go, const float *pre, const float *xhat, int M, int N, const float *gamma,
+                 const float *invStd, int act, float *gGamma, float *gBeta, float *g, float *scratch) {
+  float *sumG = scratch, *sumGX = scratch + N, *k = scratch + 2 * N;
+  for (int n = 0; n < N; n++) sumG[n] = sumGX[n] = 0;
+  int n4 = N & ~3;
+  v128_t one = wasm_f32x4_splat(1.0f), mone = wasm_f32x4_splat(-1.0f), zero = wasm_f32x4_splat(0.0f);
+  for (int m = 0; m < M; m++) {
+    size_t o = (size_t)m * (size_t)N;
+    int n = 0;
+    for (; n < n4; n += 4) {
+      v128_t y = wasm_v128_load(pre + o + n), gi = wasm_v128_load(go + o + n);
+      if (act == 1) gi = wasm_v128_and(gi, wasm_v128_and(wasm_f32x4_ge(y, mone), wasm_f32x4_le(y, one)));
+      else if (act == 2) gi = wasm_v128_and(gi, wasm_f32x4_gt(y, zero));
+      wasm_v128_store(g + o + n, gi);
+      wasm_v128_store(sumG + n, wasm_f32x4_add(wasm_v128_load(sumG + n), gi));
+      wasm_v128_store(sumGX + n, wasm_f32x4_add(wasm_v128_load(sumGX + n), wasm_f32x4_mul(gi, wasm_v128_load(xhat + o + n))));
+    }
+    for (; n < N; n++) {
+      float y = pre[o + n], gi = go[o + n];
+      if (act == 1) gi = (y >= -1.0f && y <= 1.0f) ? gi : 0.0f;
+      else if (act == 2) gi = y > 0 ? gi : 0.0f;
+      g[o + n] = gi;
+      sumG[n] += gi;
+      sumGX[n] += gi * xhat[o + n];
+    }
+  }
+  for (int n = 0; n < N; n++) {
+    gGamma[n] += sumGX[n];
+    gBeta[n] += sumG[n];
+    k[n] = gamma[n] * invStd[n] / (float)M;
+  }
+  v128_t vm = wasm_f32x4_splat((float)M);
+  for (int m = 0; m < M; m++) {
+    size_t o = (size_t)m * (size_t)N;
+    int n = 0;
+    for (; n < n4; n += 4) {
+      v128_t t = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_mul(vm, wasm_v128_load(g + o + n)), wasm_v128_load(sumG + n)),
+                                wasm_f32x4_mul(wasm_v128_load(xhat + o + n), wasm_v128_load(sumGX + n)));
+      wasm_v128_store(g + o + n, wasm_f32x4_mul(wasm_v128_load(k + n), t));
+    }
+    for (; n < N; n++) g[o + n] = k[n] * ((float)M * g[o + n] - sumG[n] - xhat[o + n] * sumGX[n]);
+  }
+}
+
+/*
+ * One Adam step (L2 decay added to the gradient, bias corrections c1/c2 given) over n values, in float32.
+ * host/train/optim.ts holds the same steps in JS (Math.fround), so both engines give identical bits.
+ */
+__attribute__((export_name("adam")))
+void adam(float *w, const float *g, float *m, float *v, int n, float lr, float b1, float b2, float c1, float c2,
+          float eps, float wd) {
+  float ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+  int n4 = n & ~3;
+  v128_t vb1 = wasm_f32x4_splat(b1), vb2 = wasm_f32x4_splat(b2), vob1 = wasm_f32x4_splat(ob1), vob2 = wasm_f32x4_splat(ob2);
+  v128_t vlr = wasm_f32x4_splat(lr), vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2), veps = wasm_f32x4_splat(eps), vwd = wasm_f32x4_splat(wd);
+  int i = 0;
+  for (; i < n4; i += 4) {
+    v128_t wi = wasm_v128_load(w + i);
+    v128_t gi = wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(vwd, wi));
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vob1, gi));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)), wasm_f32x4_mul(wasm_f32x4_mul(vob2, gi), gi));
+    wasm_v128_store(m + i, mi);
+    wasm_v128_store(v + i, vi);
+    v128_t step = wasm_f32x4_div(wasm_f32x4_mul(vlr, wasm_f32x4_div(mi, vc1)), wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, vc2)), veps));
+    wasm_v128_store(w + i, wasm_f32x4_sub(wi, step));
+  }
+  for (; i < n; i++) {
+    float gi = g[i] + wd * w[i];
+    float mi = b1 * m[i] + ob1 * gi;
+    float vi = b2 * v[i] + ob2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] - (lr * (mi / c1)) / (__builtin_sqrtf(vi / c2) + eps);
+  }
+}
+
+/*
+ * Layer-level products with the im2col done here (no copy of the column matrix to JS).
+ * Geometry g[10]: batch, inH, inW, inC, outH, outW, kh, kw, sh, sw. Rows of the column matrix are
+ * output positions (M = batch*outH*outW), K = kh*kw*inC, each row the kh runs of kw*inC inputs.
+ */
+static int dense_like(const int *g) { return g[4] == 1 && g[5] == 1 && g[6] == g[1] && g[7] == g[2]; }
+
+static void im2col(const float *x, float *cols, const int *g) {
+  int batch = g[0], inH = g[1], inW = g[2], inC = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  int run = kw * inC, K = kh * run;
+  size_t r = 0;
+  for (int b = 0; b < batch; b++) {
+    const float *xb = x + (size_t)b * (size_t)(inH * inW * inC);
+    for (int oy = 0; oy < outH; oy++)
+      for (int ox = 0; ox < outW; ox++, r++)
+        for (int dy = 0; dy < kh; dy++)
+          __builtin_memcpy(cols + r * (size_t)K + (size_t)(dy * run), xb + (size_t)(((oy * sh + dy) * inW + ox * sw) * inC), (size_t)run * sizeof(float));
+  }
+}
+
+static void col2im(const float *cols, float *x, const int *g) {
+  int batch = g[0], inH = g[1], inW = g[2], inC = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  int run = kw * inC, K = kh * run, run4 = run & ~3;
+  __builtin_memset(x, 0, (size_t)batch * (size_t)(inH * inW * inC) * sizeof(float));
+  size_t r = 0;
+  for (int b = 0; b < batch; b++) {
+    float *xb = x + (size_t)b * (size_t)(inH * inW * inC);
+    for (int oy = 0; oy < outH; oy++)
+      for (int ox = 0; ox < outW; ox++, r++)
+        for (int dy = 0; dy < kh; dy++) {
+          float *dst = xb + (size_t)(((oy * sh + dy) * inW + ox * sw) * inC);
+          const float *src = cols + r * (size_t)K + (size_t)(dy * run);
+          int e = 0;
+          for (; e < run4; e += 4) wasm_v128_store(dst + e, wasm_f32x4_add(wasm_v128_load(dst + e), wasm_v128_load(src + e)));
+          for (; e < run; e++) dst[e] += src[e];
+        }
+  }
+}
+
+static int geom_rows(const int *g) { return g[0] * g[4] * g[5]; }
+static int geom_k(const int *g) { return g[6] * g[7] * g[3]; }
+
+/* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix (unless dense), then the packed panels. */
+__attribute__((export_name("layer_forward")))
+void layer_forward(const float *x, const float *rows, float *d, int n, const int *g, float *scratch) {
+  int M = geom_rows(g), K = geom_k(g);
+  const float *cols = x;
+  if (!dense_like(g)) {
+    im2col(x, scratch, g);
+    cols = scratch;
+    scratch += (size_t)M * (size_t)K;
+  }
+  product(cols, K, 0, rows, K, 1, d, M, K, n, scratch);
+}
+
+/* G[N, K] = gz[M, N]^T * cols(x). */
+__attribute__((export_name("layer_weight_grad")))
+void layer_weight_grad(const float *gz, const float *x, float *G, int N, const int *g, float *scratch) {
+  int M = geom_rows(g), K = geom_k(g);
+  const float *cols = x;
+  if (!dense_like(g)) {
+    im2col(x, scratch, g);
+    cols = scratch;
+    scratch += (size_t)M * (size_t)K;
+  }
+  product(gz, N, 1, cols, K, 0, G, N, M, K, scratch);
+}
+
+/*
+ * Input gradient: gs[m, j] = sum over n with n % dCols == j, in order, of alpha[n / aBlock] * gz[m, n]
+ * (the p copies of a reused row summed first), then gcols = gs * rows[dCols, K], then col2im into gx.
+ */
+__attribute__((export_name("layer_input_grad")))
+void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, int dCols, const float *rows, float *gx,
+                      const int *g, float *scratch) {
+  int M = geom_rows(g), K = geom_k(g);
+  float *gs = scratch;
+  scratch += (size_t)M * (size_t)dCols;
+  int vec = dCols % 4 == 0 && aBlock % 4 == 0;
+  for (int m = 0; m < M; m++) {
+    const float *gr = gz + (size_t)m * (size_t)N;
+    float *sr = gs + (size_t)m * (size_t)dCols;
+    for (int j = 0; j < dCols; j++) sr[j] = 0;
+    for (int n0 = 0; n0 < N; n0 += dCols) {
+      if (vec) {
+        for (int j = 0; j < dCols; j += 4)
+          wasm_v128_store(sr + j, wasm_f32x4_add(wasm_v128_load(sr + j), wasm_f32x4_mul(wasm_f32x4_splat(alpha[(n0 + j) / aBlock]), wasm_v128_load(gr + n0 + j))));
+      } else {
+        for (int j = 0; j < dCols; j++) sr[j] += alpha[(n0 + j) / aBlock] * gr[n0 + j];
+      }
+    }
+  }
+  if (dense_like(g)) {
+    product(gs, dCols, 0, rows, K, 0, gx, M, dCols, K, scratch);
+    return;
+  }
+  float *gcols = scratch;
+  scratch += (size_t)M * (size_t)K;
+  product(gs, dCols, 0, rows, K, 0, gcols, M, dCols, K, scratch);
+  col2im(gcols, gx, g);
+}
+
+/*
+ * Tile and alpha from the latents, and the backward of w = alpha[copy] * t[j mod q], in float64 steps exactly as
+ * host/train/tile.ts does them (so both engines give identical bits).
+ *   tile[j] = sign(sum over i of s[i*q + j]) (0 -> -1); alpha[c] = mean |x| over copy c (copies = p or 1).
+ */
+__attribute__((export_name("tile_refresh")))
+void tile_refresh(const float *s, int p, int q, float *tile, const float *x, int copies, float *alpha, double *sum) {
+  for (int j = 0; j < q; j++) sum[j] = 0;
+  for (int i = 0; i < p; i++) {
+    const float *si = s + (size_t)i * (size_t)q;
+    for (int j = 0; j < q; j++) sum[j] += (double)si[j];
+  }
+  for (int j = 0; j < q; j++) tile[j] = sum[j] > 0 ? 1.0f : -1.0f;
+  int n = p * q, len = n / copies;
+  for (int c = 0; c < copies; c++) {
+    double a = 0;
+    const float *xc = x + (size_t)c * (size_t)len;
+    for (int j = 0; j < len; j++) a += (double)__builtin_fabsf(xc[j]);
+    alpha[c] = (float)(a / (double)len);
+  }
+}
+
+/* gScores[j] += gW[j] * alpha[c]; d alpha_c = sum gW[j] * t[j mod q]; gSrc[j] += sign(src[j]) * d alpha_c / len.
+ * d alpha_c is four float64 sums (element k of the copy goes to sum k mod 4), added as (s0 + s1) + (s2 + s3):
+ * independent chains instead of one, the same in tile.ts. */
+__attribute__((export_name("tile_backward")))
+void tile_backward(const float *gW, const float *tile, int q, const float *alpha, int copies, int n, float *gScores,
+                   const float *src, float *gSrc) {
+  int per = n / copies;
+  for (int c = 0; c < copies; c++) {
+    double a = (double)alpha[c];
+    double acc[4] = {0, 0, 0, 0};
+    int start = c * per, end = start + per, t = start % q;
+    int j = start;
+    if (t == 0 && per % 4 == 0 && q % 4 == 0) {
+      v128_t va = wasm_f64x2_splat(a), s01 = wasm_f64x2_splat(0), s23 = s01;
+      for (; j < end; j += 4) {
+        v128_t g = wasm_v128_load(gW + j), tv = wasm_v128_load(tile + t);
+        v128_t glo = wasm_f64x2_promote_low_f32x4(g), ghi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(g, g, 2, 3, 0, 1));
+        v128_t tlo = wasm_f64x2_promote_low_f32x4(tv), thi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(tv, tv, 2, 3, 0, 1));
+        v128_t gs = wasm_v128_load(gScores + j);
+        v128_t slo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(gs), wasm_f64x2_mul(glo, va));
+        v128_t shi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(gs, gs, 2, 3, 0, 1)), wasm_f64x2_mul(ghi, va));
+        v128_t lo = wasm_f32x4_demote_f64x2_zero(slo), hi = wasm_f32x4_demote_f64x2_zero(shi);
+        wasm_v128_store(gScores + j, wasm_i32x4_shuffle(lo, hi, 0, 1, 4, 5));
+        s01 = wasm_f64x2_add(s01, wasm_f64x2_mul(glo, tlo));
+        s23 = wasm_f64x2_add(s23, wasm_f64x2_mul(ghi, thi));
+        t += 4;
+        if (t == q) t = 0;
+      }
+      acc[0] = wasm_f64x2_extract_lane(s01, 0);
+      acc[1] = wasm_f64x2_extract_lane(s01, 1);
+      acc[2] = wasm_f64x2_extract_lane(s23, 0);
+      acc[3] = wasm_f64x2_extract_lane(s23, 1);
+    } else {
+      for (int k = 0; j < end; j++, k = (k + 1) & 3) {
+        double g = (double)gW[j];
+        gScores[j] = (float)((double)gScores[j] + g * a);
+        acc[k] += g * (double)tile[t];
+        if (++t == q) t = 0;
+      }
+    }
+    double dAlpha = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    double scale = dAlpha / (double)per;
+    for (j = start; j < end; j++) {
+      float x = src[j];
+      if (x > 0) gSrc[j] = (float)((double)gSrc[j] + scale);
+      else if (x < 0) gSrc[j] = (float)((double)gSrc[j] - scale);
+    }
   }
 }

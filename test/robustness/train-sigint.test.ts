@@ -1,0 +1,91 @@
+/**
+ * Issue 16 #6 through the real CLI (a subprocess): Ctrl-C during `tbn train` keeps the finished variant's
+ * checkpoint and the running one's last epoch, says how to resume, exits 130; resuming then finishes the model.
+ * An older checkpoint with the same name is moved aside first, so it never looks like this run's.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../host/train/checkpoint.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const TBN = path.join(REPO, 'bin', 'tbn.js');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
+}
+
+/** Starts tbn; `until` is polled on stderr and may send a signal; the whole run is bounded. */
+function tbn(args: string[], boundMs: number, until?: (stderr: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [TBN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      until?.(stderr, (s) => child.kill(s));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), boundMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr, stdout });
+    });
+  });
+}
+
+const DATA = ['--data', 'synthetic', '--train', 's01-s05', '--test', 's06', '--limit', '200'];
+
+describe('Ctrl-C during tbn train', () => {
+  it('saves the finished variant and the last epoch of the running one, says how to resume, exits 130; the resume finishes the model', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tbn-sigint-'));
+    const prefix = path.join(dir, 'm');
+    writeFileSync(`${prefix}-tbn.ckpt.json`, '{"an older run": true}');
+    let sent = false;
+    const r = await tbn(
+      ['train', ...DATA, '--variants', 'fp32,tbn', '--arch', 'dense:16', '--layer-p', '2,1', '--epochs', '400', '--batch', '16', '--lr', '1e-3', '--no-refit', '--jobs', '1', '-o', prefix],
+      120_000,
+      (err, kill) => {
+        // fp32 finished and tbn has completed a few epochs
+        if (!sent && /done training 1 of 2/.test(err) && /training 2 of 2 · TBN-2 · lr 1e-3 · epoch 3\//.test(err)) {
+          sent = true;
+          kill('SIGINT');
+        }
+      },
+    );
+    expect(sent, r.stderr).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/moved the older .*m-tbn\.ckpt\.json aside to .*m-tbn\.ckpt\.json\.old/);
+    expect(r.stderr).toMatch(/interrupted \(Ctrl-C\)/);
+    expect(r.stderr).toMatch(/saved fp32: .*m-fp32\.ckpt\.json \(finished\)/);
+    const hint = /saved tbn: (\S+) at epoch (\d+) of 400; resume with: (tbn train --resume .*)$/m.exec(r.stderr);
+    expect(hint, r.stderr).not.toBeNull();
+    const [, partialFile, epochText, command] = hint as RegExpExecArray;
+    const partial = path.resolve(REPO, partialFile as string);
+    expect(partial).toBe(`${prefix}-tbn.partial.ckpt.json`);
+    const saved = loadCheckpoint(partial);
+    expect(saved.train.epochsDone).toBe(Number(epochText));
+    expect(saved.train.epochsDone).toBeGreaterThanOrEqual(3);
+    expect(saved.resumable).toBe(true);
+    expect(loadCheckpoint(`${prefix}-fp32.ckpt.json`).train.epochsDone).toBe(400);
+    // the old file is not this run's model and was not left under its name
+    expect(existsSync(`${prefix}-tbn.ckpt.json`)).toBe(false);
+    expect(readFileSync(`${prefix}-tbn.ckpt.json.old`, 'utf8')).toContain('an older run');
+
+    // the printed command, with fewer epochs so the test stays short
+    const target = saved.train.epochsDone + 2;
+    const args = (command as string).replace(/^tbn /, '').replace(/--epochs 400/, `--epochs ${target}`).split(' ');
+    expect(args).toEqual(expect.arrayContaining(['--resume', '--data', 'synthetic', '--limit', '200']));
+    const resumed = await tbn(args, 120_000);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const final = loadCheckpoint(`${prefix}-tbn.ckpt.json`);
+    expect(final.train.epochsDone).toBe(target);
+    expect(final.history.length).toBe(target);
+    expect(existsSync(partial)).toBe(false);
+  });
+});
