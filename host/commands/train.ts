@@ -213,7 +213,7 @@ export const command: Command = {
     }
     const resumed = resume !== undefined ? loadCheckpoint(resume) : undefined;
     const gemm = defaultGemm();
-    const splits = loadSplits(datasetOptionsFrom(args), seed);
+    const splits = loadSplits(datasetOptionsFrom(args), seed, json ? undefined : (line) => io.err(line));
     const batch = batchOption ?? (splits.train.count < 10000 ? 32 : 128);
     const folds = session?.folds ?? 1;
     let description = splits.description;

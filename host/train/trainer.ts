@@ -236,7 +236,15 @@ export function computeInputQuant(train: Dataset): InputQuant {
   for (let i = 0; i < total; i += stride) abs.push(Math.abs(((train.x[i] as number) - (mean[i % c] as number)) / (std[i % c] as number)));
   abs.sort((a, b) => a - b);
   const top = abs[Math.min(abs.length - 1, Math.floor(abs.length * 0.9999))] as number;
-  return { mean, std, scale: (top > 0 ? top : 1) / 127 };
+  const scale = (top > 0 ? top : 1) / 127;
+  // Float32 statistics can overflow even when every value is finite; NaN here would train at chance silently.
+  for (let k = 0; k < c; k++) {
+    if (!Number.isFinite(mean[k] as number) || !Number.isFinite(std[k] as number)) {
+      throw new TbnError('E_DATA', `${train.name}: input channel ${train.channels?.[k] ?? k} has non-finite statistics (mean ${mean[k]}, std ${std[k]}): its values are too large for float32`);
+    }
+  }
+  if (!Number.isFinite(scale)) throw new TbnError('E_DATA', `${train.name}: the input quantisation step is not finite`);
+  return { mean, std, scale };
 }
 
 /**

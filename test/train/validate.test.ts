@@ -113,3 +113,15 @@ describe('#18: smaller training items', () => {
     expect(first).toMatch(/train s01-s04 \(\d+ windows; the lr is chosen by 2-fold cross-validation on all of it/);
   });
 });
+
+describe('computeInputQuant (issue 16 #10: non-finite statistics are refused anywhere in training)', () => {
+  it('refuses a dataset whose statistics are not finite, naming the channel, instead of training at chance', async () => {
+    const { computeInputQuant } = await import('../../host/train/trainer.ts');
+    const x = new Float32Array([1, 2, 3, Number.NaN, 5, 6]);
+    const d = { name: 'lib.csv', x, y: new Int32Array([0, 1, 0]), count: 3, shape: [1, 1, 2] as [number, number, number], classes: ['a', 'b'], channels: ['left', 'right'] };
+    expect(() => computeInputQuant(d)).toThrow(/lib\.csv: input channel right has non-finite statistics/);
+    x[3] = 4;
+    const q = computeInputQuant(d);
+    expect(Array.from(q.mean)).toEqual([3, 4]);
+  });
+});
