@@ -16,3 +16,19 @@ export interface Command {
   /** Returns the process exit code. Throwing UsageError prints usage; other errors print their message. */
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
+
+/** Resolves on Ctrl-C or SIGTERM, or after `seconds` when given: how long-running commands (sim, firmware --run) wait. */
+export function waitForStop(seconds: number | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
+  });
+}

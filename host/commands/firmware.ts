@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
+import { type Command, waitForStop } from '../cli/command.ts';
 import { buildDeviceBundle, DEFAULT_BUNDLE } from '../build/bundle.ts';
 import { buildFirmware, defaultOutDir, type FirmwareOptions, previousBuild } from '../firmware/build.ts';
 import { ENGINE_NAMES, type EngineName } from '../firmware/engines.ts';
@@ -91,17 +91,3 @@ export const command: Command = {
   },
 };
 
-function waitForStop(seconds: number | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      if (timer) clearTimeout(timer);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
-  });
-}

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { optBool, optInt, optList, optNumber, optString, UsageError } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
+import { type CliIO, type Command, waitForStop } from '../cli/command.ts';
 import { loadBoard } from '../boards.ts';
 import { TbnError } from '../errors.ts';
 import type { PackedModel } from '../format/model.ts';
@@ -14,7 +14,6 @@ import { defaultBundlePath, estimateLimits } from '../sim/simulator.ts';
 import { readBundle } from '../build/bundle.ts';
 import { loadWasmTbnModule, type TbnModuleLike } from '../sim/tbn-module.ts';
 import type { BoardDefinition } from '../boards.ts';
-import type { CliIO } from '../cli/command.ts';
 import type { SensorMode } from '../sensors/config.ts';
 import type { SensorKind } from '../sensors/spec.ts';
 import { RealClock, type SimClock, VirtualClock } from '../sim/clock.ts';
@@ -108,7 +107,7 @@ export const command: Command = {
         ranges: { accelRangeG: optInt(args, 'accel-range') ?? 4, gyroRangeDps: optInt(args, 'gyro-range') ?? 500 },
         dlpf: optInt(args, 'dlpf') ?? 3,
         pollMs: optInt(args, 'poll-ms') ?? 100,
-        overrides: parseChannelOverrides(optString(args, 'channels')),
+        overrides: parsePairs(optString(args, 'channels'), '--channels'),
         units: parsePairs(optString(args, 'units'), '--units'),
         replayFiles: optList(args, 'replay'),
         harSubjects: optString(args, 'har-subjects'),
@@ -161,32 +160,7 @@ function busyFor(clock: SimClock, ms: number): void {
   else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** --channels x_acc=ax,y_acc=-ay -> { x_acc: 'ax', y_acc: '-ay' }. */
-function parseChannelOverrides(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (text === undefined) return out;
-  for (const pair of text.split(',')) {
-    const m = /^\s*([^=\s]+)\s*=\s*(-?[a-z]+)\s*$/.exec(pair);
-    if (!m) throw new UsageError(`--channels takes NAME=RAW pairs separated by commas (e.g. x_acc=ax,y_acc=-ay), got "${pair}"`);
-    out[m[1] as string] = m[2] as string;
-  }
-  return out;
-}
 
-function waitForStop(seconds: number | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      if (timer) clearTimeout(timer);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
-  });
-}
 
 async function runEngine(
   engine: string,
