@@ -92,14 +92,20 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
   } else
 #endif
   {
-    const uint32_t *mul = (const uint32_t *)(const void *)c->thresh;
-    for (; o < end; o++) {
-      uint32_t v = tbn__asr(acc[idx] * mul[o] + c->aux[o], c->l.shift);
-      if (++idx == wrap) idx = 0;
-      if (c->l.out_type == TBN_TYPE_I8)
+    /* layer fields in locals: the output stores may alias them */
+    const uint32_t *mul = (const uint32_t *)(const void *)c->thresh, *add = c->aux;
+    uint32_t shift = c->l.shift;
+    if (c->l.out_type == TBN_TYPE_I8) {
+      for (; o < end; o++) {
+        uint32_t v = tbn__asr(acc[idx] * mul[o] + add[o], shift);
+        if (++idx == wrap) idx = 0;
         ((int8_t *)out_pos)[o] = (int8_t)((v & 0x80000000u) ? 0 : (v > 127u ? 127 : (int)v));
-      else
-        ((uint32_t *)out_pos)[o] = v;
+      }
+    } else {
+      for (; o < end; o++) {
+        ((uint32_t *)out_pos)[o] = tbn__asr(acc[idx] * mul[o] + add[o], shift);
+        if (++idx == wrap) idx = 0;
+      }
     }
   }
 }

@@ -64,10 +64,15 @@ static inline int32_t tbn__s32(uint32_t v) { return (int32_t)v; }
  * Espruino builds with) flags `(uint32_t)(int32_t)x` as a sign change. */
 static inline uint32_t tbn__u32(int32_t v) { return (uint32_t)v; }
 
-/* floor(v / 2^s) of a two's-complement value: arithmetic right shift written
- * without implementation-defined signed shifts. */
+/* floor(v / 2^s) of a two's-complement value (s < 32). GCC and Clang
+ * define >> of a negative int as the arithmetic shift (one instruction);
+ * elsewhere it is written without implementation-defined signed shifts. */
 static inline uint32_t tbn__asr(uint32_t v, uint32_t s) {
+#if defined(__GNUC__)
+  return tbn__u32(tbn__s32(v) >> s);
+#else
   return (v & 0x80000000u) ? ~((~v) >> s) : (v >> s);
+#endif
 }
 
 #endif /* TBN_INTERNAL_H */

@@ -288,6 +288,43 @@ static TBN_ALWAYS_INLINE void build_signed16(uint32_t *t, const uint32_t *v, uin
   t[15] = t7 - d;
 }
 
+#if defined(__thumb2__) && defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+/* The 128 signed sums of a full 32-channel word: build_signed16 for 8
+ * groups, with one LDM for the 4 inputs and two STMs for the 16 sums of
+ * a group (GCC stores them one or two at a time). */
+#define TBN_SIGNED16_WORD 1
+static TBN_ALWAYS_INLINE void build_signed16_word(uint32_t *t, const uint32_t *v) {
+  int i;
+  for (i = 0; i < 8; i++) __asm__ volatile(
+      "ldmia %[v]!, {r1, r2, r12, lr}\n\t"
+      "add r0, r1, r2\n\t"
+      "add r0, r0, r12\n\t"
+      "add r0, r0, lr\n\t"
+      "sub r1, r0, r1, lsl #1\n\t"
+      "sub r3, r1, r2, lsl #1\n\t"
+      "sub r2, r0, r2, lsl #1\n\t"
+      "sub r4, r0, r12, lsl #1\n\t"
+      "sub r5, r1, r12, lsl #1\n\t"
+      "sub r6, r2, r12, lsl #1\n\t"
+      "sub r7, r3, r12, lsl #1\n\t"
+      "stmia %[t]!, {r0, r1, r2, r3, r4, r5, r6, r7}\n\t"
+      "sub r0, r0, lr, lsl #1\n\t"
+      "sub r1, r1, lr, lsl #1\n\t"
+      "sub r2, r2, lr, lsl #1\n\t"
+      "sub r3, r3, lr, lsl #1\n\t"
+      "sub r4, r4, lr, lsl #1\n\t"
+      "sub r5, r5, lr, lsl #1\n\t"
+      "sub r6, r6, lr, lsl #1\n\t"
+      "sub r7, r7, lr, lsl #1\n\t"
+      "stmia %[t]!, {r0, r1, r2, r3, r4, r5, r6, r7}"
+      : [v] "+r"(v), [t] "+r"(t)
+      :
+      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r12", "lr", "memory");
+}
+#else
+#define TBN_SIGNED16_WORD 0
+#endif
+
 TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, const uint32_t *base,
                                       uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
   uint32_t tab[128];
@@ -298,13 +335,24 @@ TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, con
     for (w = 0; w < c->cw_in; w++) {
       uint32_t nc = in_c - (w << 5) > 32u ? 32u : in_c - (w << 5), groups = (nc + 3u) >> 2, g, r = r0;
       const uint32_t *row = base + r0 * c->rw + j * c->cw_in + w;
-      for (g = 0; g < groups; g++) build_signed16(tab + (g << 4), xp + (w << 5) + (g << 2), nc - (g << 2));
+#if TBN_SIGNED16_WORD
+      if (nc == 32u)
+        build_signed16_word(tab, xp + (w << 5));
+      else
+#endif
+        for (g = 0; g < groups; g++) build_signed16(tab + (g << 4), xp + (w << 5) + (g << 2), nc - (g << 2));
       for (k = 0; k < n; k++) {
         uint32_t b = *row, s;
         if (groups == 8u) {
-          s = tab[b & 15u] + tab[16u + ((b >> 4) & 15u)] + tab[32u + ((b >> 8) & 15u)] +
-              tab[48u + ((b >> 12) & 15u)] + tab[64u + ((b >> 16) & 15u)] + tab[80u + ((b >> 20) & 15u)] +
-              tab[96u + ((b >> 24) & 15u)] + tab[112u + (b >> 28)];
+          /* tp[m + 16g] off a pointer register: m extracted, then one
+           * load at a constant offset (GCC otherwise rebuilds sp + offset) */
+          const uint32_t *tp = tab;
+#if defined(__GNUC__)
+          __asm__("" : "+r"(tp));
+#endif
+          s = tp[b & 15u] + (tp + 16)[(b >> 4) & 15u] + (tp + 32)[(b >> 8) & 15u] +
+              (tp + 48)[(b >> 12) & 15u] + (tp + 64)[(b >> 16) & 15u] + (tp + 80)[(b >> 20) & 15u] +
+              (tp + 96)[(b >> 24) & 15u] + (tp + 112)[b >> 28];
         } else {
           const uint32_t *t = tab;
           for (s = 0, g = 0; g < groups; g++, t += 16, b >>= 4) s += t[b & 15u];
