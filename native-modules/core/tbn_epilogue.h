@@ -101,6 +101,11 @@ static void emit_run(const layer_run *c, void *out_pos, uint32_t *acc, uint32_t 
         if (++idx == wrap) idx = 0;
         ((int8_t *)out_pos)[o] = (int8_t)((v & 0x80000000u) ? 0 : (v > 127u ? 127 : (int)v));
       }
+    } else if (wrap - idx >= count) {
+      /* no wrap (a dense layer's logits): pointers only */
+      const uint32_t *a = acc + idx, *m = mul + o, *ad = add + o;
+      uint32_t *out = (uint32_t *)out_pos + o, *out_end = out + count;
+      while (out != out_end) *out++ = tbn__asr(*a++ * *m++ + *ad++, shift);
     } else {
       for (; o < end; o++) {
         ((uint32_t *)out_pos)[o] = tbn__asr(acc[idx] * mul[o] + add[o], shift);

@@ -293,9 +293,10 @@ static TBN_ALWAYS_INLINE void build_signed16(uint32_t *t, const uint32_t *v, uin
  * groups, with one LDM for the 4 inputs and two STMs for the 16 sums of
  * a group (GCC stores them one or two at a time). */
 #define TBN_SIGNED16_WORD 1
-static TBN_ALWAYS_INLINE void build_signed16_word(uint32_t *t, const uint32_t *v) {
-  int i;
-  for (i = 0; i < 8; i++) __asm__ volatile(
+/* its own function: the clobbers leave an inlining caller too few registers */
+TBN_NOINLINE static void build_signed16_word(uint32_t *t, const uint32_t *v) {
+  __asm__ volatile(
+      ".rept 8\n\t"
       "ldmia %[v]!, {r1, r2, r12, lr}\n\t"
       "add r0, r1, r2\n\t"
       "add r0, r0, r12\n\t"
@@ -316,7 +317,8 @@ static TBN_ALWAYS_INLINE void build_signed16_word(uint32_t *t, const uint32_t *v
       "sub r5, r5, lr, lsl #1\n\t"
       "sub r6, r6, lr, lsl #1\n\t"
       "sub r7, r7, lr, lsl #1\n\t"
-      "stmia %[t]!, {r0, r1, r2, r3, r4, r5, r6, r7}"
+      "stmia %[t]!, {r0, r1, r2, r3, r4, r5, r6, r7}\n\t"
+      ".endr"
       : [v] "+r"(v), [t] "+r"(t)
       :
       : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r12", "lr", "memory");
@@ -325,10 +327,43 @@ static TBN_ALWAYS_INLINE void build_signed16_word(uint32_t *t, const uint32_t *v
 #define TBN_SIGNED16_WORD 0
 #endif
 
+/* The signed sum of a full word's 8 nibble groups from its 128-entry table. */
+static TBN_ALWAYS_INLINE uint32_t lookup_signed16_word(const uint32_t *tp, uint32_t b) {
+  return tp[b & 15u] + (tp + 16)[(b >> 4) & 15u] + (tp + 32)[(b >> 8) & 15u] +
+         (tp + 48)[(b >> 12) & 15u] + (tp + 64)[(b >> 16) & 15u] + (tp + 80)[(b >> 20) & 15u] +
+         (tp + 96)[(b >> 24) & 15u] + (tp + 112)[b >> 28];
+}
+
+#if TBN_SIGNED16_WORD
+/* acc[k], k < n, of the n consecutive rows at `row` for one window of
+ * whole 32-channel words (a dense layer): per word its 128-entry table,
+ * then one lookup per row; the first word's sums start the accumulators. */
+TBN_NOINLINE static void dense_i32_words(const layer_run *c, const uint32_t *x, const uint32_t *row0,
+                                         uint32_t n, uint32_t *acc) {
+  uint32_t tab[128], rw = c->rw, w, k;
+  const uint32_t *tp = tab; /* a pointer register: GCC otherwise rebuilds sp + offset per load */
+  __asm__("" : "+r"(tp));
+  for (w = 0; w < c->cw_in; w++) {
+    const uint32_t *row = row0 + w;
+    build_signed16_word(tab, x + (w << 5));
+    if (w == 0u)
+      for (k = 0; k < n; k++, row += rw) acc[k] = lookup_signed16_word(tp, *row);
+    else
+      for (k = 0; k < n; k++, row += rw) acc[k] += lookup_signed16_word(tp, *row);
+  }
+}
+#endif
+
 TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, const uint32_t *base,
                                       uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
   uint32_t tab[128];
   uint32_t in_c = c->l.in_c, positions = c->runs * c->run_pos, j, w, k, dy = 0, dx = 0;
+#if TBN_SIGNED16_WORD
+  if (positions == 1u && !(in_c & 31u) && n <= wrap - r0) {
+    dense_i32_words(c, x, base + r0 * c->rw, n, acc);
+    return;
+  }
+#endif
   for (k = 0; k < n; k++) acc[k] = 0;
   for (j = 0; j < positions; j++) {
     const uint32_t *xp = x + dy * c->step + dx * in_c;
@@ -344,15 +379,11 @@ TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, con
       for (k = 0; k < n; k++) {
         uint32_t b = *row, s;
         if (groups == 8u) {
-          /* tp[m + 16g] off a pointer register: m extracted, then one
-           * load at a constant offset (GCC otherwise rebuilds sp + offset) */
-          const uint32_t *tp = tab;
+          const uint32_t *tp = tab; /* as above */
 #if defined(__GNUC__)
           __asm__("" : "+r"(tp));
 #endif
-          s = tp[b & 15u] + (tp + 16)[(b >> 4) & 15u] + (tp + 32)[(b >> 8) & 15u] +
-              (tp + 48)[(b >> 12) & 15u] + (tp + 64)[(b >> 16) & 15u] + (tp + 80)[(b >> 20) & 15u] +
-              (tp + 96)[(b >> 24) & 15u] + (tp + 112)[b >> 28];
+          s = lookup_signed16_word(tp, b);
         } else {
           const uint32_t *t = tab;
           for (s = 0, g = 0; g < groups; g++, t += 16, b >>= 4) s += t[b & 15u];

@@ -162,6 +162,26 @@ TBN_NOINLINE static void run_weight(const layer_run *c, const void *in, void *ou
 }
 #endif /* TBN_SMALL */
 
+#if TBN_SIGNED16_WORD
+/* A dense layer over whole words of I32 input (after the global average
+ * pool), non-BIN output: its rows straight into the table kernel, then the
+ * requantisation, as run_weight would (reuse: the N/p rows; else all N
+ * rows without a wrap), without its per-position dispatch. Returns 0 (and
+ * does nothing) for any other layer. */
+TBN_NOINLINE static int run_dense_i32(const layer_run *c, const void *in, void *out, int reuse) {
+  const tbn__layer *l = &c->l;
+  uint32_t acc[TBN_ACC_CHUNK], nrows;
+  if (l->in_type != TBN_TYPE_I32 || l->out_type == TBN_TYPE_BIN || !(l->flags & TBN_LF_ROWS) ||
+      l->out_h != 1u || l->out_w != 1u || c->runs * c->run_pos != 1u || (l->in_c & 31u))
+    return 0;
+  nrows = reuse && (l->flags & TBN_LF_REUSE) && c->rows <= TBN_ACC_CHUNK ? c->rows : l->out_c;
+  if (nrows > TBN_ACC_CHUNK || nrows > c->rows) return 0;
+  dense_i32_words(c, (const uint32_t *)in, c->tile, nrows, acc);
+  emit_run(c, out, acc, 0, l->out_c, 0, nrows);
+  return 1;
+}
+#endif
+
 tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type input_type,
                       size_t input_len, void *scratch, size_t scratch_len, int32_t *logits,
                       size_t logits_len, uint32_t *class_out, int reuse, tbn_layer_hook hook,
@@ -220,6 +240,10 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
         run_i8_pairs(&c, (const int8_t *)cur, (uint8_t *)out, out_pos_bytes(&c), reuse);
       else if (ring_fits(&c, reuse))
         run_i8_ring(&c, (const int8_t *)cur, (uint8_t *)out, out_pos_bytes(&c), reuse);
+#if TBN_SIGNED16_WORD
+      else if (run_dense_i32(&c, cur, out, reuse)) {
+      }
+#endif
       else
 #endif
         run_weight(&c, cur, out, gather, reuse);
