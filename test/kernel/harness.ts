@@ -6,7 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { WasmKernel } from '../../host/native/wasm-kernel.ts';
+import { crc32 } from '../../host/format/crc32.ts';
+import { randomInput } from '../../host/format/random-model.ts';
+import { FormatError, readModel } from '../../host/format/reader.ts';
+import { TBN } from '../../host/format/spec.ts';
+import { STATUS_NAMES, WasmKernel } from '../../host/native/wasm-kernel.ts';
+import { runReference } from '../../host/reference/infer.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const nativeDir = join(repoRoot, 'build/native');
@@ -116,4 +121,46 @@ export function runWasm(model: Uint8Array, inputs: (Float32Array | Int8Array)[],
   } finally {
     m.close();
   }
+}
+
+/** Fixes a (mutated) model's header CRC so the checks behind the CRC are reached. */
+export function recrc(b: Uint8Array): Uint8Array {
+  new DataView(b.buffer, b.byteOffset).setUint32(TBN.TBN_HDR_CRC32_U32, crc32(b, TBN.TBN_CRC_START, b.length) >>> 0, true);
+  return b;
+}
+
+/** The TypeScript reader's status for a file: TBN_OK or the FormatError's status. */
+export function readerStatus(b: Uint8Array): string {
+  try {
+    readModel(b);
+    return 'TBN_OK';
+  } catch (e) {
+    if (e instanceof FormatError) return e.status;
+    throw e;
+  }
+}
+
+/**
+ * Opens every mutant in the sanitized native kernel and with the TypeScript reader: the statuses
+ * must agree, and a mutant that still opens must predict like the reference on one random input.
+ * Returns the reader's statuses and one line per disagreement.
+ */
+export function compareMutants(mutants: Uint8Array[]): { expected: string[]; mismatches: string[] } {
+  const expected = mutants.map(readerStatus);
+  const inputs = mutants.map((m, k) => (expected[k] === 'TBN_OK' ? [randomInput(k, readModel(m), 'f32')] : []));
+  const results = runNativeBatch(mutants.map((m, k) => ({ model: m, inputs: inputs[k] as Float32Array[] })));
+  const mismatches: string[] = [];
+  results.forEach((res, k) => {
+    const got = STATUS_NAMES[res.status] ?? String(res.status);
+    if (got !== expected[k]) mismatches.push(`mutant ${k}: kernel ${got}, reader ${expected[k]}`);
+    const x = inputs[k]?.[0];
+    if (x) {
+      const ref = runReference(readModel(mutants[k] as Uint8Array), x);
+      const out = res.outputs[0];
+      if (!out || out.cls !== ref.cls || out.logits.join() !== Array.from(ref.logits).join()) {
+        mismatches.push(`mutant ${k}: logits differ from the reference`);
+      }
+    }
+  });
+  return { expected, mismatches };
 }

@@ -377,16 +377,20 @@ static void col2im(const float *cols, float *x, const int *g) {
 static int geom_rows(const int *g) { return g[0] * g[4] * g[5]; }
 static int geom_k(const int *g) { return g[6] * g[7] * g[3]; }
 
+/* The layer's input as a column matrix [M, K]: x itself for dense-like layers, else im2col into *scratch (advanced past it). */
+static const float *columns(const float *x, const int *g, float **scratch) {
+  if (dense_like(g)) return x;
+  float *cols = *scratch;
+  im2col(x, cols, g);
+  *scratch += (size_t)geom_rows(g) * (size_t)geom_k(g);
+  return cols;
+}
+
 /* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix (unless dense), then the packed panels. */
 __attribute__((export_name("layer_forward")))
 void layer_forward(const float *x, const float *rows, float *d, int n, const int *g, float *scratch) {
   int M = geom_rows(g), K = geom_k(g);
-  const float *cols = x;
-  if (!dense_like(g)) {
-    im2col(x, scratch, g);
-    cols = scratch;
-    scratch += (size_t)M * (size_t)K;
-  }
+  const float *cols = columns(x, g, &scratch);
   product(cols, K, 0, rows, K, 1, d, M, K, n, scratch);
 }
 
@@ -394,12 +398,7 @@ void layer_forward(const float *x, const float *rows, float *d, int n, const int
 __attribute__((export_name("layer_weight_grad")))
 void layer_weight_grad(const float *gz, const float *x, float *G, int N, const int *g, float *scratch) {
   int M = geom_rows(g), K = geom_k(g);
-  const float *cols = x;
-  if (!dense_like(g)) {
-    im2col(x, scratch, g);
-    cols = scratch;
-    scratch += (size_t)M * (size_t)K;
-  }
+  const float *cols = columns(x, g, &scratch);
   product(gz, N, 1, cols, K, 0, G, N, M, K, scratch);
 }
 
