@@ -18,17 +18,7 @@
 
 #include "tbn.h"
 
-#define T0 128
-#define C0 6
-#define KW 5
-#define C1 32
-#define T1 (T0 - KW + 1) /* 124 */
-#define C2 64
-#define T2 (T1 - KW + 1) /* 120 */
-#define T3 (T2 / 2)      /* 60 */
-#define C3 64
-#define T4 (T3 - KW + 1) /* 56 */
-#define NCLS 5
+#include "har_shape.h"
 #define ACT_MAX (T2 * C2) /* largest activation, elements */
 
 int bench_int8_run(const uint8_t *weights, uint32_t weight_bytes, const int8_t *input, void *scratch,
