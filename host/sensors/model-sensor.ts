@@ -6,8 +6,8 @@
  */
 import { TbnError, UsageError } from '../errors.ts';
 import type { PackedModel } from '../format/model.ts';
-import { buildSensorConfig, type I2cConfig, type SensorConfig, type SensorMode } from './config.ts';
-import type { ModelChannel, SensorKind, SensorRanges, Unit } from './spec.ts';
+import { buildSensorConfig, type I2cConfig, type SensorConfig, type SensorMode, type SensorOptions } from './config.ts';
+import { DEFAULT_RANGES, type ModelChannel, type SensorRanges, type Unit } from './spec.ts';
 
 export const SENSOR_CHOICES = ['mpu6050', 'bangle', 'serial'] as const;
 export type SensorChoice = (typeof SENSOR_CHOICES)[number];
@@ -67,20 +67,13 @@ export function parseAddress(v: string | undefined): number | undefined {
   return n;
 }
 
-export interface ModelSensorOptions {
-  kind: SensorKind;
+/** buildSensorConfig's options, with the channels and rate taken from the model (and given only where it stores none). */
+export interface ModelSensorOptions extends Omit<SensorOptions, 'channels' | 'rateHz' | 'ranges'> {
   /** Samples per second: required when the model stores none, else must equal it. */
   rateHz?: number;
   /** Units for channels whose unit the model does not store (`--units NAME=UNIT`). */
   units?: Record<string, string>;
-  mode?: SensorMode;
   ranges?: Partial<SensorRanges>;
-  overrides?: Record<string, string>;
-  i2c?: I2cConfig;
-  address?: number;
-  dlpf?: number;
-  pollMs?: number;
-  led?: string;
 }
 
 function toUnit(text: string, channel: string, source: string): Unit {
@@ -125,7 +118,7 @@ export function sensorConfigForModel(model: Pick<PackedModel, 'channels' | 'inSh
   for (const name of Object.keys(o.overrides ?? {})) {
     if (!channels.some((c) => c.name === name)) throw new UsageError(`--channels names ${name}, which is not an input channel of ${file} (${channels.map((c) => c.name).join(', ')})`);
   }
-  const ranges = { accelRangeG: o.ranges?.accelRangeG ?? 4, gyroRangeDps: o.ranges?.gyroRangeDps ?? 500 };
+  const ranges = { accelRangeG: o.ranges?.accelRangeG ?? DEFAULT_RANGES.accelRangeG, gyroRangeDps: o.ranges?.gyroRangeDps ?? DEFAULT_RANGES.gyroRangeDps };
   if (o.kind === 'bangle') {
     for (const [flag, v] of [['--i2c', o.i2c], ['--address', o.address], ['--dlpf', o.dlpf], ['--gyro-range', o.ranges?.gyroRangeDps], ['--accel-range', o.ranges?.accelRangeG]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} is for --sensor mpu6050; the Bangle.js accelerometer has a fixed range`);
