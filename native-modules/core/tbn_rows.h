@@ -11,6 +11,7 @@
 
 #include "tbn_popcount.h"
 #include "tbn_run_layer.h"
+#include "tbn_rows_xtensa.h"
 
 /* acc of a BIN input window starting at x against `row`:
  * K - 2 * mismatches (padding bits are 0 on both sides). */
@@ -412,7 +413,7 @@ TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, con
   }
 }
 
-#if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
+#if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT) && !TBN_XT_ROWS5
 /* Five input words stay in registers while each of the n rows (rw words
  * apart) passes over them: one load per weight word, and the five words'
  * nibble counts share two nibble-to-byte steps (a pair and a triple). A row
@@ -437,6 +438,20 @@ static TBN_ALWAYS_INLINE void rows5(const uint32_t *x, const uint32_t *row, uint
 static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *row, uint32_t rw,
                                              uint32_t K, uint32_t n, uint32_t *acc) {
 #if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
+#if TBN_XT_ROWS5
+  /* kc = K - 64 * rw: the asm counts matching bits (tbn_rows_xtensa.h) */
+  if (rw == 5u) {
+    if (n) rows5_xt(x, row, n, K - 320u, acc, TBN_XT_WHOLE);
+    return;
+  }
+  if (rw == 10u) {
+    if (n) {
+      rows5_xt(x, row, n, 0u, acc, TBN_XT_FIRST);
+      rows5_xt(x + 5, row + 5, n, K - 640u, acc, TBN_XT_LAST);
+    }
+    return;
+  }
+#else
   if (rw == 5u) {
     rows5(x, row, 5u, K, n, acc, 1, 1);
     return;
@@ -446,6 +461,7 @@ static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *
     rows5(x + 5, row + 5, 10u, K, n, acc, 0, 1);
     return;
   }
+#endif
   /* two rows per pass: each input word is loaded once for both */
   for (; n >= 2u; n -= 2u, row += 2u * rw, acc += 2) {
     const uint32_t *a = row, *b = row + rw, *xp = x;
