@@ -439,16 +439,13 @@ static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *
                                              uint32_t K, uint32_t n, uint32_t *acc) {
 #if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
 #if TBN_XT_ROWS5
-  /* kc = K - 64 * rw: the asm counts matching bits (tbn_rows_xtensa.h) */
+  /* tbn_rows_xtensa.h; kc = K - 64 * rw: the loops count matching bits */
   if (rw == 5u) {
-    if (n) rows5_xt(x, row, n, K - 320u, acc, TBN_XT_WHOLE);
+    if (n) rows5_xt(x, row, n, K - 320u, acc);
     return;
   }
   if (rw == 10u) {
-    if (n) {
-      rows5_xt(x, row, n, 0u, acc, TBN_XT_FIRST);
-      rows5_xt(x + 5, row + 5, n, K - 640u, acc, TBN_XT_LAST);
-    }
+    if (n) rows10_xt(x, row, n, K - 640u, acc);
     return;
   }
 #else
