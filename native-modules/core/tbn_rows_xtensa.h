@@ -1,29 +1,33 @@
 /*
- * tbn_rows_xtensa.h - the five-word XNOR row loop (tbn_rows.h: rows5) for
- * Xtensa with the CALL0 ABI (lx106, ESP8266), registers allocated by hand.
+ * tbn_rows_xtensa.h - the XNOR row loops for rows of 5 and 10 words (HAR's
+ * tiled layers; tbn_rows.h: rows_acc_short) on Xtensa with the CALL0 ABI
+ * (lx106, ESP8266), registers allocated by hand. Other cores and row
+ * lengths keep the C of tbn_rows.h / tbn_popcount.h.
  *
- * Why asm: the lx106 has no popcount, no shifted operands and no and-not,
- * and 15 usable registers; GCC's C form of rows5 keeps 5 input words, 3
- * masks and the loop state live, spills the input words and reloads them
- * for every row (83 instructions per 5-word row at -O2). Here the five
- * input words, the 0x55../0x33.. masks, the row and accumulator pointers
- * and the end pointer stay in registers (a0, a2-a10) and a11-a15 are the
- * temporaries; the 0x0f.. mask, the MULL constant and K come from the stack
- * once per row.
+ * Why asm: the lx106 has no popcount, no shifted operands, no and-not and
+ * 15 usable registers; GCC's C form of rows5 keeps 5 input words, 3 masks
+ * and the loop state live, spills the input words and reloads them for
+ * every row (83 instructions per 5-word row at -O2, 0.545 instructions per
+ * binary MAC over HAR's XNOR layers as BNN).
  *
- * Per row: a carry-save adder tree turns the five XORed words into ones,
- * twos and fours (o + 2T + 4F, 12 ops), three SWAR steps to nibble counts
- * (7 ops each), o + 2T in one ADDX2 (nibbles <= 12), two nibble-to-byte
- * steps and one ADDX4 give the row's byte counts (<= 40 each); MULL by
- * 0x01010101 sums them (<= 160 < 256). The input words are complemented
- * once per call, so the count is of matching bits over the 32 * 5 bits
- * (padding bits are 0 on both sides: they count as matches) and the
- * accumulator K - 2 * mismatches is (K - 320) + 2 * matches: one ADDX2.
- * About 62 instructions per row of 160 binary MACs.
+ * Counting: a carry-save adder (5 ops) turns three words into ones and
+ * twos, so several words reach SWAR as a few weighted words: 5 words give
+ * o + 2T + 4F (12 ops), 10 words o + 2T + 4F + 8E (34 ops). Each weighted
+ * word gets the SWAR steps to nibble counts (7 ops), o + 2T (and F + 2E)
+ * is one ADDX2 (nibbles <= 12), then nibbles to bytes and one ADDX4. The
+ * input words are complemented once per call, so the loops count matching
+ * bits over all 32 * rw bits (padding bits are 0 on both sides: they match)
+ * and K - 2 * mismatches = (K - 64 * rw) + 2 * matches: one ADDX2.
  *
- * A 10-word row is two passes (as rows5 in C): the first stores the byte
- * counts of words 0-4 in acc, the second adds those of words 5-9 (bytes <=
- * 80, sum <= 320: shifts and EXTUI instead of MULL) and ends the row.
+ * 5-word rows (rows5_xt): the five input words, the 0x55../0x33.. masks, the
+ * row and accumulator pointers and the end pointer stay in registers (a0,
+ * a2-a10), a11-a15 are the temporaries; the 0x0f.. mask, the MULL constant
+ * and K come from the stack. MULL by 0x01010101 sums the bytes (<= 160).
+ * Two rows per pass at -O2 (the loop branch is out of BNE's range, so the
+ * assembler makes it BEQ + J): about 60 instructions per row of 160 MACs.
+ * 10-word rows (rows10_xt): one pass, input words 0-3 in registers and 4-9
+ * on the stack; bytes (<= 80, sum <= 320) summed by shifts and EXTUI: about
+ * 112 instructions per row of 320 MACs.
  */
 #ifndef TBN_ROWS_XTENSA_H
 #define TBN_ROWS_XTENSA_H
@@ -40,6 +44,24 @@
 #define TBN_XT_INLINE TBN_ALWAYS_INLINE
 #endif
 
+/* Carry-save add: x + y + o = o' + 2 * x' per bit (x' the twos, o' the
+ * ones; y and t clobbered). */
+#define TBN_XT_CSA(x, y, o, t)                                                 \
+  "xor " t ", " x ", " y "\n\t"                                                \
+  "and " x ", " x ", " y "\n\t"                                                \
+  "and " y ", " t ", " o "\n\t"                                                \
+  "or " x ", " x ", " y "\n\t"                                                 \
+  "xor " o ", " t ", " o "\n\t"
+/* Nibble counts of v (t clobbered; masks in a9, a10). */
+#define TBN_XT_NIBBLES(v, t)                                                   \
+  "srli " t ", " v ", 1\n\t"                                                   \
+  "and " t ", " t ", a9\n\t"                                                   \
+  "sub " v ", " v ", " t "\n\t"                                                \
+  "srli " t ", " v ", 2\n\t"                                                   \
+  "and " t ", " t ", a10\n\t"                                                  \
+  "and " v ", " v ", a10\n\t"                                                  \
+  "add " v ", " v ", " t "\n\t"
+
 /* One row: complemented input words in a4-a8, masks 0x55.. in a9 and
  * 0x33.. in a10, the row at a2 + R bytes; leaves the row's byte counts of
  * matching bits in a14 (a11-a15 clobbered). */
@@ -51,46 +73,20 @@
   "xor a12, a12, a5\n\t"                                                       \
   "xor a13, a13, a6\n\t"                                                       \
   /* carry-save add of words 0-2: ones a13, twos a11 */                        \
-  "xor a14, a11, a12\n\t"                                                      \
-  "and a11, a11, a12\n\t"                                                      \
-  "and a12, a14, a13\n\t"                                                      \
-  "or a11, a11, a12\n\t"                                                       \
-  "xor a13, a14, a13\n\t"                                                      \
+  TBN_XT_CSA("a11", "a12", "a13", "a14")                                       \
   "l32i a12, a2, " R "+12\n\t"                                                 \
   "l32i a14, a2, " R "+16\n\t"                                                 \
   "xor a12, a12, a7\n\t"                                                       \
   "xor a14, a14, a8\n\t"                                                       \
   /* ones + words 3-4: ones a14, twos a13 */                                   \
-  "xor a15, a13, a12\n\t"                                                      \
-  "and a13, a13, a12\n\t"                                                      \
-  "and a12, a15, a14\n\t"                                                      \
-  "or a13, a13, a12\n\t"                                                       \
-  "xor a14, a15, a14\n\t"                                                      \
+  TBN_XT_CSA("a13", "a12", "a14", "a15")                                       \
   /* twos + twos: twos a12, fours a11 */                                       \
   "xor a12, a11, a13\n\t"                                                      \
   "and a11, a11, a13\n\t"                                                      \
   /* nibble counts of ones, twos, fours (each <= 4) */                         \
-  "srli a15, a14, 1\n\t"                                                       \
-  "and a15, a15, a9\n\t"                                                       \
-  "sub a14, a14, a15\n\t"                                                      \
-  "srli a15, a14, 2\n\t"                                                       \
-  "and a15, a15, a10\n\t"                                                      \
-  "and a14, a14, a10\n\t"                                                      \
-  "add a14, a14, a15\n\t"                                                      \
-  "srli a15, a12, 1\n\t"                                                       \
-  "and a15, a15, a9\n\t"                                                       \
-  "sub a12, a12, a15\n\t"                                                      \
-  "srli a15, a12, 2\n\t"                                                       \
-  "and a15, a15, a10\n\t"                                                      \
-  "and a12, a12, a10\n\t"                                                      \
-  "add a12, a12, a15\n\t"                                                      \
-  "srli a15, a11, 1\n\t"                                                       \
-  "and a15, a15, a9\n\t"                                                       \
-  "sub a11, a11, a15\n\t"                                                      \
-  "srli a15, a11, 2\n\t"                                                       \
-  "and a15, a15, a10\n\t"                                                      \
-  "and a11, a11, a10\n\t"                                                      \
-  "add a11, a11, a15\n\t"                                                      \
+  TBN_XT_NIBBLES("a14", "a15")                                                 \
+  TBN_XT_NIBBLES("a12", "a15")                                                 \
+  TBN_XT_NIBBLES("a11", "a15")                                                 \
   /* ones + 2 * twos (nibbles <= 12), to bytes; fours to bytes */              \
   "addx2 a14, a12, a14\n\t"                                                    \
   "l32i a13, %[m4]\n\t"                                                        \
@@ -168,24 +164,6 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
 #undef TBN_XT_END5
 #undef TBN_XT_OPERANDS5
 }
-
-/* Carry-save add: x + y + o = o' + 2 * x' per bit (x' the twos, o' the
- * ones; y and t clobbered). */
-#define TBN_XT_CSA(x, y, o, t)                                                 \
-  "xor " t ", " x ", " y "\n\t"                                                \
-  "and " x ", " x ", " y "\n\t"                                                \
-  "and " y ", " t ", " o "\n\t"                                                \
-  "or " x ", " x ", " y "\n\t"                                                 \
-  "xor " o ", " t ", " o "\n\t"
-/* Nibble counts of v (t clobbered; masks in a9, a10). */
-#define TBN_XT_NIBBLES(v, t)                                                   \
-  "srli " t ", " v ", 1\n\t"                                                   \
-  "and " t ", " t ", a9\n\t"                                                   \
-  "sub " v ", " v ", " t "\n\t"                                                \
-  "srli " t ", " v ", 2\n\t"                                                   \
-  "and " t ", " t ", a10\n\t"                                                  \
-  "and " v ", " v ", a10\n\t"                                                  \
-  "add " v ", " v ", " t "\n\t"
 
 /* rows5_xt for 10-word rows in one pass: the complemented input words
  * (0-3 in a13-a15 and a4, 4-9 on the stack) against each row; the ten
@@ -283,6 +261,7 @@ static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint
 }
 #undef TBN_XT_CSA
 #undef TBN_XT_NIBBLES
+#undef TBN_XT_BYTES5
 
 #else
 #define TBN_XT_ROWS5 0
