@@ -1,8 +1,9 @@
 /**
  * XNOR rows at the edges of the row loops, on every emulated core and level,
  * bit for bit against the TypeScript integer reference: rows of 1..33 words
- * (5 and 10: the five-word register paths, on lx106 the hand-allocated
- * Xtensa asm of native-modules/core/tbn_rows_xtensa.h), 1..70 rows (odd
+ * (5 and 10: the five-word register paths; on lx106 the hand-allocated
+ * Xtensa asm of native-modules/core/tbn_rows_xtensa.h, on RV32 the
+ * carry-save C of tbn_rows.h), 1..70 rows (odd
  * counts, one accumulator chunk of 64 and past it), p > 1 with the rows
  * wrapping, reuse on and off, and BIN -> BIN reuse layers (batched windows).
  * The weight layer under test is mostly the last one, so its accumulators
