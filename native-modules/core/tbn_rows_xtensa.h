@@ -5,7 +5,7 @@
  * lengths keep the C of tbn_rows.h / tbn_popcount.h.
  *
  * Why asm: the lx106 has no popcount, no shifted operands, no and-not and
- * 15 usable registers; GCC's C form of rows5 keeps 5 input words, 3 masks
+ * 15 usable registers (a0, a2-a15); GCC's C form of rows5 keeps 5 input words, 3 masks
  * and the loop state live, spills the input words and reloads them for
  * every row (83 instructions per 5-word row at -O2, 0.545 instructions per
  * binary MAC over HAR's XNOR layers as BNN).
@@ -19,15 +19,18 @@
  * bits over all 32 * rw bits (padding bits are 0 on both sides: they match)
  * and K - 2 * mismatches = (K - 64 * rw) + 2 * matches: one ADDX2.
  *
- * 5-word rows (rows5_xt): the five input words, the 0x55../0x33.. masks, the
- * row and accumulator pointers and the end pointer stay in registers (a0,
- * a2-a10), a11-a15 are the temporaries; the 0x0f.. mask, the MULL constant
- * and K come from the stack. MULL by 0x01010101 sums the bytes (<= 160).
- * Two rows per pass at -O2 (the loop branch is out of BNE's range, so the
- * assembler makes it BEQ + J): about 60 instructions per row of 160 MACs.
- * 10-word rows (rows10_xt): one pass, input words 0-3 in registers and 4-9
- * on the stack; bytes (<= 80, sum <= 320) summed by shifts and EXTUI: about
- * 112 instructions per row of 320 MACs.
+ * Registers: a15 is left alone (GCC's frame pointer at -O0 or with
+ * -fno-omit-frame-pointer), the stack operands are addressed off a1 (or
+ * a15). 5-word rows (rows5_xt): the five input words, the 0x55../0x33..
+ * masks and the row and accumulator pointers stay in registers (a2-a10),
+ * a0 and a11-a14 are the temporaries; the end pointer, the 0x0f.. mask, the
+ * MULL constant and K come from the stack. MULL by 0x01010101 sums the
+ * bytes (<= 160). Two rows per pass at -O2 (the loop branch is out of BNE's
+ * range, so the assembler makes it BEQ + J): about 60 instructions per row
+ * of 160 MACs. 10-word rows (rows10_xt): one pass, input words 0-3 in
+ * registers (a13, a14, a0, a4) and 4-9 on the stack; bytes (<= 80, sum <=
+ * 320) summed by shifts and EXTUI: about 113 instructions per row of 320
+ * MACs.
  */
 #ifndef TBN_ROWS_XTENSA_H
 #define TBN_ROWS_XTENSA_H
@@ -64,7 +67,7 @@
 
 /* One row: complemented input words in a4-a8, masks 0x55.. in a9 and
  * 0x33.. in a10, the row at a2 + R bytes; leaves the row's byte counts of
- * matching bits in a14 (a11-a15 clobbered). */
+ * matching bits in a14 (a0, a11-a14 clobbered). */
 #define TBN_XT_BYTES5(R)                                                       \
   "l32i a11, a2, " R "+0\n\t"                                                  \
   "l32i a12, a2, " R "+4\n\t"                                                  \
@@ -79,23 +82,23 @@
   "xor a12, a12, a7\n\t"                                                       \
   "xor a14, a14, a8\n\t"                                                       \
   /* ones + words 3-4: ones a14, twos a13 */                                   \
-  TBN_XT_CSA("a13", "a12", "a14", "a15")                                       \
+  TBN_XT_CSA("a13", "a12", "a14", "a0")                                       \
   /* twos + twos: twos a12, fours a11 */                                       \
   "xor a12, a11, a13\n\t"                                                      \
   "and a11, a11, a13\n\t"                                                      \
   /* nibble counts of ones, twos, fours (each <= 4) */                         \
-  TBN_XT_NIBBLES("a14", "a15")                                                 \
-  TBN_XT_NIBBLES("a12", "a15")                                                 \
-  TBN_XT_NIBBLES("a11", "a15")                                                 \
+  TBN_XT_NIBBLES("a14", "a0")                                                 \
+  TBN_XT_NIBBLES("a12", "a0")                                                 \
+  TBN_XT_NIBBLES("a11", "a0")                                                 \
   /* ones + 2 * twos (nibbles <= 12), to bytes; fours to bytes */              \
   "addx2 a14, a12, a14\n\t"                                                    \
   "l32i a13, %[m4]\n\t"                                                        \
-  "srli a15, a14, 4\n\t"                                                       \
-  "and a15, a15, a13\n\t"                                                      \
+  "srli a0, a14, 4\n\t"                                                       \
+  "and a0, a0, a13\n\t"                                                      \
   "and a14, a14, a13\n\t"                                                      \
-  "add a14, a14, a15\n\t"                                                      \
-  "srli a15, a11, 4\n\t"                                                       \
-  "add a11, a11, a15\n\t"                                                      \
+  "add a14, a14, a0\n\t"                                                      \
+  "srli a0, a11, 4\n\t"                                                       \
+  "add a11, a11, a0\n\t"                                                      \
   "and a11, a11, a13\n\t"                                                      \
   "addx4 a14, a11, a14\n\t"
 
@@ -116,7 +119,6 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
   mem[2] = 0x01010101u;
   mem[3] = kc;
 #define TBN_XT_PROLOGUE5                                                       \
-  "l32i a0, %[end]\n\t"                                                        \
   "movi a11, -1\n\t"                                                           \
   "l32i a5, a4, 4\n\t"                                                         \
   "l32i a6, a4, 8\n\t"                                                         \
@@ -139,17 +141,19 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
 #define TBN_XT_OPERANDS5                                                       \
   : "+r"(r_row), "+r"(r_acc), "+r"(r_x)                                        \
   : "r"(r_m1), "r"(r_m2), [end] "m"(mem[0]), [m4] "m"(mem[1]), [mul] "m"(mem[2]), [kc] "m"(mem[3]) \
-  : "a0", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "a15", "memory"
+  : "a0", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "memory"
 #if defined(__OPTIMIZE_SIZE__)
   __asm__ volatile(TBN_XT_PROLOGUE5 "1:\n\t" TBN_XT_BYTES5("0") TBN_XT_END5("0")
                    "addi a3, a3, 4\n\t"
                    "addi a2, a2, 20\n\t"
-                   "bne a3, a0, 1b" TBN_XT_OPERANDS5);
+                   "l32i a11, %[end]\n\t"
+                   "bne a3, a11, 1b" TBN_XT_OPERANDS5);
 #else
   /* two rows per pass (the loop branch is relaxed to BEQ + J: the body
    * is out of BNE's range); an odd n enters at the second row */
   __asm__ volatile(TBN_XT_PROLOGUE5
-                   "sub a11, a0, a3\n\t"
+                   "l32i a11, %[end]\n\t"
+                   "sub a11, a11, a3\n\t"
                    "bbci a11, 2, 1f\n\t"
                    "addi a2, a2, -20\n\t"
                    "addi a3, a3, -4\n\t"
@@ -158,7 +162,8 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
                    "2:\n\t" TBN_XT_BYTES5("20") TBN_XT_END5("4")
                    "addi a3, a3, 8\n\t"
                    "addi a2, a2, 40\n\t"
-                   "bne a3, a0, 1b" TBN_XT_OPERANDS5);
+                   "l32i a11, %[end]\n\t"
+                   "bne a3, a11, 1b" TBN_XT_OPERANDS5);
 #endif
 #undef TBN_XT_PROLOGUE5
 #undef TBN_XT_END5
@@ -166,10 +171,10 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
 }
 
 /* rows5_xt for 10-word rows in one pass: the complemented input words
- * (0-3 in a13-a15 and a4, 4-9 on the stack) against each row; the ten
+ * (0-3 in a13, a14, a0 and a4, 4-9 on the stack) against each row; the ten
  * XORed words go through a carry-save tree to ones, twos, fours and eights
  * (6 adders, 2 half adders), o + 2T and F + 2E to bytes, bytes (<= 80) summed
- * by shifts and EXTUI (<= 320). kc = K - 640. About 112 instructions per row
+ * by shifts and EXTUI (<= 320). kc = K - 640. About 113 instructions per row
  * of 320 binary MACs. */
 static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint32_t n, uint32_t kc,
                                     uint32_t *acc) {
@@ -183,10 +188,9 @@ static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint
   mem[11] = 0x0f0f0f0fu;
   mem[12] = kc;
   __asm__ volatile(
-      "l32i a0, %[end]\n\t"
       "l32i a13, %[x0]\n\t"
       "l32i a14, %[x1]\n\t"
-      "l32i a15, %[x2]\n\t"
+      "l32i a0, %[x2]\n\t"
       "l32i a4, %[x3]\n"
       "1:\n\t"
       "l32i a5, a2, 0\n\t"
@@ -194,7 +198,7 @@ static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint
       "l32i a7, a2, 8\n\t"
       "xor a5, a5, a13\n\t" /* ones: word 0 */
       "xor a6, a6, a14\n\t"
-      "xor a7, a7, a15\n\t"
+      "xor a7, a7, a0\n\t"
       TBN_XT_CSA("a6", "a7", "a5", "a8") /* twos A: a6 */
       "l32i a7, a2, 12\n\t"
       "l32i a8, a2, 16\n\t"
@@ -252,12 +256,13 @@ static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint
       "s32i a5, a3, 0\n\t"
       "addi a3, a3, 4\n\t"
       "addi a2, a2, 40\n\t"
-      "bne a3, a0, 1b"
+      "l32i a12, %[end]\n\t"
+      "bne a3, a12, 1b"
       : "+r"(r_row), "+r"(r_acc)
       : "r"(r_m1), "r"(r_m2), [x0] "m"(mem[0]), [x1] "m"(mem[1]), [x2] "m"(mem[2]), [x3] "m"(mem[3]),
         [x4] "m"(mem[4]), [x5] "m"(mem[5]), [x6] "m"(mem[6]), [x7] "m"(mem[7]), [x8] "m"(mem[8]),
         [x9] "m"(mem[9]), [end] "m"(mem[10]), [m4] "m"(mem[11]), [kc] "m"(mem[12])
-      : "a0", "a4", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "a15", "memory");
+      : "a0", "a4", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "memory");
 }
 #undef TBN_XT_CSA
 #undef TBN_XT_NIBBLES
