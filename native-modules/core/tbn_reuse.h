@@ -63,12 +63,80 @@ TBN_NOINLINE static void words16x4(const uint32_t *a, const uint64_t *t, uint32_
                                    uint32_t wstep) {
   for (; npos; npos--, a += 16, w += wstep) {
     uint32_t b0 = 0, b1 = 0, i_;
+#if defined(__riscv)
+    /* opaque per position: GCC would otherwise copy the 32 table words to
+     * the stack once per call and read them from there */
+    __asm__("" : "+r"(t));
+#endif
     TBN_RB_X16(TBN_RB_ROW4);
     (void)i_;
     w[0] = ~(b0 ^ flips[0]);
     w[1] = ~(b1 ^ flips[1]);
   }
 }
+
+#if TBN_XT_ROWS5
+/* words16x4 on lx106 (registers by hand: GCC copies the 32 table words
+ * to the stack per call and spills): 12 instructions per row of 4 outputs,
+ * the first row's shift and OR left out. nf holds ~flips[0..1]. */
+#define TBN_XT_RB_ROW(A, T)                                                    \
+  "l32i a12, a2, " A "\n\t"                                                    \
+  "mull a12, a12, a6\n\t"                                                      \
+  "l32i a13, a3, " T "\n\t"                                                    \
+  "l32i a14, a3, " T "+4\n\t"                                                  \
+  "sub a13, a12, a13\n\t"                                                      \
+  "sub a14, a12, a14\n\t"                                                      \
+  "and a13, a13, a9\n\t"                                                       \
+  "and a14, a14, a9\n\t"                                                       \
+  "srli a10, a10, 1\n\t"                                                       \
+  "srli a11, a11, 1\n\t"                                                       \
+  "or a10, a10, a13\n\t"                                                       \
+  "or a11, a11, a14\n\t"
+TBN_NOINLINE static void words16x4_xt(const uint32_t *a, const uint64_t *t, uint32_t *w,
+                                      const uint32_t *flips, uint32_t dup, uint32_t npos,
+                                      uint32_t wstep) {
+  register const uint32_t *r_a __asm__("a2") = a;
+  register const uint64_t *r_t __asm__("a3") = t;
+  register uint32_t *r_w __asm__("a4") = w;
+  register uint32_t r_nf0 __asm__("a5") = ~flips[0];
+  register uint32_t r_dup __asm__("a6") = dup;
+  register const uint32_t *r_end __asm__("a7") = a + 16u * npos;
+  register uint32_t r_wstep __asm__("a8") = wstep * 4u;
+  register uint32_t r_guard __asm__("a9") = TBN_RB_GUARD;
+  uint32_t nf1 = ~flips[1];
+  if (!npos) return;
+  __asm__ volatile(
+      "1:\n\t"
+      "l32i a12, a2, 0\n\t"
+      "mull a12, a12, a6\n\t"
+      "l32i a13, a3, 0\n\t"
+      "l32i a14, a3, 4\n\t"
+      "sub a13, a12, a13\n\t"
+      "sub a14, a12, a14\n\t"
+      "and a10, a13, a9\n\t"
+      "and a11, a14, a9\n\t"
+      TBN_XT_RB_ROW("4", "8") TBN_XT_RB_ROW("8", "16") TBN_XT_RB_ROW("12", "24")
+      TBN_XT_RB_ROW("16", "32") TBN_XT_RB_ROW("20", "40") TBN_XT_RB_ROW("24", "48")
+      TBN_XT_RB_ROW("28", "56") TBN_XT_RB_ROW("32", "64") TBN_XT_RB_ROW("36", "72")
+      TBN_XT_RB_ROW("40", "80") TBN_XT_RB_ROW("44", "88") TBN_XT_RB_ROW("48", "96")
+      TBN_XT_RB_ROW("52", "104") TBN_XT_RB_ROW("56", "112") TBN_XT_RB_ROW("60", "120")
+      "l32i a12, %[nf1]\n\t"
+      "xor a10, a10, a5\n\t"
+      "xor a11, a11, a12\n\t"
+      "s32i a10, a4, 0\n\t"
+      "s32i a11, a4, 4\n\t"
+      "add a4, a4, a8\n\t"
+      "addi a2, a2, 64\n\t"
+      "bne a2, a7, 1b"
+      : "+r"(r_a), "+r"(r_w)
+      : "r"(r_t), "r"(r_nf0), "r"(r_dup), "r"(r_end), "r"(r_wstep), "r"(r_guard), [nf1] "m"(nf1)
+      : "a10", "a11", "a12", "a13", "a14", "memory");
+}
+#undef TBN_XT_RB_ROW
+#define TBN_WORDS16X4 words16x4_xt
+#else
+#define TBN_WORDS16X4 words16x4
+#endif
 
 /* Sixteen rows against two segments: one output word. */
 TBN_NOINLINE static void words16x2(const uint32_t *a, const uint64_t *t, uint32_t *w,
@@ -92,11 +160,12 @@ static void put_bits(uint32_t **w, const uint32_t **flips, uint32_t *buf, uint32
   }
 }
 
-/* A threshold clamped to [-K, K+1], as a lane. */
-static inline uint32_t lane_t(int32_t t, int32_t K) {
+/* A threshold clamped to [-K, K+1], as a lane for accumulators less
+ * `base` (rows_batch_base: then acc - base and T - base are in [0, 64 * rw + 1]). */
+static inline uint32_t lane_t(int32_t t, int32_t K, uint32_t base) {
   if (t > K + 1) t = K + 1;
   if (t < -K) t = -K;
-  return 0x4000u + (uint32_t)t;
+  return 0x4000u + (uint32_t)t - base;
 }
 
 TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8_t *out_pos,
@@ -108,6 +177,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
   int32_t K = (int32_t)c->K;
   uint32_t short_rows = c->runs == 1u && c->rw <= 31u, win_step = c->l.s_w * c->cw_in;
   uint32_t dup = 0x10001u | (c->K >> 16); /* 0x10001 (K <= 16382), opaque to constant folding */
+  uint32_t base = short_rows ? rows_batch_base(c->rw, c->K) : 0u;
   /* lane j of entry (k0/4)*R + r is channel r + (k0 + j)*R; padding lanes
    * (k0 + j >= p) are 0: never set */
   for (k0 = 0, e = tab; k0 < p; k0 += 4u) {
@@ -117,7 +187,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
         o = r + (k0 + j) * R;
         lanes[j] = lane_t(t16 ? (int32_t)((const int16_t *)(const void *)c->thresh)[o]
                               : tbn__s32(((const uint32_t *)(const void *)c->thresh)[o]),
-                          K);
+                          K, base);
       }
       *e = (uint64_t)((lanes[0] | (lanes[1] << 16)) - 0xc000c000u) |
            ((uint64_t)((lanes[2] | (lanes[3] << 16)) - 0xc000c000u) << 32);
@@ -137,7 +207,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
         for (q = 0; q < m; q++)
           for (k = 0; k < R; k++) acc[q * R + k] = dot_bin(c, win + q * win_step, c->tile + k * c->rw);
       if (R == 16u && p == 4u) { /* the common case: two whole output words */
-        words16x4(acc, tab, (uint32_t *)(void *)out_pos, c->aux, dup, m, pos_bytes >> 2);
+        TBN_WORDS16X4(acc, tab, (uint32_t *)(void *)out_pos, c->aux, dup, m, pos_bytes >> 2);
         out_pos += m * pos_bytes;
         continue;
       }

@@ -460,7 +460,7 @@ static TBN_ALWAYS_INLINE void rows5(const uint32_t *x, const uint32_t *row, uint
   } while (0)
 
 static TBN_CSA_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
-                                     uint32_t *acc) {
+                                     uint32_t *acc, int twice) {
   uint32_t x0 = ~x[0], x1 = ~x[1], x2 = ~x[2], x3 = ~x[3], x4 = ~x[4], kc = K - 320u, k;
   uint32_t bytes1 = 0x01010101u;
   /* opaque: GCC would move the complements back into the loop as NOTs and
@@ -474,12 +474,13 @@ static TBN_CSA_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uin
     v = tbn__nibble_counts(o) + 2u * tbn__nibble_counts(t1 ^ t2);
     f = tbn__nibble_counts(t1 & t2);
     v = (v & 0x0f0f0f0fu) + ((v >> 4) & 0x0f0f0f0fu) + 4u * ((f + (f >> 4)) & 0x0f0f0f0fu);
-    acc[k] = kc + 2u * ((v * bytes1) >> 24);
+    /* twice: 2 * matches from bits 23-31 (bytes 0-2 sum to <= 120: bit 23 is 0) */
+    acc[k] = twice ? (v * bytes1) >> 23 : kc + 2u * ((v * bytes1) >> 24);
   }
 }
 
 static TBN_CSA_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
-                                      uint32_t *acc) {
+                                      uint32_t *acc, int twice) {
   uint32_t x0 = ~x[0], x1 = ~x[1], x2 = ~x[2], x3 = ~x[3], x4 = ~x[4], kc = K - 640u, k;
   uint32_t x5 = ~x[5], x6 = ~x[6], x7 = ~x[7], x8 = ~x[8], x9 = ~x[9];
   __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4));
@@ -500,7 +501,7 @@ static TBN_CSA_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, ui
     f = tbn__nibble_counts(fa ^ fb) + 2u * tbn__nibble_counts(fa & fb);
     v = (v & 0x0f0f0f0fu) + ((v >> 4) & 0x0f0f0f0fu) + 4u * ((f & 0x0f0f0f0fu) + ((f >> 4) & 0x0f0f0f0fu));
     v += v >> 8;
-    acc[k] = kc + 2u * ((v & 0xffu) + ((v >> 16) & 0xffu));
+    acc[k] = (twice ? 0u : kc) + 2u * ((v & 0xffu) + ((v >> 16) & 0xffu));
   }
 }
 #undef TBN_CSA
@@ -510,25 +511,25 @@ static TBN_CSA_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, ui
  * words. Its callers are kept apart (and small) so the compiler keeps
  * everything in registers around the popcount sequence. */
 static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *row, uint32_t rw,
-                                             uint32_t K, uint32_t n, uint32_t *acc) {
+                                             uint32_t K, uint32_t n, uint32_t *acc, int twice) {
 #if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
 #if TBN_XT_ROWS5
   /* tbn_rows_xtensa.h; kc = K - 64 * rw: the loops count matching bits */
   if (rw == 5u) {
-    if (n) rows5_xt(x, row, n, K - 320u, acc);
+    if (n) rows5_xt(x, row, n, K - 320u, acc, twice);
     return;
   }
   if (rw == 10u) {
-    if (n) rows10_xt(x, row, n, K - 640u, acc);
+    if (n) rows10_xt(x, row, n, K - 640u, acc, twice);
     return;
   }
 #elif TBN_ROWS_CSA
   if (rw == 5u) {
-    rows5_csa(x, row, K, n, acc);
+    rows5_csa(x, row, K, n, acc, twice);
     return;
   }
   if (rw == 10u) {
-    rows10_csa(x, row, K, n, acc);
+    rows10_csa(x, row, K, n, acc, twice);
     return;
   }
 #else
@@ -559,6 +560,7 @@ static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *
     acc[1] = K - 2u * tbn__byte_sum(bb);
   }
 #endif
+  (void)twice;
   while (n--) {
     *acc++ = K - 2u * tbn__xor_popcount_short(x, row, rw);
     row += rw;
@@ -567,16 +569,35 @@ static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *
 
 TBN_NOINLINE static void rows_acc_bin_short(const uint32_t *x, const uint32_t *row, uint32_t rw,
                                             uint32_t K, uint32_t n, uint32_t *acc) {
-  rows_acc_short(x, row, rw, K, n, acc);
+  rows_acc_short(x, row, rw, K, n, acc, 0);
 }
 
-/* acc[k] of `npos` windows x, x + xstep, ... against the n rows, n entries
- * per window (run_reuse_bin): several windows per call spread the call's
- * setup (the SWAR masks, saved registers) over more rows. */
+/* lx106 and RV32 at -O2: the 5- and 10-word loops can leave 2 * matches =
+ * acc - kc (kc = K - 64 * rw) and save the add of kc; rows_batch_base says
+ * what rows_acc_bin_batch subtracted. */
+#if (TBN_XT_ROWS5 || TBN_ROWS_CSA) && !defined(__OPTIMIZE_SIZE__)
+#define TBN_ROWS_TWICE 1
+#else
+#define TBN_ROWS_TWICE 0
+#endif
+static uint32_t rows_batch_base(uint32_t rw, uint32_t K) {
+  return TBN_ROWS_TWICE && (rw == 5u || rw == 10u) ? K - 64u * rw : 0u;
+}
+
+/* acc[k] - rows_batch_base(rw, K) of `npos` windows x, x + xstep, ...
+ * against the n rows, n entries per window (run_reuse_bin): several windows
+ * per call spread the call's setup (the SWAR masks, saved registers) over
+ * more rows. */
 TBN_NOINLINE static void rows_acc_bin_batch(const uint32_t *x, const uint32_t *row, uint32_t rw,
                                             uint32_t K, uint32_t n, uint32_t npos, uint32_t xstep,
                                             uint32_t *acc) {
-  for (; npos; npos--, x += xstep, acc += n) rows_acc_short(x, row, rw, K, n, acc);
+#if TBN_XT_ROWS5
+  if (rw == 5u) { /* the window loop around the asm: its constants stored once */
+    if (n) rows5_xt_windows(x, xstep, row, n, K - 320u, acc, npos, TBN_ROWS_TWICE);
+    return;
+  }
+#endif
+  for (; npos; npos--, x += xstep, acc += n) rows_acc_short(x, row, rw, K, n, acc, TBN_ROWS_TWICE);
 }
 
 #endif /* !TBN_SMALL */

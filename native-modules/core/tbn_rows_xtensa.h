@@ -102,22 +102,15 @@
   "and a11, a11, a13\n\t"                                                      \
   "addx4 a14, a11, a14\n\t"
 
-/* acc[k] = K - 2 * mismatches for k < n (n >= 1) of the 5 input words at
- * x against the 5-word rows at row, row + 5, ...; kc = K - 320 (mod 2^32),
- * so acc = kc + 2 * matches. */
-static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint32_t n, uint32_t kc,
-                                   uint32_t *acc) {
+/* One call of the loop: mem[0] = the end of acc (acc + n), mem[1..3] =
+ * 0x0f0f0f0f, 0x01010101, kc (set once by rows5_xt_windows). */
+static TBN_ALWAYS_INLINE void rows5_xt_run(const uint32_t *x, const uint32_t *row, uint32_t *acc,
+                                       uint32_t *mem, int twice) {
   register const uint32_t *r_row __asm__("a2") = row;
   register uint32_t *r_acc __asm__("a3") = acc;
   register const uint32_t *r_x __asm__("a4") = x;
   register uint32_t r_m1 __asm__("a9") = 0x55555555u;
   register uint32_t r_m2 __asm__("a10") = 0x33333333u;
-  /* on the stack: read with l32i off a1 (every other register is taken) */
-  uint32_t mem[4];
-  mem[0] = (uint32_t)(uintptr_t)(acc + n);
-  mem[1] = 0x0f0f0f0fu;
-  mem[2] = 0x01010101u;
-  mem[3] = kc;
 #define TBN_XT_PROLOGUE5                                                       \
   "movi a11, -1\n\t"                                                           \
   "l32i a5, a4, 4\n\t"                                                         \
@@ -138,11 +131,19 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
   "l32i a13, %[kc]\n\t"                                                        \
   "addx2 a14, a14, a13\n\t"                                                    \
   "s32i a14, a3, " A "\n\t"
+/* twice: 2 * matches, bits 23-31 of the product (bytes 0-2 sum to <= 120:
+ * bit 23 is 0), kc left out */
+#define TBN_XT_END5_TWICE(A)                                                   \
+  "l32i a13, %[mul]\n\t"                                                       \
+  "mull a14, a14, a13\n\t"                                                     \
+  "srli a14, a14, 23\n\t"                                                      \
+  "s32i a14, a3, " A "\n\t"
 #define TBN_XT_OPERANDS5                                                       \
   : "+r"(r_row), "+r"(r_acc), "+r"(r_x)                                        \
   : "r"(r_m1), "r"(r_m2), [end] "m"(mem[0]), [m4] "m"(mem[1]), [mul] "m"(mem[2]), [kc] "m"(mem[3]) \
   : "a0", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "memory"
 #if defined(__OPTIMIZE_SIZE__)
+  (void)twice; /* -Os: one copy, kc always added */
   __asm__ volatile(TBN_XT_PROLOGUE5 "1:\n\t" TBN_XT_BYTES5("0") TBN_XT_END5("0")
                    "addi a3, a3, 4\n\t"
                    "addi a2, a2, 20\n\t"
@@ -151,23 +152,54 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
 #else
   /* two rows per pass (the loop branch is relaxed to BEQ + J: the body
    * is out of BNE's range); an odd n enters at the second row */
-  __asm__ volatile(TBN_XT_PROLOGUE5
-                   "l32i a11, %[end]\n\t"
-                   "sub a11, a11, a3\n\t"
-                   "bbci a11, 2, 1f\n\t"
-                   "addi a2, a2, -20\n\t"
-                   "addi a3, a3, -4\n\t"
-                   "j 2f\n"
-                   "1:\n\t" TBN_XT_BYTES5("0") TBN_XT_END5("0")
-                   "2:\n\t" TBN_XT_BYTES5("20") TBN_XT_END5("4")
-                   "addi a3, a3, 8\n\t"
-                   "addi a2, a2, 40\n\t"
-                   "l32i a11, %[end]\n\t"
-                   "bne a3, a11, 1b" TBN_XT_OPERANDS5);
+#define TBN_XT_LOOP5(END)                                                      \
+  __asm__ volatile(TBN_XT_PROLOGUE5                                            \
+                   "l32i a11, %[end]\n\t"                                      \
+                   "sub a11, a11, a3\n\t"                                      \
+                   "bbci a11, 2, 1f\n\t"                                       \
+                   "addi a2, a2, -20\n\t"                                      \
+                   "addi a3, a3, -4\n\t"                                       \
+                   "j 2f\n"                                                     \
+                   "1:\n\t" TBN_XT_BYTES5("0") END("0")                        \
+                   "2:\n\t" TBN_XT_BYTES5("20") END("4")                       \
+                   "addi a3, a3, 8\n\t"                                        \
+                   "addi a2, a2, 40\n\t"                                       \
+                   "l32i a11, %[end]\n\t"                                      \
+                   "bne a3, a11, 1b" TBN_XT_OPERANDS5)
+  if (twice)
+    TBN_XT_LOOP5(TBN_XT_END5_TWICE);
+  else
+    TBN_XT_LOOP5(TBN_XT_END5);
+#undef TBN_XT_LOOP5
 #endif
 #undef TBN_XT_PROLOGUE5
 #undef TBN_XT_END5
+#undef TBN_XT_END5_TWICE
 #undef TBN_XT_OPERANDS5
+}
+
+/* acc[k] of `npos` windows x, x + xstep, ..., n >= 1 rows each (n entries
+ * per window): the stack constants are stored once. */
+static TBN_XT_INLINE void rows5_xt_windows(const uint32_t *x, uint32_t xstep, const uint32_t *row,
+                                           uint32_t n, uint32_t kc, uint32_t *acc, uint32_t npos,
+                                           int twice) {
+  /* on the stack: read with l32i off a1 (every other register is taken) */
+  uint32_t mem[4];
+  mem[1] = 0x0f0f0f0fu;
+  mem[2] = 0x01010101u;
+  mem[3] = kc;
+  for (; npos; npos--, x += xstep, acc += n) {
+    mem[0] = (uint32_t)(uintptr_t)(acc + n);
+    rows5_xt_run(x, row, acc, mem, twice);
+  }
+}
+
+/* acc[k] = K - 2 * mismatches for k < n (n >= 1) of the 5 input words at
+ * x against the 5-word rows at row, row + 5, ...; kc = K - 320 (mod 2^32),
+ * so acc = kc + 2 * matches (2 * matches with twice, -O2 only). */
+static TBN_ALWAYS_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint32_t n, uint32_t kc,
+                                   uint32_t *acc, int twice) {
+  rows5_xt_windows(x, 0u, row, n, kc, acc, 1u, twice);
 }
 
 /* rows5_xt for 10-word rows in one pass: the complemented input words
@@ -177,7 +209,7 @@ static TBN_XT_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, uint3
  * by shifts and EXTUI (<= 320). kc = K - 640. About 113 instructions per row
  * of 320 binary MACs. */
 static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint32_t n, uint32_t kc,
-                                    uint32_t *acc) {
+                                    uint32_t *acc, int twice) {
   register const uint32_t *r_row __asm__("a2") = row;
   register uint32_t *r_acc __asm__("a3") = acc;
   register uint32_t r_m1 __asm__("a9") = 0x55555555u;
@@ -187,82 +219,92 @@ static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint
   mem[10] = (uint32_t)(uintptr_t)(acc + n);
   mem[11] = 0x0f0f0f0fu;
   mem[12] = kc;
-  __asm__ volatile(
-      "l32i a13, %[x0]\n\t"
-      "l32i a14, %[x1]\n\t"
-      "l32i a0, %[x2]\n\t"
-      "l32i a4, %[x3]\n"
-      "1:\n\t"
-      "l32i a5, a2, 0\n\t"
-      "l32i a6, a2, 4\n\t"
-      "l32i a7, a2, 8\n\t"
-      "xor a5, a5, a13\n\t" /* ones: word 0 */
-      "xor a6, a6, a14\n\t"
-      "xor a7, a7, a0\n\t"
-      TBN_XT_CSA("a6", "a7", "a5", "a8") /* twos A: a6 */
-      "l32i a7, a2, 12\n\t"
-      "l32i a8, a2, 16\n\t"
-      "l32i a11, %[x4]\n\t"
-      "xor a7, a7, a4\n\t"
-      "xor a8, a8, a11\n\t"
-      TBN_XT_CSA("a7", "a8", "a5", "a11") /* twos B: a7 */
-      "l32i a8, a2, 20\n\t"
-      "l32i a11, %[x5]\n\t"
-      "l32i a12, a2, 24\n\t"
-      "xor a8, a8, a11\n\t"
-      "l32i a11, %[x6]\n\t"
-      "xor a11, a12, a11\n\t"
-      TBN_XT_CSA("a8", "a11", "a5", "a12") /* twos C: a8 */
-      TBN_XT_CSA("a7", "a8", "a6", "a11")  /* A + B + C: twos a6, fours A: a7 */
-      "l32i a8, a2, 28\n\t"
-      "l32i a11, %[x7]\n\t"
-      "l32i a12, a2, 32\n\t"
-      "xor a8, a8, a11\n\t"
-      "l32i a11, %[x8]\n\t"
-      "xor a11, a12, a11\n\t"
-      TBN_XT_CSA("a8", "a11", "a5", "a12") /* twos D: a8 */
-      "l32i a11, a2, 36\n\t"
-      "l32i a12, %[x9]\n\t"
-      "xor a11, a11, a12\n\t"
-      "and a12, a5, a11\n\t" /* word 9: twos E a12, ones a5 */
-      "xor a5, a5, a11\n\t"
-      TBN_XT_CSA("a8", "a12", "a6", "a11") /* twos a6, fours B: a8 */
-      "xor a11, a7, a8\n\t" /* fours a11, eights a7 */
-      "and a7, a7, a8\n\t"
-      TBN_XT_NIBBLES("a5", "a8")
-      TBN_XT_NIBBLES("a6", "a8")
-      TBN_XT_NIBBLES("a11", "a8")
-      TBN_XT_NIBBLES("a7", "a8")
-      "addx2 a5, a6, a5\n\t"   /* o + 2T, nibbles <= 12 */
-      "addx2 a11, a7, a11\n\t" /* F + 2E */
-      "l32i a12, %[m4]\n\t"
-      "srli a8, a5, 4\n\t"
-      "and a8, a8, a12\n\t"
-      "and a5, a5, a12\n\t"
-      "add a5, a5, a8\n\t"
-      "srli a8, a11, 4\n\t"
-      "and a8, a8, a12\n\t"
-      "and a11, a11, a12\n\t"
-      "add a11, a11, a8\n\t"
-      "addx4 a5, a11, a5\n\t" /* bytes <= 80 */
-      /* b0 + b1 and b2 + b3 in bytes 0 and 2 (no carries) */
-      "srli a8, a5, 8\n\t"
-      "add a5, a5, a8\n\t"
-      "extui a8, a5, 16, 8\n\t"
-      "extui a5, a5, 0, 8\n\t"
-      "add a5, a5, a8\n\t"
-      "l32i a12, %[kc]\n\t"
-      "addx2 a5, a5, a12\n\t"
-      "s32i a5, a3, 0\n\t"
-      "addi a3, a3, 4\n\t"
-      "addi a2, a2, 40\n\t"
-      "l32i a12, %[end]\n\t"
-      "bne a3, a12, 1b"
-      : "+r"(r_row), "+r"(r_acc)
-      : "r"(r_m1), "r"(r_m2), [x0] "m"(mem[0]), [x1] "m"(mem[1]), [x2] "m"(mem[2]), [x3] "m"(mem[3]),
-        [x4] "m"(mem[4]), [x5] "m"(mem[5]), [x6] "m"(mem[6]), [x7] "m"(mem[7]), [x8] "m"(mem[8]),
-        [x9] "m"(mem[9]), [end] "m"(mem[10]), [m4] "m"(mem[11]), [kc] "m"(mem[12])
-      : "a0", "a4", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "memory");
+#define TBN_XT_LOOP10(END) \
+  __asm__ volatile( \
+      "l32i a13, %[x0]\n\t" \
+      "l32i a14, %[x1]\n\t" \
+      "l32i a0, %[x2]\n\t" \
+      "l32i a4, %[x3]\n" \
+      "1:\n\t" \
+      "l32i a5, a2, 0\n\t" \
+      "l32i a6, a2, 4\n\t" \
+      "l32i a7, a2, 8\n\t" \
+      "xor a5, a5, a13\n\t" /* ones: word 0 */ \
+      "xor a6, a6, a14\n\t" \
+      "xor a7, a7, a0\n\t" \
+      TBN_XT_CSA("a6", "a7", "a5", "a8") /* twos A: a6 */ \
+      "l32i a7, a2, 12\n\t" \
+      "l32i a8, a2, 16\n\t" \
+      "l32i a11, %[x4]\n\t" \
+      "xor a7, a7, a4\n\t" \
+      "xor a8, a8, a11\n\t" \
+      TBN_XT_CSA("a7", "a8", "a5", "a11") /* twos B: a7 */ \
+      "l32i a8, a2, 20\n\t" \
+      "l32i a11, %[x5]\n\t" \
+      "l32i a12, a2, 24\n\t" \
+      "xor a8, a8, a11\n\t" \
+      "l32i a11, %[x6]\n\t" \
+      "xor a11, a12, a11\n\t" \
+      TBN_XT_CSA("a8", "a11", "a5", "a12") /* twos C: a8 */ \
+      TBN_XT_CSA("a7", "a8", "a6", "a11")  /* A + B + C: twos a6, fours A: a7 */ \
+      "l32i a8, a2, 28\n\t" \
+      "l32i a11, %[x7]\n\t" \
+      "l32i a12, a2, 32\n\t" \
+      "xor a8, a8, a11\n\t" \
+      "l32i a11, %[x8]\n\t" \
+      "xor a11, a12, a11\n\t" \
+      TBN_XT_CSA("a8", "a11", "a5", "a12") /* twos D: a8 */ \
+      "l32i a11, a2, 36\n\t" \
+      "l32i a12, %[x9]\n\t" \
+      "xor a11, a11, a12\n\t" \
+      "and a12, a5, a11\n\t" /* word 9: twos E a12, ones a5 */ \
+      "xor a5, a5, a11\n\t" \
+      TBN_XT_CSA("a8", "a12", "a6", "a11") /* twos a6, fours B: a8 */ \
+      "xor a11, a7, a8\n\t" /* fours a11, eights a7 */ \
+      "and a7, a7, a8\n\t" \
+      TBN_XT_NIBBLES("a5", "a8") \
+      TBN_XT_NIBBLES("a6", "a8") \
+      TBN_XT_NIBBLES("a11", "a8") \
+      TBN_XT_NIBBLES("a7", "a8") \
+      "addx2 a5, a6, a5\n\t"   /* o + 2T, nibbles <= 12 */ \
+      "addx2 a11, a7, a11\n\t" /* F + 2E */ \
+      "l32i a12, %[m4]\n\t" \
+      "srli a8, a5, 4\n\t" \
+      "and a8, a8, a12\n\t" \
+      "and a5, a5, a12\n\t" \
+      "add a5, a5, a8\n\t" \
+      "srli a8, a11, 4\n\t" \
+      "and a8, a8, a12\n\t" \
+      "and a11, a11, a12\n\t" \
+      "add a11, a11, a8\n\t" \
+      "addx4 a5, a11, a5\n\t" /* bytes <= 80 */ \
+      /* b0 + b1 and b2 + b3 in bytes 0 and 2 (no carries) */ \
+      "srli a8, a5, 8\n\t" \
+      "add a5, a5, a8\n\t" \
+      "extui a8, a5, 16, 8\n\t" \
+      "extui a5, a5, 0, 8\n\t" \
+      "add a5, a5, a8\n\t" \
+      END \
+      "s32i a5, a3, 0\n\t" \
+      "addi a3, a3, 4\n\t" \
+      "addi a2, a2, 40\n\t" \
+      "l32i a12, %[end]\n\t" \
+      "bne a3, a12, 1b" \
+      : "+r"(r_row), "+r"(r_acc) \
+      : "r"(r_m1), "r"(r_m2), [x0] "m"(mem[0]), [x1] "m"(mem[1]), [x2] "m"(mem[2]), [x3] "m"(mem[3]), \
+        [x4] "m"(mem[4]), [x5] "m"(mem[5]), [x6] "m"(mem[6]), [x7] "m"(mem[7]), [x8] "m"(mem[8]), \
+        [x9] "m"(mem[9]), [end] "m"(mem[10]), [m4] "m"(mem[11]), [kc] "m"(mem[12]) \
+      : "a0", "a4", "a5", "a6", "a7", "a8", "a11", "a12", "a13", "a14", "memory")
+#if defined(__OPTIMIZE_SIZE__)
+  (void)twice; /* -Os: one copy, kc always added */
+  TBN_XT_LOOP10("l32i a12, %[kc]\n\taddx2 a5, a5, a12\n\t");
+#else
+  if (twice) /* 2 * matches, kc left out */
+    TBN_XT_LOOP10("add a5, a5, a5\n\t");
+  else
+    TBN_XT_LOOP10("l32i a12, %[kc]\n\taddx2 a5, a5, a12\n\t");
+#endif
+#undef TBN_XT_LOOP10
 }
 #undef TBN_XT_CSA
 #undef TBN_XT_NIBBLES
