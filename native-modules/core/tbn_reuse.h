@@ -42,12 +42,11 @@ static int reuse_bin_fits(const layer_run *c, int reuse) {
  * on RV32 and Xtensa. */
 #define TBN_RB_ROW4(i)                                                   \
   do {                                                                   \
-    uint64_t t_ = t[i];                                                  \
     uint32_t v_ = a[i] * dup;                                            \
-    b0 = (b0 >> 1) | ((v_ - (uint32_t)t_) & TBN_RB_GUARD);               \
-    b1 = (b1 >> 1) | ((v_ - (uint32_t)(t_ >> 32)) & TBN_RB_GUARD);       \
+    b0 = (b0 >> 1) | ((v_ - t[2u * (i)]) & TBN_RB_GUARD);                \
+    b1 = (b1 >> 1) | ((v_ - t[2u * (i) + 1u]) & TBN_RB_GUARD);           \
   } while (0)
-#define TBN_RB_ROW2(i) b0 = (b0 >> 1) | ((a[i] * dup - (uint32_t)t[i]) & TBN_RB_GUARD)
+#define TBN_RB_ROW2(i) b0 = (b0 >> 1) | ((a[i] * dup - t[2u * (i)]) & TBN_RB_GUARD)
 #if defined(__OPTIMIZE_SIZE__)
 #define TBN_RB_X16(M) for (i_ = 0; i_ < 16u; i_++) M(i_) /* -Os: a loop */
 #else
@@ -58,7 +57,7 @@ static int reuse_bin_fits(const layer_run *c, int reuse) {
 /* Sixteen rows against four segments (k, k+1 | k+2, k+3): two output words,
  * for each of `npos` positions (accumulators 16 apart, outputs `wstep`
  * words apart). */
-TBN_NOINLINE static void words16x4(const uint32_t *a, const uint64_t *t, uint32_t *w,
+TBN_NOINLINE static void words16x4(const uint32_t *a, const uint32_t *t, uint32_t *w,
                                    const uint32_t *flips, uint32_t dup, uint32_t npos,
                                    uint32_t wstep) {
   for (; npos; npos--, a += 16, w += wstep) {
@@ -92,11 +91,11 @@ TBN_NOINLINE static void words16x4(const uint32_t *a, const uint64_t *t, uint32_
   "srli a11, a11, 1\n\t"                                                       \
   "or a10, a10, a13\n\t"                                                       \
   "or a11, a11, a14\n\t"
-TBN_NOINLINE static void words16x4_xt(const uint32_t *a, const uint64_t *t, uint32_t *w,
+TBN_NOINLINE static void words16x4_xt(const uint32_t *a, const uint32_t *t, uint32_t *w,
                                       const uint32_t *flips, uint32_t dup, uint32_t npos,
                                       uint32_t wstep) {
   register const uint32_t *r_a __asm__("a2") = a;
-  register const uint64_t *r_t __asm__("a3") = t;
+  register const uint32_t *r_t __asm__("a3") = t;
   register uint32_t *r_w __asm__("a4") = w;
   register uint32_t r_nf0 __asm__("a5") = ~flips[0];
   register uint32_t r_dup __asm__("a6") = dup;
@@ -139,7 +138,7 @@ TBN_NOINLINE static void words16x4_xt(const uint32_t *a, const uint64_t *t, uint
 #endif
 
 /* Sixteen rows against two segments: one output word. */
-TBN_NOINLINE static void words16x2(const uint32_t *a, const uint64_t *t, uint32_t *w,
+TBN_NOINLINE static void words16x2(const uint32_t *a, const uint32_t *t, uint32_t *w,
                                    const uint32_t *flips, uint32_t dup) {
   uint32_t b0 = 0, i_;
   TBN_RB_X16(TBN_RB_ROW2);
@@ -170,10 +169,10 @@ static inline uint32_t lane_t(int32_t t, int32_t K, uint32_t base) {
 
 TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8_t *out_pos,
                                        uint32_t pos_bytes) {
-  uint64_t tab[TBN_RB_ENTRIES];
-  uint32_t acc[TBN_RB_ACC], batch;
+  /* the table (2 words per entry), then the accumulators in the rest */
+  uint32_t space[2u * TBN_RB_ENTRIES + TBN_RB_ACC], *tab = space, *acc, batch;
   uint32_t R = c->rows, p = c->l.p, oy, ox, k0, r, o, t16 = c->l.flags & TBN_LF_T16;
-  uint64_t *e;
+  uint32_t *e;
   int32_t K = (int32_t)c->K;
   uint32_t short_rows = c->runs == 1u && c->rw <= 31u, win_step = c->l.s_w * c->cw_in;
   uint32_t dup = 0x10001u | (c->K >> 16); /* 0x10001 (K <= 16382), opaque to constant folding */
@@ -181,21 +180,22 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
   /* lane j of entry (k0/4)*R + r is channel r + (k0 + j)*R; padding lanes
    * (k0 + j >= p) are 0: never set */
   for (k0 = 0, e = tab; k0 < p; k0 += 4u) {
-    for (r = 0; r < R; r++, e++) {
-      uint32_t j, lanes[4] = {0, 0, 0, 0};
-      for (j = 0; j < 4u && k0 + j < p; j++) {
-        o = r + (k0 + j) * R;
+    uint32_t nl = p - k0 < 4u ? p - k0 : 4u, j;
+    for (r = 0; r < R; r++, e += 2) {
+      uint32_t lanes[4] = {0, 0, 0, 0};
+      for (j = 0, o = r + k0 * R; j < nl; j++, o += R)
         lanes[j] = lane_t(t16 ? (int32_t)((const int16_t *)(const void *)c->thresh)[o]
                               : tbn__s32(((const uint32_t *)(const void *)c->thresh)[o]),
                           K, base);
-      }
-      *e = (uint64_t)((lanes[0] | (lanes[1] << 16)) - 0xc000c000u) |
-           ((uint64_t)((lanes[2] | (lanes[3] << 16)) - 0xc000c000u) << 32);
+      e[0] = (lanes[0] | (lanes[1] << 16)) - 0xc000c000u;
+      e[1] = (lanes[2] | (lanes[3] << 16)) - 0xc000c000u;
     }
   }
 
-  /* windows per batch: as many as fit TBN_RB_ACC accumulators */
-  for (batch = 1; (batch + 1u) * R <= TBN_RB_ACC; batch++) {}
+  /* windows per batch: as many as fit the accumulators' room (at least
+   * TBN_RB_ACC words) */
+  acc = e;
+  for (batch = 1; (batch + 1u) * R <= (uint32_t)(space + 2u * TBN_RB_ENTRIES + TBN_RB_ACC - acc); batch++) {}
   for (oy = 0; oy < c->l.out_h; oy++) {
     const uint32_t *row_win = (const uint32_t *)window_at(c, in, oy, 0);
     for (ox = 0; ox < c->l.out_w; ox += batch) {
@@ -214,9 +214,9 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
       for (q = 0; q < m; q++, out_pos += pos_bytes) {
         const uint32_t *pa = acc + q * R, *flips = c->aux;
         uint32_t *w = (uint32_t *)(void *)out_pos, buf = 0, nb = 0;
-        const uint64_t *t = tab;
+        const uint32_t *t = tab;
         if (R == 16u) { /* each pair of segments is a whole output word */
-          for (k0 = 0; k0 < p; k0 += 4u, t += 16, w += 2, flips += 2) {
+          for (k0 = 0; k0 < p; k0 += 4u, t += 32, w += 2, flips += 2) {
             if (p - k0 >= 3u) {
               words16x4(pa, t, w, flips, dup, 1u, 0u);
             } else {
@@ -239,7 +239,7 @@ TBN_NOINLINE static void run_reuse_bin(const layer_run *c, const void *in, uint8
               for (i = 0; i < n; i++) TBN_RB_ROW4(i);
             }
             (void)i_;
-            t += n;
+            t += 2u * n;
             /* the pair lanes hold rows r0.. at bits 16-n.. and 32-n.. */
             seg[0] |= ((b0 & 0xffffu) >> (16u - n)) << r0;
             seg[1] |= (b0 >> (32u - n)) << r0;
