@@ -74,10 +74,11 @@ TBN_NOINLINE static void words16x4(const uint32_t *a, const uint32_t *t, uint32_
   }
 }
 
-#if TBN_XT_ROWS5
-/* words16x4 on lx106 (registers by hand: GCC copies the 32 table words
- * to the stack per call and spills): 12 instructions per row of 4 outputs,
- * the first row's shift and OR left out. nf holds ~flips[0..1]. */
+#if TBN_XT_ROWS5 && !defined(__OPTIMIZE_SIZE__)
+/* words16x4 on lx106 at -O2 (registers by hand: GCC copies the 32 table
+ * words to the stack per call and spills): 12 instructions per row of 4
+ * outputs, the first row's shift and OR left out; -Os keeps the C (the
+ * unrolled asm is 0.6 KB). */
 #define TBN_XT_RB_ROW(A, T)                                                    \
   "l32i a12, a2, " A "\n\t"                                                    \
   "mull a12, a12, a6\n\t"                                                      \
