@@ -73,4 +73,35 @@ static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out
 }
 #endif
 
+/* int16 counts -> int8 (tbn_format.h, INT16 INPUT): channel by channel, so
+ * the triple stays in registers and the loop is load, multiply-add, shift,
+ * saturate, store. The bounds checked first make every step overflow-free
+ * (signed int32 arithmetic, no wrap). TBN_E_PARAMS on a bad triple. */
+TBN_NOINLINE static tbn_status quantise_i16(const tbn_model *m, const tbn_input_i16 *in, int8_t *out) {
+  uint32_t q = tbn__rd16(m->data, TBN_HDR_QUANT_COUNT_U16), len = m->input_len, j, i;
+  const int32_t *prm = in->params;
+  const int16_t *x = in->samples;
+  if (!x || !prm) return TBN_E_ARG;
+  if ((((uintptr_t)x) & 1u) || (((uintptr_t)prm) & 3u)) return TBN_E_ALIGN;
+  if (in->params_len != (size_t)q * TBN_I16_PARAMS_PER_CHANNEL) return TBN_E_PARAMS;
+  for (j = 0; j < q; j++, prm += TBN_I16_PARAMS_PER_CHANNEL) {
+    int32_t mult = prm[0], add = prm[1];
+    uint32_t shift = tbn__u32(prm[2]);
+    if (mult < -32768 || mult > 32767 || add < -(int32_t)TBN_I16_ADD_MAX || add > (int32_t)TBN_I16_ADD_MAX ||
+        shift > TBN_I16_SHIFT_MAX)
+      return TBN_E_PARAMS;
+    for (i = j; i < len; i += q) {
+      int32_t v = (int32_t)x[i] * (int32_t)(int16_t)mult + add;
+      v = tbn__s32(tbn__asr(tbn__u32(v), shift));
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__) && !defined(__clang__)
+      v = __builtin_arm_ssat(v, 8);
+#else
+      v = v < -128 ? -128 : v > 127 ? 127 : v;
+#endif
+      out[i] = (int8_t)v;
+    }
+  }
+  return TBN_OK;
+}
+
 #endif /* TBN_QUANTISE_H */
