@@ -93,11 +93,7 @@ TBN_NOINLINE static tbn_status quantise_i16(const tbn_model *m, const tbn_input_
     for (i = j; i < len; i += q) {
       int32_t v = (int32_t)x[i] * (int32_t)(int16_t)mult + add;
       v = tbn__s32(tbn__asr(tbn__u32(v), shift));
-#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__) && !defined(__clang__)
-      v = __builtin_arm_ssat(v, 8);
-#else
-      v = v < -128 ? -128 : v > 127 ? 127 : v;
-#endif
+      v = v < -128 ? -128 : v > 127 ? 127 : v; /* GCC: one SSAT on Cortex-M4 */
       out[i] = (int8_t)v;
     }
   }
