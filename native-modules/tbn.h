@@ -64,8 +64,9 @@ typedef enum { TBN_INPUT_F32 = 0, TBN_INPUT_I8 = 1, TBN_INPUT_I16 = 2 } tbn_inpu
  * (element i uses j = i mod quant_count) has params[3j..3j+2] = mult, add,
  * shift with -32768 <= mult <= 32767, |add| < 2^30, 0 <= shift <= 31: then
  * count*mult + add cannot overflow. Other values, or params_len !=
- * 3*quant_count, give TBN_E_PARAMS; samples must be 2-byte and params 4-byte
- * aligned (TBN_E_ALIGN). No float arithmetic: works under TBN_NO_F32_INPUT.
+ * 3*quant_count, give TBN_E_PARAMS; NULL pointers TBN_E_ARG. Both arrays
+ * must be aligned as their types require (not checked: 4 KB TBN_SMALL
+ * budget). No float arithmetic: works under TBN_NO_F32_INPUT (lx106).
  * `input_len` of tbn_run counts samples. host/reference/quantize.ts
  * (int16InputParams) derives the parameters from the model's float pairs and
  * the sensor's count->unit scale. */
@@ -111,7 +112,8 @@ tbn_status tbn_model_info(const tbn_model *model, tbn_info *info);
 const char *tbn_class_label(const tbn_model *model, uint32_t index);
 
 /* Runs one inference. `input` holds input_len float32 or int8 values in
- * channel-last order (TBN_INPUT_I16: a tbn_input_i16 over input_len counts); `scratch` is at least scratch_bytes long and 4-byte
+ * channel-last order (TBN_INPUT_I16: points to a tbn_input_i16 over
+ * input_len counts); `scratch` is at least scratch_bytes long and 4-byte
  * aligned; `logits` receives class_count int32 values; `class_out` (may be
  * NULL) the argmax. */
 tbn_status tbn_run(const tbn_model *model, const void *input, tbn_input_type input_type,

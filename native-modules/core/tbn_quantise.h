@@ -77,12 +77,15 @@ static void quantise_input(const tbn_model *m, const uint8_t *input, int8_t *out
  * the triple stays in registers and the loop is load, multiply-add, shift,
  * saturate, store. The bounds checked first make every step overflow-free
  * (signed int32 arithmetic, no wrap). TBN_E_PARAMS on a bad triple. */
+#ifdef TBN_SMALL
+static tbn_status quantise_i16(const tbn_model *m, const tbn_input_i16 *in, int8_t *out) {
+#else
 TBN_NOINLINE static tbn_status quantise_i16(const tbn_model *m, const tbn_input_i16 *in, int8_t *out) {
+#endif
   uint32_t q = tbn__rd16(m->data, TBN_HDR_QUANT_COUNT_U16), len = m->input_len, j, i;
   const int32_t *prm = in->params;
   const int16_t *x = in->samples;
   if (!x || !prm) return TBN_E_ARG;
-  if ((((uintptr_t)x) & 1u) || (((uintptr_t)prm) & 3u)) return TBN_E_ALIGN;
   if (in->params_len != (size_t)q * TBN_I16_PARAMS_PER_CHANNEL) return TBN_E_PARAMS;
   for (j = 0; j < q; j++, prm += TBN_I16_PARAMS_PER_CHANNEL) {
     int32_t mult = prm[0], add = prm[1];
@@ -91,9 +94,16 @@ TBN_NOINLINE static tbn_status quantise_i16(const tbn_model *m, const tbn_input_
         shift > TBN_I16_SHIFT_MAX)
       return TBN_E_PARAMS;
     for (i = j; i < len; i += q) {
-      int32_t v = (int32_t)x[i] * (int32_t)(int16_t)mult + add;
-      v = tbn__s32(tbn__asr(tbn__u32(v), shift));
-      v = v < -128 ? -128 : v > 127 ? 127 : v; /* GCC: one SSAT on Cortex-M4 */
+#if defined(__GNUC__) /* >> of a negative int is the arithmetic shift (tbn__asr): one instruction */
+      int32_t v = ((int32_t)x[i] * (int32_t)(int16_t)mult + add) >> shift;
+#else
+      int32_t v = tbn__s32(tbn__asr(tbn__u32((int32_t)x[i] * mult + add), shift));
+#endif
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+      __asm__("ssat %0, #8, %1" : "=r"(v) : "r"(v)); /* GCC's own SSAT match fails in this context */
+#else
+      v = v < -128 ? -128 : v > 127 ? 127 : v;
+#endif
       out[i] = (int8_t)v;
     }
   }

@@ -190,8 +190,7 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
   uint32_t *gather, i, best;
   const void *cur;
   if (!m || !m->data || !input || !scratch || !logits) return TBN_E_ARG;
-  if (input_type != TBN_INPUT_F32 && input_type != TBN_INPUT_I8 && input_type != TBN_INPUT_I16)
-    return TBN_E_ARG;
+  if ((uint32_t)input_type > (uint32_t)TBN_INPUT_I16) return TBN_E_ARG; /* F32, I8, I16 */
   if (((uintptr_t)scratch) & (TBN_ALIGN - 1u)) return TBN_E_ALIGN;
   if (input_len != (size_t)m->input_len) return TBN_E_INPUT;
   if (scratch_len < (size_t)m->scratch_bytes) return TBN_E_SCRATCH;
