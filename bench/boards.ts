@@ -32,6 +32,7 @@ import { int16InputParams, quantizeInput } from '../host/reference/quantize.ts';
 import { runReferenceInt16 } from '../host/reference/infer.ts';
 import { modelChannels } from '../host/sensors/model-sensor.ts';
 import { DEFAULT_RANGES, mapChannels } from '../host/sensors/spec.ts';
+import { MAX_PAYLOAD, RAW_HEADER } from '../device/protocol.ts';
 import { type KernelFootprint, kernelFootprint } from '../test/boards/footprint.ts';
 import { harFloatModel, harTestWindows, wideXnorModel } from '../test/boards/models.ts';
 import { kernelObjects } from '../test/boards/footprint.ts';
@@ -386,7 +387,17 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
       `int16 ${fmt(r.outsidePerElement, 2)}, float ${fmt(r.outsideF32PerElement, 2)}, int8 ${fmt(r.outsideI8PerElement, 2)}; whole inference: int16 ${fmt(r.total)}, float ${fmt(r.totalF32)}, int8 ${fmt(r.totalI8)}; ` +
       `class as with float input in ${r.agreeWithFloat}/${WINDOWS} windows`);
   }
-  lines.push(`  input ring RAM per window: int16 ${fmt(2 * len)} B, float ${fmt(4 * len)} B`);
+  {
+    // The device app's sensor-stream buffers (device/app.ts, default tbn.cfg): the sample ring (window + max(2 stride, 16)
+    // samples), the inference window, and one FIFO burst's converted samples (a RAW frame's worth).
+    const W = tbn.inShape[0] * tbn.inShape[1];
+    const C = tbn.inShape[2];
+    const ringSamples = W + Math.max(2 * Math.floor(W / 2), 16);
+    const burst = Math.floor((MAX_PAYLOAD - RAW_HEADER) / (2 * 6)) * C;
+    const values = ringSamples * C + len + burst;
+    lines.push(`  device RAM of the sensor stream (ring ${ringSamples} x ${C}, window ${fmt(len)}, burst ${burst} values): int16 ${fmt(2 * values)} B ` +
+      `(+ ${4 * i16Params.length} B of triples), float ${fmt(4 * values)} B: ${fmt(2 * values - 4 * i16Params.length)} B saved`);
+  }
   lines.push('');
   lines.push(`Fashion-MNIST TBN-4 MLP (test/fixtures/models/fmnist-tbn4.ckpt.json, ${fmt(fmnist.layers.reduce((a, l) => a + layerMacs(l).macs, 0))} MACs) on Cortex-M4, ` +
     `mean of ${WINDOWS} test images, logits checked: reuse ${fmt(fmnistM4.reuse)}, no reuse ${fmt(fmnistM4.noReuse)} instructions per inference`);
