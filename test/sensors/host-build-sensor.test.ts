@@ -86,6 +86,7 @@ describe('tbn build --sensor mpu6050', () => {
     expect(manifest.config.content).toEqual(cfg);
     expect(manifest.files.map((f) => f.path)).toContain('tbn.cfg');
     expect(r.out).toMatch(/tbn\.cfg: mpu6050 on I2C1 SCL B6 SDA B7 at 0x68/);
+    expect(r.out).toMatch(/int16 counts into the kernel/);
   }, 60_000);
 
   it('ranges, flipped and swapped axes, pins and address from the flags', async () => {
