@@ -500,7 +500,20 @@ void tile_backward(const float *gW, const float *tile, int q, const float *alpha
     }
     double dAlpha = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     double scale = dAlpha / (double)per;
-    for (j = start; j < end; j++) {
+    j = start;
+    if (start % 4 == 0) {
+      /* branchless: both float64 sums rounded to float, chosen by the sign of src (0 or NaN keeps gSrc as is) */
+      v128_t vs = wasm_f64x2_splat(scale), zero = wasm_f32x4_splat(0.0f);
+      for (; j + 4 <= end; j += 4) {
+        v128_t x = wasm_v128_load(src + j), g = wasm_v128_load(gSrc + j);
+        v128_t glo = wasm_f64x2_promote_low_f32x4(g), ghi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(g, g, 2, 3, 0, 1));
+        v128_t plus = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(wasm_f64x2_add(glo, vs)), wasm_f32x4_demote_f64x2_zero(wasm_f64x2_add(ghi, vs)), 0, 1, 4, 5);
+        v128_t minus = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(glo, vs)), wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(ghi, vs)), 0, 1, 4, 5);
+        v128_t r = wasm_v128_bitselect(plus, g, wasm_f32x4_gt(x, zero));
+        wasm_v128_store(gSrc + j, wasm_v128_bitselect(minus, r, wasm_f32x4_lt(x, zero)));
+      }
+    }
+    for (; j < end; j++) {
       float x = src[j];
       if (x > 0) gSrc[j] = (float)((double)gSrc[j] + scale);
       else if (x < 0) gSrc[j] = (float)((double)gSrc[j] - scale);
