@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { packagePath } from '../package-root.ts';
+import type { InputQuant } from './network.ts';
 import { alphaFrom, tileBackward, tileFromScores } from './tile.ts';
 
 /** Activation codes shared with gemm.c. */
@@ -68,6 +69,27 @@ export interface AdamArgs {
   c2: number;
   eps: number;
   wd: number;
+}
+
+/** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float); float64 steps. */
+export function jsQuantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
+  const scale = q.scale;
+  for (let c = 0; c < channels; c++) {
+    const mean = q.mean[c] as number;
+    const std = q.std[c] as number;
+    for (let i = c; i < x.length; i += channels) {
+      const t = ((x[i] as number) - mean) / std / scale;
+      let v: number;
+      if (!(t >= -127)) v = -127;
+      else if (t > 127) v = 127;
+      else {
+        const w = Math.trunc(t);
+        const f = t - w;
+        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
+      }
+      out[i] = v * scale;
+    }
+  }
 }
 
 export function jsAdam(o: AdamArgs): void {
@@ -176,6 +198,8 @@ export interface Gemm extends LayerKernels {
   tn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   bnForward(o: BnForwardArgs): void;
   bnBackward(o: BnBackwardArgs): void;
+  /** jsQuantizeInput: out[i] = the int8-step value of x[i] (channel i % channels). */
+  quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void;
 }
 
 /** Plain-JS BatchNorm passes, the same operations as gemm.c in float32 steps. */
@@ -305,6 +329,7 @@ export const jsGemm: Gemm = {
   adam: jsAdam,
   bnForward: jsBnForward,
   bnBackward: jsBnBackward,
+  quantizeInput: jsQuantizeInput,
   // float32 steps (Math.fround) in the same order as gemm.c, so both engines give identical bits
   nt(a, b, c, m, n, k) {
     const f = Math.fround;
@@ -409,7 +434,7 @@ export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
     return a && as.every((x) => x.buffer === a.memory.buffer) ? a : undefined;
   };
   const memory = instance.exports.memory as WasmMemory;
-  const fns = instance.exports as unknown as { gemm_nt: Fn; gemm_nn: Fn; gemm_tn: Fn; bn_forward: (...args: number[]) => void; bn_backward: (...args: number[]) => void; adam: (...args: number[]) => void; layer_forward: (...args: number[]) => void; layer_weight_grad: (...args: number[]) => void; layer_input_grad: (...args: number[]) => void };
+  const fns = instance.exports as unknown as { gemm_nt: Fn; gemm_nn: Fn; gemm_tn: Fn; bn_forward: (...args: number[]) => void; bn_backward: (...args: number[]) => void; adam: (...args: number[]) => void; layer_forward: (...args: number[]) => void; layer_weight_grad: (...args: number[]) => void; layer_input_grad: (...args: number[]) => void; quantize_input: (...args: number[]) => void };
   const base = 1 << 20; // above the C stack and data
   let heap = new Float32Array(memory.buffer);
   const place = (bytes: number): void => {
@@ -544,6 +569,21 @@ export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
       back(o.xhat, xh as number, MN);
       back(o.pre, pr as number, MN);
       back(o.out, ou as number, MN);
+    },
+    quantizeInput(q, x, channels, out) {
+      const n = x.length;
+      const period = channels % 2 === 0 ? channels : 2 * channels;
+      place(16 * period + 8 * n);
+      const tables = new Float64Array(memory.buffer, base, 2 * period);
+      for (let j = 0; j < period; j++) {
+        tables[j] = q.mean[j % channels] as number;
+        tables[period + j] = q.std[j % channels] as number;
+      }
+      const xOff = base + 16 * period;
+      const outOff = xOff + 4 * n;
+      heap.set(x, xOff >> 2);
+      fns.quantize_input(xOff, n, base, base + 8 * period, period, q.scale, outOff);
+      back(out, outOff, n);
     },
     bnBackward(o) {
       const MN = o.M * o.N;

@@ -6,7 +6,7 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { ACT_CODE, defaultGemm, type Gemm, type Geometry } from './kernels.ts';
+import { ACT_CODE, defaultGemm, jsQuantizeInput, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
 import { expandTile } from './tile.ts';
 
@@ -39,25 +39,7 @@ export function roundHalfAway(t: number): number {
 }
 
 /** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float). */
-export function quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
-  const scale = q.scale;
-  for (let c = 0; c < channels; c++) {
-    const mean = q.mean[c] as number;
-    const std = q.std[c] as number;
-    for (let i = c; i < x.length; i += channels) {
-      const t = ((x[i] as number) - mean) / std / scale;
-      let v: number;
-      if (!(t >= -127)) v = -127;
-      else if (t > 127) v = 127;
-      else {
-        const w = Math.trunc(t);
-        const f = t - w;
-        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
-      }
-      out[i] = v * scale;
-    }
-  }
-}
+export const quantizeInput = jsQuantizeInput;
 
 abstract class Layer {
   abstract readonly spec: LayerSpec;
@@ -439,7 +421,7 @@ export class Network {
     const size = batch * shapeSize(this.spec.inputShape);
     this.qin = grow(this.qin, size);
     const q = this.qin.subarray(0, size);
-    quantizeInput(this.input, x.subarray(0, size), this.spec.inputShape[2], q);
+    this.gemm.quantizeInput(this.input, x.subarray(0, size), this.spec.inputShape[2], q);
     let a: Float32Array = q;
     for (const l of this.layers) a = l.forward(a, batch, training);
     return a;

@@ -164,6 +164,34 @@ describe('matrix kernels', () => {
     });
   }
 
+  it.skipIf(!wasm)('the input quantisation gives the same bits in wasm and JS: halves, clamps, NaN, signed zero, 1..7 channels (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(11);
+    for (const channels of [1, 2, 3, 6, 7]) {
+      // powers of two and dyadic means, so the "halves" below are exact ties of the rounding
+      const scale = 1 / 32;
+      const mean = Float32Array.from({ length: channels }, (_, c) => (c - 2) * 0.375);
+      const std = Float32Array.from({ length: channels }, (_, c) => 2 ** ((c % 3) - 1));
+      const n = channels * 9 + (channels % 3); // not a multiple of 4 for most
+      const x = Float32Array.from({ length: n }, (_, i) => {
+        const c = i % channels;
+        const pick = i % 6;
+        // exact halves of a step, far outside the int8 range, NaN, the mean itself, random
+        if (pick === 0) return (mean[c] as number) + (Math.floor(rng.next() * 20) - 10 + 0.5) * scale * (std[c] as number);
+        if (pick === 1) return (mean[c] as number) + (rng.next() < 0.5 ? -1 : 1) * 1000 * (std[c] as number);
+        if (pick === 2) return i % 12 === 2 ? NaN : (mean[c] as number);
+        return (mean[c] as number) + rng.normal() * 3 * (std[c] as number);
+      });
+      const q = { mean, std, scale };
+      const js = new Float32Array(n).fill(7);
+      const ws = new Float32Array(n).fill(7);
+      jsGemm.quantizeInput(q, x, channels, js);
+      w.quantizeInput(q, x, channels, ws);
+      expect(new Uint8Array(ws.buffer)).toEqual(new Uint8Array(js.buffer));
+      expect(js.some((v) => Math.abs(v) === Math.fround(127 * scale))).toBe(true); // the clamp was reached
+    }
+  });
+
   it.skipIf(!wasm)('the fused BatchNorm/activation passes give the same bits in wasm and JS (skipped without the wasm build)', () => {
     const w = wasm!;
     const rng = new Rng(5);

@@ -520,3 +520,44 @@ void tile_backward(const float *gW, const float *tile, int q, const float *alpha
     }
   }
 }
+
+/*
+ * The trainer's int8 fake quantisation of the input (host/train/network.ts quantizeInput), in the same float64
+ * steps: t = ((x - mean[c]) / std[c]) / scale, -127 when !(t >= -127), 127 when t > 127, else rounded half away
+ * from zero; out = (float)(v * scale). Channel c = i % channels; meanD/stdD hold the float64 mean and std for
+ * `period` positions (channels, or 2 * channels when channels is odd) so two neighbours share one vector.
+ */
+__attribute__((export_name("quantize_input")))
+void quantize_input(const float *x, int n, const double *meanD, const double *stdD, int period, double scale, float *out) {
+  v128_t vs = wasm_f64x2_splat(scale), lo = wasm_f64x2_splat(-127.0), hi = wasm_f64x2_splat(127.0);
+  v128_t half = wasm_f64x2_splat(0.5), mhalf = wasm_f64x2_splat(-0.5), one = wasm_f64x2_splat(1.0);
+  int i = 0, k = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t r[2];
+    for (int h = 0; h < 2; h++) {
+      v128_t xd = wasm_f64x2_promote_low_f32x4(h ? wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1) : xv);
+      v128_t t = wasm_f64x2_div(wasm_f64x2_div(wasm_f64x2_sub(xd, wasm_v128_load(meanD + k)), wasm_v128_load(stdD + k)), vs);
+      k += 2;
+      if (k == period) k = 0;
+      v128_t w = wasm_f64x2_trunc(t);
+      v128_t f = wasm_f64x2_sub(t, w);
+      v128_t v = wasm_f64x2_sub(wasm_f64x2_add(w, wasm_v128_and(wasm_f64x2_ge(f, half), one)), wasm_v128_and(wasm_f64x2_le(f, mhalf), one));
+      v = wasm_v128_bitselect(v, lo, wasm_f64x2_ge(t, lo));
+      v = wasm_v128_bitselect(hi, v, wasm_f64x2_gt(t, hi));
+      r[h] = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_mul(v, vs));
+    }
+    wasm_v128_store(out + i, wasm_i32x4_shuffle(r[0], r[1], 0, 1, 4, 5));
+  }
+  for (; i < n; i++) {
+    double t = ((double)x[i] - meanD[k]) / stdD[k] / scale, v;
+    if (++k == period) k = 0;
+    if (!(t >= -127.0)) v = -127.0;
+    else if (t > 127.0) v = 127.0;
+    else {
+      double w = __builtin_trunc(t), f = t - w;
+      v = w + (f >= 0.5 ? 1.0 : 0.0) - (f <= -0.5 ? 1.0 : 0.0);
+    }
+    out[i] = (float)(v * scale);
+  }
+}
