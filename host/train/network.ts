@@ -303,31 +303,34 @@ export class MaxPoolLayer extends Layer {
     const outSize = batch * outH * outW * C;
     this.out = grow(this.out, outSize);
     if (this.argmax.length < outSize) this.argmax = new Int32Array(outSize);
+    const out = this.out;
+    const argmax = this.argmax;
+    // channels innermost (contiguous); per channel the window is scanned in the same (dy, dx) order, the first
+    // strictly larger value wins, and a window with no value above -Infinity keeps -Infinity and index -1
     let o = 0;
     for (let b = 0; b < batch; b++) {
       const xb = b * inH * inW * C;
       for (let oy = 0; oy < outH; oy++) {
         for (let ox = 0; ox < outW; ox++) {
-          for (let c = 0; c < C; c++) {
-            let best = -Infinity;
-            let at = -1;
-            for (let dy = 0; dy < kh; dy++) {
-              for (let dx = 0; dx < kw; dx++) {
-                const i = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
-                if ((x[i] as number) > best) {
-                  best = x[i] as number;
-                  at = i;
+          out.fill(-Infinity, o, o + C);
+          argmax.fill(-1, o, o + C);
+          for (let dy = 0; dy < kh; dy++) {
+            for (let dx = 0; dx < kw; dx++) {
+              const i0 = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C;
+              for (let c = 0; c < C; c++) {
+                const v = x[i0 + c] as number;
+                if (v > (out[o + c] as number)) {
+                  out[o + c] = v;
+                  argmax[o + c] = i0 + c;
                 }
               }
             }
-            this.out[o] = best;
-            this.argmax[o] = at;
-            o++;
           }
+          o += C;
         }
       }
     }
-    return this.out;
+    return out;
   }
   backward(gradOut: Float32Array, batch: number): Float32Array {
     const inSize = batch * shapeSize(this.spec.inShape);
@@ -344,6 +347,7 @@ export class MaxPoolLayer extends Layer {
 
 export class GapLayer extends Layer {
   readonly spec: LayerSpec & { kind: 'gap' };
+  private sums = new Float64Array(0);
   constructor(spec: LayerSpec & { kind: 'gap' }) {
     super();
     this.spec = spec;
@@ -352,12 +356,15 @@ export class GapLayer extends Layer {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
     this.out = grow(this.out, batch * C);
+    // per channel a float64 sum over the positions in order, as before, with the positions read row by row
+    const sums = this.sums.length >= C ? this.sums : (this.sums = new Float64Array(C));
     for (let b = 0; b < batch; b++) {
-      for (let c = 0; c < C; c++) {
-        let s = 0;
-        for (let i = 0; i < P; i++) s += x[(b * P + i) * C + c] as number;
-        this.out[b * C + c] = s / P;
+      sums.fill(0, 0, C);
+      for (let i = 0; i < P; i++) {
+        const r = (b * P + i) * C;
+        for (let c = 0; c < C; c++) sums[c] = (sums[c] as number) + (x[r + c] as number);
       }
+      for (let c = 0; c < C; c++) this.out[b * C + c] = (sums[c] as number) / P;
     }
     return this.out;
   }
@@ -365,12 +372,13 @@ export class GapLayer extends Layer {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
     this.gradIn = grow(this.gradIn, batch * P * C);
+    const gi = this.gradIn;
     for (let b = 0; b < batch; b++) {
-      for (let i = 0; i < P; i++) {
-        for (let c = 0; c < C; c++) this.gradIn[(b * P + i) * C + c] = (gradOut[b * C + c] as number) / P;
-      }
+      const row = gi.subarray(b * P * C, b * P * C + C);
+      for (let c = 0; c < C; c++) row[c] = (gradOut[b * C + c] as number) / P;
+      for (let i = 1; i < P; i++) gi.copyWithin((b * P + i) * C, b * P * C, b * P * C + C);
     }
-    return this.gradIn;
+    return gi;
   }
 }
 
