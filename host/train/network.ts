@@ -43,6 +43,8 @@ export const quantizeInput = jsQuantizeInput;
 
 abstract class Layer {
   abstract readonly spec: LayerSpec;
+  /** Set by the network to its engine's allocator. */
+  alloc: Alloc = plainAlloc;
   /** Output of the last forward pass, (batch, h, w, c). */
   out: Float32Array = new Float32Array(0);
   /** Gradient with respect to the input of the last forward pass. */
@@ -51,8 +53,12 @@ abstract class Layer {
   abstract backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array;
 }
 
-function grow(a: Float32Array, n: number): Float32Array {
-  return a.length >= n ? a : new Float32Array(n);
+/** Allocates float buffers (in the engine's memory for the wasm engine, so kernels use them in place). */
+type Alloc = (n: number) => Float32Array;
+const plainAlloc: Alloc = (n) => new Float32Array(n);
+
+function grow(a: Float32Array, n: number, alloc: Alloc): Float32Array {
+  return a.length >= n ? a : alloc(n);
 }
 
 export class WeightLayer extends Layer {
@@ -96,6 +102,14 @@ export class WeightLayer extends Layer {
     super();
     this.spec = spec;
     this.gemm = gemm;
+    this.alloc = gemm.alloc;
+    const zeros = gemm.alloc;
+    /** values drawn in JS, then placed in the engine's memory */
+    const placed = (a: Float32Array): Float32Array => {
+      const v = zeros(a.length);
+      v.set(a);
+      return v;
+    };
     this.N = spec.outShape[2];
     this.K = spec.kernel[0] * spec.kernel[1] * spec.inShape[2];
     this.n = weightCount(spec);
@@ -104,8 +118,8 @@ export class WeightLayer extends Layer {
     this.alphaMode = model.alpha;
     const param = (suffix: string, value: Float32Array, decay = false, frozen = false): Param => ({
       name: `${spec.name}.${suffix}`,
-      value,
-      grad: new Float32Array(value.length),
+      value: placed(value),
+      grad: zeros(value.length),
       decay,
       frozen,
     });
@@ -119,18 +133,18 @@ export class WeightLayer extends Layer {
     const w = new Float32Array(this.n);
     for (let i = 0; i < this.n; i++) w[i] = rng.normal() * std;
     this.weight = param('weight', w, true, this.binary && model.alpha === 'scores');
-    if (spec.bias) this.bias = param('bias', new Float32Array(this.N));
+    if (spec.bias) this.bias = param('bias', zeros(this.N));
     if (spec.bn) {
       this.gamma = param('gamma', new Float32Array(this.N).fill(1));
-      this.beta = param('beta', new Float32Array(this.N));
+      this.beta = param('beta', zeros(this.N));
     }
-    this.runMean = new Float32Array(this.N);
-    this.runVar = new Float32Array(this.N).fill(1);
-    this.invStd = new Float32Array(this.N);
-    this.tile = new Float32Array(this.n / this.p);
-    this.alpha = new Float32Array(model.alpha === 'single' ? 1 : this.p);
-    this.weff = new Float32Array(this.n);
-    this.gWeff = new Float32Array(this.n);
+    this.runMean = zeros(this.N);
+    this.runVar = zeros(this.N).fill(1);
+    this.invStd = zeros(this.N);
+    this.tile = zeros(this.n / this.p);
+    this.alpha = zeros(model.alpha === 'single' ? 1 : this.p);
+    this.weff = zeros(this.n);
+    this.gWeff = zeros(this.n);
   }
 
   params(): Param[] {
@@ -200,20 +214,20 @@ export class WeightLayer extends Layer {
       dCols = this.reuse ? N / this.p : N;
       aBlock = N / this.p;
       alpha = this.alphaPerCopy();
-      this.d = grow(this.d, M * dCols);
+      this.d = grow(this.d, M * dCols, this.alloc);
       this.gemm.layerForward(x, this.signRows(), this.d, dCols, geom);
     } else {
-      this.d = grow(this.d, M * N);
+      this.d = grow(this.d, M * N, this.alloc);
       this.gemm.layerForward(x, this.weff, this.d, N, geom);
     }
     const d = this.d;
-    this.pre = grow(this.pre, M * N);
-    this.out = grow(this.out, M * N);
+    this.pre = grow(this.pre, M * N, this.alloc);
+    this.out = grow(this.out, M * N, this.alloc);
     const pre = this.pre;
     const out = this.out;
     const act = ACT_CODE[this.spec.activation];
     if (this.gamma && this.beta) {
-      this.xhat = grow(this.xhat, M * N);
+      this.xhat = grow(this.xhat, M * N, this.alloc);
       this.gemm.bnForward({
         d, dCols, alpha, aBlock, M, N,
         gamma: this.gamma.value, beta: this.beta.value, runMean: this.runMean, runVar: this.runVar, invStd: this.invStd,
@@ -244,7 +258,7 @@ export class WeightLayer extends Layer {
   backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array {
     const M = this.rows(batch);
     const N = this.N;
-    this.gPre = grow(this.gPre, M * N);
+    this.gPre = grow(this.gPre, M * N, this.alloc);
     const g = this.gPre;
     const act = ACT_CODE[this.spec.activation];
     if (this.gamma && this.beta) {
@@ -276,7 +290,7 @@ export class WeightLayer extends Layer {
       for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);
     }
     if (!needGradIn) return this.gradIn;
-    this.gradIn = grow(this.gradIn, batch * shapeSize(this.spec.inShape));
+    this.gradIn = grow(this.gradIn, batch * shapeSize(this.spec.inShape), this.alloc);
     if (this.alphaAfter) {
       // with reuse the p copies of a row share the tile row: their alpha-scaled gradients are summed first
       const Nq = N / this.p;
@@ -301,7 +315,7 @@ export class MaxPoolLayer extends Layer {
     const [kh, kw] = this.spec.kernel;
     const [sh, sw] = this.spec.stride;
     const outSize = batch * outH * outW * C;
-    this.out = grow(this.out, outSize);
+    this.out = grow(this.out, outSize, this.alloc);
     if (this.argmax.length < outSize) this.argmax = new Int32Array(outSize);
     const out = this.out;
     const argmax = this.argmax;
@@ -334,7 +348,7 @@ export class MaxPoolLayer extends Layer {
   }
   backward(gradOut: Float32Array, batch: number): Float32Array {
     const inSize = batch * shapeSize(this.spec.inShape);
-    this.gradIn = grow(this.gradIn, inSize);
+    this.gradIn = grow(this.gradIn, inSize, this.alloc);
     this.gradIn.fill(0, 0, inSize);
     const outSize = batch * shapeSize(this.spec.outShape);
     for (let o = 0; o < outSize; o++) {
@@ -355,7 +369,7 @@ export class GapLayer extends Layer {
   forward(x: Float32Array, batch: number): Float32Array {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
-    this.out = grow(this.out, batch * C);
+    this.out = grow(this.out, batch * C, this.alloc);
     // per channel a float64 sum over the positions in order, as before, with the positions read row by row
     const sums = this.sums.length >= C ? this.sums : (this.sums = new Float64Array(C));
     for (let b = 0; b < batch; b++) {
@@ -371,7 +385,7 @@ export class GapLayer extends Layer {
   backward(gradOut: Float32Array, batch: number): Float32Array {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
-    this.gradIn = grow(this.gradIn, batch * P * C);
+    this.gradIn = grow(this.gradIn, batch * P * C, this.alloc);
     const gi = this.gradIn;
     for (let b = 0; b < batch; b++) {
       const row = gi.subarray(b * P * C, b * P * C + C);
@@ -388,11 +402,15 @@ export class Network {
   readonly weightLayers: WeightLayer[];
   input: InputQuant;
   private qin: Float32Array = new Float32Array(0);
+  private readonly alloc: (n: number) => Float32Array;
   readonly gemm: Gemm;
 
   constructor(spec: ModelSpec, seed: number, gemm: Gemm = defaultGemm()) {
     this.spec = spec;
-    this.gemm = gemm;
+    // wasm: a memory of its own holding this network's parameters, Adam state, activations and gradients, so
+    // the kernels work on them in place instead of copying them in and out at every call
+    this.gemm = gemm.workspace ? gemm.workspace() : gemm;
+    gemm = this.gemm;
     const rng = new Rng(seed);
     this.layers = spec.layers.map((l) => {
       if (l.kind === 'maxpool') return new MaxPoolLayer(l);
@@ -400,17 +418,8 @@ export class Network {
       return new WeightLayer(l, spec, rng, gemm);
     });
     this.weightLayers = this.layers.filter((l): l is WeightLayer => l instanceof WeightLayer);
-    if (gemm.home) {
-      // latents, gradients and (later) Adam state in wasm memory for good: no copies at every step
-      const params = this.params();
-      const total = params.reduce((sum, q) => sum + q.value.length, 0);
-      const temp = Math.max(0, ...this.weightLayers.map((l) => l.n + 3 * l.tile.length + l.p + 16));
-      const views = gemm.home().adopt(params.flatMap((q) => [q.value, q.grad]), 2 * total + temp + 64);
-      params.forEach((q, i) => {
-        q.value = views[2 * i] as Float32Array;
-        q.grad = views[2 * i + 1] as Float32Array;
-      });
-    }
+    this.alloc = gemm.alloc;
+    for (const l of this.layers) l.alloc = gemm.alloc;
     const c = spec.inputShape[2];
     this.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1 / 127 };
   }
@@ -427,7 +436,7 @@ export class Network {
   /** Logits (batch x classes) for raw (unstandardised) inputs. */
   forward(x: Float32Array, batch: number, training: boolean): Float32Array {
     const size = batch * shapeSize(this.spec.inputShape);
-    this.qin = grow(this.qin, size);
+    this.qin = grow(this.qin, size, this.alloc);
     const q = this.qin.subarray(0, size);
     this.gemm.quantizeInput(this.input, x.subarray(0, size), this.spec.inputShape[2], q);
     let a: Float32Array = q;
