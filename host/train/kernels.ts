@@ -158,6 +158,54 @@ export function col2im(cols: Float32Array, g: Geometry, x: Float32Array): void {
   }
 }
 
+/** Per channel the window is scanned in (dy, dx) order, the first strictly larger value wins; a window with no value above -Infinity keeps -Infinity and index -1. */
+export function jsMaxPoolForward(x: Float32Array, g: Geometry, out: Float32Array, argmax: Int32Array): void {
+  const [batch, inH, inW, C, outH, outW, kh, kw, sh, sw] = g;
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * inH * inW * C;
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        out.fill(-Infinity, o, o + C);
+        argmax.fill(-1, o, o + C);
+        for (let dy = 0; dy < kh; dy++) {
+          for (let dx = 0; dx < kw; dx++) {
+            const i0 = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[i0 + c] as number;
+              if (v > (out[o + c] as number)) {
+                out[o + c] = v;
+                argmax[o + c] = i0 + c;
+              }
+            }
+          }
+        }
+        o += C;
+      }
+    }
+  }
+}
+
+export function jsMaxPoolBackward(gradOut: Float32Array, argmax: Int32Array, outSize: number, gradIn: Float32Array, inSize: number): void {
+  gradIn.fill(0, 0, inSize);
+  for (let o = 0; o < outSize; o++) {
+    const i = argmax[o] as number;
+    if (i >= 0) gradIn[i] = (gradIn[i] as number) + (gradOut[o] as number);
+  }
+}
+
+export function jsGapForward(x: Float32Array, batch: number, P: number, C: number, out: Float32Array): void {
+  const sums = new Float64Array(C);
+  for (let b = 0; b < batch; b++) {
+    sums.fill(0);
+    for (let i = 0; i < P; i++) {
+      const r = (b * P + i) * C;
+      for (let c = 0; c < C; c++) sums[c] = (sums[c] as number) + (x[r + c] as number);
+    }
+    for (let c = 0; c < C; c++) out[b * C + c] = (sums[c] as number) / P;
+  }
+}
+
 /** Layer-level products: the im2col/col2im happen inside (in wasm: no column matrix copied to JS). */
 export interface LayerKernels {
   /** d[M, n] = cols(x) * rows[n, K]^T */
@@ -194,6 +242,12 @@ export interface Gemm extends LayerKernels {
   tn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   bnForward(o: BnForwardArgs): void;
   bnBackward(o: BnBackwardArgs): void;
+  /** Max pooling over g (channel-last): out, and in arg the index into x of each output's winner. */
+  maxPoolForward(x: Float32Array, g: Geometry, out: Float32Array, arg: Int32Array): void;
+  /** gradIn[0, inSize) = 0, then gradIn[arg[o]] += gradOut[o] in order of o. */
+  maxPoolBackward(gradOut: Float32Array, arg: Int32Array, outSize: number, gradIn: Float32Array, inSize: number): void;
+  /** out[b, c] = mean over the P positions of x[b, :, c] (a float64 sum in order). */
+  gapForward(x: Float32Array, batch: number, P: number, C: number, out: Float32Array): void;
   /** jsQuantizeInput: out[i] = the int8-step value of x[i] (channel i % channels). */
   quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void;
 }
@@ -327,6 +381,9 @@ export const jsGemm: Gemm = {
   bnForward: jsBnForward,
   bnBackward: jsBnBackward,
   quantizeInput: jsQuantizeInput,
+  maxPoolForward: jsMaxPoolForward,
+  maxPoolBackward: jsMaxPoolBackward,
+  gapForward: jsGapForward,
   // float32 steps (Math.fround) in the same order as gemm.c, so both engines give identical bits
   nt(a, b, c, m, n, k) {
     const f = Math.fround;
@@ -414,7 +471,7 @@ function wasmEngine(module: object, wasm: WasmApi): Gemm {
       i32 = new Int32Array(memory.buffer);
     }
   };
-  const resident = (a: Float32Array): boolean => buffers.has(a.buffer);
+  const resident = (a: Float32Array | Int32Array): boolean => buffers.has(a.buffer);
   const alloc = (n: number): Float32Array => {
     ensure(top + n * 4);
     const v = new Float32Array(memory.buffer, top, n);
@@ -426,19 +483,19 @@ function wasmEngine(module: object, wasm: WasmApi): Gemm {
   /** A call's operands: resident arrays by address, others copied into a frame above `top`. */
   class Frame {
     private at = top;
-    private readonly outs: [Float32Array, number, number][] = [];
-    /** Address of a's first len floats; copyIn: its values are read; copyOut: written back after the call. */
-    arg(a: Float32Array, len: number, copyIn: boolean, copyOut: boolean): number {
+    private readonly outs: [Float32Array | Int32Array, number, number][] = [];
+    /** Address of a's first len values; copyIn: its values are read; copyOut: written back after the call. */
+    arg(a: Float32Array | Int32Array, len: number, copyIn: boolean, copyOut: boolean): number {
       if (resident(a)) return a.byteOffset;
       const off = this.take(len * 4);
-      if (copyIn) f32.set(len === a.length ? a : a.subarray(0, len), off >> 2);
+      if (copyIn) (a instanceof Int32Array ? i32 : f32).set(len === a.length ? a : a.subarray(0, len), off >> 2);
       if (copyOut) this.outs.push([a, off, len]);
       return off;
     }
-    in(a: Float32Array, len = a.length): number {
+    in(a: Float32Array | Int32Array, len = a.length): number {
       return this.arg(a, len, true, false);
     }
-    out(a: Float32Array, len = a.length): number {
+    out(a: Float32Array | Int32Array, len = a.length): number {
       return this.arg(a, len, false, true);
     }
     inOut(a: Float32Array, len = a.length): number {
@@ -458,7 +515,7 @@ function wasmEngine(module: object, wasm: WasmApi): Gemm {
     }
     /** Copies the outputs of non-resident arrays back. */
     done(): void {
-      for (const [a, off, len] of this.outs) a.set(f32.subarray(off >> 2, (off >> 2) + len));
+      for (const [a, off, len] of this.outs) a.set((a instanceof Int32Array ? i32 : f32).subarray(off >> 2, (off >> 2) + len));
     }
   }
   const inSize = (g: Geometry): number => g[0] * g[1] * g[2] * g[3];
@@ -533,6 +590,25 @@ function wasmEngine(module: object, wasm: WasmApi): Gemm {
       const go = fr.in(o.go, MN), pr = fr.in(o.pre, MN), xh = fr.in(o.xhat, MN), ga = fr.in(o.gamma, o.N), is = fr.in(o.invStd, o.N);
       const gg = fr.inOut(o.gGamma, o.N), gb = fr.inOut(o.gBeta, o.N), g = fr.out(o.g, MN);
       fns.bn_backward!(go, pr, xh, o.M, o.N, ga, is, o.act, gg, gb, g, fr.take(3 * o.N * 4));
+      fr.done();
+    },
+    maxPoolForward(x, g, out, arg) {
+      const outSize = g[0] * g[4] * g[5] * g[3];
+      const fr = new Frame();
+      const xo = fr.in(x, inSize(g)), go = fr.geom(g), oo = fr.out(out, outSize), ao = fr.out(arg, outSize);
+      fns.maxpool_forward!(xo, go, oo, ao);
+      fr.done();
+    },
+    maxPoolBackward(gradOut, arg, outSize, gradIn, inSize) {
+      const fr = new Frame();
+      const go = fr.in(gradOut, outSize), ao = fr.in(arg, outSize), xo = fr.out(gradIn, inSize);
+      fns.maxpool_backward!(go, ao, outSize, xo, inSize);
+      fr.done();
+    },
+    gapForward(x, batch, P, C, out) {
+      const fr = new Frame();
+      const xo = fr.in(x, batch * P * C), oo = fr.out(out, batch * C);
+      fns.gap_forward!(xo, batch, P, C, oo, fr.take(C * 8));
       fr.done();
     },
     quantizeInput(q, x, channels, out) {

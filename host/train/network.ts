@@ -6,7 +6,7 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { ACT_CODE, defaultGemm, jsQuantizeInput, type Gemm, type Geometry } from './kernels.ts';
+import { ACT_CODE, defaultGemm, jsGemm, jsQuantizeInput, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
 import { expandTile } from './tile.ts';
 
@@ -43,8 +43,9 @@ export const quantizeInput = jsQuantizeInput;
 
 abstract class Layer {
   abstract readonly spec: LayerSpec;
-  /** Set by the network to its engine's allocator. */
+  /** Set by the network to its engine's allocator and kernels. */
   alloc: Alloc = plainAlloc;
+  kernels: Gemm = jsGemm;
   /** Output of the last forward pass, (batch, h, w, c). */
   out: Float32Array = new Float32Array(0);
   /** Gradient with respect to the input of the last forward pass. */
@@ -304,7 +305,7 @@ export class WeightLayer extends Layer {
 
 export class MaxPoolLayer extends Layer {
   readonly spec: LayerSpec & { kind: 'maxpool' };
-  private argmax = new Int32Array(0);
+  private argmax: Int32Array = new Int32Array(0);
   constructor(spec: LayerSpec & { kind: 'maxpool' }) {
     super();
     this.spec = spec;
@@ -316,52 +317,23 @@ export class MaxPoolLayer extends Layer {
     const [sh, sw] = this.spec.stride;
     const outSize = batch * outH * outW * C;
     this.out = grow(this.out, outSize, this.alloc);
-    if (this.argmax.length < outSize) this.argmax = new Int32Array(outSize);
-    const out = this.out;
-    const argmax = this.argmax;
-    // channels innermost (contiguous); per channel the window is scanned in the same (dy, dx) order, the first
-    // strictly larger value wins, and a window with no value above -Infinity keeps -Infinity and index -1
-    let o = 0;
-    for (let b = 0; b < batch; b++) {
-      const xb = b * inH * inW * C;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          out.fill(-Infinity, o, o + C);
-          argmax.fill(-1, o, o + C);
-          for (let dy = 0; dy < kh; dy++) {
-            for (let dx = 0; dx < kw; dx++) {
-              const i0 = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C;
-              for (let c = 0; c < C; c++) {
-                const v = x[i0 + c] as number;
-                if (v > (out[o + c] as number)) {
-                  out[o + c] = v;
-                  argmax[o + c] = i0 + c;
-                }
-              }
-            }
-          }
-          o += C;
-        }
-      }
+    if (this.argmax.length < outSize) {
+      const f = this.alloc(outSize);
+      this.argmax = new Int32Array(f.buffer, f.byteOffset, outSize);
     }
-    return out;
+    this.kernels.maxPoolForward(x, [batch, inH, inW, C, outH, outW, kh, kw, sh, sw], this.out, this.argmax);
+    return this.out;
   }
   backward(gradOut: Float32Array, batch: number): Float32Array {
     const inSize = batch * shapeSize(this.spec.inShape);
     this.gradIn = grow(this.gradIn, inSize, this.alloc);
-    this.gradIn.fill(0, 0, inSize);
-    const outSize = batch * shapeSize(this.spec.outShape);
-    for (let o = 0; o < outSize; o++) {
-      const i = this.argmax[o] as number;
-      this.gradIn[i] = (this.gradIn[i] as number) + (gradOut[o] as number);
-    }
+    this.kernels.maxPoolBackward(gradOut, this.argmax, batch * shapeSize(this.spec.outShape), this.gradIn, inSize);
     return this.gradIn;
   }
 }
 
 export class GapLayer extends Layer {
   readonly spec: LayerSpec & { kind: 'gap' };
-  private sums = new Float64Array(0);
   constructor(spec: LayerSpec & { kind: 'gap' }) {
     super();
     this.spec = spec;
@@ -370,16 +342,7 @@ export class GapLayer extends Layer {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
     this.out = grow(this.out, batch * C, this.alloc);
-    // per channel a float64 sum over the positions in order, as before, with the positions read row by row
-    const sums = this.sums.length >= C ? this.sums : (this.sums = new Float64Array(C));
-    for (let b = 0; b < batch; b++) {
-      sums.fill(0, 0, C);
-      for (let i = 0; i < P; i++) {
-        const r = (b * P + i) * C;
-        for (let c = 0; c < C; c++) sums[c] = (sums[c] as number) + (x[r + c] as number);
-      }
-      for (let c = 0; c < C; c++) this.out[b * C + c] = (sums[c] as number) / P;
-    }
+    this.kernels.gapForward(x, batch, P, C, this.out);
     return this.out;
   }
   backward(gradOut: Float32Array, batch: number): Float32Array {
@@ -419,7 +382,10 @@ export class Network {
     });
     this.weightLayers = this.layers.filter((l): l is WeightLayer => l instanceof WeightLayer);
     this.alloc = gemm.alloc;
-    for (const l of this.layers) l.alloc = gemm.alloc;
+    for (const l of this.layers) {
+      l.alloc = gemm.alloc;
+      l.kernels = gemm;
+    }
     const c = spec.inputShape[2];
     this.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1 / 127 };
   }

@@ -192,6 +192,42 @@ describe('matrix kernels', () => {
     }
   });
 
+  it.skipIf(!wasm)('max pooling (ties, -Infinity and NaN windows, overlapping windows) and global average pooling give the same bits in wasm and JS (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(12);
+    // [batch, inH, inW, C, outH, outW, kh, kw, sh, sw]: 1-d windows of 2, overlapping 3/2 windows in 2-d, 5 and 8 channels
+    const geoms: [number, number, number, number, number, number, number, number, number, number][] = [
+      [3, 1, 10, 5, 1, 5, 1, 2, 1, 2],
+      [2, 5, 5, 8, 2, 2, 3, 3, 2, 2],
+    ];
+    for (const g of geoms) {
+      const inSize = g[0] * g[1] * g[2] * g[3];
+      const outSize = g[0] * g[4] * g[5] * g[3];
+      const x = Float32Array.from({ length: inSize }, (_, i) => {
+        const r = rng.next();
+        if (i % 13 === 0) return -Infinity;
+        if (i % 17 === 0) return NaN;
+        return r < 0.4 ? (r < 0.2 ? 1 : -1) : rng.normal(); // many ties of +-1, as sign activations give
+      });
+      x.fill(-Infinity, 0, g[3] * 2); // 1-d: a whole window of -Infinity, no winner (index -1)
+      const gradOut = Float32Array.from({ length: outSize }, () => rng.normal());
+      const results = [jsGemm, w].map((k) => {
+        const out = new Float32Array(outSize).fill(3);
+        const arg = new Int32Array(outSize).fill(7);
+        k.maxPoolForward(x, g, out, arg);
+        const gradIn = new Float32Array(inSize).fill(5);
+        k.maxPoolBackward(gradOut, arg, outSize, gradIn, inSize);
+        const P = g[1] * g[2];
+        const mean = new Float32Array(g[0] * g[3]);
+        k.gapForward(x.map((v) => (Number.isFinite(v) ? v : 0.25)), g[0], P, g[3], mean);
+        return { out: Array.from(out), arg: Array.from(arg), gradIn: Array.from(gradIn), mean: Array.from(mean) };
+      });
+      expect(results[1]).toEqual(results[0]);
+      if (g[6] === 1) expect(results[0]!.arg).toContain(-1);
+      expect(results[0]!.gradIn.some((v, i) => v !== 0 && results[0]!.arg.filter((a) => a === i).length > 1)).toBe(g[6] > g[8]); // overlapping windows add up
+    }
+  });
+
   it.skipIf(!wasm)('the fused BatchNorm/activation passes give the same bits in wasm and JS (skipped without the wasm build)', () => {
     const w = wasm!;
     const rng = new Rng(5);

@@ -561,3 +561,71 @@ void quantize_input(const float *x, int n, const double *meanD, const double *st
     out[i] = (float)(v * scale);
   }
 }
+
+/*
+ * Max pooling, channel-last, over g (geometry as above: kh x kw windows, strides sh, sw). For each channel the
+ * window is scanned in (dy, dx) order and the first strictly larger value wins; a window with no value above
+ * -infinity keeps -infinity and index -1. arg holds the index into x of each output's winner.
+ */
+__attribute__((export_name("maxpool_forward")))
+void maxpool_forward(const float *x, const int *g, float *out, int *arg) {
+  int batch = g[0], inH = g[1], inW = g[2], C = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  float ninf = -__builtin_inff();
+  size_t o = 0;
+  for (int b = 0; b < batch; b++) {
+    int xb = b * inH * inW * C;
+    for (int oy = 0; oy < outH; oy++)
+      for (int ox = 0; ox < outW; ox++, o += (size_t)C) {
+        int c = 0;
+        for (; c + 4 <= C; c += 4) {
+          v128_t best = wasm_f32x4_splat(ninf), at = wasm_i32x4_splat(-1);
+          for (int dy = 0; dy < kh; dy++)
+            for (int dx = 0; dx < kw; dx++) {
+              int i0 = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
+              v128_t v = wasm_v128_load(x + i0), gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_make(i0, i0 + 1, i0 + 2, i0 + 3), at, gt);
+            }
+          wasm_v128_store(out + o + c, best);
+          wasm_v128_store(arg + o + c, at);
+        }
+        for (; c < C; c++) {
+          float best = ninf;
+          int at = -1;
+          for (int dy = 0; dy < kh; dy++)
+            for (int dx = 0; dx < kw; dx++) {
+              int i = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
+              if (x[i] > best) {
+                best = x[i];
+                at = i;
+              }
+            }
+          out[o + c] = best;
+          arg[o + c] = at;
+        }
+      }
+  }
+}
+
+/* gradIn = 0, then gradIn[arg[o]] += gradOut[o] for o in order (an index of -1 takes nothing). */
+__attribute__((export_name("maxpool_backward")))
+void maxpool_backward(const float *gradOut, const int *arg, int outSize, float *gradIn, int inSize) {
+  __builtin_memset(gradIn, 0, (size_t)inSize * sizeof(float));
+  for (int o = 0; o < outSize; o++) {
+    int i = arg[o];
+    if (i >= 0) gradIn[i] += gradOut[o];
+  }
+}
+
+/* Global average pooling: out[b, c] = (float)(float64 sum over the P positions in order / P); sums holds C doubles. */
+__attribute__((export_name("gap_forward")))
+void gap_forward(const float *x, int batch, int P, int C, float *out, double *sums) {
+  for (int b = 0; b < batch; b++) {
+    for (int c = 0; c < C; c++) sums[c] = 0;
+    for (int i = 0; i < P; i++) {
+      const float *r = x + ((size_t)b * (size_t)P + (size_t)i) * (size_t)C;
+      for (int c = 0; c < C; c++) sums[c] += (double)r[c];
+    }
+    for (int c = 0; c < C; c++) out[(size_t)b * (size_t)C + (size_t)c] = (float)(sums[c] / (double)P);
+  }
+}
