@@ -443,14 +443,38 @@ void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, in
  */
 __attribute__((export_name("tile_refresh")))
 void tile_refresh(const float *s, int p, int q, float *tile, const float *x, int copies, float *alpha, double *sum) {
+  int q2 = q & ~1;
   for (int j = 0; j < q; j++) sum[j] = 0;
   for (int i = 0; i < p; i++) {
     const float *si = s + (size_t)i * (size_t)q;
-    for (int j = 0; j < q; j++) sum[j] += (double)si[j];
+    int j = 0;
+    for (; j < q2; j += 2) wasm_v128_store(sum + j, wasm_f64x2_add(wasm_v128_load(sum + j), wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(si + j))));
+    for (; j < q; j++) sum[j] += (double)si[j];
   }
   for (int j = 0; j < q; j++) tile[j] = sum[j] > 0 ? 1.0f : -1.0f;
-  int n = p * q, len = n / copies;
-  for (int c = 0; c < copies; c++) {
+  int n = p * q, len = n / copies, c = 0;
+  /* copies in fours and pairs: independent float64 chains side by side, each still summed in order */
+  for (; c + 4 <= copies; c += 4) {
+    v128_t a = wasm_f64x2_splat(0), b = a;
+    const float *x0 = x + (size_t)c * (size_t)len, *x1 = x0 + len, *x2 = x1 + len, *x3 = x2 + len;
+    for (int j = 0; j < len; j++) {
+      a = wasm_f64x2_add(a, wasm_f64x2_make((double)__builtin_fabsf(x0[j]), (double)__builtin_fabsf(x1[j])));
+      b = wasm_f64x2_add(b, wasm_f64x2_make((double)__builtin_fabsf(x2[j]), (double)__builtin_fabsf(x3[j])));
+    }
+    alpha[c] = (float)(wasm_f64x2_extract_lane(a, 0) / (double)len);
+    alpha[c + 1] = (float)(wasm_f64x2_extract_lane(a, 1) / (double)len);
+    alpha[c + 2] = (float)(wasm_f64x2_extract_lane(b, 0) / (double)len);
+    alpha[c + 3] = (float)(wasm_f64x2_extract_lane(b, 1) / (double)len);
+  }
+  for (; c + 2 <= copies; c += 2) {
+    v128_t a = wasm_f64x2_splat(0);
+    const float *x0 = x + (size_t)c * (size_t)len, *x1 = x0 + len;
+    for (int j = 0; j < len; j++)
+      a = wasm_f64x2_add(a, wasm_f64x2_make((double)__builtin_fabsf(x0[j]), (double)__builtin_fabsf(x1[j])));
+    alpha[c] = (float)(wasm_f64x2_extract_lane(a, 0) / (double)len);
+    alpha[c + 1] = (float)(wasm_f64x2_extract_lane(a, 1) / (double)len);
+  }
+  for (; c < copies; c++) {
     double a = 0;
     const float *xc = x + (size_t)c * (size_t)len;
     for (int j = 0; j < len; j++) a += (double)__builtin_fabsf(xc[j]);
