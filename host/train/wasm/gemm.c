@@ -185,26 +185,26 @@ void bn_forward(const float *d, int dCols, const float *alpha, int aBlock, int M
                 float *scratch) {
   float *mean = scratch, *sq = scratch + N;
   int vec = (N % 4 == 0) && (dCols % 4 == 0) && (aBlock % 4 == 0);
-  /* z into pre */
+  int n4 = N & ~3;
+  for (int n = 0; n < N; n++) mean[n] = sq[n] = 0;
+  /* z into pre; in training, each channel's sum over the rows (in row order) in the same pass */
   for (int m = 0; m < M; m++) {
     const float *dr = d + (size_t)m * (size_t)dCols;
     float *zr = pre + (size_t)m * (size_t)N;
     if (vec) {
-      for (int n = 0; n < N; n += 4)
-        wasm_v128_store(zr + n, wasm_f32x4_mul(wasm_f32x4_splat(alpha[n / aBlock]), wasm_v128_load(dr + n % dCols)));
+      for (int n = 0; n < N; n += 4) {
+        v128_t z = wasm_f32x4_mul(wasm_f32x4_splat(alpha[n / aBlock]), wasm_v128_load(dr + n % dCols));
+        wasm_v128_store(zr + n, z);
+        if (training) wasm_v128_store(mean + n, wasm_f32x4_add(wasm_v128_load(mean + n), z));
+      }
     } else {
-      for (int n = 0; n < N; n++) zr[n] = alpha[n / aBlock] * dr[n % dCols];
+      for (int n = 0; n < N; n++) {
+        zr[n] = alpha[n / aBlock] * dr[n % dCols];
+        if (training) mean[n] += zr[n];
+      }
     }
   }
-  int n4 = N & ~3;
   if (training) {
-    for (int n = 0; n < N; n++) mean[n] = sq[n] = 0;
-    for (int m = 0; m < M; m++) {
-      const float *zr = pre + (size_t)m * (size_t)N;
-      int n = 0;
-      for (; n < n4; n += 4) wasm_v128_store(mean + n, wasm_f32x4_add(wasm_v128_load(mean + n), wasm_v128_load(zr + n)));
-      for (; n < N; n++) mean[n] += zr[n];
-    }
     for (int n = 0; n < N; n++) mean[n] /= (float)M;
     for (int m = 0; m < M; m++) {
       const float *zr = pre + (size_t)m * (size_t)N;
