@@ -191,16 +191,29 @@ void bn_forward(const float *d, int dCols, const float *alpha, int aBlock, int M
   for (int m = 0; m < M; m++) {
     const float *dr = d + (size_t)m * (size_t)dCols;
     float *zr = pre + (size_t)m * (size_t)N;
+    /* n / aBlock and n % dCols as counters (no integer division per element) */
+    int c = 0, left = aBlock, dn = 0;
     if (vec) {
+      v128_t a = wasm_f32x4_splat(alpha[0]);
       for (int n = 0; n < N; n += 4) {
-        v128_t z = wasm_f32x4_mul(wasm_f32x4_splat(alpha[n / aBlock]), wasm_v128_load(dr + n % dCols));
+        v128_t z = wasm_f32x4_mul(a, wasm_v128_load(dr + dn));
         wasm_v128_store(zr + n, z);
         if (training) wasm_v128_store(mean + n, wasm_f32x4_add(wasm_v128_load(mean + n), z));
+        if ((dn += 4) == dCols) dn = 0;
+        if ((left -= 4) == 0 && n + 4 < N) {
+          a = wasm_f32x4_splat(alpha[++c]);
+          left = aBlock;
+        }
       }
     } else {
       for (int n = 0; n < N; n++) {
-        zr[n] = alpha[n / aBlock] * dr[n % dCols];
+        zr[n] = alpha[c] * dr[dn];
         if (training) mean[n] += zr[n];
+        if (++dn == dCols) dn = 0;
+        if (--left == 0) {
+          c++;
+          left = aBlock;
+        }
       }
     }
   }
@@ -417,12 +430,25 @@ void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, in
     const float *gr = gz + (size_t)m * (size_t)N;
     float *sr = gs + (size_t)m * (size_t)dCols;
     for (int j = 0; j < dCols; j++) sr[j] = 0;
+    /* (n0 + j) / aBlock as a counter (no integer division per element) */
+    int c = 0, left = aBlock;
     for (int n0 = 0; n0 < N; n0 += dCols) {
       if (vec) {
-        for (int j = 0; j < dCols; j += 4)
-          wasm_v128_store(sr + j, wasm_f32x4_add(wasm_v128_load(sr + j), wasm_f32x4_mul(wasm_f32x4_splat(alpha[(n0 + j) / aBlock]), wasm_v128_load(gr + n0 + j))));
+        for (int j = 0; j < dCols; j += 4) {
+          wasm_v128_store(sr + j, wasm_f32x4_add(wasm_v128_load(sr + j), wasm_f32x4_mul(wasm_f32x4_splat(alpha[c]), wasm_v128_load(gr + n0 + j))));
+          if ((left -= 4) == 0) {
+            c++;
+            left = aBlock;
+          }
+        }
       } else {
-        for (int j = 0; j < dCols; j++) sr[j] += alpha[(n0 + j) / aBlock] * gr[n0 + j];
+        for (int j = 0; j < dCols; j++) {
+          sr[j] += alpha[c] * gr[n0 + j];
+          if (--left == 0) {
+            c++;
+            left = aBlock;
+          }
+        }
       }
     }
   }
