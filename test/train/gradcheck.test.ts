@@ -228,6 +228,30 @@ describe('matrix kernels', () => {
     }
   });
 
+  it.skipIf(!wasm)('layer products give the same bits in wasm and JS whether the column matrix is read from the input in place (kh = 1, kw = inW) or built by im2col (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(13);
+    // [batch, inH, inW, inC, outH, outW, kh, kw, sh, sw]
+    const geoms: [number, number, number, number, number, number, number, number, number, number][] = [
+      [3, 1, 20, 6, 1, 8, 1, 5, 1, 2], // conv1d, stride 2: rows in place
+      [2, 7, 4, 3, 3, 1, 3, 4, 2, 1], // conv2d with kw = inW: rows in place (kh runs adjacent)
+      [2, 6, 6, 2, 4, 3, 3, 2, 1, 2], // conv2d: im2col
+    ];
+    for (const g of geoms) {
+      const M = g[0] * g[4] * g[5], K = g[6] * g[7] * g[3], n = 7, inSize = g[0] * g[1] * g[2] * g[3];
+      const x = rand(rng, inSize), rows = rand(rng, n * K), gz = rand(rng, M * n), alpha = new Float32Array([1]);
+      const results = [jsGemm, w].map((k) => {
+        const d = new Float32Array(M * n), G = new Float32Array(n * K), gx = new Float32Array(inSize);
+        k.layerForward(x, rows, d, n, g);
+        k.layerWeightGrad(gz, x, G, n, g);
+        k.layerInputGrad(gz, n, alpha, n, n, rows, gx, g);
+        return [d, G, gx].map((a) => Array.from(a));
+      });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0]![0]!.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
   it.skipIf(!wasm)('the fused BatchNorm/activation passes give the same bits in wasm and JS (skipped without the wasm build)', () => {
     const w = wasm!;
     const rng = new Rng(5);

@@ -21,9 +21,13 @@
 #define MR 4
 #define NR 8
 
+/* Row r of a row-major operand: src + r * ld, or src + off[r] when a row-offset table is given (the rows of a
+ * convolution's column matrix read straight from its input, see columns()). */
+#define ROW(src, ld, off, r) ((off) ? (src) + (off)[r] : (src) + (size_t)(r) * (size_t)(ld))
+
 /* Packs rows r0.. of the logical LHS (R x Ln) into MR-interleaved panels: dst[(panel*Ln + l)*MR + i].
  * trans = 0: lhs(r, l) = src[r * ld + l]; trans = 1: lhs(r, l) = src[l * ld + r]. Missing rows are 0. */
-static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int trans) {
+static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int trans, const int *off) {
   int panels = (R + MR - 1) / MR;
   for (int pnl = 0; pnl < panels; pnl++) {
     float *d = dst + (size_t)pnl * (size_t)Ln * MR;
@@ -32,7 +36,7 @@ static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int tr
       for (int i = 0; i < MR; i++) {
         int r = r0 + i;
         if (r < R) {
-          const float *s = src + (size_t)r * (size_t)ld;
+          const float *s = ROW(src, ld, off, r);
           for (int l = 0; l < Ln; l++) d[l * MR + i] = s[l];
         } else {
           for (int l = 0; l < Ln; l++) d[l * MR + i] = 0;
@@ -49,7 +53,7 @@ static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int tr
 
 /* Packs columns of the logical RHS (Ln x Cc) into NR-interleaved panels: dst[(panel*Ln + l)*NR + j].
  * trans = 0: rhs(l, c) = src[l * ld + c]; trans = 1: rhs(l, c) = src[c * ld + l]. Missing columns are 0. */
-static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int trans) {
+static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int trans, const int *off) {
   int panels = (Cc + NR - 1) / NR;
   for (int pnl = 0; pnl < panels; pnl++) {
     float *d = dst + (size_t)pnl * (size_t)Ln * NR;
@@ -57,13 +61,13 @@ static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int t
     if (!trans) {
       if (c0 + NR <= Cc) {
         for (int l = 0; l < Ln; l++) {
-          const float *s = src + (size_t)l * (size_t)ld + c0;
+          const float *s = ROW(src, ld, off, l) + c0;
           wasm_v128_store(d + l * NR, wasm_v128_load(s));
           wasm_v128_store(d + l * NR + 4, wasm_v128_load(s + 4));
         }
       } else {
         for (int l = 0; l < Ln; l++)
-          for (int j = 0; j < NR; j++) d[l * NR + j] = c0 + j < Cc ? src[(size_t)l * (size_t)ld + c0 + j] : 0;
+          for (int j = 0; j < NR; j++) d[l * NR + j] = c0 + j < Cc ? ROW(src, ld, off, l)[c0 + j] : 0;
       }
     } else {
       for (int j = 0; j < NR; j++) {
@@ -129,14 +133,17 @@ static void micro(const float *a0, const float *a1, const float *a2, const float
 /* C[R,Cc] = lhs * rhs; scratch holds ceil(R/MR)*MR*Ln + ceil(Cc/NR)*NR*Ln floats. The rhs is packed; a
  * transposed lhs is packed too (its MR values per l are then contiguous), a row-major lhs is read in place
  * (measured faster: packing it cost as much as the product when Cc is small), except a last partial block. */
-static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs, int rhsLd, int rhsTrans,
-                    float *c, int R, int Ln, int Cc, float *scratch) {
+static void product(const float *lhs, int lhsLd, int lhsTrans, const int *lhsOff, const float *rhs, int rhsLd, int rhsTrans,
+                    const int *rhsOff, float *c, int R, int Ln, int Cc, float *scratch) {
   int rPanels = (R + MR - 1) / MR, rFull = R / MR, cPanels = (Cc + NR - 1) / NR;
   float *pa = scratch;
   float *pb = scratch + (size_t)rPanels * MR * (size_t)Ln;
-  pack_rhs(rhs, pb, Ln, Cc, rhsLd, rhsTrans);
-  if (lhsTrans) pack_lhs(lhs, pa, R, Ln, lhsLd, 1);
-  else if (R % MR) pack_lhs(lhs + (size_t)rFull * MR * (size_t)lhsLd, pa + (size_t)rFull * MR * (size_t)Ln, R - rFull * MR, Ln, lhsLd, 0);
+  pack_rhs(rhs, pb, Ln, Cc, rhsLd, rhsTrans, rhsOff);
+  if (lhsTrans) pack_lhs(lhs, pa, R, Ln, lhsLd, 1, 0);
+  else if (R % MR) {
+    int r0 = rFull * MR;
+    pack_lhs(lhsOff ? lhs : lhs + (size_t)r0 * (size_t)lhsLd, pa + (size_t)r0 * (size_t)Ln, R - r0, Ln, lhsLd, 0, lhsOff ? lhsOff + r0 : 0);
+  }
   /* Column panels outside: one packed rhs panel stays in cache while the lhs rows stream. */
   for (int jp = 0; jp < cPanels; jp++) {
     const float *b = pb + (size_t)jp * (size_t)Ln * NR;
@@ -148,8 +155,8 @@ static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs,
         const float *a = pa + (size_t)ip * MR * (size_t)Ln;
         micro(a, a + 1, a + 2, a + 3, MR, b, cp, Ln, Cc, rr, cc);
       } else {
-        const float *a = lhs + (size_t)(ip * MR) * (size_t)lhsLd;
-        micro(a, a + lhsLd, a + 2 * lhsLd, a + 3 * lhsLd, 1, b, cp, Ln, Cc, rr, cc);
+        int r = ip * MR;
+        micro(ROW(lhs, lhsLd, lhsOff, r), ROW(lhs, lhsLd, lhsOff, r + 1), ROW(lhs, lhsLd, lhsOff, r + 2), ROW(lhs, lhsLd, lhsOff, r + 3), 1, b, cp, Ln, Cc, rr, cc);
       }
     }
   }
@@ -157,17 +164,17 @@ static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs,
 
 __attribute__((export_name("gemm_nt")))
 void gemm_nt(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
-  product(a, k, 0, b, k, 1, c, m, k, n, scratch);
+  product(a, k, 0, 0, b, k, 1, 0, c, m, k, n, scratch);
 }
 
 __attribute__((export_name("gemm_nn")))
 void gemm_nn(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
-  product(a, n, 0, b, k, 0, c, m, n, k, scratch);
+  product(a, n, 0, 0, b, k, 0, 0, c, m, n, k, scratch);
 }
 
 __attribute__((export_name("gemm_tn")))
 void gemm_tn(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
-  product(a, n, 1, b, k, 0, c, n, m, k, scratch);
+  product(a, n, 1, 0, b, k, 0, 0, c, n, m, k, scratch);
 }
 
 /*
@@ -390,29 +397,47 @@ static void col2im(const float *cols, float *x, const int *g) {
 static int geom_rows(const int *g) { return g[0] * g[4] * g[5]; }
 static int geom_k(const int *g) { return g[6] * g[7] * g[3]; }
 
-/* The layer's input as a column matrix [M, K]: x itself for dense-like layers, else im2col into *scratch (advanced past it). */
-static const float *columns(const float *x, const int *g, float **scratch) {
+/*
+ * The layer's input as a column matrix [M, K]: x itself for dense-like layers. When each row of the column matrix is
+ * one contiguous run of x (kh == 1, or kw == inW: the kh runs of a row are adjacent), the rows are read from x in
+ * place through a table of row offsets (*off, built in *scratch); otherwise im2col into *scratch. *scratch is
+ * advanced past what it holds.
+ */
+static const float *columns(const float *x, const int *g, float **scratch, const int **off) {
+  *off = 0;
   if (dense_like(g)) return x;
+  int batch = g[0], inH = g[1], inW = g[2], inC = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  if (kh == 1 || kw == inW) {
+    int *t = (int *)*scratch, r = 0;
+    for (int b = 0; b < batch; b++)
+      for (int oy = 0; oy < outH; oy++)
+        for (int ox = 0; ox < outW; ox++) t[r++] = b * inH * inW * inC + (oy * sh * inW + ox * sw) * inC;
+    *scratch += r;
+    *off = t;
+    return x;
+  }
   float *cols = *scratch;
   im2col(x, cols, g);
   *scratch += (size_t)geom_rows(g) * (size_t)geom_k(g);
   return cols;
 }
 
-/* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix (unless dense), then the packed panels. */
+/* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix or row table (unless dense), then the packed panels. */
 __attribute__((export_name("layer_forward")))
 void layer_forward(const float *x, const float *rows, float *d, int n, const int *g, float *scratch) {
   int M = geom_rows(g), K = geom_k(g);
-  const float *cols = columns(x, g, &scratch);
-  product(cols, K, 0, rows, K, 1, d, M, K, n, scratch);
+  const int *off;
+  const float *cols = columns(x, g, &scratch, &off);
+  product(cols, K, 0, off, rows, K, 1, 0, d, M, K, n, scratch);
 }
 
 /* G[N, K] = gz[M, N]^T * cols(x). */
 __attribute__((export_name("layer_weight_grad")))
 void layer_weight_grad(const float *gz, const float *x, float *G, int N, const int *g, float *scratch) {
   int M = geom_rows(g), K = geom_k(g);
-  const float *cols = columns(x, g, &scratch);
-  product(gz, N, 1, cols, K, 0, G, N, M, K, scratch);
+  const int *off;
+  const float *cols = columns(x, g, &scratch, &off);
+  product(gz, N, 1, 0, cols, K, 0, off, G, N, M, K, scratch);
 }
 
 /*
@@ -453,12 +478,12 @@ void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, in
     }
   }
   if (dense_like(g)) {
-    product(gs, dCols, 0, rows, K, 0, gx, M, dCols, K, scratch);
+    product(gs, dCols, 0, 0, rows, K, 0, 0, gx, M, dCols, K, scratch);
     return;
   }
   float *gcols = scratch;
   scratch += (size_t)M * (size_t)K;
-  product(gs, dCols, 0, rows, K, 0, gcols, M, dCols, K, scratch);
+  product(gs, dCols, 0, 0, rows, K, 0, 0, gcols, M, dCols, K, scratch);
   col2im(gcols, gx, g);
 }
 
