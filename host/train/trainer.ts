@@ -53,6 +53,7 @@ export class TrainRun {
   adam: AdamState;
   epochsDone = 0;
   history: EpochRecord[] = [];
+  private batchInput: Float32Array = new Float32Array(0);
 
   constructor(spec: ModelSpec, config: TrainConfig, gemm?: Gemm) {
     this.net = new Network(spec, config.seed, gemm);
@@ -87,7 +88,9 @@ export class TrainRun {
     const classes = this.spec.classes.length;
     const steps = this.stepsPerEpoch(data.count);
     const totalSteps = steps * this.config.epochs;
-    const xb = new Float32Array(batch * size);
+    // in the engine's memory (kept across calls): the input quantisation reads it in place
+    if (this.batchInput.length < batch * size) this.batchInput = this.net.gemm.alloc(batch * size);
+    const xb = this.batchInput;
     const yb = new Int32Array(batch);
     const grad = new Float32Array(batch * classes);
     const params = this.net.params();
