@@ -227,6 +227,13 @@ export interface Gemm extends LayerKernels {
    * valid, and its kernels work on them in place. Absent for the plain-JS engine.
    */
   workspace?: () => Gemm;
+  /**
+   * Gives a workspace back for reuse by the next workspace() of this thread (its memory is not freed until then,
+   * and dropped workspaces are collected late). Every buffer it allocated becomes invalid.
+   */
+  release?: () => void;
+  /** Internal: empties a released workspace before reuse. */
+  reset?: () => void;
   /** n zeros, in this engine's memory when it has one. */
   alloc(n: number): Float32Array;
   /** Zeros of a's length, allocated beside `a` when `a` lives in this engine's memory, else a plain array. */
@@ -453,7 +460,7 @@ type Exports = Record<string, (...args: number[]) => void>;
  * activations, gradients) stay valid for good, and a kernel given such a buffer works on it in place. Other arrays
  * are copied into a scratch frame above the allocations and (outputs) back.
  */
-function wasmEngine(module: object, wasm: WasmApi): Gemm {
+function wasmEngine(module: object, wasm: WasmApi, pool: Gemm[]): Gemm {
   const memory = new wasm.Memory({ initial: BASE / PAGE + 1, maximum: 65536, shared: true });
   const fns = new wasm.Instance(module, { env: { memory } }).exports as unknown as Exports;
   /** Every SharedArrayBuffer object this memory has had (a grow gives a new one over the same bytes). */
@@ -528,9 +535,25 @@ function wasmEngine(module: object, wasm: WasmApi): Gemm {
     (fns[fn] as Exports[string])(ao, bo, co, m, n, k, fr.take(panels(R, Ln, Cc)));
     fr.done();
   };
-  return {
+  let released = false;
+  const engine: Gemm = {
     name: 'wasm-simd',
-    workspace: () => wasmEngine(module, wasm),
+    // a released workspace (with its memory already grown) before a new one
+    workspace: () => {
+      const reused = pool.pop();
+      if (!reused) return wasmEngine(module, wasm, pool);
+      reused.reset?.();
+      return reused;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      pool.push(engine);
+    },
+    reset() {
+      released = false;
+      top = BASE;
+    },
     alloc,
     homed: resident,
     zerosLike: (a) => (resident(a) ? alloc(a.length) : new Float32Array(a.length)),
@@ -629,6 +652,7 @@ function wasmEngine(module: object, wasm: WasmApi): Gemm {
     nn: (a, b, c, m, n, k) => product('gemm_nn', a, m * n, b, n * k, c, m * k, m, n, k, m, n, k),
     tn: (a, b, c, m, n, k) => product('gemm_tn', a, m * n, b, m * k, c, n * k, m, n, k, n, m, k),
   };
+  return engine;
 }
 
 /** Loads the wasm build; undefined when it has not been built. */
@@ -639,7 +663,7 @@ export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
   if (!wasm.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory')) {
     throw new Error(`${file} is an older build (its memory is not imported): rebuild it with bash host/train/wasm/build.sh`);
   }
-  return wasmEngine(module, wasm);
+  return wasmEngine(module, wasm, []);
 }
 
 let cached: Gemm | undefined;

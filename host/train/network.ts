@@ -12,6 +12,8 @@ import { expandTile } from './tile.ts';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+/** Examples per chunk of an evaluation-mode forward pass (bounds the layer buffers; results do not depend on it). */
+export const EVAL_CHUNK = 64;
 const ONE = new Float32Array([1]);
 
 export interface Param {
@@ -365,6 +367,7 @@ export class Network {
   readonly weightLayers: WeightLayer[];
   input: InputQuant;
   private qin: Float32Array = new Float32Array(0);
+  private logits: Float32Array = new Float32Array(0);
   private readonly alloc: (n: number) => Float32Array;
   readonly gemm: Gemm;
 
@@ -394,13 +397,35 @@ export class Network {
     return this.weightLayers.flatMap((l) => l.params());
   }
 
+  /** Hands the engine's workspace back for reuse: the network and every buffer it holds must not be used after. */
+  release(): void {
+    this.gemm.release?.();
+  }
+
   /** Marks tiles/alpha stale after a parameter update. */
   invalidateWeights(): void {
     for (const l of this.weightLayers) l.weightsDirty = true;
   }
 
-  /** Logits (batch x classes) for raw (unstandardised) inputs. */
+  /**
+   * Logits (batch x classes) for raw inputs. In evaluation mode every example is computed on its own (BatchNorm
+   * uses the running statistics), so a large batch runs in chunks of EVAL_CHUNK examples with the same result and
+   * the layer buffers stay the size of a chunk; the layers' `out` then hold the last chunk.
+   */
   forward(x: Float32Array, batch: number, training: boolean): Float32Array {
+    if (training || batch <= EVAL_CHUNK) return this.forwardBatch(x, batch, training);
+    const size = shapeSize(this.spec.inputShape);
+    const classes = this.spec.classes.length;
+    this.logits = grow(this.logits, batch * classes, plainAlloc);
+    for (let start = 0; start < batch; start += EVAL_CHUNK) {
+      const n = Math.min(EVAL_CHUNK, batch - start);
+      const out = this.forwardBatch(x.subarray(start * size, (start + n) * size), n, false);
+      this.logits.set(out.subarray(0, n * classes), start * classes);
+    }
+    return this.logits.subarray(0, batch * classes);
+  }
+
+  private forwardBatch(x: Float32Array, batch: number, training: boolean): Float32Array {
     const size = batch * shapeSize(this.spec.inputShape);
     this.qin = grow(this.qin, size, this.alloc);
     const q = this.qin.subarray(0, size);

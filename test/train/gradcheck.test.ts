@@ -300,4 +300,33 @@ describe('engines', () => {
     });
     expect(snapshots[1]).toEqual(snapshots[0]);
   });
+
+  it.skipIf(!wasm)('a released workspace reused by the next network trains the same bits; evaluation in chunks equals one example at a time (skipped without the wasm build)', async () => {
+    const { TrainRun, computeInputQuant } = await import('../../host/train/trainer.ts');
+    const { checkpointFromRun } = await import('../../host/train/checkpoint.ts');
+    const { EVAL_CHUNK } = await import('../../host/train/network.ts');
+    const rng = new Rng(4);
+    const shape: [number, number, number] = [1, 16, 2];
+    const count = EVAL_CHUNK * 2 + 5;
+    const data = {
+      name: 'random', shape, classes: ['a', 'b'], channels: ['x', 'y'], count,
+      x: Float32Array.from({ length: count * 32 }, () => rng.normal()), y: Int32Array.from({ length: count }, (_, i) => i % 2),
+    };
+    const spec = buildModelSpec({ arch: 'conv1d:8x3 maxpool:2 dense:8', variant: 'tbn', inputShape: shape, classes: data.classes, channels: data.channels, layerP: [1, 2, 1] }).spec;
+    const train = () => {
+      const run = new TrainRun(spec, { epochs: 1, batch: 16, lr: 3e-3, weightDecay: 1e-4, seed: 5 }, wasm!);
+      run.net.input = computeInputQuant(data);
+      run.train(data);
+      const all = run.net.forward(data.x, count, false).slice();
+      const one = Float32Array.from({ length: count * 2 }, (_, i) => run.net.forward(data.x.subarray(Math.floor(i / 2) * 32), 1, false)[i % 2]!);
+      const c = checkpointFromRun(run);
+      run.net.release();
+      return [{ tensors: c.tensors, optimizer: c.optimizer, all: Array.from(all), one: Array.from(one) }, run.net.gemm] as const;
+    };
+    const [first, firstEngine] = train();
+    const [second, secondEngine] = train();
+    expect(secondEngine).toBe(firstEngine); // the second network got the workspace the first released
+    expect(second).toEqual(first);
+    expect(first.all).toEqual(first.one);
+  });
 });
