@@ -14,6 +14,7 @@ interface BenchResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+// accuracy and har-workflow are opt-in (long): they run only when named.
 const BENCHES = ['format', 'kernel', 'train', 'sim', 'boards', 'engines', 'package'];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -11,6 +11,7 @@
 
 #include "tbn_popcount.h"
 #include "tbn_run_layer.h"
+#include "tbn_rows_xtensa.h"
 
 /* acc of a BIN input window starting at x against `row`:
  * K - 2 * mismatches (padding bits are 0 on both sides). */
@@ -412,7 +413,15 @@ TBN_NOINLINE static void rows_acc_i32(const layer_run *c, const uint32_t *x, con
   }
 }
 
-#if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
+/* 5- and 10-word rows: asm on lx106 (tbn_rows_xtensa.h), carry-save C on
+ * RV32 (rows5_csa below), rows5 elsewhere */
+#if defined(__riscv) && !TBN_HW_POPCOUNT && !defined(TBN_SMALL)
+#define TBN_ROWS_CSA 1
+#else
+#define TBN_ROWS_CSA 0
+#endif
+
+#if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT) && !TBN_XT_ROWS5 && !TBN_ROWS_CSA
 /* Five input words stay in registers while each of the n rows (rw words
  * apart) passes over them: one load per weight word, and the five words'
  * nibble counts share two nibble-to-byte steps (a pair and a triple). A row
@@ -431,12 +440,98 @@ static TBN_ALWAYS_INLINE void rows5(const uint32_t *x, const uint32_t *row, uint
 }
 #endif
 
+/* RV32IMC (no shifted operands, 31 registers, MUL): the carry-save form of
+ * tbn_rows_xtensa.h in C. Adders fold 5 (10) XORed words into 3 (4)
+ * weighted words before the SWAR steps, the input words are complemented
+ * once (matching bits are counted: acc = K - 64 * rw + 2 * matches). One
+ * copy of each loop at -Os, inlined into both callers at -O2. */
+#if TBN_ROWS_CSA
+#if defined(__OPTIMIZE_SIZE__)
+#define TBN_CSA_INLINE TBN_NOINLINE
+#else
+#define TBN_CSA_INLINE TBN_ALWAYS_INLINE
+#endif
+/* a + b + c = lo + 2 * hi per bit */
+#define TBN_CSA(hi, lo, a, b, c)                                                                   \
+  do {                                                                                             \
+    uint32_t u_ = (a) ^ (b);                                                                       \
+    hi = ((a) & (b)) | (u_ & (c));                                                                 \
+    lo = u_ ^ (c);                                                                                 \
+  } while (0)
+
+static TBN_CSA_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
+                                     uint32_t *acc) {
+  uint32_t x0 = ~x[0], x1 = ~x[1], x2 = ~x[2], x3 = ~x[3], x4 = ~x[4], kc = K - 320u, k;
+  uint32_t bytes1 = 0x01010101u;
+  /* opaque: GCC would move the complements back into the loop as NOTs and
+   * expand the multiply into shifts and adds */
+  __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(bytes1));
+  for (k = 0; k < n; k++, row += 5) {
+    uint32_t o, t1, t2, v, f;
+    TBN_CSA(t1, o, x0 ^ row[0], x1 ^ row[1], x2 ^ row[2]);
+    TBN_CSA(t2, o, o, x3 ^ row[3], x4 ^ row[4]);
+    /* o + 2 * (t1 ^ t2) + 4 * (t1 & t2): nibbles <= 12, bytes <= 40, sum <= 160 */
+    v = tbn__nibble_counts(o) + 2u * tbn__nibble_counts(t1 ^ t2);
+    f = tbn__nibble_counts(t1 & t2);
+    v = (v & 0x0f0f0f0fu) + ((v >> 4) & 0x0f0f0f0fu) + 4u * ((f + (f >> 4)) & 0x0f0f0f0fu);
+    acc[k] = kc + 2u * ((v * bytes1) >> 24);
+  }
+}
+
+static TBN_CSA_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
+                                      uint32_t *acc) {
+  uint32_t x0 = ~x[0], x1 = ~x[1], x2 = ~x[2], x3 = ~x[3], x4 = ~x[4], kc = K - 640u, k;
+  uint32_t x5 = ~x[5], x6 = ~x[6], x7 = ~x[7], x8 = ~x[8], x9 = ~x[9];
+  __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4));
+  __asm__("" : "+r"(x5), "+r"(x6), "+r"(x7), "+r"(x8), "+r"(x9));
+  for (k = 0; k < n; k++, row += 10) {
+    uint32_t o, ta, tb, tc, td, te, t, fa, fb, w9, v, f;
+    TBN_CSA(ta, o, x0 ^ row[0], x1 ^ row[1], x2 ^ row[2]);
+    TBN_CSA(tb, o, o, x3 ^ row[3], x4 ^ row[4]);
+    TBN_CSA(tc, o, o, x5 ^ row[5], x6 ^ row[6]);
+    TBN_CSA(fa, t, ta, tb, tc);
+    TBN_CSA(td, o, o, x7 ^ row[7], x8 ^ row[8]);
+    w9 = x9 ^ row[9];
+    te = o & w9;
+    o ^= w9;
+    TBN_CSA(fb, t, t, td, te);
+    /* o + 2t + 4 (fa ^ fb) + 8 (fa & fb): bytes <= 80, sum <= 320 */
+    v = tbn__nibble_counts(o) + 2u * tbn__nibble_counts(t);
+    f = tbn__nibble_counts(fa ^ fb) + 2u * tbn__nibble_counts(fa & fb);
+    v = (v & 0x0f0f0f0fu) + ((v >> 4) & 0x0f0f0f0fu) + 4u * ((f & 0x0f0f0f0fu) + ((f >> 4) & 0x0f0f0f0fu));
+    v += v >> 8;
+    acc[k] = kc + 2u * ((v & 0xffu) + ((v >> 16) & 0xffu));
+  }
+}
+#undef TBN_CSA
+#endif
+
 /* acc[k] = K - 2 * mismatches of x against n consecutive rows of rw <= 31
  * words. Its callers are kept apart (and small) so the compiler keeps
  * everything in registers around the popcount sequence. */
 static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *row, uint32_t rw,
                                              uint32_t K, uint32_t n, uint32_t *acc) {
 #if !(TBN_WASM_SIMD || TBN_HW_POPCOUNT)
+#if TBN_XT_ROWS5
+  /* tbn_rows_xtensa.h; kc = K - 64 * rw: the loops count matching bits */
+  if (rw == 5u) {
+    if (n) rows5_xt(x, row, n, K - 320u, acc);
+    return;
+  }
+  if (rw == 10u) {
+    if (n) rows10_xt(x, row, n, K - 640u, acc);
+    return;
+  }
+#elif TBN_ROWS_CSA
+  if (rw == 5u) {
+    rows5_csa(x, row, K, n, acc);
+    return;
+  }
+  if (rw == 10u) {
+    rows10_csa(x, row, K, n, acc);
+    return;
+  }
+#else
   if (rw == 5u) {
     rows5(x, row, 5u, K, n, acc, 1, 1);
     return;
@@ -446,6 +541,7 @@ static TBN_ALWAYS_INLINE void rows_acc_short(const uint32_t *x, const uint32_t *
     rows5(x + 5, row + 5, 10u, K, n, acc, 0, 1);
     return;
   }
+#endif
   /* two rows per pass: each input word is loaded once for both */
   for (; n >= 2u; n -= 2u, row += 2u * rw, acc += 2) {
     const uint32_t *a = row, *b = row + rw, *xp = x;

@@ -187,17 +187,23 @@ export function symbolAddress(board: EmulatedBoard, elf: string, name: string): 
 export function runJobs(
   board: EmulatedBoard,
   jobs: Job[],
-  opts: { opt?: Opt; count?: boolean; functions?: string[]; profile?: boolean; extraObjects?: string[]; timeoutMs?: number; keep?: boolean } = {},
+  opts: {
+    opt?: Opt; count?: boolean; functions?: string[]; profile?: boolean; extraObjects?: string[]; timeoutMs?: number; keep?: boolean;
+    /** Another boards/build.sh output (TBN_BOARDS_OUT), e.g. a mutated kernel built by a test; not checked for staleness. */
+    buildDir?: string;
+  } = {},
 ): RunOutput {
-  requireBoard(board);
+  const buildDir = opts.buildDir ?? BOARDS_BUILD;
+  if (opts.buildDir === undefined) requireBoard(board);
   const opt = opts.opt ?? 'O2';
-  const dir = path.join(BOARDS_BUILD, 'runs', `${process.pid}-${runSeq++}-${board}`);
+  const dir = path.join(buildDir, 'runs', `${process.pid}-${runSeq++}-${board}`);
   mkdirSync(dir, { recursive: true });
   const blobPath = path.join(dir, 'jobs.blob');
   const elf = path.join(dir, 'harness.elf');
   writeFileSync(blobPath, buildBlob(jobs));
   execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'link', board, opt, blobPath, elf, ...(opts.extraObjects ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, TBN_BOARDS_OUT: buildDir },
   });
   const { cmd, args } = qemuArgs(board, elf);
   const events = path.join(dir, 'events.txt');

@@ -1,0 +1,236 @@
+/**
+ * XNOR rows at the edges of the row loops, on every emulated core and level,
+ * bit for bit against the TypeScript integer reference: rows of 1..33 words
+ * (5 and 10: the five-word register paths; on lx106 the hand-allocated
+ * Xtensa asm of native-modules/core/tbn_rows_xtensa.h, on RV32 the
+ * carry-save C of tbn_rows.h), 1..70 rows (odd
+ * counts, one accumulator chunk of 64 and past it), p > 1 with the rows
+ * wrapping, reuse on and off, and BIN -> BIN reuse layers (batched windows).
+ * The weight layer under test is mostly the last one, so its accumulators
+ * are the logits. A third of the cases have a fixed input pattern and rows
+ * equal to it or to its complement: all bits match or none do (the largest
+ * byte counts). A mutation check builds wrong variants of the lx106 asm and
+ * requires these cases to catch each of them.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { weightGeometry, wordsPerPosition } from '../../host/format/layout.ts';
+import type { LayerContent, ModelContent } from '../../host/format/model.ts';
+import { randomInput, rng } from '../../host/format/random-model.ts';
+import { readModel } from '../../host/format/reader.ts';
+import { writeModel } from '../../host/format/writer.ts';
+import { runReference } from '../../host/reference/infer.ts';
+import { EMULATED_BOARDS, type Job, REPO_ROOT, runJobs } from './qemu.ts';
+
+const WINDOWS = 2;
+const IN_C = 3;
+
+type Rand = () => number;
+const u32 = (r: Rand): number => Math.floor(r() * 2 ** 32) >>> 0;
+const mask = (bits: number): number => (bits >= 32 ? 0xffffffff : (1 << bits) - 1) >>> 0;
+
+/** Channel c's bit of a position's words. */
+const bitOf = (words: Uint32Array, c: number): number => ((words[c >>> 5] as number) >>> (c & 31)) & 1;
+
+interface Pattern {
+  /** Every position's input bits (fixed: l0 thresholds far outside its range), or null for data-dependent bits. */
+  bits: Uint32Array | null;
+}
+
+/** conv1d int8 -> BIN, kernel 1: C channels per position (fixed bits when pattern.bits is set). */
+function binInputLayer(r: Rand, len: number, c: number, pattern: Pattern): LayerContent {
+  const g = weightGeometry(IN_C, c, [1, 1], 1);
+  const tile = Uint32Array.from({ length: g.tileWords }, () => u32(r) & mask(IN_C));
+  const thresholds = Int32Array.from({ length: c }, (_, o) =>
+    pattern.bits ? (bitOf(pattern.bits, o) ? -100000 : 100000) : Math.floor(r() * 81) - 40,
+  );
+  const flips = new Uint32Array(wordsPerPosition(c));
+  if (!pattern.bits) for (let o = 0; o < c; o++) if (r() < 0.3) flips[o >>> 5] = ((flips[o >>> 5] as number) | (1 << (o & 31))) >>> 0;
+  return {
+    kind: 'conv1d', inType: 'i8', outType: 'bin', inShape: [1, len, IN_C], outShape: [1, len, c], kernel: [1, 1], stride: [1, 1],
+    p: 1, reuse: false, t16: false, shift: 0, tile, thresholds, flips, biases: new Int32Array(0),
+  };
+}
+
+/** ROWS tile of N/p rows over `positions` positions of c channels: random, or (pattern) rows equal to the input or its complement. */
+function binTile(r: Rand, c: number, outC: number, positions: number, p: number, pattern: Pattern): Uint32Array {
+  const g = weightGeometry(c, outC, [1, positions], p);
+  const cw = wordsPerPosition(c);
+  const rw = cw * positions;
+  const tile = new Uint32Array(g.tileWords);
+  for (let row = 0; row < tile.length / rw; row++) {
+    const style = pattern.bits ? Math.floor(r() * 3) : 2;
+    for (let j = 0; j < rw; j++) {
+      const w = j % cw;
+      const bits = w === cw - 1 && c % 32 !== 0 ? mask(c % 32) : 0xffffffff;
+      const x = pattern.bits ? (pattern.bits[w] as number) : 0;
+      tile[row * rw + j] = (style === 0 ? x : style === 1 ? ~x : u32(r)) & bits;
+    }
+  }
+  return tile;
+}
+
+/** An I32-output layer whose outputs are its accumulators (multiplier 1, bias 0, shift 0). */
+function identityOut(outC: number): Pick<LayerContent, 'outType' | 'thresholds' | 'biases' | 'shift' | 'flips' | 't16'> {
+  return { outType: 'i32', thresholds: new Int32Array(outC).fill(1), biases: new Int32Array(outC), shift: 0, flips: new Uint32Array(0), t16: false };
+}
+
+/** int8 input -> BIN (c channels, len positions) -> dense BIN -> i32 over all of it: rows of len * ceil(c / 32) words. */
+function denseModel(seed: number, len: number, c: number, outC: number, p: number, reuse: boolean, fixed: boolean): ModelContent {
+  const r = rng(seed);
+  const pattern: Pattern = { bits: fixed ? Uint32Array.from({ length: wordsPerPosition(c) }, (_, w) => u32(r) & (w === wordsPerPosition(c) - 1 && c % 32 ? mask(c % 32) : 0xffffffff)) : null };
+  const l0 = binInputLayer(r, len, c, pattern);
+  const l1: LayerContent = {
+    kind: 'dense', inType: 'bin', inShape: [1, len, c], outShape: [1, 1, outC], kernel: [1, len], stride: [1, 1], p, reuse,
+    tile: binTile(r, c, outC, len, p, pattern), ...identityOut(outC),
+  };
+  return { inShape: [1, len, IN_C], quantMul: new Float32Array(IN_C).fill(10), quantAdd: new Float32Array(IN_C), classes: Array.from({ length: outC }, (_, i) => `c${i}`), layers: [l0, l1] };
+}
+
+/** int8 -> BIN (c channels) -> conv1d BIN -> BIN (kernel kw, N = p * R, reuse) -> dense BIN -> i32 (5 classes). */
+function convModel(seed: number, len: number, c: number, kw: number, R: number, p: number, fixed: boolean): ModelContent {
+  const r = rng(seed);
+  const pattern: Pattern = { bits: fixed ? Uint32Array.from({ length: wordsPerPosition(c) }, (_, w) => u32(r) & (w === wordsPerPosition(c) - 1 && c % 32 ? mask(c % 32) : 0xffffffff)) : null };
+  const l0 = binInputLayer(r, len, c, pattern);
+  const N = p * R;
+  const outLen = len - kw + 1;
+  const K = kw * c;
+  const l1: LayerContent = {
+    kind: 'conv1d', inType: 'bin', outType: 'bin', inShape: [1, len, c], outShape: [1, outLen, N], kernel: [1, kw], stride: [1, 1], p, reuse: true,
+    t16: false, shift: 0, tile: binTile(r, c, N, kw, p, pattern), biases: new Int32Array(0),
+    // thresholds within the accumulator range (-K..K, step 2) so both outputs occur
+    thresholds: Int32Array.from({ length: N }, () => Math.floor(r() * (K + 1)) - (K >> 1)),
+    flips: Uint32Array.from({ length: wordsPerPosition(N) }, (_, w) => u32(r) & (w === wordsPerPosition(N) - 1 && N % 32 ? mask(N % 32) : 0xffffffff)),
+  };
+  const classes = 5;
+  const l2: LayerContent = {
+    kind: 'dense', inType: 'bin', inShape: [1, outLen, N], outShape: [1, 1, classes], kernel: [1, outLen], stride: [1, 1], p: 1, reuse: false,
+    tile: binTile(r, N, classes, outLen, 1, { bits: null }), ...identityOut(classes),
+  };
+  return { inShape: [1, len, IN_C], quantMul: new Float32Array(IN_C).fill(10), quantAdd: new Float32Array(IN_C), classes: Array.from({ length: classes }, (_, i) => `c${i}`), layers: [l0, l1, l2] };
+}
+
+interface Cases {
+  jobs: Job[];
+  expected: { cls: number; logits: number[] }[][];
+  names: string[];
+  rowWords: Set<number>;
+}
+
+function buildCases(): Cases {
+  const cases: Cases = { jobs: [], expected: [], names: [], rowWords: new Set() };
+  let seed = 15000;
+  const add = (content: ModelContent, name: string, runReuse: boolean[]): void => {
+    const bytes = writeModel(content);
+    const model = readModel(bytes);
+    const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
+    const inputs = new Int8Array(len * WINDOWS);
+    const windows: { cls: number; logits: number[] }[] = [];
+    for (let w = 0; w < WINDOWS; w++) {
+      const x = randomInput(seed * 16 + w, model, 'i8') as Int8Array;
+      inputs.set(x, w * len);
+      const ref = runReference(model, x);
+      windows.push({ cls: ref.cls, logits: Array.from(ref.logits) });
+    }
+    for (const reuse of runReuse) {
+      cases.jobs.push({ model: bytes, inputs, inputLen: len, reuse });
+      cases.expected.push(windows);
+      cases.names.push(`${name} (seed ${seed}, run reuse ${reuse})`);
+    }
+    for (const l of model.layers) if (l.inType === 'bin' && l.kernel[0] > 0) cases.rowWords.add(l.kernel[0] * l.kernel[1] * wordsPerPosition(l.inShape[2]));
+  };
+  // [positions, channels]: rows of 1, 2, 4, 5, 6, 9, 10, 11, 15, 31, 32, 33 words, with and without padding bits
+  const shapes: Array<[number, number]> = [[1, 7], [1, 32], [2, 32], [4, 20], [5, 20], [5, 32], [1, 160], [3, 64], [9, 17], [10, 32], [5, 50], [5, 64],
+    [2, 160], [11, 3], [15, 32], [31, 9], [32, 1], [11, 96]];
+  const counts = [1, 2, 3, 5, 16, 31, 63, 64, 65, 70];
+  shapes.forEach(([len, c], i) => {
+    for (let k = 0; k < 4; k++) {
+      const outC = counts[(i * 3 + k * 7) % counts.length]!;
+      const ps = [1, 2, 3, 5].filter((d) => outC % d === 0);
+      const p = ps[(i + k) % ps.length]!;
+      const fixed = (i + k) % 3 === 0;
+      seed++;
+      add(denseModel(seed, len, c, outC, p, p > 1 && k % 2 === 0, fixed), `dense ${len}x${c} -> ${outC} p${p}${fixed ? ' fixed input' : ''}`, p > 1 ? [true, false] : [true]);
+    }
+  });
+  // BIN -> BIN reuse layers (run_reuse_bin, batched windows) with rows of 1, 5, 10, 11, 31 words
+  const convs: Array<[number, number]> = [[1, 32], [5, 20], [5, 32], [5, 64], [10, 32], [11, 9], [1, 160], [31, 4]];
+  convs.forEach(([kw, c], i) => {
+    for (const [R, p] of [[16, 4], [5, 3], [16, 1], [33, 2]] as const) {
+      seed++;
+      const fixed = (i + R) % 3 === 0;
+      add(convModel(seed, kw + 3 + (i % 5) * 4, c, kw, R, p, fixed), `conv ${kw}x${c} -> ${p}x${R}${fixed ? ' fixed input' : ''}`, [true, false]);
+    }
+  });
+  return cases;
+}
+
+const cases = buildCases();
+
+function mismatches(out: ReturnType<typeof runJobs>): string[] {
+  const bad: string[] = [];
+  out.jobs.forEach((job, i) => {
+    const name = cases.names[i]!;
+    if (job.openStatus !== 0) {
+      bad.push(`${name}: tbn_model_open status ${job.openStatus}`);
+      return;
+    }
+    job.windows.forEach((w, k) => {
+      const e = cases.expected[i]![k]!;
+      if (w.status !== 0) bad.push(`${name} window ${k}: status ${w.status}`);
+      else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) bad.push(`${name} window ${k}: got ${w.cls} [${w.logits}] expected ${e.cls} [${e.logits}]`);
+    });
+  });
+  return bad;
+}
+
+describe('XNOR rows at the loop edges match the integer reference bit for bit on emulated cores', () => {
+  it('covers rows of 1, 5, 10, 31, 32 and 33 words', () => {
+    for (const w of [1, 5, 10, 31, 32, 33]) expect(cases.rowWords.has(w), `${w}-word rows`).toBe(true);
+    expect(cases.jobs.length).toBeGreaterThan(100);
+  });
+  for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
+    it(`${board} -${opt}`, () => {
+      expect(mismatches(runJobs(board, cases.jobs, { opt })).slice(0, 10)).toEqual([]);
+    });
+  }
+});
+
+/** Wrong variants of the lx106 asm (tbn_rows_xtensa.h): each must change some logits. */
+const MUTANTS: Array<[string, string, string]> = [
+  ['5-word rows: fours weighted 2 instead of 4', 'addx4 a14, a11, a14', 'addx2 a14, a11, a14'],
+  ['5-word rows: input word 4 read from word 3', 'l32i a8, a4, 16', 'l32i a8, a4, 12'],
+  ['10-word rows: byte sum b2 + b3 to 7 bits', 'extui a8, a5, 16, 8', 'extui a8, a5, 16, 7'],
+  ['10-word rows: eights weighted 4 instead of 8', 'addx2 a11, a7, a11', 'add a11, a7, a11'],
+];
+
+describe('the lx106 asm row loop: the cases above catch wrong variants', () => {
+  it(`${MUTANTS.length} mutated asm kernels each give wrong logits (lx106 -O2)`, () => {
+    const header = path.join(REPO_ROOT, 'native-modules', 'core', 'tbn_rows_xtensa.h');
+    const source = readFileSync(header, 'utf8');
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'tbn-xt-mutant-'));
+    try {
+      for (const [what, from, to] of MUTANTS) {
+        expect(source.split(from).length - 1, `"${from}" occurs once in tbn_rows_xtensa.h`).toBe(1);
+        // the kernel includes ../tbn.h and ../tbn_format.h: copy them beside it
+        const kernel = path.join(tmp, 'nm', 'core');
+        const out = path.join(tmp, 'out');
+        rmSync(path.join(tmp, 'nm'), { recursive: true, force: true });
+        cpSync(path.join(REPO_ROOT, 'native-modules', 'core'), kernel, { recursive: true });
+        for (const h of ['tbn.h', 'tbn_format.h']) cpSync(path.join(REPO_ROOT, 'native-modules', h), path.join(tmp, 'nm', h));
+        writeFileSync(path.join(kernel, 'tbn_rows_xtensa.h'), source.replace(from, to));
+        execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'board', 'esp8266', 'O2'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
+        });
+        const bad = mismatches(runJobs('esp8266', cases.jobs, { opt: 'O2', buildDir: out }));
+        expect(bad.length, `mutant "${what}" is caught`).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
