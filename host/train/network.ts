@@ -107,7 +107,7 @@ export class WeightLayer extends Layer {
     this.gemm = gemm;
     this.alloc = gemm.alloc;
     const zeros = gemm.alloc;
-    /** values drawn in JS, then placed in the engine's memory */
+    // initial values are made in JS, then copied into the engine's memory
     const placed = (a: Float32Array): Float32Array => {
       const v = zeros(a.length);
       v.set(a);
@@ -136,10 +136,10 @@ export class WeightLayer extends Layer {
     const w = new Float32Array(this.n);
     for (let i = 0; i < this.n; i++) w[i] = rng.normal() * std;
     this.weight = param('weight', w, true, this.binary && model.alpha === 'scores');
-    if (spec.bias) this.bias = param('bias', zeros(this.N));
+    if (spec.bias) this.bias = param('bias', new Float32Array(this.N));
     if (spec.bn) {
       this.gamma = param('gamma', new Float32Array(this.N).fill(1));
-      this.beta = param('beta', zeros(this.N));
+      this.beta = param('beta', new Float32Array(this.N));
     }
     this.runMean = zeros(this.N);
     this.runVar = zeros(this.N).fill(1);
