@@ -28,7 +28,11 @@ import { loadCheckpoint } from '../host/train/checkpoint.ts';
 import { exportFloatModel } from '../host/train/export.ts';
 import type { FloatModel, WeightLayer } from '../host/model/float-model.ts';
 import { runReference } from '../host/reference/infer.ts';
-import { quantizeInput } from '../host/reference/quantize.ts';
+import { int16InputParams, quantizeInput } from '../host/reference/quantize.ts';
+import { runReferenceInt16 } from '../host/reference/infer.ts';
+import { modelChannels } from '../host/sensors/model-sensor.ts';
+import { DEFAULT_RANGES, mapChannels } from '../host/sensors/spec.ts';
+import { MAX_PAYLOAD, RAW_HEADER } from '../device/protocol.ts';
 import { type KernelFootprint, kernelFootprint } from '../test/boards/footprint.ts';
 import { harFloatModel, harTestWindows, wideXnorModel } from '../test/boards/models.ts';
 import { kernelObjects } from '../test/boards/footprint.ts';
@@ -115,6 +119,16 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   for (let w = 0; w < WINDOWS; w++) int8Inputs.set(quantizeInput(windows.subarray(w * len, (w + 1) * len), tbn.quantMul, tbn.quantAdd), w * len);
 
 
+  // The same windows as MPU-6050 counts at the default ranges (what the device reads), and the int16 input triples
+  // `tbn build --sensor mpu6050` derives for them: the int16 path (TBN_INPUT_I16) has no float pass.
+  // sp-sw-har is in m/s2 and rad/s (the fixture checkpoint stores channel names without units)
+  const harUnits = Object.fromEntries((tbn.channels ?? []).map((c) => [c.name, c.name.endsWith('_acc') ? 'm/s2' : 'rad/s']));
+  const sensorScales = mapChannels('mpu6050', modelChannels(tbn, 'the HAR model', harUnits), DEFAULT_RANGES).map((c) => c.scale);
+  const q = tbn.quantMul.length;
+  const i16Inputs = Int16Array.from(windows, (x, i) => Math.max(-32768, Math.min(32767, Math.round(x / sensorScales[i % q]!))));
+  const i16Params = int16InputParams(tbn.quantMul, tbn.quantAdd, sensorScales);
+  const i16Rows: Array<{ board: EmulatedBoard; total: number; layers: number; outsidePerElement: number; convertPerElement: number; outsideI8PerElement: number; outsideF32PerElement: number; totalF32: number; totalI8: number; agreeWithFloat: number }> = [];
+
   const macsNominal = tbn.layers.reduce((s, l) => s + layerMacs(l).macs, 0);
   const macsReuse = tbn.layers.reduce((s, l) => s + layerMacs(l).macsWithReuse, 0);
   const xnorLayers = tbn.layers.filter((l) => l.inType === 'bin' && (l.kind === 'conv1d' || l.kind === 'conv2d' || l.kind === 'dense')).map((l) => l.index);
@@ -167,6 +181,33 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     const small = runJobs(board, [{ model: tbnBytes, inputs: windows, inputLen: len, reuse: true }], { count: true, opt: 'Os-small' });
     small.jobs[0]!.windows.forEach((w, i) => {
       if (w.status !== 0 || w.logits.join() !== out.jobs[0]!.windows[i]!.logits.join()) throw new Error(`${board}: TBN_SMALL logits differ in window ${i}`);
+    });
+    // int16 counts vs int8 input (no conversion) on the same model: the conversion's own cost, exactly (quantise_i16).
+    const i16Fns = [...new Set(kernelObjects(board, OPT).flatMap((o) => [...functionSymbols(board, o).keys()]))].filter((f) => /^quantise_i16/.test(f));
+    if (i16Fns.length !== 1) throw new Error(`${board}: expected one quantise_i16 function in the kernel objects, found ${i16Fns.join(', ') || 'none'}`);
+    const i16Out = runJobs(board, [
+      { model: tbnBytes, inputs: i16Inputs, inputLen: len, params: i16Params, reuse: true },
+      { model: tbnBytes, inputs: int8Inputs, inputLen: len, reuse: true },
+    ], { count: true, opt: OPT, functions: i16Fns });
+    let agree = 0;
+    i16Out.jobs[0]!.windows.forEach((w, i) => {
+      const ref = runReferenceInt16(tbn, i16Inputs.subarray(i * len, (i + 1) * len), i16Params);
+      if (w.status !== 0 || w.logits.join() !== Array.from(ref.logits).join()) throw new Error(`${board}: int16-input logits differ from the reference in window ${i}`);
+      if (w.cls === out.jobs[0]!.windows[i]!.cls) agree++;
+    });
+    const outsidePer = (c: { total: number; layers: number[] }[]) => mean(c.map((x) => x.total - x.layers.reduce((a, v) => a + v, 0))) / len;
+    const f32Counts = counts[0]!;
+    i16Rows.push({
+      board,
+      total: mean(i16Out.counts![0]!.map((c) => c.total)),
+      layers: mean(i16Out.counts![0]!.map((c) => c.layers.reduce((a, v) => a + v, 0))),
+      outsidePerElement: outsidePer(i16Out.counts![0]!),
+      convertPerElement: i16Out.functionInstructions![i16Fns[0]!]! / (WINDOWS * len),
+      outsideI8PerElement: outsidePer(i16Out.counts![1]!),
+      outsideF32PerElement: outsidePer(f32Counts),
+      totalF32: mean(f32Counts.map((c) => c.total)),
+      totalI8: mean(i16Out.counts![1]!.map((c) => c.total)),
+      agreeWithFloat: agree,
     });
     const fps = footprints.find((f) => f.board === board && f.opt === 'Os-small')!;
     const perSmall = small.counts![0]!;
@@ -339,6 +380,25 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     }
   }
   lines.push('');
+  lines.push(`Input conversion, TBN-${p} reuse, ${fmt(len)} elements per window (${WINDOWS} test windows; int16 = the windows as MPU-6050 counts at ` +
+    `+-${DEFAULT_RANGES.accelRangeG} g / +-${DEFAULT_RANGES.gyroRangeDps} deg/s with the triples int16InputParams derives; logits checked against the reference's int16 path):`);
+  for (const r of i16Rows) {
+    lines.push(`  ${r.board.padEnd(9)} int16 -> int8 (quantise_i16, checks included) ${fmt(r.convertPerElement, 2)} instr/element; outside the layers per element: ` +
+      `int16 ${fmt(r.outsidePerElement, 2)}, float ${fmt(r.outsideF32PerElement, 2)}, int8 ${fmt(r.outsideI8PerElement, 2)}; whole inference: int16 ${fmt(r.total)}, float ${fmt(r.totalF32)}, int8 ${fmt(r.totalI8)}; ` +
+      `class as with float input in ${r.agreeWithFloat}/${WINDOWS} windows`);
+  }
+  {
+    // The device app's sensor-stream buffers (device/app.ts, default tbn.cfg): the sample ring (window + max(2 stride, 16)
+    // samples), the inference window, and one FIFO burst's converted samples (a RAW frame's worth).
+    const W = tbn.inShape[0] * tbn.inShape[1];
+    const C = tbn.inShape[2];
+    const ringSamples = W + Math.max(2 * Math.floor(W / 2), 16);
+    const burst = Math.floor((MAX_PAYLOAD - RAW_HEADER) / (2 * 6)) * C;
+    const values = ringSamples * C + len + burst;
+    lines.push(`  device RAM of the sensor stream (ring ${ringSamples} x ${C}, window ${fmt(len)}, burst ${burst} values): int16 ${fmt(2 * values)} B ` +
+      `(+ ${4 * i16Params.length} B of triples), float ${fmt(4 * values)} B: ${fmt(2 * values - 4 * i16Params.length)} B saved`);
+  }
+  lines.push('');
   lines.push(`Fashion-MNIST TBN-4 MLP (test/fixtures/models/fmnist-tbn4.ckpt.json, ${fmt(fmnist.layers.reduce((a, l) => a + layerMacs(l).macs, 0))} MACs) on Cortex-M4, ` +
     `mean of ${WINDOWS} test images, logits checked: reuse ${fmt(fmnistM4.reuse)}, no reuse ${fmt(fmnistM4.noReuse)} instructions per inference`);
   lines.push('');
@@ -364,6 +424,10 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     lines.push(`  Cortex-M4 final dense layer <= CMSIS-NN's: ${fmt(reuse.perLayer[last]!)}` +
       (cm4 ? ` vs ${fmt(cm4.perLayer[last]!)} -> ${verdict(reuse.perLayer[last]! <= cm4.perLayer[last]!)}` : ' (CMSIS-NN not measured in this run)'));
     lines.push(`  Cortex-M4 float -> int8 input conversion <= 1 instr/element: ${fmt(outside, 1)} per element outside the layers (conversion, checks, argmax) -> ${verdict(outside <= 1)}`);
+    const i16m4 = i16Rows.find((r) => r.board === 'stm32f405')!;
+    lines.push(`  Cortex-M4 input conversion, or int16 samples straight from a sensor without a float pass: int16 path (TBN_INPUT_I16) ${fmt(i16m4.convertPerElement, 2)} instr/element, ` +
+      `whole inference ${fmt(i16m4.total)} vs ${fmt(i16m4.totalF32)} with float input -> ` +
+      `${i16Rows.length === EMULATED_BOARDS.length ? 'met by the int16 path (bit-exact on every core, lx106 included)' : 'MISSED'}; the float path alone would need <= 1 instr/element`);
     for (const board of ['esp32c3', 'esp8266'] as const) {
       const b = rows.find((x) => x.board === board && x.row === 'BNN (p=1)')!;
       lines.push(`  ${board} XNOR layers <= 0.5 instr/binary MAC (BNN row): ${fmt(b.xnorInstrPerMac!, 3)} -> ${verdict(b.xnorInstrPerMac! <= 0.5)}`);
@@ -374,7 +438,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const heap = footprints.every((f) => !f.undefinedSymbols.some((s) => /alloc|free|sbrk/.test(s)) && f.data === 0 && f.bss === 0);
   lines.push(`  no heap, no static state: ${heap ? 'met' : 'MISSED'} (kernel objects reference no allocator; .data = .bss = 0)`);
 
-  const json = { cmsis: cmsisDir ? { source: cmsisSource, rows: cmsisRows } : null, fashionMnistM4: fmnistM4, m4TextByFunctionOs: Object.fromEntries(m4TextByFunction), wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
+  const json = { int16Input: i16Rows, cmsis: cmsisDir ? { source: cmsisSource, rows: cmsisRows } : null, fashionMnistM4: fmnistM4, m4TextByFunctionOs: Object.fromEntries(m4TextByFunction), wideXnorLayer: { macs: wideMacs, rows: wideRows }, m4FunctionBreakdown: breakdown, m4HotLines: hotLines, network: layerNames, macs: macsNominal, macsWithReuse: macsReuse, windows: WINDOWS, opt: OPT, rows, footprints, goals,
     m4KernelTextOs: m4Os.text, m4KernelTextOsSmall: m4Small.text, modelBytes: { tbn: tbnBytes.length, bnn: bnnBytes.length, int8: int8Blob.length, f32: f32Blob.length } };
   const outDir = path.join(REPO_ROOT, 'build', 'bench');
   mkdirSync(outDir, { recursive: true });

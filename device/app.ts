@@ -141,6 +141,11 @@ appFactory.start = function (board: Board): App {
   var cap = 0; // ring capacity in samples
   var ring: Float32Array | null = null;
   var input: Float32Array | null = null;
+  // The sensor's own stream with tbn.cfg's sensor.input16: a ring of raw int16 counts (half a float ring's
+  // RAM) that the kernel requantises with these (mult, add, shift) triples, no float pass. Only one ring exists.
+  var ring16: Int16Array | null = null;
+  var input16: Int16Array | null = null;
+  var params16: Int32Array | null = null;
   var logits: Int32Array | null = null;
 
   var stream = 0;
@@ -185,8 +190,11 @@ appFactory.start = function (board: Board): App {
       if (cfg && cfg.ring >= 1 && cfg.ring <= 65535) ringLen = Math.floor(cfg.ring);
       cap = windowLen + Math.max(2 * stride, 16);
       if (ringLen > cap) cap = ringLen;
-      ring = new Float32Array(cap * channels);
-      input = new Float32Array(info.inputLen);
+      // the kernel checks the triples (count and ranges): a bad input16 fails every inference, with its reason
+      var p16 = cfg && cfg.sensor && cfg.sensor.input16;
+      if (p16) params16 = new Int32Array(p16);
+      // With input16 the sensor stream's counts ring comes with the stream (useRing); else the float ring now.
+      if (params16 === null) useRing(false);
       logits = new Int32Array(info.classes);
     } catch (e) {
       model = null;
@@ -271,7 +279,26 @@ appFactory.start = function (board: Board): App {
   }
 
   /** Starts stream `id` at sample `seq` (0 for host streams; the sensor's sample count for its own). */
+  /** Makes the ring of the current stream's kind exist (counts: the sensor with input16), dropping the other. */
+  function useRing(counts: boolean): void {
+    var n = cap * channels;
+    if (counts) {
+      if (ring16 === null) {
+        ring = null;
+        input = null;
+        ring16 = new Int16Array(n);
+        input16 = new Int16Array((info as TbnInfo).inputLen);
+      }
+    } else if (ring === null) {
+      ring16 = null;
+      input16 = null;
+      ring = new Float32Array(n);
+      input = new Float32Array((info as TbnInfo).inputLen);
+    }
+  }
+
   function restartStream(id: number, flags: number, seq: number): void {
+    if (info !== null) useRing(id === SENSOR_STREAM && params16 !== null);
     stream = id;
     reliable = (flags & START_RELIABLE) !== 0;
     nextSeq = seq;
@@ -297,8 +324,9 @@ appFactory.start = function (board: Board): App {
 
   /** Infers the window ending at nextEnd (complete in the ring) and reports it: PREDICTION frame, LED, event. */
   function inferNext(): void {
-    var r = ring as Float32Array;
-    var x = input as Float32Array;
+    var counts = ring16 !== null;
+    var r: Float32Array | Int16Array = counts ? (ring16 as Int16Array) : (ring as Float32Array);
+    var x: Float32Array | Int16Array = counts ? (input16 as Int16Array) : (input as Float32Array);
     var lg = logits as Int32Array;
     var end = nextEnd;
     nextEnd += stride;
@@ -310,7 +338,7 @@ appFactory.start = function (board: Board): App {
     var cls = 0;
     var t0 = board.now();
     try {
-      cls = (tbn as TbnModule).run(model, x, lg);
+      cls = counts ? (tbn as TbnModule).run(model, x, lg, params16 as Int32Array) : (tbn as TbnModule).run(model, x, lg);
     } catch (e) {
       counters[C_INFERENCE_ERRORS]++;
       sendError(E_INFERENCE, end, String((e as Error).message || e));
@@ -347,7 +375,9 @@ appFactory.start = function (board: Board): App {
    * whose samples this overwrites before they were inferred are skipped and reported (ERROR 1).
    */
   function writeRing(src: Float32Array | Int16Array, n: number, scale: number): void {
-    var r = ring as Float32Array;
+    // counts (Int16Array, scale 1) into the counts ring, values into the float ring
+    useRing(stream === SENSOR_STREAM && params16 !== null);
+    var r: Float32Array | Int16Array = ring16 !== null ? ring16 : (ring as Float32Array);
     var ch = channels;
     var last = nextSeq + n - 1;
     while (nextEnd - windowLen <= last - cap) {
@@ -450,6 +480,7 @@ appFactory.start = function (board: Board): App {
     var pending = 0; // Bangle samples waiting in rawBuf
     var batch = 1;
     var conv: Float32Array | null = null;
+    var conv16: Int16Array | null = null; // with input16: counts in model channel order
     var mapSrc: number[] = [];
     var mapScale: number[] = [];
     var mapOk = false;
@@ -484,12 +515,18 @@ appFactory.start = function (board: Board): App {
       if (mode & MODE_RECORD) sendRaw(0, n);
       if (mode & MODE_PREDICT && stream === SENSOR_STREAM) {
         var rb = rawBuf as Int16Array;
-        var out = conv as Float32Array;
         var C = channels;
-        for (var k = 0; k < n; k++) {
-          for (var i = 0; i < C; i++) out[k * C + i] = rb[k * rawCh + mapSrc[i]] * mapScale[i];
+        var k: number;
+        var i: number;
+        if (conv16 !== null) {
+          // raw counts: the scale and sign are in the input16 triples
+          for (k = 0; k < n; k++) for (i = 0; i < C; i++) conv16[k * C + i] = rb[k * rawCh + mapSrc[i]];
+          writeRing(conv16, n, 1);
+        } else {
+          var out = conv as Float32Array;
+          for (k = 0; k < n; k++) for (i = 0; i < C; i++) out[k * C + i] = rb[k * rawCh + mapSrc[i]] * mapScale[i];
+          writeRing(out, n, 1);
         }
-        writeRing(out, n, 1);
       }
       sensorSeq += n;
     }
@@ -652,7 +689,8 @@ appFactory.start = function (board: Board): App {
     }
     rawMax = Math.floor((MAX_PAYLOAD - RAW_HEADER) / (2 * rawCh));
     rawBuf = new Int16Array(rawMax * rawCh);
-    if (mapOk) conv = new Float32Array(rawMax * channels);
+    if (mapOk && params16 !== null) conv16 = new Int16Array(rawMax * channels);
+    else if (mapOk) conv = new Float32Array(rawMax * channels);
     if (!(s.rateHz > 0 && s.rateHz <= 1000)) {
       sensorFail(0, 'sensor.rateHz must be in (0, 1000]');
       return;

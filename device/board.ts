@@ -24,7 +24,8 @@ export interface TbnInfo {
 export interface TbnModule {
   open(bytes: unknown): unknown;
   info(model: unknown): TbnInfo;
-  run(model: unknown, input: Float32Array | Int8Array, logits?: Int32Array): number;
+  /** Int16Array input (sensor counts) takes its (mult, add, shift) triples as `params`. */
+  run(model: unknown, input: Float32Array | Int8Array | Int16Array, logits?: Int32Array, params?: Int32Array): number;
   close(model: unknown): void;
 }
 

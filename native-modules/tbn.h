@@ -25,6 +25,8 @@
  * at most (tables and accumulators of one layer). Float input may sit at any
  * address. Build option: -DTBN_NO_F32_INPUT drops the float quantisation
  * (cores without soft-float routines); TBN_INPUT_F32 then gives TBN_E_ARG.
+ * Sensor counts need no float at all: TBN_INPUT_I16 (tbn_input_i16 below)
+ * requantises int16 samples to int8 with integer parameters the caller owns.
  */
 #ifndef TBN_H
 #define TBN_H
@@ -51,10 +53,28 @@ typedef enum {
   TBN_E_SCRATCH = 11,    /* scratch buffer smaller than the model needs */
   TBN_E_OUTPUT = 12,     /* logits buffer smaller than the class count */
   TBN_E_INPUT = 13,      /* input length differs from in_h*in_w*in_c */
-  TBN_E_LABELS = 14      /* label table malformed */
+  TBN_E_LABELS = 14,     /* label table malformed */
+  TBN_E_PARAMS = 15      /* int16 input parameters: wrong count or out of range */
 } tbn_status;
 
-typedef enum { TBN_INPUT_F32 = 0, TBN_INPUT_I8 = 1 } tbn_input_type;
+typedef enum { TBN_INPUT_F32 = 0, TBN_INPUT_I8 = 1, TBN_INPUT_I16 = 2 } tbn_input_type;
+
+/* What `input` points to for TBN_INPUT_I16: raw int16 sensor counts and the
+ * per-channel integer requantisation of tbn_format.h (INT16 INPUT). Channel j
+ * (element i uses j = i mod quant_count) has params[3j..3j+2] = mult, add,
+ * shift with -32768 <= mult <= 32767, |add| < 2^30, 0 <= shift <= 31: then
+ * count*mult + add cannot overflow. Other values, or params_len !=
+ * 3*quant_count, give TBN_E_PARAMS; NULL pointers TBN_E_ARG. Both arrays
+ * must be aligned as their types require (not checked: 4 KB TBN_SMALL
+ * budget). No float arithmetic: works under TBN_NO_F32_INPUT (lx106).
+ * `input_len` of tbn_run counts samples. host/reference/quantize.ts
+ * (int16InputParams) derives the parameters from the model's float pairs and
+ * the sensor's count->unit scale. */
+typedef struct {
+  const int16_t *samples; /* input_len counts, channel-last */
+  const int32_t *params;  /* 3 * quant_count values */
+  size_t params_len;
+} tbn_input_i16;
 
 /* Handle to an opened model. Filled by tbn_model_open; treat as opaque. */
 typedef struct {
@@ -92,7 +112,8 @@ tbn_status tbn_model_info(const tbn_model *model, tbn_info *info);
 const char *tbn_class_label(const tbn_model *model, uint32_t index);
 
 /* Runs one inference. `input` holds input_len float32 or int8 values in
- * channel-last order; `scratch` is at least scratch_bytes long and 4-byte
+ * channel-last order (TBN_INPUT_I16: points to a tbn_input_i16 over
+ * input_len counts); `scratch` is at least scratch_bytes long and 4-byte
  * aligned; `logits` receives class_count int32 values; `class_out` (may be
  * NULL) the argmax. */
 tbn_status tbn_run(const tbn_model *model, const void *input, tbn_input_type input_type,

@@ -52,6 +52,23 @@
  *             i = trunc(t); f = t - i; i + (f >= 0.5) - (f <= -0.5)
  *   int8 input given directly is used as is (-128 is allowed).
  *
+ * INT16 INPUT (sensor counts; parameters supplied by the caller, not stored)
+ *   An int16 count c of element i, channel j = i mod Q, with the caller's
+ *   integer triple (mult_j, add_j, shift_j), is requantised to int8 as
+ *       q = clamp(floor((c * mult_j + add_j) / 2^shift_j), -128, 127)
+ *   in int32 arithmetic, the division being an arithmetic right shift.
+ *   Valid parameters: -32768 <= mult <= 32767, -(2^30 - 1) <= add <= 2^30 - 1,
+ *   0 <= shift <= 31; then |c * mult| <= 2^30 and the sum lies strictly
+ *   inside int32: no step can overflow. Anything else is refused before any
+ *   inference. The clamp is the full int8 range (one saturate instruction
+ *   on cores that have one); float input never yields -128, int16 input
+ *   may, as int8 input may. A caller derives the triple from the pair
+ *   (mul_j, add_j) above and the sensor's unit per count u_j, so that
+ *   q ~ round(c * u_j * mul_j + add_j): mult = round(s * 2^shift) with
+ *   s = u_j * mul_j, add = round(add_j * 2^shift + 2^(shift-1)) (0.5 folds
+ *   the rounding into the floor), at the largest shift keeping both in range
+ *   (host/reference/quantize.ts, int16InputParams).
+ *
  * INPUT DESCRIPTION (optional; FORMAT.md says why it is a flag, not a version)
  *   Header flags (TBN_HDR_FLAGS_U16) other than TBN_HF_ALL are invalid.
  *   - TBN_HF_CHANNELS: channels_offset/channels_bytes locate a table of
@@ -181,6 +198,11 @@
 #define TBN_HF_CHANNELS 0x0001u /* input channel names and units */
 #define TBN_HF_RATE 0x0002u     /* input sample rate */
 #define TBN_HF_ALL 0x0003u
+
+/* INT16 INPUT parameter bounds (mult is int16: -32768..32767). */
+#define TBN_I16_ADD_MAX 0x3FFFFFFFu /* |add| <= 2^30 - 1 */
+#define TBN_I16_SHIFT_MAX 31u
+#define TBN_I16_PARAMS_PER_CHANNEL 3u /* mult, add, shift */
 
 /* Layer record: byte offsets relative to the record start. */
 #define TBN_LYR_KIND_U8 0u

@@ -11,12 +11,14 @@
  * Blob (little-endian uint32 words):
  *   [0] magic "TBNJ", [1] job count, then per job 8 words:
  *   model_offset, model_bytes, input_offset, window_count,
- *   input_type (0 f32, 1 i8), input_len (elements per window),
+ *   input_type (0 f32, 1 i8, 2 i16), input_len (elements per window),
  *   flags (bit 0: honour TBN_LF_REUSE; bits 1-2: 0 = the TBN kernel,
  *   1 = bench_int8_run, 2 = bench_f32_run, 3 = bench_cmsis_run (CMSIS-NN,
  *   boards/bench/cmsis_har.c) with the "model" being that baseline's
- *   weights, see boards/bench/), reserved.
- * Offsets are from the blob start; models and f32 inputs are 4-byte aligned.
+ *   weights, see boards/bench/), params_offset (i16 only, else 0: a u32
+ *   count then that many int32 values, the tbn_input_i16 parameters).
+ * Offsets are from the blob start; models, f32/i16 inputs and params are
+ * 4-byte aligned.
  *
  * Instruction counting: tbn_mark_begin/tbn_mark_end bracket every inference
  * and tbn_mark_layer is the kernel's per-layer hook. They are empty, never
@@ -157,8 +159,18 @@ int harness_main(void) {
     const uint8_t *rec = blob + 8 + j * JOB_WORDS * 4;
     uint32_t model_off = rd32(rec), model_bytes = rd32(rec + 4), input_off = rd32(rec + 8);
     uint32_t windows = rd32(rec + 12), input_type = rd32(rec + 16), input_len = rd32(rec + 20);
-    uint32_t flags = rd32(rec + 24);
-    uint32_t elem = input_type == TBN_INPUT_F32 ? 4u : 1u;
+    uint32_t flags = rd32(rec + 24), params_off = rd32(rec + 28);
+    uint32_t elem = input_type == TBN_INPUT_F32 ? 4u : input_type == TBN_INPUT_I16 ? 2u : 1u;
+    tbn_input_i16 i16;
+    i16.samples = NULL;
+    i16.params = NULL;
+    i16.params_len = 0;
+    if (input_type == TBN_INPUT_I16) {
+      if ((params_off & 3u) || params_off > blob_bytes - 4u) return fail(&l, "params outside blob");
+      i16.params_len = rd32(blob + params_off);
+      if (i16.params_len > (blob_bytes - params_off - 4u) / 4u) return fail(&l, "params outside blob");
+      i16.params = (const int32_t *)(const void *)(blob + params_off + 4u);
+    }
     if (model_off > blob_bytes || model_bytes > blob_bytes - model_off) return fail(&l, "model outside blob");
     if (input_off > blob_bytes || input_len > blob_bytes) return fail(&l, "inputs outside blob");
     /* windows * input_len * elem <= room, without 64-bit multiply or division. */
@@ -167,7 +179,7 @@ int harness_main(void) {
       if (input_len * elem > room - need) return fail(&l, "inputs outside blob");
       need += input_len * elem;
     }
-    if (input_type > TBN_INPUT_I8 || ((input_off & 3u) && elem == 4u)) return fail(&l, "bad input type/alignment");
+    if (input_type > TBN_INPUT_I16 || ((input_off & 3u) && elem != 1u)) return fail(&l, "bad input type/alignment");
 
     uint32_t kernel = (flags >> 1) & 3u;
     if (kernel != 0) {
@@ -209,8 +221,10 @@ int harness_main(void) {
     for (uint32_t w = 0; w < windows; w++) {
       const uint8_t *in = blob + input_off + w * input_len * elem;
       uint32_t cls = 0xFFFFFFFFu;
+      i16.samples = (const int16_t *)(const void *)in;
       tbn_mark_begin();
-      s = tbn_run_ex(&m, in, (tbn_input_type)input_type, input_len, scratch, sizeof scratch, logits,
+      s = tbn_run_ex(&m, input_type == TBN_INPUT_I16 ? (const void *)&i16 : in, (tbn_input_type)input_type,
+                     input_len, scratch, sizeof scratch, logits,
                      info.class_count, &cls, (int)(flags & 1u), tbn_mark_layer, NULL);
       tbn_mark_end();
       print_result(&l, j, w, (int32_t)s, (int32_t)cls, logits, info.class_count);

@@ -8,7 +8,7 @@
  * ```
  * @module tbn/reference
  */
-export { type Activations, argmax, checkInput, popcount32, type ReferenceOptions, type ReferenceResult, runReference } from '../reference/infer.ts';
+export { type Activations, argmax, checkInput, popcount32, type ReferenceOptions, type ReferenceResult, runReference, runReferenceInt16 } from '../reference/infer.ts';
 export { expandWeights, runNaive } from '../reference/naive.ts';
 export { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
-export { quantizeInput, quantizeSample } from '../reference/quantize.ts';
+export { checkInt16Params, int16InputParams, quantizeInput, quantizeInt16, quantizeSample } from '../reference/quantize.ts';

@@ -45,7 +45,8 @@ function sensorSummary(s: SensorConfig): string {
   const raw = RAW_CHANNELS[s.kind];
   const map = s.channels.map((c) => `${c.scale < 0 ? '-' : ''}${raw[c.src]?.name ?? c.src} x ${Math.abs(c.scale).toPrecision(6)}`).join(', ');
   const where = s.kind === 'mpu6050' ? ` on ${s.i2c?.bus} SCL ${s.i2c?.scl} SDA ${s.i2c?.sda} at 0x${(s.address ?? 0).toString(16)}, ±${s.accelRangeG} g, ±${s.gyroRangeDps} deg/s, DLPF ${s.dlpf}` : '';
-  return `  tbn.cfg: ${s.kind}${where}, ${s.rateHz} Hz, boot mode ${s.mode}, polled every ${s.pollMs} ms; model channels <- ${map}`;
+  const input = s.input16 ? '; int16 counts into the kernel (input16 triples, no float pass)' : '';
+  return `  tbn.cfg: ${s.kind}${where}, ${s.rateHz} Hz, boot mode ${s.mode}, polled every ${s.pollMs} ms; model channels <- ${map}${input}`;
 }
 
 export const command: Command = {

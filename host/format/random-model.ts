@@ -6,7 +6,7 @@
  */
 import { isWeightKind, weightGeometry, wordsPerPosition } from './layout.ts';
 import type { LayerContent, ModelContent, PackedModel, Shape } from './model.ts';
-import type { TypeName } from './spec.ts';
+import { TBN, type TypeName } from './spec.ts';
 import { seededRandom } from '../random.ts';
 import { writeModel } from './writer.ts';
 
@@ -262,3 +262,44 @@ export function randomInput(seed: number, model: Pick<PackedModel, 'inShape' | '
   return x;
 }
 
+
+/**
+ * Random int16 sensor counts for `model`: the full -32768..32767 range, with the two extremes and 0 in
+ * about one element in ten.
+ */
+export function randomInt16Input(seed: number, model: Pick<PackedModel, 'inShape'>): Int16Array {
+  const r = rng(seed ^ 0x85ebca6b);
+  const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
+  const x = new Int16Array(len);
+  for (let i = 0; i < len; i++) {
+    const u = r();
+    x[i] = u < 0.04 ? -32768 : u < 0.08 ? 32767 : u < 0.1 ? 0 : Math.floor(r() * 65536) - 32768;
+  }
+  return x;
+}
+
+/**
+ * Random valid int16 input triples (tbn_format.h, INT16 INPUT) for `channels` channels: mostly ones a
+ * sensor would get (a count scale mapping a few thousand counts onto the int8 range, an offset), and
+ * about a third at the bounds (mult -32768/32767, add ±(2^30 - 1), shift 0 or 31).
+ */
+export function randomInt16Params(seed: number, channels: number): Int32Array {
+  const r = rng(seed ^ 0xc2b2ae35);
+  const addMax = TBN.TBN_I16_ADD_MAX;
+  const out = new Int32Array(channels * 3);
+  for (let j = 0; j < channels; j++) {
+    let t: [number, number, number];
+    if (r() < 0.35) {
+      const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;
+      t = [pick([-32768, 32767, 0, 1, -1]), pick([addMax, -addMax, 0]), pick([0, 31, 15])];
+    } else {
+      const shift = 10 + Math.floor(r() * 16);
+      const countsPerStep = 2 ** (r() * 10); // 1..1024 counts per int8 step
+      const mult = Math.round((r() < 0.5 ? 1 : -1) * 2 ** shift / countsPerStep);
+      const add = Math.round((r() * 2 - 1) * 100 * 2 ** shift);
+      t = [Math.max(-32768, Math.min(32767, mult)), Math.max(-addMax, Math.min(addMax, add)), shift];
+    }
+    out.set(t, j * 3);
+  }
+  return out;
+}

@@ -15,7 +15,7 @@ export type TbnHandle = object;
 export interface TbnModule {
   open(bytes: unknown): TbnHandle;
   info(model: unknown): TbnModuleInfo;
-  run(model: unknown, input: unknown, logits?: unknown): number;
+  run(model: unknown, input: unknown, logits?: unknown, params?: unknown): number;
   close(model: unknown): void;
 }
 
@@ -76,13 +76,17 @@ export function createTbnModule(kernel: WasmKernel = WasmKernel.load()): TbnModu
       };
     },
 
-    run(handle: unknown, input: unknown, logits?: unknown): number {
+    run(handle: unknown, input: unknown, logits?: unknown, params?: unknown): number {
       const m = modelOf(handle);
       const kind = tag(input);
-      if (kind !== 'Float32Array' && kind !== 'Int8Array') {
-        throw new TypeError('tbn: run expects a Float32Array or an Int8Array input');
+      if (kind !== 'Float32Array' && kind !== 'Int8Array' && kind !== 'Int16Array') {
+        throw new TypeError('tbn: run expects a Float32Array, an Int8Array or an Int16Array input');
       }
-      const x = input as Float32Array | Int8Array;
+      if (kind === 'Int16Array' && tag(params) !== 'Int32Array') {
+        throw new TypeError('tbn: an Int16Array input needs its parameters as an Int32Array (4th argument)');
+      }
+      if (kind !== 'Int16Array' && params !== undefined) throw new TypeError('tbn: parameters are for Int16Array input only');
+      const x = input as Float32Array | Int8Array | Int16Array;
       if (x.length !== m.info.inputLen) {
         throw new TypeError(`tbn: input has ${x.length} values, the model takes ${m.info.inputLen}`);
       }
@@ -94,7 +98,9 @@ export function createTbnModule(kernel: WasmKernel = WasmKernel.load()): TbnModu
         }
       }
       try {
-        return m.run(x, logits as Int32Array | undefined, { f32: kind === 'Float32Array' });
+        // the kernel checks the parameters' count (3 per channel) and ranges (TBN_E_PARAMS)
+        if (kind === 'Int16Array') return m.runInt16(x as Int16Array, params as Int32Array, logits as Int32Array | undefined);
+        return m.run(x as Float32Array | Int8Array, logits as Int32Array | undefined, { f32: kind === 'Float32Array' });
       } catch (e) {
         if (e instanceof KernelError) throw new Error(`tbn: ${e.message}`);
         throw e;

@@ -15,7 +15,7 @@ export const DEFAULT_WASM_PATH = packagePath('build', 'native', 'tbn.wasm');
 export const STATUS_NAMES = [
   'TBN_OK', 'TBN_E_ARG', 'TBN_E_TRUNCATED', 'TBN_E_MAGIC', 'TBN_E_VERSION', 'TBN_E_SIZE', 'TBN_E_CRC',
   'TBN_E_ALIGN', 'TBN_E_OFFSET', 'TBN_E_LAYER', 'TBN_E_CHAIN', 'TBN_E_SCRATCH', 'TBN_E_OUTPUT', 'TBN_E_INPUT',
-  'TBN_E_LABELS',
+  'TBN_E_LABELS', 'TBN_E_PARAMS',
 ] as const;
 export type StatusName = (typeof STATUS_NAMES)[number];
 
@@ -68,6 +68,10 @@ interface Exports {
   tbnw_status_string(status: number): number;
   tbnw_run(
     model: number, input: number, inputType: number, inputLen: number, scratch: number, scratchLen: number,
+    logits: number, logitsLen: number, classOut: number, reuse: number,
+  ): number;
+  tbnw_run_i16(
+    model: number, samples: number, inputLen: number, params: number, paramsLen: number, scratch: number, scratchLen: number,
     logits: number, logitsLen: number, classOut: number, reuse: number,
   ): number;
 }
@@ -224,6 +228,9 @@ export class KernelModel {
   private input: number;
   private logits: number;
   private classOut: number;
+  /** Room for the int16 input triples: 3 per channel, at most in_c channels. */
+  private params: number;
+  private readonly paramsCapacity: number;
   private closed = false;
 
   constructor(
@@ -245,6 +252,7 @@ export class KernelModel {
     if (status !== 0) throw new KernelError(status, kernel.statusString(status));
     this.labels = [];
     for (let i = 0; i < this.info.classes; i++) this.labels.push(kernel.cString(x.tbnw_label(handle, i)));
+    this.paramsCapacity = 3 * this.info.inC;
     const taken: number[] = [];
     const take = (bytes: number): number => {
       const p = heap.alloc(bytes);
@@ -256,6 +264,7 @@ export class KernelModel {
       this.input = take(this.info.inputLen * 4);
       this.logits = take(this.info.classes * 4);
       this.classOut = take(4);
+      this.params = take(this.paramsCapacity * 4);
     } catch (e) {
       for (const p of [handle, data, ...taken]) heap.release(p);
       throw e;
@@ -287,9 +296,35 @@ export class KernelModel {
     return new Uint32Array(this.x.memory.buffer, this.classOut, 1)[0] as number;
   }
 
+  /**
+   * One inference on int16 sensor counts (tbn_format.h, INT16 INPUT) with the (mult, add, shift) triples
+   * `params`, passed to the kernel as given (a wrong count or range is its TBN_E_PARAMS). Returns the class.
+   */
+  runInt16(counts: Int16Array, params: Int32Array, logits?: Int32Array, opts: { reuse?: boolean } = {}): number {
+    if (this.closed) throw new KernelError(1, 'model handle is closed');
+    if (counts.length > this.info.inputLen * 2) throw new KernelError(13, this.kernel.statusString(13));
+    new Int16Array(this.x.memory.buffer, this.input, counts.length).set(counts);
+    // A longer params array is refused by the kernel on its length alone, before it reads any value.
+    new Int32Array(this.x.memory.buffer, this.params, Math.min(params.length, this.paramsCapacity)).set(params.subarray(0, this.paramsCapacity));
+    const status = this.x.tbnw_run_i16(
+      this.handle, this.input, counts.length, this.params, params.length, this.scratch, this.info.scratchBytes,
+      this.logits, this.info.classes, this.classOut, opts.reuse === false ? 0 : 1,
+    );
+    return this.finish(status, logits);
+  }
+
+  private finish(status: number, logits?: Int32Array): number {
+    if (status !== 0) throw new KernelError(status, this.kernel.statusString(status));
+    if (logits) {
+      const out = new Int32Array(this.x.memory.buffer, this.logits, this.info.classes);
+      for (let i = 0; i < out.length; i++) logits[i] = out[i] as number;
+    }
+    return new Uint32Array(this.x.memory.buffer, this.classOut, 1)[0] as number;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of [this.handle, this.data, this.scratch, this.input, this.logits, this.classOut]) this.heap.release(p);
+    for (const p of [this.handle, this.data, this.scratch, this.input, this.logits, this.classOut, this.params]) this.heap.release(p);
   }
 }

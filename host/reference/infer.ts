@@ -8,7 +8,7 @@
 import { TbnError } from '../errors.ts';
 import { weightGeometry, wordsPerPosition } from '../format/layout.ts';
 import type { PackedLayer, PackedModel } from '../format/model.ts';
-import { quantizeInput } from './quantize.ts';
+import { quantizeInput, quantizeInt16 } from './quantize.ts';
 
 export type Activations = { type: 'bin'; data: Uint32Array } | { type: 'i8'; data: Int8Array } | { type: 'i32'; data: Int32Array };
 
@@ -54,6 +54,13 @@ export function runReference(model: PackedModel, input: Float32Array | Int8Array
   }
   const logits = act.data as Int32Array;
   return { logits, cls: argmax(logits) };
+}
+
+/** runReference on int16 sensor counts, requantised with the (mult, add, shift) triples of tbn_format.h (INT16 INPUT). */
+export function runReferenceInt16(model: PackedModel, counts: Int16Array, params: Int32Array, opts: ReferenceOptions = {}): ReferenceResult {
+  const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
+  if (counts.length !== len) throw new TbnError('TBN_E_INPUT', `input has ${counts.length} values, the model takes ${len} (${model.inShape.join('x')})`);
+  return runReference(model, quantizeInt16(counts, params, model.quantMul.length), opts);
 }
 
 function runLayer(l: PackedLayer, x: Activations, allowReuse: boolean): Activations {

@@ -4,6 +4,7 @@
  * object to the simulated device. Shape documented in docs/sensors.md.
  */
 import { TbnError } from '../errors.ts';
+import { int16InputParams } from '../reference/quantize.ts';
 import { type ChannelMapping, DEFAULT_RANGES, type ModelChannel, type SensorKind, type SensorRanges, mapChannels } from './spec.ts';
 
 export type SensorMode = 'predict' | 'record' | 'both' | 'off';
@@ -27,6 +28,12 @@ export interface SensorConfig {
   pollMs: number;
   channels: ChannelMapping[];
   led?: string;
+  /**
+   * The model's int16 input triples (mult, add, shift per model channel; tbn_format.h INT16 INPUT) for these
+   * counts: the device then keeps a window of raw counts and the kernel requantises them without a float
+   * pass. Absent when the model's quantisation pairs were not given or do not match the channels.
+   */
+  input16?: number[];
 }
 
 export interface SensorOptions {
@@ -44,6 +51,8 @@ export interface SensorOptions {
   dlpf?: number;
   pollMs?: number;
   led?: string;
+  /** The model's input quantisation pairs (one per channel): with them the config carries input16. */
+  quant?: { mul: ArrayLike<number>; add: ArrayLike<number> };
 }
 
 export function buildSensorConfig(opts: SensorOptions): SensorConfig {
@@ -54,7 +63,10 @@ export function buildSensorConfig(opts: SensorOptions): SensorConfig {
   const channels = mapChannels(opts.kind, opts.channels, ranges, opts.overrides);
   const pollMs = opts.pollMs ?? 100;
   if (!Number.isInteger(pollMs) || pollMs < 5 || pollMs > 1000) throw new TbnError('E_OPTION', `--poll-ms must be an integer in 5..1000, got ${pollMs}`);
-  const base = { kind: opts.kind, mode: opts.mode ?? 'predict', rateHz: opts.rateHz, pollMs, channels, ...(opts.led ? { led: opts.led } : {}) };
+  // Each model channel's count -> int8 triple, from the scale (sign included) that maps its raw counts to model units.
+  const q = opts.quant;
+  const input16 = q && q.mul.length === channels.length ? Array.from(int16InputParams(q.mul, q.add, channels.map((c) => c.scale))) : undefined;
+  const base = { kind: opts.kind, mode: opts.mode ?? 'predict', rateHz: opts.rateHz, pollMs, channels, ...(opts.led ? { led: opts.led } : {}), ...(input16 ? { input16 } : {}) };
   if (opts.kind === 'bangle') return base;
   const dlpf = opts.dlpf ?? 3;
   if (!Number.isInteger(dlpf) || dlpf < 0 || dlpf > 6) throw new TbnError('E_OPTION', `--dlpf must be an integer in 0..6, got ${dlpf}`);

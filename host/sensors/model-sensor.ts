@@ -107,7 +107,7 @@ export function modelChannels(model: Pick<PackedModel, 'channels' | 'inShape'>, 
 }
 
 /** The `sensor` entry of tbn.cfg for `model` on the given sensor; refuses what the sensor cannot provide, naming it. */
-export function sensorConfigForModel(model: Pick<PackedModel, 'channels' | 'inShape' | 'rateHz'>, file: string, o: ModelSensorOptions): SensorConfig {
+export function sensorConfigForModel(model: Pick<PackedModel, 'channels' | 'inShape' | 'rateHz'> & Partial<Pick<PackedModel, 'quantMul' | 'quantAdd'>>, file: string, o: ModelSensorOptions): SensorConfig {
   const stored = model.rateHz;
   if (o.rateHz !== undefined && stored !== undefined && Math.abs(o.rateHz - stored) > 1e-9) {
     throw new UsageError(`--sample-rate ${o.rateHz} differs from the ${stored} Hz ${file} was trained at`);
@@ -136,5 +136,6 @@ export function sensorConfigForModel(model: Pick<PackedModel, 'channels' | 'inSh
     ...(o.dlpf !== undefined ? { dlpf: o.dlpf } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
     ...(o.led ? { led: o.led } : {}),
+    ...(model.quantMul && model.quantAdd ? { quant: { mul: model.quantMul, add: model.quantAdd } } : {}),
   });
 }

@@ -5,7 +5,7 @@
  */
 import { readModel } from '../format/reader.ts';
 import type { PackedModel } from '../format/model.ts';
-import { runReference } from '../reference/infer.ts';
+import { runReference, runReferenceInt16 } from '../reference/infer.ts';
 import type { TbnInfo, TbnModuleLike } from './tbn-module.ts';
 
 interface Handle {
@@ -39,13 +39,26 @@ export function referenceTbnModule(): TbnModuleLike {
       const [inH, inW, inC] = model.inShape;
       return { version: model.version, fileBytes: model.fileBytes, layers: model.layers.length, classes: model.classes.length, inH, inW, inC, inputLen: inH * inW * inC, scratchBytes: model.scratchBytes, labels: [...model.classes] };
     },
-    run(m, input, logits) {
+    run(m, input, logits, params) {
       const model = live(m);
       const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
-      if (!(input instanceof Float32Array) && !(input instanceof Int8Array)) throw new TypeError('tbn: run expects a Float32Array or an Int8Array input');
+      if (!(input instanceof Float32Array) && !(input instanceof Int8Array) && !(input instanceof Int16Array)) {
+        throw new TypeError('tbn: run expects a Float32Array, an Int8Array or an Int16Array input');
+      }
+      if (input instanceof Int16Array && !(params instanceof Int32Array)) throw new TypeError('tbn: an Int16Array input needs its parameters as an Int32Array (4th argument)');
+      if (!(input instanceof Int16Array) && params !== undefined) throw new TypeError('tbn: parameters are for Int16Array input only');
       if (input.length !== len) throw new TypeError(`tbn: input has ${input.length} values, the model takes ${len}`);
       if (logits !== undefined && !(logits instanceof Int32Array)) throw new TypeError('tbn: logits must be an Int32Array');
-      const r = runReference(model, input);
+      let r;
+      if (input instanceof Int16Array) {
+        try {
+          r = runReferenceInt16(model, input, params as Int32Array);
+        } catch (e) {
+          throw new Error(`tbn: ${(e as Error).message}`);
+        }
+      } else {
+        r = runReference(model, input);
+      }
       if (logits) {
         if (logits.length < r.logits.length) throw new TypeError(`tbn: logits has ${logits.length} elements, the model has ${r.logits.length} classes`);
         logits.set(r.logits);

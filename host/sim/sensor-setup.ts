@@ -76,7 +76,8 @@ export function planSimSensor(o: SimSensorPlanOptions): SimSensorPlan {
   if (assumption) notes.push(assumption);
   const storedRate = o.model?.rateHz;
   const rateHz = o.rateHz ?? storedRate ?? 50;
-  const config = buildSensorConfig({ kind: o.kind, channels, rateHz, mode: o.mode, ranges: o.ranges, dlpf: o.dlpf, pollMs: o.pollMs, overrides: o.overrides });
+  const quant = o.model ? { quant: { mul: o.model.quantMul, add: o.model.quantAdd } } : {};
+  const config = buildSensorConfig({ kind: o.kind, channels, rateHz, mode: o.mode, ranges: o.ranges, dlpf: o.dlpf, pollMs: o.pollMs, overrides: o.overrides, ...quant });
   const actual = sensorActualRate(o.kind, rateHz, config.dlpf);
   if (Math.abs(actual - rateHz) > 1e-9) notes.push(`the ${o.kind} samples at ${actual.toFixed(3)} Hz for a requested ${rateHz} Hz (its clock divider); the model was trained at ${rateHz} Hz`);
   const files = o.replayFiles ?? [];

@@ -451,6 +451,7 @@ const char *tbn_status_string(tbn_status status) {
     case TBN_E_OUTPUT: return "logits buffer smaller than the class count";
     case TBN_E_INPUT: return "input length differs from the model's input size";
     case TBN_E_LABELS: return "malformed class label table";
+    case TBN_E_PARAMS: return "int16 input parameters: not 3 per channel, or mult/add/shift out of range";
   }
   return "unknown status";
 }

@@ -190,7 +190,7 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
   uint32_t *gather, i, best;
   const void *cur;
   if (!m || !m->data || !input || !scratch || !logits) return TBN_E_ARG;
-  if (input_type != TBN_INPUT_F32 && input_type != TBN_INPUT_I8) return TBN_E_ARG;
+  if ((uint32_t)input_type > (uint32_t)TBN_INPUT_I16) return TBN_E_ARG; /* F32, I8, I16 */
   if (((uintptr_t)scratch) & (TBN_ALIGN - 1u)) return TBN_E_ALIGN;
   if (input_len != (size_t)m->input_len) return TBN_E_INPUT;
   if (scratch_len < (size_t)m->scratch_bytes) return TBN_E_SCRATCH;
@@ -199,14 +199,18 @@ tbn_status tbn_run_ex(const tbn_model *m, const void *input, tbn_input_type inpu
   half[0] = (uint8_t *)scratch;
   half[1] = half[0] + m->activation_bytes;
   gather = (uint32_t *)(void *)(half[1] + m->activation_bytes);
-  if (input_type == TBN_INPUT_F32)
+  if (input_type == TBN_INPUT_I16) {
+    tbn_status s = quantise_i16(m, (const tbn_input_i16 *)input, (int8_t *)half[0]);
+    if (s != TBN_OK) return s;
+  } else if (input_type == TBN_INPUT_F32) {
 #ifdef TBN_NO_F32_INPUT
     return TBN_E_ARG;
 #else
     quantise_input(m, (const uint8_t *)input, (int8_t *)half[0]);
 #endif
-  else
+  } else {
     memcpy(half[0], input, m->input_len);
+  }
 
   cur = half[0];
   for (i = 0; i < m->layer_count; i++) {

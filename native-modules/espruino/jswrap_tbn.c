@@ -253,14 +253,15 @@ JsVar *jswrap_tbn_info(JsVar *model) {
   "generate" : "jswrap_tbn_run",
   "params" : [
     ["model","JsVar","A handle from tbn.open()"],
-    ["input","JsVar","Float32Array or Int8Array of exactly info.inputLen elements, channel-last"],
-    ["logits","JsVar","[optional] Int32Array of at least info.classes elements that receives the integer logits"]
+    ["input","JsVar","Float32Array, Int8Array or Int16Array (sensor counts) of exactly info.inputLen elements, channel-last"],
+    ["logits","JsVar","[optional] Int32Array of at least info.classes elements that receives the integer logits"],
+    ["params","JsVar","Int16Array input only: Int32Array of (mult, add, shift) per input channel (tbn_format.h INT16 INPUT)"]
   ],
   "return" : ["JsVar","The class index (argmax of the logits, lowest index on a tie)"]
 }
 Runs one inference.
 */
-JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits) {
+JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits, JsVar *params) {
   tbn_model m;
   uint8_t *st = tbn_load(model, &m);
   if (!st) return 0;
@@ -268,8 +269,17 @@ JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits) {
   tbn_model_info(&m, &info);
   JsVarDataArrayBufferViewType in_type =
       jsvIsArrayBuffer(input) ? input->varData.arraybuffer.type : ARRAYBUFFERVIEW_UNDEFINED;
-  if (in_type != ARRAYBUFFERVIEW_FLOAT32 && in_type != ARRAYBUFFERVIEW_INT8) {
-    jsExceptionHere(JSET_TYPEERROR, "tbn: input must be a Float32Array or Int8Array, got %t", input);
+  if (in_type != ARRAYBUFFERVIEW_FLOAT32 && in_type != ARRAYBUFFERVIEW_INT8 && in_type != ARRAYBUFFERVIEW_INT16) {
+    jsExceptionHere(JSET_TYPEERROR, "tbn: input must be a Float32Array, Int8Array or Int16Array, got %t", input);
+    return 0;
+  }
+  bool i16 = in_type == ARRAYBUFFERVIEW_INT16;
+  if (i16 && (!jsvIsArrayBuffer(params) || params->varData.arraybuffer.type != ARRAYBUFFERVIEW_INT32)) {
+    jsExceptionHere(JSET_TYPEERROR, "tbn: an Int16Array input needs its parameters as an Int32Array (4th argument), got %t", params);
+    return 0;
+  }
+  if (!i16 && !jsvIsUndefined(params)) {
+    jsExceptionHere(JSET_TYPEERROR, "tbn: parameters are for Int16Array input only");
     return 0;
   }
   size_t n = jsvGetArrayBufferLength(input);
@@ -287,8 +297,8 @@ JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits) {
   size_t in_bytes = n * JSV_ARRAYBUFFER_GET_SIZE(in_type);
   size_t plen = 0;
   const void *in = tbn_bytes_pointer(input, &plen);
-  if (!in || (in_type == ARRAYBUFFERVIEW_FLOAT32 && ((size_t)in & 3u))) {
-    /* fragmented or misaligned floats: copy to the stack for this call */
+  if (!in || (in_type == ARRAYBUFFERVIEW_FLOAT32 && ((size_t)in & 3u)) || (i16 && ((size_t)in & 1u))) {
+    /* fragmented, or misaligned floats/counts: copy to the stack for this call */
     if (in_bytes + 256u > jsuGetFreeStack()) {
       jsExceptionHere(JSET_ERROR, "tbn: not enough stack to copy the %d-byte input (pass a flat, aligned array)", (int)in_bytes);
       return 0;
@@ -301,8 +311,29 @@ JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits) {
   uint8_t *scratch = tbn_align4(st + sizeof(tbn_model));
   int32_t *out = (int32_t *)(void *)(scratch + info.scratch_bytes);
   uint32_t cls = 0;
-  tbn_status s = tbn_run(&m, in, in_type == ARRAYBUFFERVIEW_INT8 ? TBN_INPUT_I8 : TBN_INPUT_F32, n, scratch,
-                         info.scratch_bytes, out, info.class_count, &cls);
+  tbn_input_i16 in16;
+  tbn_input_type type = in_type == ARRAYBUFFERVIEW_INT8 ? TBN_INPUT_I8 : TBN_INPUT_F32;
+  if (i16) {
+    /* the kernel checks the count (3 per channel) and every value's range */
+    size_t pn = jsvGetArrayBufferLength(params), pbytes = 4u * pn;
+    const void *pp = tbn_bytes_pointer(params, &plen);
+    if (!pp || ((size_t)pp & 3u)) {
+      if (pbytes + 256u > jsuGetFreeStack()) {
+        jsExceptionHere(JSET_ERROR, "tbn: not enough stack to copy the %d-byte parameters", (int)pbytes);
+        return 0;
+      }
+      uint8_t *tmp = (uint8_t *)alloca(pbytes + 3u);
+      tmp = tbn_align4(tmp);
+      tbn_copy_bytes(params, tmp, pbytes);
+      pp = tmp;
+    }
+    in16.samples = (const int16_t *)in;
+    in16.params = (const int32_t *)pp;
+    in16.params_len = pn;
+    in = &in16;
+    type = TBN_INPUT_I16;
+  }
+  tbn_status s = tbn_run(&m, in, type, n, scratch, info.scratch_bytes, out, info.class_count, &cls);
   if (s != TBN_OK) {
     tbn_throw_status(s, &m);
     return 0;

@@ -9,7 +9,7 @@
 
 JsVar *jswrap_tbn_open(JsVar *bytes);
 JsVar *jswrap_tbn_info(JsVar *model);
-JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits);
+JsVar *jswrap_tbn_run(JsVar *model, JsVar *input, JsVar *logits, JsVar *params);
 void jswrap_tbn_close(JsVar *model);
 
 #endif /* JSWRAP_TBN_H */

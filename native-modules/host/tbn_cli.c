@@ -9,7 +9,8 @@
  *        "<class> <logit0> <logit1> ..."
  *   tbn_cli batch FILE [--no-reuse]   many models in one process, FILE =
  *        records of { u32 model_bytes, model (padded to 4), u32 input_type
- *        (0 f32, 1 i8), u32 count, count inputs (padded to 4) }; per record
+ *        (0 f32, 1 i8, 2 i16), u32 count, [i16 only: u32 params_len, params_len
+ *        int32 (tbn_input_i16)], count inputs (padded to 4) }; per record
  *        "M <status> <bad_layer>" then one line per input as for run.
  *   tbn_cli profile MODEL INPUTS [--i8] [--no-reuse] [--repeat N]
  *        runs N inferences of the first input, calling tbn_cli_layer_mark
@@ -66,8 +67,10 @@ static tbn_status open_or_report(tbn_model *m, const void *data, size_t size) {
   return s;
 }
 
-/* Runs `count` inputs; returns 0 or the first failing status. */
-static int run_inputs(const tbn_model *m, const uint8_t *inputs, uint32_t count, int i8, int reuse) {
+/* Runs `count` inputs; returns 0 or the first failing status. type: 0 f32, 1 i8, 2 i16 (then
+ * `params` holds params_len int32 triples' values, tbn_input_i16). */
+static int run_inputs(const tbn_model *m, const uint8_t *inputs, uint32_t count, uint32_t type,
+                      const int32_t *params, uint32_t params_len, int reuse) {
   tbn_info info;
   void *scratch;
   int32_t *logits;
@@ -76,15 +79,20 @@ static int run_inputs(const tbn_model *m, const uint8_t *inputs, uint32_t count,
   tbn_model_info(m, &info);
   scratch = malloc(info.scratch_bytes ? info.scratch_bytes : 4u);
   logits = (int32_t *)malloc(info.class_count * sizeof *logits);
-  stride = (size_t)info.input_len * (i8 ? 1u : 4u);
+  stride = (size_t)info.input_len * (type == 1 ? 1u : type == 2 ? 2u : 4u);
   if (!scratch || !logits) {
     fprintf(stderr, "tbn_cli: out of memory\n");
     exit(1);
   }
   for (k = 0; k < count; k++) {
-    tbn_status s = tbn_run_ex(m, inputs + k * stride, i8 ? TBN_INPUT_I8 : TBN_INPUT_F32,
-                              info.input_len, scratch, info.scratch_bytes, logits,
-                              info.class_count, &cls, reuse, NULL, NULL);
+    tbn_input_i16 i16;
+    tbn_status s;
+    i16.samples = (const int16_t *)(const void *)(inputs + k * stride);
+    i16.params = params;
+    i16.params_len = params_len;
+    s = tbn_run_ex(m, type == 2 ? (const void *)&i16 : inputs + k * stride, (tbn_input_type)type,
+                   info.input_len, scratch, info.scratch_bytes, logits, info.class_count, &cls,
+                   reuse, NULL, NULL);
     if (s != TBN_OK) {
       printf("E %d\n", (int)s);
       free(scratch);
@@ -105,6 +113,8 @@ static uint32_t rd32(const uint8_t *p) {
 static int cmd_batch(const char *path, int reuse) {
   size_t size, at = 0;
   uint8_t *file = (uint8_t *)read_file(path, &size), *model_copy = NULL;
+  int32_t *params = NULL;
+  uint32_t params_len;
   while (at < size) {
     uint32_t model_bytes, type, count;
     size_t input_bytes;
@@ -122,13 +132,25 @@ static int cmd_batch(const char *path, int reuse) {
     type = rd32(file + at);
     count = rd32(file + at + 4);
     at += 8;
+    if (type > 2) goto bad;
+    params_len = 0;
+    params = NULL;
+    if (type == 2) { /* i16: u32 params_len, then params_len int32 values */
+      if (size - at < 4) goto bad;
+      params_len = rd32(file + at);
+      at += 4;
+      if ((size - at) / 4u < params_len) goto bad;
+      params = (int32_t *)malloc(params_len ? params_len * 4u : 4u);
+      memcpy(params, file + at, (size_t)params_len * 4u);
+      at += (size_t)params_len * 4u;
+    }
     s = tbn_model_open(&m, model_copy, model_bytes);
     printf("M %d %d\n", (int)s, m.bad_layer);
     if (s == TBN_OK) {
       tbn_model_info(&m, &info);
-      input_bytes = (size_t)count * info.input_len * (type ? 1u : 4u);
+      input_bytes = (size_t)count * info.input_len * (type == 1 ? 1u : type == 2 ? 2u : 4u);
       if (size - at < input_bytes) goto bad;
-      run_inputs(&m, file + at, count, type == 1, reuse);
+      run_inputs(&m, file + at, count, type, params, params_len, reuse);
       at += (input_bytes + 3u) & ~(size_t)3u;
     } else if (count) {
       fprintf(stderr, "tbn_cli: batch record with inputs for a model that does not open\n");
@@ -136,12 +158,15 @@ static int cmd_batch(const char *path, int reuse) {
     }
     free(model_copy);
     model_copy = NULL;
+    free(params);
+    params = NULL;
   }
   free(file);
   return 0;
 bad:
   fprintf(stderr, "tbn_cli: malformed batch file %s at byte %lu\n", path, (unsigned long)at);
   free(model_copy);
+  free(params);
   free(file);
   return 1;
 }
@@ -225,7 +250,7 @@ static int run_command(int argc, char **argv, void *data, size_t size, int reuse
         free(inputs);
         return 1;
       }
-      rc = run_inputs(&m, inputs, (uint32_t)(in_size / stride), i8, reuse) ? 2 : 0;
+      rc = run_inputs(&m, inputs, (uint32_t)(in_size / stride), i8 ? 1u : 0u, NULL, 0, reuse) ? 2 : 0;
       free(inputs);
       return rc;
     }

@@ -5,8 +5,9 @@
  * mutation), and with file_bytes and the CRC32 patched to match, so the
  * mutations reach the structural checks and, when they pass, inference.
  * Every model that opens is run on an input derived from the fuzz bytes,
- * as float and as int8, with reuse on and off; the two must agree (abort
- * otherwise). The kernel must never read outside model, input or scratch,
+ * as float, as int8 and as int16 counts with triples from the fuzz bytes
+ * (in range or refused with TBN_E_PARAMS), with reuse on and off; the two
+ * must agree (abort otherwise). The kernel must never read outside model, input or scratch,
  * which ASan checks: the model and scratch are copied into exact-size heap
  * blocks.
  */
@@ -68,6 +69,55 @@ static void exercise(const uint8_t *bytes, size_t size, const uint8_t *seed, siz
                    info.class_count, &cb, 0, NULL, NULL) != TBN_OK ||
         ca != cb || memcmp(a, b, info.class_count * sizeof(int32_t)) != 0)
       abort();
+    {
+      /* int16 input: counts and triples from the fuzz bytes, often out of range (then TBN_E_PARAMS,
+       * decided here independently); in range, UBSan would catch any int32 overflow */
+      uint32_t q = (uint32_t)model[48] | ((uint32_t)model[49] << 8), j;
+      int16_t *cin = (int16_t *)malloc(info.input_len * sizeof(int16_t));
+      int32_t *prm = (int32_t *)malloc(3u * q * sizeof(int32_t) + 4u);
+      tbn_input_i16 in16;
+      int valid = 1;
+      tbn_status sa, sb;
+      for (i = 0; i < info.input_len; i++) {
+        uint8_t lo = seed_len ? seed[(2u * i) % seed_len] : (uint8_t)i;
+        uint8_t hi = seed_len ? seed[(2u * i + 1u) % seed_len] : (uint8_t)(i >> 8);
+        cin[i] = (int16_t)(uint16_t)((uint32_t)lo | ((uint32_t)hi << 8));
+      }
+      if (info.input_len) cin[0] = (seed_len && seed[0] & 2) ? -32768 : 32767;
+      for (j = 0; j < q; j++) {
+        uint32_t r = 0, k;
+        for (k = 0; k < 4; k++) r = (r << 8) | (seed_len ? seed[(7u * j + k) % seed_len] : (uint8_t)(j + k));
+        /* in range, except one field of about one channel in eight */
+        prm[3u * j] = (int32_t)(int16_t)(uint16_t)r;
+        prm[3u * j + 1u] = (int32_t)(r ^ 0x5bd1e995u) >> (1u + ((r >> 3) & 7u));
+        prm[3u * j + 2u] = (int32_t)((r >> 16) & 31u);
+        if ((r >> 29) == 7u) {
+          uint32_t which = (r >> 21) & 3u;
+          if (which == 0u) prm[3u * j] = (r & 1u) ? 32768 : -32769;
+          else if (which == 1u) prm[3u * j + 1u] = (r & 1u) ? 0x40000000 : -0x40000000;
+          else prm[3u * j + 2u] = (r & 1u) ? 32 : -1;
+        }
+        if (prm[3u * j] < -32768 || prm[3u * j] > 32767 || prm[3u * j + 1u] < -0x3fffffff ||
+            prm[3u * j + 1u] > 0x3fffffff || prm[3u * j + 2u] < 0 || prm[3u * j + 2u] > 31)
+          valid = 0;
+      }
+      in16.samples = cin;
+      in16.params = prm;
+      in16.params_len = 3u * q;
+      sa = tbn_run_ex(&m, &in16, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, a,
+                      info.class_count, &ca, 1, NULL, NULL);
+      sb = tbn_run_ex(&m, &in16, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, b,
+                      info.class_count, &cb, 0, NULL, NULL);
+      if (sa != (valid ? TBN_OK : TBN_E_PARAMS) || sb != sa ||
+          (sa == TBN_OK && (ca != cb || memcmp(a, b, info.class_count * sizeof(int32_t)) != 0)))
+        abort();
+      in16.params_len = 3u * q + 1u; /* a wrong count is refused whatever the values */
+      if (tbn_run_ex(&m, &in16, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, a,
+                     info.class_count, &ca, 1, NULL, NULL) != TBN_E_PARAMS)
+        abort();
+      free(cin);
+      free(prm);
+    }
     free(scratch);
     free(fin);
     free(qin);

@@ -93,6 +93,45 @@ int main(int argc, char **argv) {
   EXPECT(tbn_run(&m, finput, TBN_INPUT_F32, info.input_len, scratch, info.scratch_bytes, logits,
                  info.class_count, NULL) == TBN_OK);
 
+  /* int16 input: zero counts with (0, 0, 0) triples equal zero int8 input; NULL pointers, a wrong
+   * length and out-of-range triples are refused */
+  {
+    uint32_t q = (uint32_t)m.data[48] | ((uint32_t)m.data[49] << 8), c2 = 0, j;
+    int16_t *counts = (int16_t *)calloc(info.input_len + 1u, 2);
+    int32_t *prm = (int32_t *)calloc(q * 3u + 1u, 4), *l2 = (int32_t *)malloc(info.class_count * 4u);
+    tbn_input_i16 in;
+    in.samples = counts;
+    in.params = prm;
+    in.params_len = q * 3u;
+    EXPECT(tbn_run(&m, input, TBN_INPUT_I8, info.input_len, scratch, info.scratch_bytes, logits,
+                   info.class_count, &cls) == TBN_OK);
+    EXPECT(tbn_run(&m, &in, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, l2,
+                   info.class_count, &c2) == TBN_OK);
+    EXPECT(c2 == cls && memcmp(l2, logits, info.class_count * 4u) == 0);
+    EXPECT(tbn_run(&m, &in, TBN_INPUT_I16, info.input_len + 1u, scratch, info.scratch_bytes, l2,
+                   info.class_count, &c2) == TBN_E_INPUT);
+    in.params_len = q * 3u - 1u;
+    EXPECT(tbn_run(&m, &in, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, l2,
+                   info.class_count, &c2) == TBN_E_PARAMS);
+    in.params_len = q * 3u;
+    for (j = 0; j < q; j++) {
+      prm[3u * j + 2u] = 32;
+      EXPECT(tbn_run(&m, &in, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, l2,
+                     info.class_count, &c2) == TBN_E_PARAMS);
+      prm[3u * j + 2u] = 31;
+    }
+    in.params = NULL;
+    EXPECT(tbn_run(&m, &in, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, l2,
+                   info.class_count, &c2) == TBN_E_ARG);
+    in.params = prm;
+    in.samples = NULL;
+    EXPECT(tbn_run(&m, &in, TBN_INPUT_I16, info.input_len, scratch, info.scratch_bytes, l2,
+                   info.class_count, &c2) == TBN_E_ARG);
+    free(counts);
+    free(prm);
+    free(l2);
+  }
+
   /* float input at an odd address gives the same logits as aligned input */
   {
     uint8_t *odd = (uint8_t *)malloc(info.input_len * 4u + 1u);
@@ -119,7 +158,7 @@ int main(int argc, char **argv) {
                  info.class_count, &cls) == TBN_E_ARG);
 
   /* status strings: distinct, non-empty, unknown codes handled */
-  for (i = 0; i <= TBN_E_LABELS; i++) {
+  for (i = 0; i <= TBN_E_PARAMS; i++) {
     uint32_t j;
     const char *a = tbn_status_string((tbn_status)i);
     EXPECT(a != NULL && a[0] != 0);

@@ -61,3 +61,17 @@ EXPORT(tbnw_run) int32_t tbnw_run(const tbn_model *model, const void *input, int
   return (int32_t)tbn_run_ex(model, input, (tbn_input_type)input_type, input_len, scratch,
                              scratch_len, logits, logits_len, class_out, reuse, NULL, NULL);
 }
+
+/* TBN_INPUT_I16: int16 counts with their (mult, add, shift) triples (tbn_input_i16). */
+EXPORT(tbnw_run_i16) int32_t tbnw_run_i16(const tbn_model *model, const int16_t *samples,
+                                          uint32_t input_len, const int32_t *params,
+                                          uint32_t params_len, void *scratch, uint32_t scratch_len,
+                                          int32_t *logits, uint32_t logits_len, uint32_t *class_out,
+                                          int32_t reuse) {
+  tbn_input_i16 in;
+  in.samples = samples;
+  in.params = params;
+  in.params_len = params_len;
+  return (int32_t)tbn_run_ex(model, &in, TBN_INPUT_I16, input_len, scratch, scratch_len, logits,
+                             logits_len, class_out, reuse, NULL, NULL);
+}

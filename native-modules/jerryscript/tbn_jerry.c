@@ -283,7 +283,7 @@ static jerry_value_t tbn_info_handler(const jerry_call_info_t *call, const jerry
   return o;
 }
 
-/* ---- tbn.run(model, input, logits?) ---- */
+/* ---- tbn.run(model, input, logits?, params?) ---- */
 
 static jerry_value_t tbn_run_handler(const jerry_call_info_t *call, const jerry_value_t args[], const jerry_length_t argc) {
   (void)call;
@@ -294,8 +294,14 @@ static jerry_value_t tbn_run_handler(const jerry_call_info_t *call, const jerry_
   tbn_model_info(&h->model, &info);
   jerry_value_t input = argc > 1 ? args[1] : jerry_undefined();
   jerry_typedarray_type_t type = jerry_value_is_typedarray(input) ? jerry_typedarray_type(input) : JERRY_TYPEDARRAY_INVALID;
-  if (type != JERRY_TYPEDARRAY_FLOAT32 && type != JERRY_TYPEDARRAY_INT8)
-    return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: input must be a Float32Array or Int8Array");
+  if (type != JERRY_TYPEDARRAY_FLOAT32 && type != JERRY_TYPEDARRAY_INT8 && type != JERRY_TYPEDARRAY_INT16)
+    return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: input must be a Float32Array, Int8Array or Int16Array");
+  jerry_value_t params = argc > 3 ? args[3] : jerry_undefined();
+  int i16 = type == JERRY_TYPEDARRAY_INT16;
+  if (i16 && (!jerry_value_is_typedarray(params) || jerry_typedarray_type(params) != JERRY_TYPEDARRAY_INT32))
+    return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: an Int16Array input needs its parameters as an Int32Array (4th argument)");
+  if (!i16 && !jerry_value_is_undefined(params))
+    return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: parameters are for Int16Array input only");
   jerry_length_t n = jerry_typedarray_length(input);
   if (n != info.input_len) {
     tbn_msg m = {{0}, 0};
@@ -322,8 +328,23 @@ static jerry_value_t tbn_run_handler(const jerry_call_info_t *call, const jerry_
   if (!base) return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: the input's ArrayBuffer is detached");
   int32_t *out = (int32_t *)(void *)(h->scratch + h->scratch_bytes);
   uint32_t cls = 0;
-  tbn_status s = tbn_run(&h->model, base + off, type == JERRY_TYPEDARRAY_INT8 ? TBN_INPUT_I8 : TBN_INPUT_F32, n,
-                         h->scratch, h->scratch_bytes, out, info.class_count, &cls);
+  const void *in = base + off;
+  tbn_input_i16 in16;
+  tbn_input_type in_type = type == JERRY_TYPEDARRAY_INT8 ? TBN_INPUT_I8 : TBN_INPUT_F32;
+  if (i16) {
+    /* the kernel checks the count (3 per channel) and every value's range */
+    jerry_size_t poff = 0, plen = 0;
+    jerry_value_t pab = jerry_typedarray_buffer(params, &poff, &plen);
+    uint8_t *pbase = jerry_arraybuffer_data(pab);
+    jerry_value_free(pab);
+    if (!pbase) return jerry_throw_sz(JERRY_ERROR_TYPE, "tbn: the parameters' ArrayBuffer is detached");
+    in16.samples = (const int16_t *)in;
+    in16.params = (const int32_t *)(const void *)(pbase + poff);
+    in16.params_len = jerry_typedarray_length(params);
+    in = &in16;
+    in_type = TBN_INPUT_I16;
+  }
+  tbn_status s = tbn_run(&h->model, in, in_type, n, h->scratch, h->scratch_bytes, out, info.class_count, &cls);
   if (s != TBN_OK) return throw_status(s, &h->model);
   if (want_logits) {
     ab = jerry_typedarray_buffer(logits, &off, &blen);

@@ -71,7 +71,9 @@ function staleSources(): string[] {
 export interface Job {
   model: Uint8Array;
   /** Windows back to back: windowCount * inputLen values. */
-  inputs: Float32Array | Int8Array;
+  inputs: Float32Array | Int8Array | Int16Array;
+  /** Int16Array inputs: the tbn_input_i16 parameters, passed as given. */
+  params?: Int32Array;
   inputLen: number;
   /** Honour TBN_LF_REUSE (default true). */
   reuse?: boolean;
@@ -96,7 +98,10 @@ export function buildBlob(jobs: Job[]): Uint8Array {
     off = align(off, 4);
     const input = off;
     off += j.inputs.byteLength;
-    return { model, input };
+    off = align(off, 4);
+    const params = j.inputs instanceof Int16Array ? off : 0;
+    if (params) off += 4 + (j.params?.byteLength ?? 0);
+    return { model, input, params };
   });
   const blob = new Uint8Array(align(off, 4));
   const dv = new DataView(blob.buffer);
@@ -105,12 +110,17 @@ export function buildBlob(jobs: Job[]): Uint8Array {
   jobs.forEach((j, i) => {
     const p = places[i]!;
     const rec = 8 + i * JOB_WORDS * 4;
-    const f32 = j.inputs instanceof Float32Array;
+    const type = j.inputs instanceof Float32Array ? 0 : j.inputs instanceof Int16Array ? 2 : 1;
     const flags = (j.reuse === false ? 0 : 1) | (KERNEL_CODES[j.kernel ?? 'tbn'] << 1);
-    const words = [p.model, j.model.length, p.input, j.inputs.length / j.inputLen, f32 ? 0 : 1, j.inputLen, flags, 0];
+    const words = [p.model, j.model.length, p.input, j.inputs.length / j.inputLen, type, j.inputLen, flags, p.params];
     words.forEach((w, k) => dv.setUint32(rec + 4 * k, w, true));
     blob.set(j.model, p.model);
     blob.set(new Uint8Array(j.inputs.buffer, j.inputs.byteOffset, j.inputs.byteLength), p.input);
+    if (p.params) {
+      const params = j.params ?? new Int32Array(0);
+      dv.setUint32(p.params, params.length, true);
+      blob.set(new Uint8Array(params.buffer, params.byteOffset, params.byteLength), p.params + 4);
+    }
   });
   return blob;
 }

@@ -17,10 +17,11 @@
  * `name`, and strings are 8-bit (labels may come back as UTF-8 bytes).
  */
 import { crc32 } from '../../host/format/crc32.ts';
-import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
+import { randomInput, randomInt16Input, randomInt16Params, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import type { PackedModel } from '../../host/format/model.ts';
-import { runReference } from '../../host/reference/infer.ts';
+import { runReference, runReferenceInt16 } from '../../host/reference/infer.ts';
+import { TBN } from '../../host/format/spec.ts';
 
 export interface ContractCase {
   name: string;
@@ -41,6 +42,8 @@ function hex(s) {
 }
 function f32(s) { return new Float32Array(hex(s).buffer); }
 function i8(s) { return new Int8Array(hex(s).buffer); }
+function i16(s) { return new Int16Array(hex(s).buffer); }
+function i32(s) { return new Int32Array(hex(s).buffer); }
 function check(ok, what) { if (!ok) failures.push(what); }
 function sameInts(a, b, n) {
   for (var i = 0; i < n; i++) if (a[i] !== b[i]) return false;
@@ -381,6 +384,88 @@ expectRun("a second handle on the same bytes survives closing the first", b, inp
   ];
 }
 
+/** Seeds of the random models run on int16 counts (TBN_INPUT_I16); the odd ones have an int8 conv1d first layer. */
+export const INT16_SEEDS = [21, 22, 23, 24];
+
+function int16Model(seed: number) {
+  const bytes = randomPackedModel(seed, seed % 2 === 1 ? { i8Conv1dFirst: true, maxHidden: 2 } : {});
+  const model = readModel(bytes);
+  const x = randomInt16Input(seed, model);
+  const params = randomInt16Params(seed, model.quantMul.length);
+  return { bytes, model, x, params, ref: runReferenceInt16(model, x, params) };
+}
+
+/** Int16Array sensor counts with their (mult, add, shift) triples: results, views, refusals. */
+function int16Cases(): ContractCase[] {
+  const results = INT16_SEEDS.map((seed) => {
+    const { bytes, x, params, ref } = int16Model(seed);
+    const classes = ref.logits.length;
+    return makeCase(
+      `int16-results-seed-${seed}`,
+      `var m = T.open(hex("${hex(bytes)}"));
+var x = i16("${hex(new Uint8Array(x.buffer))}"), p = i32("${hex(new Uint8Array(params.buffer))}");
+var cls = ${ref.cls}, logits = ${ints(ref.logits)}, classes = ${classes};
+var out = new Int32Array(classes + 1); out[classes] = 4242;
+var got = T.run(m, x, out, p);
+check(got === cls, "int16: class " + got + ", reference " + cls);
+check(sameInts(out, logits, classes), "int16: logits " + show(out, classes) + ", reference " + show(logits, classes));
+check(out[classes] === 4242, "int16: wrote past the class count");
+check(T.run(m, x, undefined, p) === cls, "int16 without logits");
+/* the same counts and triples as views at offsets into larger buffers */
+var xb = new ArrayBuffer(2 * x.length + 6), xv = new Int16Array(xb, 6, x.length); xv.set(x);
+var pb = new ArrayBuffer(4 * p.length + 8), pv = new Int32Array(pb, 8, p.length); pv.set(p);
+var lv = new Int32Array(new ArrayBuffer(4 * classes + 4), 4, classes);
+check(T.run(m, xv, lv, pv) === cls && sameInts(lv, logits, classes), "int16 views: class/logits " + show(lv, classes));
+T.close(m);`,
+    );
+  });
+  const { bytes, model, x, params } = int16Model(INT16_SEEDS[0]!);
+  const q = model.quantMul.length;
+  const addMax = TBN.TBN_I16_ADD_MAX;
+  const refused: Array<[string, Int32Array]> = [];
+  for (const [what, at, v] of [['mult 32768', 0, 32768], ['add 2^30', 1, addMax + 1], ['shift 32', 3 * q - 1, 32], ['shift -1', 2, -1]] as const) {
+    const p = params.slice();
+    p[at] = v;
+    refused.push([what, p]);
+  }
+  refused.push(['one value short', params.slice(0, -1)], ['one triple too many', Int32Array.from([...params, 0, 0, 0])]);
+  const refusals = refused.map(([what, p]) => `throws("${what}", function () { T.run(m, x, undefined, i32("${hex(new Uint8Array(p.buffer))}")); }, "Error", "int16 input parameters");`).join('\n');
+  return [
+    ...results,
+    makeCase(
+      'int16-bad-params',
+      `var m = T.open(hex("${hex(bytes)}"));
+var x = i16("${hex(new Uint8Array(x.buffer))}"), p = i32("${hex(new Uint8Array(params.buffer))}");
+var n = x.length;
+${refusals}
+throws("Int16Array without parameters", function () { T.run(m, x); }, "TypeError");
+throws("Int16Array with Float32Array parameters", function () { T.run(m, x, undefined, new Float32Array(p.length)); }, "TypeError");
+throws("parameters with Float32Array input", function () { T.run(m, new Float32Array(n), undefined, p); }, "TypeError");
+throws("short Int16Array", function () { T.run(m, new Int16Array(n - 1), undefined, p); }, "TypeError");
+check(typeof T.run(m, x, undefined, p) === "number", "the good triples still run");
+T.close(m);`,
+    ),
+    makeCase(
+      'espruino-fragmented-int16',
+      `var m = T.open(hex("${hex(bytes)}"));
+var x = i16("${hex(new Uint8Array(x.buffer))}"), p = i32("${hex(new Uint8Array(params.buffer))}");
+var cls = T.run(m, x, undefined, p);
+function chained(u8) { var s = ""; for (var i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return s; }
+if (typeof E !== "undefined" && E.toArrayBuffer) {
+  /* counts and triples in non-contiguous storage: the copying paths */
+  var xf = new Int16Array(E.toArrayBuffer(chained(new Uint8Array(x.buffer))));
+  var pf = new Int32Array(E.toArrayBuffer(chained(new Uint8Array(p.buffer))));
+  /* (the 3 values per channel of a small model fit one block: only the counts are surely fragmented) */
+  check(E.getAddressOf(xf, true) === 0, "the counts are not contiguous");
+  check(T.run(m, xf, undefined, pf) === cls, "fragmented int16: same class");
+} else {
+  notApplicable("no E.toArrayBuffer (Espruino-only fragmented strings)");
+}
+T.close(m);`,
+    ),
+  ];
+}
+
 export function contractCases(): ContractCase[] {
-  return [...RESULT_SEEDS.map(resultCase), ...containerCases(), ...viewCases(), ...badModelCases(), ...argumentCases(), ...lifecycleCases()];
+  return [...RESULT_SEEDS.map(resultCase), ...containerCases(), ...viewCases(), ...badModelCases(), ...argumentCases(), ...lifecycleCases(), ...int16Cases()];
 }

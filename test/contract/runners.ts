@@ -26,7 +26,8 @@ export interface CaseOutcome {
 
 /** The reason a case printed with notApplicable() (test/contract/cases.ts), if it did. */
 export function skipReasonIn(output: string): string | undefined {
-  return /contract skipped: ([^\r\n]*)/.exec(output)?.[1]?.trim();
+  // at a line start: Espruino's failure dump quotes the case source, which contains the marker text
+  return /^contract skipped: ([^\r\n]*)/m.exec(output)?.[1]?.trim();
 }
 
 /** Classifies a run: skipped when the case said so (whatever `result` was), else pass iff it passed. */

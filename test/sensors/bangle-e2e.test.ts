@@ -1,15 +1,17 @@
 /**
  * End to end through the emulated Bangle.js accelerometer: a small 3-channel model trained here on
  * the accelerometer columns of sp-sw-har, s15-s18 replayed through Bangle.on('accel') at 50 Hz on a
- * virtual clock. Every prediction equals the integer reference on the same counts (1/8192 g) in
- * model units; accuracy within one point of the float samples' on the same windows.
+ * virtual clock, on the int16 path (tbn.cfg with sensor.input16, as `tbn build --sensor bangle` writes
+ * it: a ring of raw counts the kernel requantises). Every prediction equals the integer reference's
+ * int16 path on the same counts (1/8192 g) and triples; accuracy within one point of the float
+ * samples' on the same windows (the requantisation is within one int8 step of the float path's).
  */
 import { describe, expect, it } from 'vitest';
 import { defaultHarRoot, loadSpSwHar } from '../../host/data/sp-sw-har.ts';
 import { packModel } from '../../host/format/pack.ts';
 import { readModel } from '../../host/format/reader.ts';
 import * as F from '../../host/protocol/frames.ts';
-import { runReference } from '../../host/reference/infer.ts';
+import { runReference, runReferenceInt16 } from '../../host/reference/infer.ts';
 import { toCount } from '../../host/sensors/spec.ts';
 import { replayFromRecordings, sensorActualRate } from '../../host/sim/sensor-replay.ts';
 import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
@@ -36,7 +38,9 @@ describe.skipIf(root === undefined)('Bangle.js accelerometer end to end (skipped
     expect(model.inShape[2]).toBe(3);
     const stride = W / 2;
 
-    const config = sensorConfig('bangle', ACC);
+    const config = sensorConfig('bangle', ACC, { quant: { mul: model.quantMul, add: model.quantAdd } });
+    const params = Int32Array.from(config.input16!);
+    expect(params.length).toBe(9);
     const rate = sensorActualRate('bangle', config.rateHz);
     const recordings = harRecordings('s15-s18', root, rate);
     const replay = replayFromRecordings('bangle', recordings, rate);
@@ -60,17 +64,17 @@ describe.skipIf(root === undefined)('Bangle.js accelerometer end to end (skipped
         const preds = got.filter((m): m is F.PredictionMessage => m.type === 'prediction');
         expect(preds.map((p) => p.endSeq), rec.file).toEqual(Array.from({ length: Math.floor((seg.count - W) / stride) + 1 }, (_, k) => W + k * stride));
         for (const p of preds) {
-          const x = new Float32Array(W * 3);
+          const counts = new Int16Array(W * 3);
           const xf = new Float32Array(W * 3);
           for (let k = 0; k < W; k++) {
             const s = p.endSeq - W + k;
             for (let c = 0; c < 3; c++) {
               const m = config.channels[c]!;
-              x[k * 3 + c] = toCount(rec.samples[s * 6 + m.src] as number, 'bangle', 'm/s2') * m.scale;
+              counts[k * 3 + c] = toCount(rec.samples[s * 6 + m.src] as number, 'bangle', 'm/s2');
               xf[k * 3 + c] = rec.samples[s * 6 + c] as number;
             }
           }
-          const ref = runReference(model, x);
+          const ref = runReferenceInt16(model, counts, params);
           if (p.cls !== ref.cls || Array.from(p.logits).join() !== Array.from(ref.logits).join()) mismatches.push(`${rec.file} @${p.endSeq}: ${p.cls} [${p.logits}] vs ${ref.cls} [${ref.logits}]`);
           const truth = rec.labels[p.endSeq - W + (W >> 1)];
           if (p.cls === truth) deviceCorrect++;

@@ -13,6 +13,7 @@ import { buildDeviceBundle } from '../../host/build/bundle.ts';
 import { main } from '../../host/cli.ts';
 import type { CliIO } from '../../host/cli/command.ts';
 import type { InputChannel } from '../../host/format/model.ts';
+import { quantizeInt16, quantizeSample } from '../../host/reference/quantize.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { writeModel } from '../../host/format/writer.ts';
 import { openPtyPair } from '../../host/sim/pty.ts';
@@ -85,11 +86,13 @@ describe('tbn build --sensor mpu6050', () => {
     expect(manifest.config.content).toEqual(cfg);
     expect(manifest.files.map((f) => f.path)).toContain('tbn.cfg');
     expect(r.out).toMatch(/tbn\.cfg: mpu6050 on I2C1 SCL B6 SDA B7 at 0x68/);
+    expect(r.out).toMatch(/int16 counts into the kernel/);
   }, 60_000);
 
   it('ranges, flipped and swapped axes, pins and address from the flags', async () => {
+    const modelFile = model('har2.tbn', HAR, 50);
     const r = await build([
-      '--model', model('har2.tbn', HAR, 50), '--sensor', 'mpu6050', '--accel-range', '16', '--gyro-range', '2000',
+      '--model', modelFile, '--sensor', 'mpu6050', '--accel-range', '16', '--gyro-range', '2000',
       '--channels', 'x_acc=-ay,y_acc=ax,z_gyro=-gz', '--i2c', 'I2C1:D22:D21', '--address', '0x69', '--dlpf', '0', '--poll-ms', '40', '--sensor-mode', 'both',
     ]);
     expect(r.code, r.err).toBe(0);
@@ -99,6 +102,19 @@ describe('tbn build --sensor mpu6050', () => {
     s.channels.forEach((c, i) => expect(c.scale / (want[i] as number)).toBeCloseTo(1, 12));
     expect(s.i2c).toEqual({ bus: 'I2C1', scl: 'D22', sda: 'D21', bitrate: 400000 });
     expect([s.address, s.dlpf, s.pollMs, s.mode, s.accelRangeG, s.gyroRangeDps]).toEqual([0x69, 0, 40, 'both', 16, 2000]);
+    // input16: the int16 path's triples, one per model channel, sign and range folded in: a count requantised
+    // with them is within one int8 step of the float path on count * scale
+    const packed = readModel(readFileSync(modelFile));
+    const p16 = Int32Array.from(s.input16 as number[]);
+    expect(p16.length).toBe(18);
+    expect(p16[0]!).toBeLessThan(0); // x_acc = -ay
+    for (const c of [-32768, -12345, -1, 0, 1, 777, 32767]) {
+      const q = quantizeInt16(Int16Array.from({ length: 6 }, () => c), p16, 6);
+      s.channels.forEach((ch, j) => {
+        const f = quantizeSample(c * ch.scale, packed.quantMul[j]!, packed.quantAdd[j]!);
+        expect(Math.abs(Math.max(q[j]!, -127) - f), `count ${c} channel ${j}`).toBeLessThanOrEqual(1);
+      });
+    }
   }, 60_000);
 
   it('a model with units in g and deg/s gets 1/LSB scales', async () => {

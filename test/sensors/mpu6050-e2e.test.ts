@@ -1,15 +1,21 @@
 /**
  * End to end through the emulated MPU-6050: every s15-s18 recording replayed at the sensor's own
  * rate on a virtual clock, the device bundle reading the FIFO over the emulated I2C bus and predicting
- * on its own. Every prediction must equal the TypeScript integer reference on the same int16 counts
- * converted to model units (Math.fround(count * scale)), bit for bit; accuracy within one point of
- * `tbn eval`'s (float samples, same windows).
+ * on its own, twice:
+ * - int16 path (tbn.cfg with sensor.input16, what `tbn build --sensor` writes): a ring of raw counts
+ *   requantised by the kernel (TBN_INPUT_I16); every prediction equals the reference's int16 path on
+ *   the same counts and triples, bit for bit;
+ * - float path (a tbn.cfg without input16, as older builds wrote): counts converted to model units
+ *   (Math.fround(count * scale)); every prediction equals the reference on those floats, bit for bit.
+ * Accuracy within one point of `tbn eval`'s (float samples, same windows) for both: the int16
+ * requantisation differs from the float one by at most one int8 step, on fewer than 1% of elements
+ * (test/kernel/int16-input.test.ts), so only windows whose logits nearly tie can change class.
  */
 import { describe, expect, it } from 'vitest';
 import { defaultHarRoot, HAR_CHANNELS } from '../../host/data/sp-sw-har.ts';
 import { readModel } from '../../host/format/reader.ts';
 import * as F from '../../host/protocol/frames.ts';
-import { runReference } from '../../host/reference/infer.ts';
+import { runReference, runReferenceInt16 } from '../../host/reference/infer.ts';
 import { toCount, type Unit } from '../../host/sensors/spec.ts';
 import { replayFromRecordings, sensorActualRate } from '../../host/sim/sensor-replay.ts';
 import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
@@ -18,14 +24,20 @@ import { harFixture, sensorConfig, virtualBoard } from './helpers.ts';
 
 const root = defaultHarRoot();
 
+const classesByPath = new Map<string, number[]>();
+
 describe.skipIf(root === undefined)('MPU-6050 end to end (skipped: sp-sw-har data not at ../shared/data/sp-sw-har)', () => {
-  it('replays s15-s18 through the emulated FIFO: predictions = reference bit for bit, accuracy = tbn eval within 1 point', async () => {
+  for (const path of ['int16', 'float'] as const)
+  it(`${path} path: replays s15-s18 through the emulated FIFO: predictions = reference bit for bit, accuracy = tbn eval within 1 point`, async () => {
     const packed = harFixture();
     const model = readModel(packed);
     const W = model.inShape[1];
     const C = model.inShape[2];
     const stride = W / 2;
-    const config = sensorConfig('mpu6050', HAR_CHANNELS);
+    const config = sensorConfig('mpu6050', HAR_CHANNELS, path === 'int16' ? { quant: { mul: model.quantMul, add: model.quantAdd } } : {});
+    expect(config.input16 !== undefined).toBe(path === 'int16');
+    // the triples tbn build writes (the float-path run compares against them only to show the paths differ)
+    const params = Int32Array.from(sensorConfig('mpu6050', HAR_CHANNELS, { quant: { mul: model.quantMul, add: model.quantAdd } }).input16!);
     const rate = sensorActualRate('mpu6050', config.rateHz, config.dlpf);
     expect(rate).toBe(50);
     const recordings = harRecordings('s15-s18', root, rate);
@@ -39,6 +51,7 @@ describe.skipIf(root === undefined)('MPU-6050 end to end (skipped: sp-sw-har dat
     let deviceCorrect = 0;
     let evalCorrect = 0;
     let windows = 0;
+    let pathsDiffer = 0;
     const mismatches: string[] = [];
     try {
       for (const [i, seg] of replay.segments.entries()) {
@@ -57,17 +70,22 @@ describe.skipIf(root === undefined)('MPU-6050 end to end (skipped: sp-sw-har dat
           expect(p.stream).toBe(F.P.SENSOR_STREAM);
           // The reference input: the recording's values as int16 counts at the configured range, times the config's scale, in float32.
           const x = new Float32Array(W * C);
+          const counts = new Int16Array(W * C);
           const xf = new Float32Array(W * C);
           for (let k = 0; k < W; k++) {
             const s = p.endSeq - W + k;
             for (let c = 0; c < C; c++) {
               const m = config.channels[c]!;
               const v = rec.samples[s * 6 + m.src] as number;
-              x[k * C + c] = toCount(v, 'mpu6050', units[m.src]!, ranges) * m.scale;
+              counts[k * C + c] = toCount(v, 'mpu6050', units[m.src]!, ranges);
+              x[k * C + c] = counts[k * C + c]! * m.scale;
               xf[k * C + c] = rec.samples[s * C + c] as number;
             }
           }
-          const ref = runReference(model, x);
+          const ref = path === 'int16' ? runReferenceInt16(model, counts, params) : runReference(model, x);
+          classesByPath.set(path, [...(classesByPath.get(path) ?? []), p.cls]);
+          // the two paths' logits differ (other int8 values): matching one of them says which path ran
+          if (Array.from(runReference(model, x).logits).join() !== Array.from(runReferenceInt16(model, counts, params).logits).join()) pathsDiffer++;
           if (p.cls !== ref.cls || Array.from(p.logits).join() !== Array.from(ref.logits).join()) {
             mismatches.push(`${rec.file} window ending ${p.endSeq}: device ${p.cls} [${p.logits}] vs reference ${ref.cls} [${ref.logits}]`);
           }
@@ -81,8 +99,13 @@ describe.skipIf(root === undefined)('MPU-6050 end to end (skipped: sp-sw-har dat
       }
       const devAcc = deviceCorrect / windows;
       const evalAcc = evalCorrect / windows;
-      console.log(`MPU-6050 replay of s15-s18: ${windows} windows, device (int16 counts at ±${ranges.accelRangeG} g / ±${ranges.gyroRangeDps} deg/s) ${(100 * devAcc).toFixed(2)}%, tbn eval (float) ${(100 * evalAcc).toFixed(2)}%`);
+      console.log(`MPU-6050 replay of s15-s18, ${path} path: ${windows} windows, device (int16 counts at ±${ranges.accelRangeG} g / ±${ranges.gyroRangeDps} deg/s) ${(100 * devAcc).toFixed(2)}%, tbn eval (float) ${(100 * evalAcc).toFixed(2)}%`);
+      const other = classesByPath.get(path === 'int16' ? 'float' : 'int16');
+      const mine = classesByPath.get(path)!;
+      if (other && other.length === mine.length) console.log(`  int16 and float device paths disagree on ${mine.filter((c, k) => c !== other[k]).length} of ${mine.length} windows`);
       expect(mismatches).toEqual([]);
+      // ~30% of windows (93 of 294 when written): enough that bit-exactness pins which path ran
+      expect(pathsDiffer, 'windows whose float-path and int16-path logits differ').toBeGreaterThanOrEqual(10);
       expect(compared).toBe(windows);
       expect(Math.abs(devAcc - evalAcc)).toBeLessThanOrEqual(0.01);
       board.send(F.statusRequest());
