@@ -29,6 +29,8 @@ import { WorkerPool } from '../host/train/pool.ts';
 import { TrainRun, computeInputQuant } from '../host/train/trainer.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** Untimed training steps before each measurement, the same number on both sides. */
+const WARMUP_STEPS = 5;
 
 interface Workload {
   name: string;
@@ -71,11 +73,11 @@ function job(w: Workload, data: Dataset, seed: number, input: InputQuant): Train
   };
 }
 
-/** One thread: one training of `samples` examples in this thread, after a short warm-up training. */
+/** One thread: one training of `samples` examples in this thread, after a warm-up training of WARMUP_STEPS steps. */
 function oursOneThread(w: Workload, gemm: Gemm, samples = w.samples): Measure {
   const warm = new TrainRun(w.spec, { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed: 9 }, gemm);
   warm.net.input = computeInputQuant(w.data);
-  warm.train(exactly(w.data, w.batch * 3));
+  warm.train(exactly(w.data, w.batch * WARMUP_STEPS));
   const run = new TrainRun(w.spec, { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed: 1 }, gemm);
   run.net.input = computeInputQuant(w.data);
   const data = exactly(w.data, samples);
@@ -88,7 +90,7 @@ function oursOneThread(w: Workload, gemm: Gemm, samples = w.samples): Measure {
 /** Both cores: two independent trainings on two worker threads (as `tbn train --jobs 2` runs them). */
 async function oursTwoCores(w: Workload, pool: WorkerPool): Promise<Measure> {
   const data = exactly(w.data, w.samples);
-  const warm = exactly(w.data, w.batch * 3);
+  const warm = exactly(w.data, w.batch * WARMUP_STEPS);
   const input = computeInputQuant(w.data); // once, outside the timed part (a training computes it once too)
   await Promise.all([pool.run(job(w, warm, 9, input), {}), pool.run(job(w, warm, 10, input), {})]);
   const t0 = performance.now();
@@ -113,7 +115,7 @@ function torchRun(python: string, w: Workload, files: { x: string; y: string }, 
     [
       path.join(here, 'train_torch.py'), '--model', w.name === 'mlp' ? 'mlp' : 'har', '--x', files.x, '--y', files.y,
       '--shape', w.data.shape.join(','), '--classes', String(w.data.classes.length), '--p', w.layerP.join(','),
-      '--batch', String(w.batch), '--samples', String(w.samples), '--warmup', '5', '--threads', threadsText,
+      '--batch', String(w.batch), '--samples', String(w.samples), '--warmup', String(WARMUP_STEPS), '--threads', threadsText,
     ],
     { encoding: 'utf8', timeout: 600_000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: threadsText, OPENBLAS_NUM_THREADS: threadsText } },
   );

@@ -65,7 +65,9 @@ export function runJob(job: TrainJob, events: JobEvents = {}, gemm?: Gemm): Chec
     if (p.epochDone && job.epochCheckpoints && events.epoch) events.epoch(checkpointFromRun(run, { refit: job.refit, ...job.meta }));
     events.progress?.(p);
   });
-  return checkpointFromRun(run, { refit: job.refit });
+  const checkpoint = checkpointFromRun(run, { refit: job.refit });
+  run.net.release(); // the checkpoint holds copies; the next job of this thread reuses the memory
+  return checkpoint;
 }
 
 /** Runs every job in this thread, one after another (library use; the CLI uses the worker pool). */

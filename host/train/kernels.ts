@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { packagePath } from '../package-root.ts';
+import type { InputQuant } from './network.ts';
 import { alphaFrom, tileBackward, tileFromScores } from './tile.ts';
 
 /** Activation codes shared with gemm.c. */
@@ -68,6 +69,27 @@ export interface AdamArgs {
   c2: number;
   eps: number;
   wd: number;
+}
+
+/** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float); float64 steps. */
+export function jsQuantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
+  const scale = q.scale;
+  for (let c = 0; c < channels; c++) {
+    const mean = q.mean[c] as number;
+    const std = q.std[c] as number;
+    for (let i = c; i < x.length; i += channels) {
+      const t = ((x[i] as number) - mean) / std / scale;
+      let v: number;
+      if (!(t >= -127)) v = -127;
+      else if (t > 127) v = 127;
+      else {
+        const w = Math.trunc(t);
+        const f = t - w;
+        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
+      }
+      out[i] = v * scale;
+    }
+  }
 }
 
 export function jsAdam(o: AdamArgs): void {
@@ -136,6 +158,54 @@ export function col2im(cols: Float32Array, g: Geometry, x: Float32Array): void {
   }
 }
 
+/** Per channel the window is scanned in (dy, dx) order, the first strictly larger value wins; a window with no value above -Infinity keeps -Infinity and index -1. */
+export function jsMaxPoolForward(x: Float32Array, g: Geometry, out: Float32Array, argmax: Int32Array): void {
+  const [batch, inH, inW, C, outH, outW, kh, kw, sh, sw] = g;
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * inH * inW * C;
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        out.fill(-Infinity, o, o + C);
+        argmax.fill(-1, o, o + C);
+        for (let dy = 0; dy < kh; dy++) {
+          for (let dx = 0; dx < kw; dx++) {
+            const i0 = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[i0 + c] as number;
+              if (v > (out[o + c] as number)) {
+                out[o + c] = v;
+                argmax[o + c] = i0 + c;
+              }
+            }
+          }
+        }
+        o += C;
+      }
+    }
+  }
+}
+
+export function jsMaxPoolBackward(gradOut: Float32Array, argmax: Int32Array, outSize: number, gradIn: Float32Array, inSize: number): void {
+  gradIn.fill(0, 0, inSize);
+  for (let o = 0; o < outSize; o++) {
+    const i = argmax[o] as number;
+    if (i >= 0) gradIn[i] = (gradIn[i] as number) + (gradOut[o] as number);
+  }
+}
+
+export function jsGapForward(x: Float32Array, batch: number, P: number, C: number, out: Float32Array): void {
+  const sums = new Float64Array(C);
+  for (let b = 0; b < batch; b++) {
+    sums.fill(0);
+    for (let i = 0; i < P; i++) {
+      const r = (b * P + i) * C;
+      for (let c = 0; c < C; c++) sums[c] = (sums[c] as number) + (x[r + c] as number);
+    }
+    for (let c = 0; c < C; c++) out[b * C + c] = (sums[c] as number) / P;
+  }
+}
+
 /** Layer-level products: the im2col/col2im happen inside (in wasm: no column matrix copied to JS). */
 export interface LayerKernels {
   /** d[M, n] = cols(x) * rows[n, K]^T */
@@ -149,33 +219,44 @@ export interface LayerKernels {
   layerInputGrad(gz: Float32Array, N: number, alpha: Float32Array, aBlock: number, dCols: number, rows: Float32Array, gx: Float32Array, g: Geometry): void;
 }
 
-/**
- * Latents and their Adam state kept in linear memory for good (wasm engine): Adam and the tile passes then run
- * on them in place instead of copying them in and out at every step.
- */
-export interface ParamHome {
-  /** Moves the arrays' contents into the arena; returns the new views (same values). */
-  adopt(arrays: Float32Array[], scratchFloats: number): Float32Array[];
-}
-
 export interface Gemm extends LayerKernels {
   name: 'wasm-simd' | 'js';
   adam(o: AdamArgs): void;
-  /** Arena views for n floats (zeros) beside adopted parameters, or plain arrays. */
+  /**
+   * A new engine of the same kind with its own memory, for one network (wasm): the buffers it allocates stay
+   * valid, and its kernels work on them in place. Absent for the plain-JS engine.
+   */
+  workspace?: () => Gemm;
+  /**
+   * Gives a workspace back for reuse by the next workspace() of this thread (its memory is not freed until then,
+   * and dropped workspaces are collected late). Every buffer it allocated becomes invalid.
+   */
+  release?: () => void;
+  /** Internal: empties a released workspace before reuse. */
+  reset?: () => void;
+  /** n zeros, in this engine's memory when it has one. */
+  alloc(n: number): Float32Array;
+  /** Zeros of a's length, allocated beside `a` when `a` lives in this engine's memory, else a plain array. */
   zerosLike(a: Float32Array): Float32Array;
-  /** True when `a` lives in a parameter arena. */
+  /** True when `a` lives in this engine's memory (kernels then use it in place). */
   homed(a: Float32Array): boolean;
   /** Tile (sign of the chunk sums of s, 0 -> -1) and alpha (mean |x| per copy), as tile.ts computes them. */
   tileRefresh(s: Float32Array, p: number, tile: Float32Array, x: Float32Array, copies: number, alpha: Float32Array): void;
   /** tile.ts tileBackward. */
   tileBackward(gW: Float32Array, tile: Float32Array, alpha: Float32Array, gScores: Float32Array, src: Float32Array, gSrc: Float32Array): void;
-  /** Present when parameters can live in linear memory. */
-  home?: () => ParamHome;
   nt(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   nn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   tn(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   bnForward(o: BnForwardArgs): void;
   bnBackward(o: BnBackwardArgs): void;
+  /** Max pooling over g (channel-last): out, and in arg the index into x of each output's winner. */
+  maxPoolForward(x: Float32Array, g: Geometry, out: Float32Array, arg: Int32Array): void;
+  /** gradIn[0, inSize) = 0, then gradIn[arg[o]] += gradOut[o] in order of o. */
+  maxPoolBackward(gradOut: Float32Array, arg: Int32Array, outSize: number, gradIn: Float32Array, inSize: number): void;
+  /** out[b, c] = mean over the P positions of x[b, :, c] (a float64 sum in order). */
+  gapForward(x: Float32Array, batch: number, P: number, C: number, out: Float32Array): void;
+  /** jsQuantizeInput: out[i] = the int8-step value of x[i] (channel i % channels). */
+  quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void;
 }
 
 /** Plain-JS BatchNorm passes, the same operations as gemm.c in float32 steps. */
@@ -295,6 +376,7 @@ function jsLayerKernels(self: () => Gemm): LayerKernels {
 export const jsGemm: Gemm = {
   ...jsLayerKernels(() => jsGemm),
   name: 'js',
+  alloc: (n) => new Float32Array(n),
   zerosLike: (a) => new Float32Array(a.length),
   homed: () => false,
   tileRefresh(s, p, tile, x, copies, alpha) {
@@ -305,6 +387,10 @@ export const jsGemm: Gemm = {
   adam: jsAdam,
   bnForward: jsBnForward,
   bnBackward: jsBnBackward,
+  quantizeInput: jsQuantizeInput,
+  maxPoolForward: jsMaxPoolForward,
+  maxPoolBackward: jsMaxPoolBackward,
+  gapForward: jsGapForward,
   // float32 steps (Math.fround) in the same order as gemm.c, so both engines give identical bits
   nt(a, b, c, m, n, k) {
     const f = Math.fround;
@@ -346,15 +432,14 @@ export const jsGemm: Gemm = {
 
 export const WASM_PATH = packagePath('build', 'train', 'gemm.wasm');
 
-type Fn = (a: number, b: number, c: number, m: number, n: number, k: number, scratch: number) => void;
-
 /** The slice of the WebAssembly JS API used here (the ES2022 lib has no typings for it). */
 interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
+  Module: (new (bytes: Uint8Array) => object) & { imports(module: object): { module: string; name: string }[] };
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 interface WasmMemory {
-  buffer: ArrayBuffer;
+  buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
 
@@ -362,204 +447,223 @@ interface WasmMemory {
 const MR = 4;
 const NR = 8;
 const padTo = (x: number, m: number): number => Math.ceil(x / m) * m;
+/** First byte the engine manages: below it the C stack and data. */
+const BASE = 1 << 20;
+const PAGE = 65536;
+const align16 = (bytes: number): number => (bytes + 15) & ~15;
 
-/** Loads the wasm build; undefined when it has not been built. */
 type Exports = Record<string, (...args: number[]) => void>;
 
-interface Arena {
-  memory: WasmMemory;
-  fns: Exports;
-  /** First free byte of the scratch area (after the adopted arrays). */
-  scratch: number;
-  scratchFloats: number;
-}
-
-/** A second instance whose memory holds adopted arrays; it never grows after adoption, so the views stay valid. */
-function makeHome(module: object, wasm: WasmApi, arenas: Arena[]): ParamHome {
-  return {
-    adopt(arrays, scratchFloats) {
-      const instance = new wasm.Instance(module, {});
-      const memory = instance.exports.memory as WasmMemory;
-      const base = 1 << 20;
-      const floats = arrays.reduce((s, a) => s + a.length, 0);
-      const bytes = base + (floats + scratchFloats + 16) * 4;
-      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-      let at = base;
-      const views = arrays.map((a) => {
-        const v = new Float32Array(memory.buffer, at, a.length);
-        v.set(a);
-        at += a.length * 4;
-        return v;
-      });
-      arenas.push({ memory, fns: instance.exports as unknown as Exports, scratch: (at + 15) & ~15, scratchFloats });
-      return views;
-    },
+/**
+ * One instance of gemm.wasm with its own linear memory. The memory is shared (a SharedArrayBuffer): growing it
+ * does not detach the views already handed out, so the buffers a network allocates here (parameters, Adam state,
+ * activations, gradients) stay valid for good, and a kernel given such a buffer works on it in place. Other arrays
+ * are copied into a scratch frame above the allocations and (outputs) back.
+ */
+function wasmEngine(module: object, wasm: WasmApi, pool: Gemm[]): Gemm {
+  const memory = new wasm.Memory({ initial: BASE / PAGE + 1, maximum: 65536, shared: true });
+  const fns = new wasm.Instance(module, { env: { memory } }).exports as unknown as Exports;
+  /** Every SharedArrayBuffer object this memory has had (a grow gives a new one over the same bytes). */
+  const buffers = new WeakSet<object>([memory.buffer]);
+  let f32 = new Float32Array(memory.buffer);
+  let i32 = new Int32Array(memory.buffer);
+  /** First free byte above the allocations: call frames start here. */
+  let top = BASE;
+  const ensure = (end: number): void => {
+    const have = memory.buffer.byteLength;
+    if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
+    if (f32.buffer !== memory.buffer) {
+      buffers.add(memory.buffer);
+      f32 = new Float32Array(memory.buffer);
+      i32 = new Int32Array(memory.buffer);
+    }
   };
+  const resident = (a: Float32Array | Int32Array): boolean => buffers.has(a.buffer);
+  const alloc = (n: number): Float32Array => {
+    ensure(top + n * 4);
+    const v = new Float32Array(memory.buffer, top, n);
+    v.fill(0); // frames used these bytes before
+    top += align16(n * 4);
+    return v;
+  };
+
+  /** A call's operands: resident arrays by address, others copied into a frame above `top`. */
+  class Frame {
+    private at = top;
+    private readonly outs: [Float32Array | Int32Array, number, number][] = [];
+    /** Address of a's first len values; copyIn: its values are read; copyOut: written back after the call. */
+    arg(a: Float32Array | Int32Array, len: number, copyIn: boolean, copyOut: boolean): number {
+      if (resident(a)) return a.byteOffset;
+      const off = this.take(len * 4);
+      if (copyIn) (a instanceof Int32Array ? i32 : f32).set(len === a.length ? a : a.subarray(0, len), off >> 2);
+      if (copyOut) this.outs.push([a, off, len]);
+      return off;
+    }
+    in(a: Float32Array | Int32Array, len = a.length): number {
+      return this.arg(a, len, true, false);
+    }
+    out(a: Float32Array | Int32Array, len = a.length): number {
+      return this.arg(a, len, false, true);
+    }
+    inOut(a: Float32Array, len = a.length): number {
+      return this.arg(a, len, true, true);
+    }
+    geom(g: Geometry): number {
+      const off = this.take(40);
+      i32.set(g, off >> 2);
+      return off;
+    }
+    /** Scratch bytes, 16-aligned. */
+    take(bytes: number): number {
+      const off = this.at;
+      this.at += align16(bytes);
+      ensure(this.at);
+      return off;
+    }
+    /** Copies the outputs of non-resident arrays back. */
+    done(): void {
+      for (const [a, off, len] of this.outs) a.set((a instanceof Int32Array ? i32 : f32).subarray(off >> 2, (off >> 2) + len));
+    }
+  }
+  const inSize = (g: Geometry): number => g[0] * g[1] * g[2] * g[3];
+  const colsBytes = (g: Geometry): number => (denseLike(g) ? 0 : geomRows(g) * geomK(g) * 4);
+  /** Product C[R,Cc] over an inner length Ln: packed-panel scratch. */
+  const panels = (R: number, Ln: number, Cc: number): number => (padTo(R, MR) + padTo(Cc, NR)) * Ln * 4;
+  const product = (fn: string, a: Float32Array, aLen: number, b: Float32Array, bLen: number, c: Float32Array, cLen: number, m: number, n: number, k: number, R: number, Ln: number, Cc: number): void => {
+    const fr = new Frame();
+    const ao = fr.in(a, aLen), bo = fr.in(b, bLen), co = fr.out(c, cLen);
+    (fns[fn] as Exports[string])(ao, bo, co, m, n, k, fr.take(panels(R, Ln, Cc)));
+    fr.done();
+  };
+  let released = false;
+  const engine: Gemm = {
+    name: 'wasm-simd',
+    // a released workspace (with its memory already grown) before a new one
+    workspace: () => {
+      const reused = pool.pop();
+      if (!reused) return wasmEngine(module, wasm, pool);
+      reused.reset?.();
+      return reused;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      pool.push(engine);
+    },
+    reset() {
+      released = false;
+      top = BASE;
+    },
+    alloc,
+    homed: resident,
+    zerosLike: (a) => (resident(a) ? alloc(a.length) : new Float32Array(a.length)),
+    layerForward(x, rows, d, n, g) {
+      const M = geomRows(g), K = geomK(g);
+      const fr = new Frame();
+      const xo = fr.in(x, inSize(g)), ro = fr.in(rows, n * K), dOff = fr.out(d, M * n), go = fr.geom(g);
+      fns.layer_forward!(xo, ro, dOff, n, go, fr.take(colsBytes(g) + panels(M, K, n)));
+      fr.done();
+    },
+    layerWeightGrad(gz, x, G, N, g) {
+      const M = geomRows(g), K = geomK(g);
+      const fr = new Frame();
+      const zo = fr.in(gz, M * N), xo = fr.in(x, inSize(g)), Go = fr.out(G, N * K), go = fr.geom(g);
+      fns.layer_weight_grad!(zo, xo, Go, N, go, fr.take(colsBytes(g) + panels(N, M, K)));
+      fr.done();
+    },
+    layerInputGrad(gz, N, alpha, aBlock, dCols, rows, gx, g) {
+      const M = geomRows(g), K = geomK(g);
+      const fr = new Frame();
+      const zo = fr.in(gz, M * N), ao = fr.in(alpha), ro = fr.in(rows, dCols * K), xo = fr.out(gx, inSize(g)), go = fr.geom(g);
+      fns.layer_input_grad!(zo, N, ao, aBlock, dCols, ro, xo, go, fr.take(M * dCols * 4 + colsBytes(g) + panels(M, dCols, K)));
+      fr.done();
+    },
+    tileRefresh(s, p, tile, x, copies, alpha) {
+      const fr = new Frame();
+      const q = tile.length;
+      const so = fr.in(s), xo = fr.in(x), to = fr.out(tile), ao = fr.out(alpha);
+      fns.tile_refresh!(so, p, q, to, xo, copies, ao, fr.take(q * 8));
+      fr.done();
+    },
+    tileBackward(gW, tile, alpha, gScores, src, gSrc) {
+      const fr = new Frame();
+      const go = fr.in(gW), to = fr.in(tile), ao = fr.in(alpha), so = fr.inOut(gScores), xo = fr.in(src), xg = fr.inOut(gSrc);
+      fns.tile_backward!(go, to, tile.length, ao, alpha.length, gW.length, so, xo, xg);
+      fr.done();
+    },
+    adam(o) {
+      const fr = new Frame();
+      const n = o.w.length;
+      const w = fr.inOut(o.w), g = fr.in(o.g, n), m = fr.inOut(o.m, n), v = fr.inOut(o.v, n);
+      fns.adam!(w, g, m, v, n, o.lr, o.b1, o.b2, o.c1, o.c2, o.eps, o.wd);
+      fr.done();
+    },
+    bnForward(o) {
+      const MN = o.M * o.N;
+      const fr = new Frame();
+      const d = fr.in(o.d, o.M * o.dCols), al = fr.in(o.alpha), ga = fr.in(o.gamma, o.N), be = fr.in(o.beta, o.N);
+      const rm = fr.inOut(o.runMean, o.N), rv = fr.inOut(o.runVar, o.N), is = fr.out(o.invStd, o.N);
+      const xh = fr.out(o.xhat, MN), pr = fr.out(o.pre, MN), ou = fr.out(o.out, MN);
+      fns.bn_forward!(d, o.dCols, al, o.aBlock, o.M, o.N, ga, be, rm, rv, is, xh, pr, ou, o.act, o.training ? 1 : 0, o.momentum, o.eps, fr.take(2 * o.N * 4));
+      fr.done();
+    },
+    bnBackward(o) {
+      const MN = o.M * o.N;
+      const fr = new Frame();
+      const go = fr.in(o.go, MN), pr = fr.in(o.pre, MN), xh = fr.in(o.xhat, MN), ga = fr.in(o.gamma, o.N), is = fr.in(o.invStd, o.N);
+      const gg = fr.inOut(o.gGamma, o.N), gb = fr.inOut(o.gBeta, o.N), g = fr.out(o.g, MN);
+      fns.bn_backward!(go, pr, xh, o.M, o.N, ga, is, o.act, gg, gb, g, fr.take(3 * o.N * 4));
+      fr.done();
+    },
+    maxPoolForward(x, g, out, arg) {
+      const outSize = g[0] * g[4] * g[5] * g[3];
+      const fr = new Frame();
+      const xo = fr.in(x, inSize(g)), go = fr.geom(g), oo = fr.out(out, outSize), ao = fr.out(arg, outSize);
+      fns.maxpool_forward!(xo, go, oo, ao);
+      fr.done();
+    },
+    maxPoolBackward(gradOut, arg, outSize, gradIn, inSize) {
+      const fr = new Frame();
+      const go = fr.in(gradOut, outSize), ao = fr.in(arg, outSize), xo = fr.out(gradIn, inSize);
+      fns.maxpool_backward!(go, ao, outSize, xo, inSize);
+      fr.done();
+    },
+    gapForward(x, batch, P, C, out) {
+      const fr = new Frame();
+      const xo = fr.in(x, batch * P * C), oo = fr.out(out, batch * C);
+      fns.gap_forward!(xo, batch, P, C, oo, fr.take(C * 8));
+      fr.done();
+    },
+    quantizeInput(q, x, channels, out) {
+      const n = x.length;
+      const period = channels % 2 === 0 ? channels : 2 * channels;
+      const fr = new Frame();
+      const tables = fr.take(16 * period);
+      const d = new Float64Array(memory.buffer, tables, 2 * period);
+      for (let j = 0; j < period; j++) {
+        d[j] = q.mean[j % channels] as number;
+        d[period + j] = q.std[j % channels] as number;
+      }
+      const xo = fr.in(x, n), oo = fr.out(out, n);
+      fns.quantize_input!(xo, n, tables, tables + 8 * period, period, q.scale, oo);
+      fr.done();
+    },
+    nt: (a, b, c, m, n, k) => product('gemm_nt', a, m * k, b, n * k, c, m * n, m, n, k, m, k, n),
+    nn: (a, b, c, m, n, k) => product('gemm_nn', a, m * n, b, n * k, c, m * k, m, n, k, m, n, k),
+    tn: (a, b, c, m, n, k) => product('gemm_tn', a, m * n, b, m * k, c, n * k, m, n, k, n, m, k),
+  };
+  return engine;
 }
 
+/** Loads the wasm build; undefined when it has not been built. */
 export function loadWasmGemm(file = WASM_PATH): Gemm | undefined {
   if (!existsSync(file)) return undefined;
   const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
   const module = new wasm.Module(readFileSync(file));
-  const instance = new wasm.Instance(module, {});
-  const arenas: Arena[] = [];
-  /** The arena holding every array given, or undefined. */
-  const arenaOf = (...as: Float32Array[]): Arena | undefined => {
-    const a = arenas.find((r) => r.memory.buffer === as[0]?.buffer);
-    return a && as.every((x) => x.buffer === a.memory.buffer) ? a : undefined;
-  };
-  const memory = instance.exports.memory as WasmMemory;
-  const fns = instance.exports as unknown as { gemm_nt: Fn; gemm_nn: Fn; gemm_tn: Fn; bn_forward: (...args: number[]) => void; bn_backward: (...args: number[]) => void; adam: (...args: number[]) => void; layer_forward: (...args: number[]) => void; layer_weight_grad: (...args: number[]) => void; layer_input_grad: (...args: number[]) => void };
-  const base = 1 << 20; // above the C stack and data
-  let heap = new Float32Array(memory.buffer);
-  const place = (bytes: number): void => {
-    const need = base + bytes - memory.buffer.byteLength;
-    if (need > 0) memory.grow(Math.ceil(need / 65536));
-    if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
-  };
-  /** Product C[R,Cc] over an inner length Ln; the packed panels need padded scratch. */
-  const call = (fn: Fn, a: Float32Array, aLen: number, b: Float32Array, bLen: number, c: Float32Array, cLen: number, m: number, n: number, k: number, R: number, Ln: number, Cc: number): void => {
-    const aOff = base;
-    const bOff = aOff + aLen * 4;
-    const cOff = bOff + bLen * 4;
-    const sOff = cOff + cLen * 4;
-    place((aLen + bLen + cLen + (padTo(R, MR) + padTo(Cc, NR)) * Ln) * 4);
-    heap.set(a.subarray(0, aLen), aOff >> 2);
-    heap.set(b.subarray(0, bLen), bOff >> 2);
-    fn(aOff, bOff, cOff, m, n, k, sOff);
-    c.set(heap.subarray(cOff >> 2, (cOff >> 2) + cLen));
-  };
-  /** Copies arrays into linear memory one after another; returns their byte offsets and the end. */
-  const stage = (arrays: [Float32Array, number, boolean][], extraFloats: number): number[] => {
-    let total = extraFloats;
-    for (const [, len] of arrays) total += len;
-    place(total * 4);
-    const offs: number[] = [];
-    let at = base;
-    for (const [a, len, copyIn] of arrays) {
-      offs.push(at);
-      if (copyIn) heap.set(a.subarray(0, len), at >> 2);
-      at += len * 4;
-    }
-    offs.push(at);
-    return offs;
-  };
-  const back = (a: Float32Array, off: number, len: number): void => a.set(heap.subarray(off >> 2, (off >> 2) + len));
-  /** Stages the geometry as 10 int32 right after the arrays (stage reserves the room as extra floats). */
-  const putGeom = (off: number, g: Geometry): void => new Int32Array(memory.buffer, off, 10).set(g);
-  const inSize = (g: Geometry): number => g[0] * g[1] * g[2] * g[3];
-  const colsSize = (g: Geometry): number => (denseLike(g) ? 0 : geomRows(g) * geomK(g));
-  return {
-    name: 'wasm-simd',
-    layerForward(x, rows, d, n, g) {
-      const M = geomRows(g), K = geomK(g);
-      const [xo, ro, dOff, go] = stage([[x, inSize(g), true], [rows, n * K, true], [d, M * n, false]], 12 + colsSize(g) + (padTo(M, MR) + padTo(n, NR)) * K) as number[];
-      putGeom(go as number, g);
-      fns.layer_forward(xo as number, ro as number, dOff as number, n, go as number, (go as number) + 48);
-      back(d, dOff as number, M * n);
-    },
-    layerWeightGrad(gz, x, G, N, g) {
-      const M = geomRows(g), K = geomK(g);
-      const [zo, xo, Go, go] = stage([[gz, M * N, true], [x, inSize(g), true], [G, N * K, false]], 12 + colsSize(g) + (padTo(N, MR) + padTo(K, NR)) * M) as number[];
-      putGeom(go as number, g);
-      fns.layer_weight_grad(zo as number, xo as number, Go as number, N, go as number, (go as number) + 48);
-      back(G, Go as number, N * K);
-    },
-    layerInputGrad(gz, N, alpha, aBlock, dCols, rows, gx, g) {
-      const M = geomRows(g), K = geomK(g);
-      const [zo, ao, ro, xo, go] = stage(
-        [[gz, M * N, true], [alpha, alpha.length, true], [rows, dCols * K, true], [gx, inSize(g), false]],
-        12 + M * dCols + colsSize(g) + (padTo(M, MR) + padTo(K, NR)) * dCols,
-      ) as number[];
-      putGeom(go as number, g);
-      fns.layer_input_grad(zo as number, N, ao as number, aBlock, dCols, ro as number, xo as number, go as number, (go as number) + 48);
-      back(gx, xo as number, inSize(g));
-    },
-    home: () => makeHome(module, wasm, arenas),
-    homed: (a) => arenaOf(a) !== undefined,
-    zerosLike(a) {
-      const arena = arenaOf(a);
-      if (!arena) return new Float32Array(a.length);
-      if (arena.scratchFloats < a.length) throw new Error('parameter arena too small');
-      const v = new Float32Array(arena.memory.buffer, arena.scratch, a.length);
-      v.fill(0);
-      arena.scratch += a.length * 4;
-      arena.scratchFloats -= a.length;
-      return v;
-    },
-    tileRefresh(s, p, tile, x, copies, alpha) {
-      const arena = arenaOf(s, x);
-      if (!arena || arena.scratchFloats < 3 * tile.length + alpha.length + 2) {
-        jsGemm.tileRefresh(s, p, tile, x, copies, alpha);
-        return;
-      }
-      const q = tile.length;
-      const sumOff = (arena.scratch + 7) & ~7;
-      const tileOff = sumOff + q * 8;
-      const alphaOff = tileOff + q * 4;
-      arena.fns.tile_refresh!(s.byteOffset, p, q, tileOff, x.byteOffset, copies, alphaOff, sumOff);
-      const f = new Float32Array(arena.memory.buffer);
-      tile.set(f.subarray(tileOff >> 2, (tileOff >> 2) + q));
-      alpha.set(f.subarray(alphaOff >> 2, (alphaOff >> 2) + alpha.length));
-    },
-    tileBackward(gW, tile, alpha, gScores, src, gSrc) {
-      const arena = arenaOf(gScores, src, gSrc);
-      const n = gW.length;
-      if (!arena || arena.scratchFloats < n + tile.length + alpha.length + 4) {
-        tileBackward(gW, tile, alpha, gScores, src, gSrc);
-        return;
-      }
-      const f = new Float32Array(arena.memory.buffer);
-      const gOff = arena.scratch;
-      const tOff = gOff + n * 4;
-      const aOff = tOff + tile.length * 4;
-      f.set(gW.subarray(0, n), gOff >> 2);
-      f.set(tile, tOff >> 2);
-      f.set(alpha, aOff >> 2);
-      arena.fns.tile_backward!(gOff, tOff, tile.length, aOff, alpha.length, n, gScores.byteOffset, src.byteOffset, gSrc.byteOffset);
-    },
-    adam(o) {
-      const arena = arenaOf(o.w, o.g, o.m, o.v);
-      if (arena) {
-        arena.fns.adam!(o.w.byteOffset, o.g.byteOffset, o.m.byteOffset, o.v.byteOffset, o.w.length, o.lr, o.b1, o.b2, o.c1, o.c2, o.eps, o.wd);
-        return;
-      }
-      const n = o.w.length;
-      const [w, g, m, v] = stage([[o.w, n, true], [o.g, n, true], [o.m, n, true], [o.v, n, true]], 0) as number[];
-      fns.adam(w as number, g as number, m as number, v as number, n, o.lr, o.b1, o.b2, o.c1, o.c2, o.eps, o.wd);
-      back(o.w, w as number, n);
-      back(o.m, m as number, n);
-      back(o.v, v as number, n);
-    },
-    bnForward(o) {
-      const MN = o.M * o.N;
-      const [d, al, ga, be, rm, rv, is, xh, pr, ou, sc] = stage(
-        [[o.d, o.M * o.dCols, true], [o.alpha, o.alpha.length, true], [o.gamma, o.N, true], [o.beta, o.N, true], [o.runMean, o.N, true], [o.runVar, o.N, true], [o.invStd, o.N, false], [o.xhat, MN, false], [o.pre, MN, false], [o.out, MN, false]],
-        2 * o.N,
-      ) as number[];
-      fns.bn_forward(d as number, o.dCols, al as number, o.aBlock, o.M, o.N, ga as number, be as number, rm as number, rv as number, is as number, xh as number, pr as number, ou as number, o.act, o.training ? 1 : 0, o.momentum, o.eps, sc as number);
-      back(o.runMean, rm as number, o.N);
-      back(o.runVar, rv as number, o.N);
-      back(o.invStd, is as number, o.N);
-      back(o.xhat, xh as number, MN);
-      back(o.pre, pr as number, MN);
-      back(o.out, ou as number, MN);
-    },
-    bnBackward(o) {
-      const MN = o.M * o.N;
-      const [go, pr, xh, ga, is, gg, gb, g, sc] = stage(
-        [[o.go, MN, true], [o.pre, MN, true], [o.xhat, MN, true], [o.gamma, o.N, true], [o.invStd, o.N, true], [o.gGamma, o.N, true], [o.gBeta, o.N, true], [o.g, MN, false]],
-        3 * o.N,
-      ) as number[];
-      fns.bn_backward(go as number, pr as number, xh as number, o.M, o.N, ga as number, is as number, o.act, gg as number, gb as number, g as number, sc as number);
-      back(o.gGamma, gg as number, o.N);
-      back(o.gBeta, gb as number, o.N);
-      back(o.g, g as number, MN);
-    },
-    nt: (a, b, c, m, n, k) => call(fns.gemm_nt, a, m * k, b, n * k, c, m * n, m, n, k, m, k, n),
-    nn: (a, b, c, m, n, k) => call(fns.gemm_nn, a, m * n, b, n * k, c, m * k, m, n, k, m, n, k),
-    tn: (a, b, c, m, n, k) => call(fns.gemm_tn, a, m * n, b, m * k, c, n * k, m, n, k, n, m, k),
-  };
+  if (!wasm.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory')) {
+    throw new Error(`${file} is an older build (its memory is not imported): rebuild it with bash host/train/wasm/build.sh`);
+  }
+  return wasmEngine(module, wasm, []);
 }
 
 let cached: Gemm | undefined;

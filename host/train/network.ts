@@ -6,12 +6,14 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { ACT_CODE, defaultGemm, type Gemm, type Geometry } from './kernels.ts';
+import { ACT_CODE, defaultGemm, jsGemm, jsQuantizeInput, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
 import { expandTile } from './tile.ts';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+/** Examples per chunk of an evaluation-mode forward pass (bounds the layer buffers; results do not depend on it). */
+export const EVAL_CHUNK = 64;
 const ONE = new Float32Array([1]);
 
 export interface Param {
@@ -39,28 +41,13 @@ export function roundHalfAway(t: number): number {
 }
 
 /** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float). */
-export function quantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
-  const scale = q.scale;
-  for (let c = 0; c < channels; c++) {
-    const mean = q.mean[c] as number;
-    const std = q.std[c] as number;
-    for (let i = c; i < x.length; i += channels) {
-      const t = ((x[i] as number) - mean) / std / scale;
-      let v: number;
-      if (!(t >= -127)) v = -127;
-      else if (t > 127) v = 127;
-      else {
-        const w = Math.trunc(t);
-        const f = t - w;
-        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
-      }
-      out[i] = v * scale;
-    }
-  }
-}
+export const quantizeInput = jsQuantizeInput;
 
 abstract class Layer {
   abstract readonly spec: LayerSpec;
+  /** Set by the network to its engine's allocator and kernels. */
+  alloc: Alloc = plainAlloc;
+  kernels: Gemm = jsGemm;
   /** Output of the last forward pass, (batch, h, w, c). */
   out: Float32Array = new Float32Array(0);
   /** Gradient with respect to the input of the last forward pass. */
@@ -69,8 +56,12 @@ abstract class Layer {
   abstract backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array;
 }
 
-function grow(a: Float32Array, n: number): Float32Array {
-  return a.length >= n ? a : new Float32Array(n);
+/** Allocates float buffers (in the engine's memory for the wasm engine, so kernels use them in place). */
+type Alloc = (n: number) => Float32Array;
+const plainAlloc: Alloc = (n) => new Float32Array(n);
+
+function grow(a: Float32Array, n: number, alloc: Alloc): Float32Array {
+  return a.length >= n ? a : alloc(n);
 }
 
 export class WeightLayer extends Layer {
@@ -114,6 +105,14 @@ export class WeightLayer extends Layer {
     super();
     this.spec = spec;
     this.gemm = gemm;
+    this.alloc = gemm.alloc;
+    const zeros = gemm.alloc;
+    // initial values are made in JS, then copied into the engine's memory
+    const placed = (a: Float32Array): Float32Array => {
+      const v = zeros(a.length);
+      v.set(a);
+      return v;
+    };
     this.N = spec.outShape[2];
     this.K = spec.kernel[0] * spec.kernel[1] * spec.inShape[2];
     this.n = weightCount(spec);
@@ -122,8 +121,8 @@ export class WeightLayer extends Layer {
     this.alphaMode = model.alpha;
     const param = (suffix: string, value: Float32Array, decay = false, frozen = false): Param => ({
       name: `${spec.name}.${suffix}`,
-      value,
-      grad: new Float32Array(value.length),
+      value: placed(value),
+      grad: zeros(value.length),
       decay,
       frozen,
     });
@@ -142,13 +141,13 @@ export class WeightLayer extends Layer {
       this.gamma = param('gamma', new Float32Array(this.N).fill(1));
       this.beta = param('beta', new Float32Array(this.N));
     }
-    this.runMean = new Float32Array(this.N);
-    this.runVar = new Float32Array(this.N).fill(1);
-    this.invStd = new Float32Array(this.N);
-    this.tile = new Float32Array(this.n / this.p);
-    this.alpha = new Float32Array(model.alpha === 'single' ? 1 : this.p);
-    this.weff = new Float32Array(this.n);
-    this.gWeff = new Float32Array(this.n);
+    this.runMean = zeros(this.N);
+    this.runVar = zeros(this.N).fill(1);
+    this.invStd = zeros(this.N);
+    this.tile = zeros(this.n / this.p);
+    this.alpha = zeros(model.alpha === 'single' ? 1 : this.p);
+    this.weff = zeros(this.n);
+    this.gWeff = zeros(this.n);
   }
 
   params(): Param[] {
@@ -218,20 +217,20 @@ export class WeightLayer extends Layer {
       dCols = this.reuse ? N / this.p : N;
       aBlock = N / this.p;
       alpha = this.alphaPerCopy();
-      this.d = grow(this.d, M * dCols);
+      this.d = grow(this.d, M * dCols, this.alloc);
       this.gemm.layerForward(x, this.signRows(), this.d, dCols, geom);
     } else {
-      this.d = grow(this.d, M * N);
+      this.d = grow(this.d, M * N, this.alloc);
       this.gemm.layerForward(x, this.weff, this.d, N, geom);
     }
     const d = this.d;
-    this.pre = grow(this.pre, M * N);
-    this.out = grow(this.out, M * N);
+    this.pre = grow(this.pre, M * N, this.alloc);
+    this.out = grow(this.out, M * N, this.alloc);
     const pre = this.pre;
     const out = this.out;
     const act = ACT_CODE[this.spec.activation];
     if (this.gamma && this.beta) {
-      this.xhat = grow(this.xhat, M * N);
+      this.xhat = grow(this.xhat, M * N, this.alloc);
       this.gemm.bnForward({
         d, dCols, alpha, aBlock, M, N,
         gamma: this.gamma.value, beta: this.beta.value, runMean: this.runMean, runVar: this.runVar, invStd: this.invStd,
@@ -262,7 +261,7 @@ export class WeightLayer extends Layer {
   backward(gradOut: Float32Array, batch: number, needGradIn: boolean): Float32Array {
     const M = this.rows(batch);
     const N = this.N;
-    this.gPre = grow(this.gPre, M * N);
+    this.gPre = grow(this.gPre, M * N, this.alloc);
     const g = this.gPre;
     const act = ACT_CODE[this.spec.activation];
     if (this.gamma && this.beta) {
@@ -294,7 +293,7 @@ export class WeightLayer extends Layer {
       for (let i = 0; i < this.n; i++) gw[i] = (gw[i] as number) + (this.gWeff[i] as number);
     }
     if (!needGradIn) return this.gradIn;
-    this.gradIn = grow(this.gradIn, batch * shapeSize(this.spec.inShape));
+    this.gradIn = grow(this.gradIn, batch * shapeSize(this.spec.inShape), this.alloc);
     if (this.alphaAfter) {
       // with reuse the p copies of a row share the tile row: their alpha-scaled gradients are summed first
       const Nq = N / this.p;
@@ -308,7 +307,7 @@ export class WeightLayer extends Layer {
 
 export class MaxPoolLayer extends Layer {
   readonly spec: LayerSpec & { kind: 'maxpool' };
-  private argmax = new Int32Array(0);
+  private argmax: Int32Array = new Int32Array(0);
   constructor(spec: LayerSpec & { kind: 'maxpool' }) {
     super();
     this.spec = spec;
@@ -319,43 +318,18 @@ export class MaxPoolLayer extends Layer {
     const [kh, kw] = this.spec.kernel;
     const [sh, sw] = this.spec.stride;
     const outSize = batch * outH * outW * C;
-    this.out = grow(this.out, outSize);
-    if (this.argmax.length < outSize) this.argmax = new Int32Array(outSize);
-    let o = 0;
-    for (let b = 0; b < batch; b++) {
-      const xb = b * inH * inW * C;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          for (let c = 0; c < C; c++) {
-            let best = -Infinity;
-            let at = -1;
-            for (let dy = 0; dy < kh; dy++) {
-              for (let dx = 0; dx < kw; dx++) {
-                const i = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
-                if ((x[i] as number) > best) {
-                  best = x[i] as number;
-                  at = i;
-                }
-              }
-            }
-            this.out[o] = best;
-            this.argmax[o] = at;
-            o++;
-          }
-        }
-      }
+    this.out = grow(this.out, outSize, this.alloc);
+    if (this.argmax.length < outSize) {
+      const f = this.alloc(outSize);
+      this.argmax = new Int32Array(f.buffer, f.byteOffset, outSize);
     }
+    this.kernels.maxPoolForward(x, [batch, inH, inW, C, outH, outW, kh, kw, sh, sw], this.out, this.argmax);
     return this.out;
   }
   backward(gradOut: Float32Array, batch: number): Float32Array {
     const inSize = batch * shapeSize(this.spec.inShape);
-    this.gradIn = grow(this.gradIn, inSize);
-    this.gradIn.fill(0, 0, inSize);
-    const outSize = batch * shapeSize(this.spec.outShape);
-    for (let o = 0; o < outSize; o++) {
-      const i = this.argmax[o] as number;
-      this.gradIn[i] = (this.gradIn[i] as number) + (gradOut[o] as number);
-    }
+    this.gradIn = grow(this.gradIn, inSize, this.alloc);
+    this.kernels.maxPoolBackward(gradOut, this.argmax, batch * shapeSize(this.spec.outShape), this.gradIn, inSize);
     return this.gradIn;
   }
 }
@@ -369,26 +343,21 @@ export class GapLayer extends Layer {
   forward(x: Float32Array, batch: number): Float32Array {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
-    this.out = grow(this.out, batch * C);
-    for (let b = 0; b < batch; b++) {
-      for (let c = 0; c < C; c++) {
-        let s = 0;
-        for (let i = 0; i < P; i++) s += x[(b * P + i) * C + c] as number;
-        this.out[b * C + c] = s / P;
-      }
-    }
+    this.out = grow(this.out, batch * C, this.alloc);
+    this.kernels.gapForward(x, batch, P, C, this.out);
     return this.out;
   }
   backward(gradOut: Float32Array, batch: number): Float32Array {
     const [h, w, C] = this.spec.inShape;
     const P = h * w;
-    this.gradIn = grow(this.gradIn, batch * P * C);
+    this.gradIn = grow(this.gradIn, batch * P * C, this.alloc);
+    const gi = this.gradIn;
     for (let b = 0; b < batch; b++) {
-      for (let i = 0; i < P; i++) {
-        for (let c = 0; c < C; c++) this.gradIn[(b * P + i) * C + c] = (gradOut[b * C + c] as number) / P;
-      }
+      const row = gi.subarray(b * P * C, b * P * C + C);
+      for (let c = 0; c < C; c++) row[c] = (gradOut[b * C + c] as number) / P;
+      for (let i = 1; i < P; i++) gi.copyWithin((b * P + i) * C, b * P * C, b * P * C + C);
     }
-    return this.gradIn;
+    return gi;
   }
 }
 
@@ -398,11 +367,16 @@ export class Network {
   readonly weightLayers: WeightLayer[];
   input: InputQuant;
   private qin: Float32Array = new Float32Array(0);
+  private logits: Float32Array = new Float32Array(0);
+  private readonly alloc: (n: number) => Float32Array;
   readonly gemm: Gemm;
 
   constructor(spec: ModelSpec, seed: number, gemm: Gemm = defaultGemm()) {
     this.spec = spec;
-    this.gemm = gemm;
+    // wasm: a memory of its own holding this network's parameters, Adam state, activations and gradients, so
+    // the kernels work on them in place instead of copying them in and out at every call
+    this.gemm = gemm.workspace ? gemm.workspace() : gemm;
+    gemm = this.gemm;
     const rng = new Rng(seed);
     this.layers = spec.layers.map((l) => {
       if (l.kind === 'maxpool') return new MaxPoolLayer(l);
@@ -410,16 +384,10 @@ export class Network {
       return new WeightLayer(l, spec, rng, gemm);
     });
     this.weightLayers = this.layers.filter((l): l is WeightLayer => l instanceof WeightLayer);
-    if (gemm.home) {
-      // latents, gradients and (later) Adam state in wasm memory for good: no copies at every step
-      const params = this.params();
-      const total = params.reduce((sum, q) => sum + q.value.length, 0);
-      const temp = Math.max(0, ...this.weightLayers.map((l) => l.n + 3 * l.tile.length + l.p + 16));
-      const views = gemm.home().adopt(params.flatMap((q) => [q.value, q.grad]), 2 * total + temp + 64);
-      params.forEach((q, i) => {
-        q.value = views[2 * i] as Float32Array;
-        q.grad = views[2 * i + 1] as Float32Array;
-      });
+    this.alloc = gemm.alloc;
+    for (const l of this.layers) {
+      l.alloc = gemm.alloc;
+      l.kernels = gemm;
     }
     const c = spec.inputShape[2];
     this.input = { mean: new Float32Array(c), std: new Float32Array(c).fill(1), scale: 1 / 127 };
@@ -429,17 +397,39 @@ export class Network {
     return this.weightLayers.flatMap((l) => l.params());
   }
 
+  /** Hands the engine's workspace back for reuse: the network and every buffer it holds must not be used after. */
+  release(): void {
+    this.gemm.release?.();
+  }
+
   /** Marks tiles/alpha stale after a parameter update. */
   invalidateWeights(): void {
     for (const l of this.weightLayers) l.weightsDirty = true;
   }
 
-  /** Logits (batch x classes) for raw (unstandardised) inputs. */
+  /**
+   * Logits (batch x classes) for raw inputs. In evaluation mode every example is computed on its own (BatchNorm
+   * uses the running statistics), so a large batch runs in chunks of EVAL_CHUNK examples with the same result and
+   * the layer buffers stay the size of a chunk; the layers' `out` then hold the last chunk.
+   */
   forward(x: Float32Array, batch: number, training: boolean): Float32Array {
+    if (training || batch <= EVAL_CHUNK) return this.forwardBatch(x, batch, training);
+    const size = shapeSize(this.spec.inputShape);
+    const classes = this.spec.classes.length;
+    this.logits = grow(this.logits, batch * classes, plainAlloc);
+    for (let start = 0; start < batch; start += EVAL_CHUNK) {
+      const n = Math.min(EVAL_CHUNK, batch - start);
+      const out = this.forwardBatch(x.subarray(start * size, (start + n) * size), n, false);
+      this.logits.set(out.subarray(0, n * classes), start * classes);
+    }
+    return this.logits.subarray(0, batch * classes);
+  }
+
+  private forwardBatch(x: Float32Array, batch: number, training: boolean): Float32Array {
     const size = batch * shapeSize(this.spec.inputShape);
-    this.qin = grow(this.qin, size);
+    this.qin = grow(this.qin, size, this.alloc);
     const q = this.qin.subarray(0, size);
-    quantizeInput(this.input, x.subarray(0, size), this.spec.inputShape[2], q);
+    this.gemm.quantizeInput(this.input, x.subarray(0, size), this.spec.inputShape[2], q);
     let a: Float32Array = q;
     for (const l of this.layers) a = l.forward(a, batch, training);
     return a;

@@ -18,6 +18,12 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** What a training worker starts with. */
+export interface TrainWorkerData {
+  /** The number of epoch checkpoints the pool has handled (written): a worker keeps at most one more in flight. */
+  handled: Int32Array;
+}
+
 export type WorkerReply =
   | { type: 'progress'; p: TrainProgress }
   | { type: 'epoch'; ckpt: Checkpoint }
@@ -119,13 +125,23 @@ export class WorkerPool implements Executor {
 
   private spawn(): Worker {
     const entry = workerEntry();
-    const w = new Worker(entry.source, { eval: entry.eval });
+    // epoch checkpoints handled so far: the worker keeps at most one in flight
+    const handled = new Int32Array(new SharedArrayBuffer(4));
+    const w = new Worker(entry.source, { eval: entry.eval, workerData: { handled } satisfies TrainWorkerData });
     this.workers++;
     w.on('message', (m: WorkerReply) => {
       const p = this.busy.get(w);
+      if (m.type === 'epoch') {
+        try {
+          p?.events.epoch?.(m.ckpt);
+        } finally {
+          Atomics.add(handled, 0, 1);
+          Atomics.notify(handled, 0);
+        }
+        return;
+      }
       if (!p) return;
       if (m.type === 'progress') p.events.progress?.(m.p);
-      else if (m.type === 'epoch') p.events.epoch?.(m.ckpt);
       else {
         this.busy.delete(w);
         this.idle.push(w);

@@ -142,6 +142,7 @@ function finish(run: TrainRun, splits: Splits, c: FinishContext): VariantResult 
     slim: c.slim,
     refit: c.selection !== undefined,
   });
+  run.net.release(); // the checkpoint holds copies
   return {
     variant: run.spec.variant,
     label: modelLabel(run.spec),
@@ -276,7 +277,9 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
       cv.forEach((fold, f) => {
         const ckpt = done[li * cv.length + f] as Checkpoint;
         runs.push({ lr, fold: f + 1, history: ckpt.history });
-        const r = evaluate(runFromCheckpoint(ckpt).net, fold.val);
+        const foldRun = runFromCheckpoint(ckpt);
+        const r = evaluate(foldRun.net, fold.val);
+        foldRun.net.release();
         correct += r.accuracy * fold.val.count;
         f1 += r.macroF1 / cv.length;
       });
@@ -303,11 +306,13 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     refit: false, epochCheckpoints: finalAlone && o.lrs.length === 1, meta: { warnings },
   }));
   let best: TrainRun | undefined;
+  const evaluated: TrainRun[] = [];
   let bestVal = -1;
   const candidates: VariantResult['candidates'] = [];
   const runs: SelectionRun[] = [];
   o.lrs.forEach((lr, i) => {
     const run = runFromCheckpoint(done[i] as Checkpoint);
+    evaluated.push(run);
     const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
     candidates.push({ lr, valAccuracy });
     runs.push({ lr, history: run.history });
@@ -317,6 +322,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     }
   });
   const chosen = best as TrainRun;
+  for (const r of evaluated) if (r !== chosen) r.net.release();
   if (!plan.all || !plan.allQuant) return finish(chosen, splits, { trainedOn: splits.train, warnings, candidates, started, slim });
   const selection: SelectionMetrics = {
     candidates,
@@ -325,6 +331,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     runs,
   };
   const lr = chosen.config.lr;
+  chosen.net.release();
   const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
   const [refit] = yield [{ ...base, stage: 'refit', lr, config: config(o, lr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
   return finish(runFromCheckpoint(refit as Checkpoint), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
@@ -380,6 +387,7 @@ function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: num
     config: { ...run.config, epochs }, input: run.net.input, train: data, ...(refit ? {} : { val: splits.val }),
     refit, epochCheckpoints: true, resume: ckpt, meta: { metrics: ckpt.metrics, warnings: ckpt.warnings },
   }];
+  run.net.release();
   const resumed = runFromCheckpoint(done as Checkpoint, file);
   if (refit) {
     const stored = ckpt.metrics.selection;

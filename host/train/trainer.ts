@@ -3,7 +3,7 @@ import { exampleSize, type Dataset } from '../data/dataset.ts';
 import { TbnError } from '../errors.ts';
 import type { ModelSpec } from './arch.ts';
 import type { Gemm } from './kernels.ts';
-import { Network, softmaxCrossEntropy, type InputQuant } from './network.ts';
+import { EVAL_CHUNK, Network, softmaxCrossEntropy, type InputQuant } from './network.ts';
 import { adamStep, newAdamState, type AdamState } from './optim.ts';
 import { Rng } from './rng.ts';
 
@@ -53,6 +53,7 @@ export class TrainRun {
   adam: AdamState;
   epochsDone = 0;
   history: EpochRecord[] = [];
+  private batchInput: Float32Array = new Float32Array(0);
 
   constructor(spec: ModelSpec, config: TrainConfig, gemm?: Gemm) {
     this.net = new Network(spec, config.seed, gemm);
@@ -87,7 +88,9 @@ export class TrainRun {
     const classes = this.spec.classes.length;
     const steps = this.stepsPerEpoch(data.count);
     const totalSteps = steps * this.config.epochs;
-    const xb = new Float32Array(batch * size);
+    // in the engine's memory (kept across calls): the input quantisation reads it in place
+    if (this.batchInput.length < batch * size) this.batchInput = this.net.gemm.alloc(batch * size);
+    const xb = this.batchInput;
     const yb = new Int32Array(batch);
     const grad = new Float32Array(batch * classes);
     const params = this.net.params();
@@ -258,7 +261,7 @@ export function computeOutScales(net: Network, train: Dataset, limit = 2000): Re
   const max = new Map(layers.map((l) => [l, 0]));
   const size = exampleSize(train);
   const count = Math.min(limit, train.count);
-  const batch = 256;
+  const batch = EVAL_CHUNK; // each layer's out holds one chunk (Network.forward); a maximum does not depend on the order
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
     net.forward(train.x.subarray(start * size, (start + n) * size), n, false);

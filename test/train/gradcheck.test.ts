@@ -164,6 +164,94 @@ describe('matrix kernels', () => {
     });
   }
 
+  it.skipIf(!wasm)('the input quantisation gives the same bits in wasm and JS: halves, clamps, NaN, signed zero, 1..7 channels (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(11);
+    for (const channels of [1, 2, 3, 6, 7]) {
+      // powers of two and dyadic means, so the "halves" below are exact ties of the rounding
+      const scale = 1 / 32;
+      const mean = Float32Array.from({ length: channels }, (_, c) => (c - 2) * 0.375);
+      const std = Float32Array.from({ length: channels }, (_, c) => 2 ** ((c % 3) - 1));
+      const n = channels * 9 + (channels % 3); // not a multiple of 4 for most
+      const x = Float32Array.from({ length: n }, (_, i) => {
+        const c = i % channels;
+        const pick = i % 6;
+        // exact halves of a step, far outside the int8 range, NaN, the mean itself, random
+        if (pick === 0) return (mean[c] as number) + (Math.floor(rng.next() * 20) - 10 + 0.5) * scale * (std[c] as number);
+        if (pick === 1) return (mean[c] as number) + (rng.next() < 0.5 ? -1 : 1) * 1000 * (std[c] as number);
+        if (pick === 2) return i % 12 === 2 ? NaN : (mean[c] as number);
+        return (mean[c] as number) + rng.normal() * 3 * (std[c] as number);
+      });
+      const q = { mean, std, scale };
+      const js = new Float32Array(n).fill(7);
+      const ws = new Float32Array(n).fill(7);
+      jsGemm.quantizeInput(q, x, channels, js);
+      w.quantizeInput(q, x, channels, ws);
+      expect(new Uint8Array(ws.buffer)).toEqual(new Uint8Array(js.buffer));
+      expect(js.some((v) => Math.abs(v) === Math.fround(127 * scale))).toBe(true); // the clamp was reached
+    }
+  });
+
+  it.skipIf(!wasm)('max pooling (ties, -Infinity and NaN windows, overlapping windows) and global average pooling give the same bits in wasm and JS (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(12);
+    // [batch, inH, inW, C, outH, outW, kh, kw, sh, sw]: 1-d windows of 2, overlapping 3/2 windows in 2-d, 5 and 8 channels
+    const geoms: [number, number, number, number, number, number, number, number, number, number][] = [
+      [3, 1, 10, 5, 1, 5, 1, 2, 1, 2],
+      [2, 5, 5, 8, 2, 2, 3, 3, 2, 2],
+    ];
+    for (const g of geoms) {
+      const inSize = g[0] * g[1] * g[2] * g[3];
+      const outSize = g[0] * g[4] * g[5] * g[3];
+      const x = Float32Array.from({ length: inSize }, (_, i) => {
+        const r = rng.next();
+        if (i % 13 === 0) return -Infinity;
+        if (i % 17 === 0) return NaN;
+        return r < 0.4 ? (r < 0.2 ? 1 : -1) : rng.normal(); // many ties of +-1, as sign activations give
+      });
+      x.fill(-Infinity, 0, g[3] * 2); // 1-d: a whole window of -Infinity, no winner (index -1)
+      const gradOut = Float32Array.from({ length: outSize }, () => rng.normal());
+      const results = [jsGemm, w].map((k) => {
+        const out = new Float32Array(outSize).fill(3);
+        const arg = new Int32Array(outSize).fill(7);
+        k.maxPoolForward(x, g, out, arg);
+        const gradIn = new Float32Array(inSize).fill(5);
+        k.maxPoolBackward(gradOut, arg, outSize, gradIn, inSize);
+        const P = g[1] * g[2];
+        const mean = new Float32Array(g[0] * g[3]);
+        k.gapForward(x.map((v) => (Number.isFinite(v) ? v : 0.25)), g[0], P, g[3], mean);
+        return { out: Array.from(out), arg: Array.from(arg), gradIn: Array.from(gradIn), mean: Array.from(mean) };
+      });
+      expect(results[1]).toEqual(results[0]);
+      if (g[6] === 1) expect(results[0]!.arg).toContain(-1);
+      expect(results[0]!.gradIn.some((v, i) => v !== 0 && results[0]!.arg.filter((a) => a === i).length > 1)).toBe(g[6] > g[8]); // overlapping windows add up
+    }
+  });
+
+  it.skipIf(!wasm)('layer products give the same bits in wasm and JS whether the column matrix is read from the input in place (kh = 1, kw = inW) or built by im2col (skipped without the wasm build)', () => {
+    const w = wasm!;
+    const rng = new Rng(13);
+    // [batch, inH, inW, inC, outH, outW, kh, kw, sh, sw]
+    const geoms: [number, number, number, number, number, number, number, number, number, number][] = [
+      [3, 1, 20, 6, 1, 8, 1, 5, 1, 2], // conv1d, stride 2: rows in place
+      [2, 7, 4, 3, 3, 1, 3, 4, 2, 1], // conv2d with kw = inW: rows in place (kh runs adjacent)
+      [2, 6, 6, 2, 4, 3, 3, 2, 1, 2], // conv2d: im2col
+    ];
+    for (const g of geoms) {
+      const M = g[0] * g[4] * g[5], K = g[6] * g[7] * g[3], n = 7, inSize = g[0] * g[1] * g[2] * g[3];
+      const x = rand(rng, inSize), rows = rand(rng, n * K), gz = rand(rng, M * n), alpha = new Float32Array([1]);
+      const results = [jsGemm, w].map((k) => {
+        const d = new Float32Array(M * n), G = new Float32Array(n * K), gx = new Float32Array(inSize);
+        k.layerForward(x, rows, d, n, g);
+        k.layerWeightGrad(gz, x, G, n, g);
+        k.layerInputGrad(gz, n, alpha, n, n, rows, gx, g);
+        return [d, G, gx].map((a) => Array.from(a));
+      });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0]![0]!.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
   it.skipIf(!wasm)('the fused BatchNorm/activation passes give the same bits in wasm and JS (skipped without the wasm build)', () => {
     const w = wasm!;
     const rng = new Rng(5);
@@ -211,5 +299,34 @@ describe('engines', () => {
       return { tensors: c.tensors, optimizer: c.optimizer, loss: run.history.map((h) => h.loss) };
     });
     expect(snapshots[1]).toEqual(snapshots[0]);
+  });
+
+  it.skipIf(!wasm)('a released workspace reused by the next network trains the same bits; evaluation in chunks equals one example at a time (skipped without the wasm build)', async () => {
+    const { TrainRun, computeInputQuant } = await import('../../host/train/trainer.ts');
+    const { checkpointFromRun } = await import('../../host/train/checkpoint.ts');
+    const { EVAL_CHUNK } = await import('../../host/train/network.ts');
+    const rng = new Rng(4);
+    const shape: [number, number, number] = [1, 16, 2];
+    const count = EVAL_CHUNK * 2 + 5;
+    const data = {
+      name: 'random', shape, classes: ['a', 'b'], channels: ['x', 'y'], count,
+      x: Float32Array.from({ length: count * 32 }, () => rng.normal()), y: Int32Array.from({ length: count }, (_, i) => i % 2),
+    };
+    const spec = buildModelSpec({ arch: 'conv1d:8x3 maxpool:2 dense:8', variant: 'tbn', inputShape: shape, classes: data.classes, channels: data.channels, layerP: [1, 2, 1] }).spec;
+    const train = () => {
+      const run = new TrainRun(spec, { epochs: 1, batch: 16, lr: 3e-3, weightDecay: 1e-4, seed: 5 }, wasm!);
+      run.net.input = computeInputQuant(data);
+      run.train(data);
+      const all = run.net.forward(data.x, count, false).slice();
+      const one = Float32Array.from({ length: count * 2 }, (_, i) => run.net.forward(data.x.subarray(Math.floor(i / 2) * 32), 1, false)[i % 2]!);
+      const c = checkpointFromRun(run);
+      run.net.release();
+      return [{ tensors: c.tensors, optimizer: c.optimizer, all: Array.from(all), one: Array.from(one) }, run.net.gemm] as const;
+    };
+    const [first, firstEngine] = train();
+    const [second, secondEngine] = train();
+    expect(secondEngine).toBe(firstEngine); // the second network got the workspace the first released
+    expect(second).toEqual(first);
+    expect(first.all).toEqual(first.one);
   });
 });

@@ -21,9 +21,13 @@
 #define MR 4
 #define NR 8
 
+/* Row r of a row-major operand: src + r * ld, or src + off[r] when a row-offset table is given (the rows of a
+ * convolution's column matrix read straight from its input, see columns()). */
+#define ROW(src, ld, off, r) ((off) ? (src) + (off)[r] : (src) + (size_t)(r) * (size_t)(ld))
+
 /* Packs rows r0.. of the logical LHS (R x Ln) into MR-interleaved panels: dst[(panel*Ln + l)*MR + i].
  * trans = 0: lhs(r, l) = src[r * ld + l]; trans = 1: lhs(r, l) = src[l * ld + r]. Missing rows are 0. */
-static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int trans) {
+static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int trans, const int *off) {
   int panels = (R + MR - 1) / MR;
   for (int pnl = 0; pnl < panels; pnl++) {
     float *d = dst + (size_t)pnl * (size_t)Ln * MR;
@@ -32,7 +36,7 @@ static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int tr
       for (int i = 0; i < MR; i++) {
         int r = r0 + i;
         if (r < R) {
-          const float *s = src + (size_t)r * (size_t)ld;
+          const float *s = ROW(src, ld, off, r);
           for (int l = 0; l < Ln; l++) d[l * MR + i] = s[l];
         } else {
           for (int l = 0; l < Ln; l++) d[l * MR + i] = 0;
@@ -49,7 +53,7 @@ static void pack_lhs(const float *src, float *dst, int R, int Ln, int ld, int tr
 
 /* Packs columns of the logical RHS (Ln x Cc) into NR-interleaved panels: dst[(panel*Ln + l)*NR + j].
  * trans = 0: rhs(l, c) = src[l * ld + c]; trans = 1: rhs(l, c) = src[c * ld + l]. Missing columns are 0. */
-static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int trans) {
+static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int trans, const int *off) {
   int panels = (Cc + NR - 1) / NR;
   for (int pnl = 0; pnl < panels; pnl++) {
     float *d = dst + (size_t)pnl * (size_t)Ln * NR;
@@ -57,13 +61,13 @@ static void pack_rhs(const float *src, float *dst, int Ln, int Cc, int ld, int t
     if (!trans) {
       if (c0 + NR <= Cc) {
         for (int l = 0; l < Ln; l++) {
-          const float *s = src + (size_t)l * (size_t)ld + c0;
+          const float *s = ROW(src, ld, off, l) + c0;
           wasm_v128_store(d + l * NR, wasm_v128_load(s));
           wasm_v128_store(d + l * NR + 4, wasm_v128_load(s + 4));
         }
       } else {
         for (int l = 0; l < Ln; l++)
-          for (int j = 0; j < NR; j++) d[l * NR + j] = c0 + j < Cc ? src[(size_t)l * (size_t)ld + c0 + j] : 0;
+          for (int j = 0; j < NR; j++) d[l * NR + j] = c0 + j < Cc ? ROW(src, ld, off, l)[c0 + j] : 0;
       }
     } else {
       for (int j = 0; j < NR; j++) {
@@ -129,14 +133,17 @@ static void micro(const float *a0, const float *a1, const float *a2, const float
 /* C[R,Cc] = lhs * rhs; scratch holds ceil(R/MR)*MR*Ln + ceil(Cc/NR)*NR*Ln floats. The rhs is packed; a
  * transposed lhs is packed too (its MR values per l are then contiguous), a row-major lhs is read in place
  * (measured faster: packing it cost as much as the product when Cc is small), except a last partial block. */
-static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs, int rhsLd, int rhsTrans,
-                    float *c, int R, int Ln, int Cc, float *scratch) {
+static void product(const float *lhs, int lhsLd, int lhsTrans, const int *lhsOff, const float *rhs, int rhsLd, int rhsTrans,
+                    const int *rhsOff, float *c, int R, int Ln, int Cc, float *scratch) {
   int rPanels = (R + MR - 1) / MR, rFull = R / MR, cPanels = (Cc + NR - 1) / NR;
   float *pa = scratch;
   float *pb = scratch + (size_t)rPanels * MR * (size_t)Ln;
-  pack_rhs(rhs, pb, Ln, Cc, rhsLd, rhsTrans);
-  if (lhsTrans) pack_lhs(lhs, pa, R, Ln, lhsLd, 1);
-  else if (R % MR) pack_lhs(lhs + (size_t)rFull * MR * (size_t)lhsLd, pa + (size_t)rFull * MR * (size_t)Ln, R - rFull * MR, Ln, lhsLd, 0);
+  pack_rhs(rhs, pb, Ln, Cc, rhsLd, rhsTrans, rhsOff);
+  if (lhsTrans) pack_lhs(lhs, pa, R, Ln, lhsLd, 1, 0);
+  else if (R % MR) {
+    int r0 = rFull * MR;
+    pack_lhs(lhsOff ? lhs : lhs + (size_t)r0 * (size_t)lhsLd, pa + (size_t)r0 * (size_t)Ln, R - r0, Ln, lhsLd, 0, lhsOff ? lhsOff + r0 : 0);
+  }
   /* Column panels outside: one packed rhs panel stays in cache while the lhs rows stream. */
   for (int jp = 0; jp < cPanels; jp++) {
     const float *b = pb + (size_t)jp * (size_t)Ln * NR;
@@ -148,8 +155,8 @@ static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs,
         const float *a = pa + (size_t)ip * MR * (size_t)Ln;
         micro(a, a + 1, a + 2, a + 3, MR, b, cp, Ln, Cc, rr, cc);
       } else {
-        const float *a = lhs + (size_t)(ip * MR) * (size_t)lhsLd;
-        micro(a, a + lhsLd, a + 2 * lhsLd, a + 3 * lhsLd, 1, b, cp, Ln, Cc, rr, cc);
+        int r = ip * MR;
+        micro(ROW(lhs, lhsLd, lhsOff, r), ROW(lhs, lhsLd, lhsOff, r + 1), ROW(lhs, lhsLd, lhsOff, r + 2), ROW(lhs, lhsLd, lhsOff, r + 3), 1, b, cp, Ln, Cc, rr, cc);
       }
     }
   }
@@ -157,17 +164,17 @@ static void product(const float *lhs, int lhsLd, int lhsTrans, const float *rhs,
 
 __attribute__((export_name("gemm_nt")))
 void gemm_nt(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
-  product(a, k, 0, b, k, 1, c, m, k, n, scratch);
+  product(a, k, 0, 0, b, k, 1, 0, c, m, k, n, scratch);
 }
 
 __attribute__((export_name("gemm_nn")))
 void gemm_nn(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
-  product(a, n, 0, b, k, 0, c, m, n, k, scratch);
+  product(a, n, 0, 0, b, k, 0, 0, c, m, n, k, scratch);
 }
 
 __attribute__((export_name("gemm_tn")))
 void gemm_tn(const float *a, const float *b, float *c, int m, int n, int k, float *scratch) {
-  product(a, n, 1, b, k, 0, c, n, m, k, scratch);
+  product(a, n, 1, 0, b, k, 0, 0, c, n, m, k, scratch);
 }
 
 /*
@@ -185,26 +192,39 @@ void bn_forward(const float *d, int dCols, const float *alpha, int aBlock, int M
                 float *scratch) {
   float *mean = scratch, *sq = scratch + N;
   int vec = (N % 4 == 0) && (dCols % 4 == 0) && (aBlock % 4 == 0);
-  /* z into pre */
+  int n4 = N & ~3;
+  for (int n = 0; n < N; n++) mean[n] = sq[n] = 0;
+  /* z into pre; in training, each channel's sum over the rows (in row order) in the same pass */
   for (int m = 0; m < M; m++) {
     const float *dr = d + (size_t)m * (size_t)dCols;
     float *zr = pre + (size_t)m * (size_t)N;
+    /* n / aBlock and n % dCols as counters (no integer division per element) */
+    int c = 0, left = aBlock, dn = 0;
     if (vec) {
-      for (int n = 0; n < N; n += 4)
-        wasm_v128_store(zr + n, wasm_f32x4_mul(wasm_f32x4_splat(alpha[n / aBlock]), wasm_v128_load(dr + n % dCols)));
+      v128_t a = wasm_f32x4_splat(alpha[0]);
+      for (int n = 0; n < N; n += 4) {
+        v128_t z = wasm_f32x4_mul(a, wasm_v128_load(dr + dn));
+        wasm_v128_store(zr + n, z);
+        if (training) wasm_v128_store(mean + n, wasm_f32x4_add(wasm_v128_load(mean + n), z));
+        if ((dn += 4) == dCols) dn = 0;
+        if ((left -= 4) == 0 && n + 4 < N) {
+          a = wasm_f32x4_splat(alpha[++c]);
+          left = aBlock;
+        }
+      }
     } else {
-      for (int n = 0; n < N; n++) zr[n] = alpha[n / aBlock] * dr[n % dCols];
+      for (int n = 0; n < N; n++) {
+        zr[n] = alpha[c] * dr[dn];
+        if (training) mean[n] += zr[n];
+        if (++dn == dCols) dn = 0;
+        if (--left == 0) {
+          c++;
+          left = aBlock;
+        }
+      }
     }
   }
-  int n4 = N & ~3;
   if (training) {
-    for (int n = 0; n < N; n++) mean[n] = sq[n] = 0;
-    for (int m = 0; m < M; m++) {
-      const float *zr = pre + (size_t)m * (size_t)N;
-      int n = 0;
-      for (; n < n4; n += 4) wasm_v128_store(mean + n, wasm_f32x4_add(wasm_v128_load(mean + n), wasm_v128_load(zr + n)));
-      for (; n < N; n++) mean[n] += zr[n];
-    }
     for (int n = 0; n < N; n++) mean[n] /= (float)M;
     for (int m = 0; m < M; m++) {
       const float *zr = pre + (size_t)m * (size_t)N;
@@ -377,29 +397,47 @@ static void col2im(const float *cols, float *x, const int *g) {
 static int geom_rows(const int *g) { return g[0] * g[4] * g[5]; }
 static int geom_k(const int *g) { return g[6] * g[7] * g[3]; }
 
-/* The layer's input as a column matrix [M, K]: x itself for dense-like layers, else im2col into *scratch (advanced past it). */
-static const float *columns(const float *x, const int *g, float **scratch) {
+/*
+ * The layer's input as a column matrix [M, K]: x itself for dense-like layers. When each row of the column matrix is
+ * one contiguous run of x (kh == 1, or kw == inW: the kh runs of a row are adjacent), the rows are read from x in
+ * place through a table of row offsets (*off, built in *scratch); otherwise im2col into *scratch. *scratch is
+ * advanced past what it holds.
+ */
+static const float *columns(const float *x, const int *g, float **scratch, const int **off) {
+  *off = 0;
   if (dense_like(g)) return x;
+  int batch = g[0], inH = g[1], inW = g[2], inC = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  if (kh == 1 || kw == inW) {
+    int *t = (int *)*scratch, r = 0;
+    for (int b = 0; b < batch; b++)
+      for (int oy = 0; oy < outH; oy++)
+        for (int ox = 0; ox < outW; ox++) t[r++] = b * inH * inW * inC + (oy * sh * inW + ox * sw) * inC;
+    *scratch += r;
+    *off = t;
+    return x;
+  }
   float *cols = *scratch;
   im2col(x, cols, g);
   *scratch += (size_t)geom_rows(g) * (size_t)geom_k(g);
   return cols;
 }
 
-/* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix (unless dense), then the packed panels. */
+/* d[M, n] = cols(x) * rows[n, K]^T. scratch: the column matrix or row table (unless dense), then the packed panels. */
 __attribute__((export_name("layer_forward")))
 void layer_forward(const float *x, const float *rows, float *d, int n, const int *g, float *scratch) {
   int M = geom_rows(g), K = geom_k(g);
-  const float *cols = columns(x, g, &scratch);
-  product(cols, K, 0, rows, K, 1, d, M, K, n, scratch);
+  const int *off;
+  const float *cols = columns(x, g, &scratch, &off);
+  product(cols, K, 0, off, rows, K, 1, 0, d, M, K, n, scratch);
 }
 
 /* G[N, K] = gz[M, N]^T * cols(x). */
 __attribute__((export_name("layer_weight_grad")))
 void layer_weight_grad(const float *gz, const float *x, float *G, int N, const int *g, float *scratch) {
   int M = geom_rows(g), K = geom_k(g);
-  const float *cols = columns(x, g, &scratch);
-  product(gz, N, 1, cols, K, 0, G, N, M, K, scratch);
+  const int *off;
+  const float *cols = columns(x, g, &scratch, &off);
+  product(gz, N, 1, 0, cols, K, 0, off, G, N, M, K, scratch);
 }
 
 /*
@@ -417,22 +455,35 @@ void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, in
     const float *gr = gz + (size_t)m * (size_t)N;
     float *sr = gs + (size_t)m * (size_t)dCols;
     for (int j = 0; j < dCols; j++) sr[j] = 0;
+    /* (n0 + j) / aBlock as a counter (no integer division per element) */
+    int c = 0, left = aBlock;
     for (int n0 = 0; n0 < N; n0 += dCols) {
       if (vec) {
-        for (int j = 0; j < dCols; j += 4)
-          wasm_v128_store(sr + j, wasm_f32x4_add(wasm_v128_load(sr + j), wasm_f32x4_mul(wasm_f32x4_splat(alpha[(n0 + j) / aBlock]), wasm_v128_load(gr + n0 + j))));
+        for (int j = 0; j < dCols; j += 4) {
+          wasm_v128_store(sr + j, wasm_f32x4_add(wasm_v128_load(sr + j), wasm_f32x4_mul(wasm_f32x4_splat(alpha[c]), wasm_v128_load(gr + n0 + j))));
+          if ((left -= 4) == 0) {
+            c++;
+            left = aBlock;
+          }
+        }
       } else {
-        for (int j = 0; j < dCols; j++) sr[j] += alpha[(n0 + j) / aBlock] * gr[n0 + j];
+        for (int j = 0; j < dCols; j++) {
+          sr[j] += alpha[c] * gr[n0 + j];
+          if (--left == 0) {
+            c++;
+            left = aBlock;
+          }
+        }
       }
     }
   }
   if (dense_like(g)) {
-    product(gs, dCols, 0, rows, K, 0, gx, M, dCols, K, scratch);
+    product(gs, dCols, 0, 0, rows, K, 0, 0, gx, M, dCols, K, scratch);
     return;
   }
   float *gcols = scratch;
   scratch += (size_t)M * (size_t)K;
-  product(gs, dCols, 0, rows, K, 0, gcols, M, dCols, K, scratch);
+  product(gs, dCols, 0, 0, rows, K, 0, 0, gcols, M, dCols, K, scratch);
   col2im(gcols, gx, g);
 }
 
@@ -443,14 +494,38 @@ void layer_input_grad(const float *gz, int N, const float *alpha, int aBlock, in
  */
 __attribute__((export_name("tile_refresh")))
 void tile_refresh(const float *s, int p, int q, float *tile, const float *x, int copies, float *alpha, double *sum) {
+  int q2 = q & ~1;
   for (int j = 0; j < q; j++) sum[j] = 0;
   for (int i = 0; i < p; i++) {
     const float *si = s + (size_t)i * (size_t)q;
-    for (int j = 0; j < q; j++) sum[j] += (double)si[j];
+    int j = 0;
+    for (; j < q2; j += 2) wasm_v128_store(sum + j, wasm_f64x2_add(wasm_v128_load(sum + j), wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(si + j))));
+    for (; j < q; j++) sum[j] += (double)si[j];
   }
   for (int j = 0; j < q; j++) tile[j] = sum[j] > 0 ? 1.0f : -1.0f;
-  int n = p * q, len = n / copies;
-  for (int c = 0; c < copies; c++) {
+  int n = p * q, len = n / copies, c = 0;
+  /* copies in fours and pairs: independent float64 chains side by side, each still summed in order */
+  for (; c + 4 <= copies; c += 4) {
+    v128_t a = wasm_f64x2_splat(0), b = a;
+    const float *x0 = x + (size_t)c * (size_t)len, *x1 = x0 + len, *x2 = x1 + len, *x3 = x2 + len;
+    for (int j = 0; j < len; j++) {
+      a = wasm_f64x2_add(a, wasm_f64x2_make((double)__builtin_fabsf(x0[j]), (double)__builtin_fabsf(x1[j])));
+      b = wasm_f64x2_add(b, wasm_f64x2_make((double)__builtin_fabsf(x2[j]), (double)__builtin_fabsf(x3[j])));
+    }
+    alpha[c] = (float)(wasm_f64x2_extract_lane(a, 0) / (double)len);
+    alpha[c + 1] = (float)(wasm_f64x2_extract_lane(a, 1) / (double)len);
+    alpha[c + 2] = (float)(wasm_f64x2_extract_lane(b, 0) / (double)len);
+    alpha[c + 3] = (float)(wasm_f64x2_extract_lane(b, 1) / (double)len);
+  }
+  for (; c + 2 <= copies; c += 2) {
+    v128_t a = wasm_f64x2_splat(0);
+    const float *x0 = x + (size_t)c * (size_t)len, *x1 = x0 + len;
+    for (int j = 0; j < len; j++)
+      a = wasm_f64x2_add(a, wasm_f64x2_make((double)__builtin_fabsf(x0[j]), (double)__builtin_fabsf(x1[j])));
+    alpha[c] = (float)(wasm_f64x2_extract_lane(a, 0) / (double)len);
+    alpha[c + 1] = (float)(wasm_f64x2_extract_lane(a, 1) / (double)len);
+  }
+  for (; c < copies; c++) {
     double a = 0;
     const float *xc = x + (size_t)c * (size_t)len;
     for (int j = 0; j < len; j++) a += (double)__builtin_fabsf(xc[j]);
@@ -500,10 +575,132 @@ void tile_backward(const float *gW, const float *tile, int q, const float *alpha
     }
     double dAlpha = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     double scale = dAlpha / (double)per;
-    for (j = start; j < end; j++) {
+    j = start;
+    if (start % 4 == 0) {
+      /* branchless: both float64 sums rounded to float, chosen by the sign of src (0 or NaN keeps gSrc as is) */
+      v128_t vs = wasm_f64x2_splat(scale), zero = wasm_f32x4_splat(0.0f);
+      for (; j + 4 <= end; j += 4) {
+        v128_t x = wasm_v128_load(src + j), g = wasm_v128_load(gSrc + j);
+        v128_t glo = wasm_f64x2_promote_low_f32x4(g), ghi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(g, g, 2, 3, 0, 1));
+        v128_t plus = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(wasm_f64x2_add(glo, vs)), wasm_f32x4_demote_f64x2_zero(wasm_f64x2_add(ghi, vs)), 0, 1, 4, 5);
+        v128_t minus = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(glo, vs)), wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(ghi, vs)), 0, 1, 4, 5);
+        v128_t r = wasm_v128_bitselect(plus, g, wasm_f32x4_gt(x, zero));
+        wasm_v128_store(gSrc + j, wasm_v128_bitselect(minus, r, wasm_f32x4_lt(x, zero)));
+      }
+    }
+    for (; j < end; j++) {
       float x = src[j];
       if (x > 0) gSrc[j] = (float)((double)gSrc[j] + scale);
       else if (x < 0) gSrc[j] = (float)((double)gSrc[j] - scale);
     }
+  }
+}
+
+/*
+ * The trainer's int8 fake quantisation of the input (host/train/network.ts quantizeInput), in the same float64
+ * steps: t = ((x - mean[c]) / std[c]) / scale, -127 when !(t >= -127), 127 when t > 127, else rounded half away
+ * from zero; out = (float)(v * scale). Channel c = i % channels; meanD/stdD hold the float64 mean and std for
+ * `period` positions (channels, or 2 * channels when channels is odd) so two neighbours share one vector.
+ */
+__attribute__((export_name("quantize_input")))
+void quantize_input(const float *x, int n, const double *meanD, const double *stdD, int period, double scale, float *out) {
+  v128_t vs = wasm_f64x2_splat(scale), lo = wasm_f64x2_splat(-127.0), hi = wasm_f64x2_splat(127.0);
+  v128_t half = wasm_f64x2_splat(0.5), mhalf = wasm_f64x2_splat(-0.5), one = wasm_f64x2_splat(1.0);
+  int i = 0, k = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t r[2];
+    for (int h = 0; h < 2; h++) {
+      v128_t xd = wasm_f64x2_promote_low_f32x4(h ? wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1) : xv);
+      v128_t t = wasm_f64x2_div(wasm_f64x2_div(wasm_f64x2_sub(xd, wasm_v128_load(meanD + k)), wasm_v128_load(stdD + k)), vs);
+      k += 2;
+      if (k == period) k = 0;
+      v128_t w = wasm_f64x2_trunc(t);
+      v128_t f = wasm_f64x2_sub(t, w);
+      v128_t v = wasm_f64x2_sub(wasm_f64x2_add(w, wasm_v128_and(wasm_f64x2_ge(f, half), one)), wasm_v128_and(wasm_f64x2_le(f, mhalf), one));
+      v = wasm_v128_bitselect(v, lo, wasm_f64x2_ge(t, lo));
+      v = wasm_v128_bitselect(hi, v, wasm_f64x2_gt(t, hi));
+      r[h] = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_mul(v, vs));
+    }
+    wasm_v128_store(out + i, wasm_i32x4_shuffle(r[0], r[1], 0, 1, 4, 5));
+  }
+  for (; i < n; i++) {
+    double t = ((double)x[i] - meanD[k]) / stdD[k] / scale, v;
+    if (++k == period) k = 0;
+    if (!(t >= -127.0)) v = -127.0;
+    else if (t > 127.0) v = 127.0;
+    else {
+      double w = __builtin_trunc(t), f = t - w;
+      v = w + (f >= 0.5 ? 1.0 : 0.0) - (f <= -0.5 ? 1.0 : 0.0);
+    }
+    out[i] = (float)(v * scale);
+  }
+}
+
+/*
+ * Max pooling, channel-last, over g (geometry as above: kh x kw windows, strides sh, sw). For each channel the
+ * window is scanned in (dy, dx) order and the first strictly larger value wins; a window with no value above
+ * -infinity keeps -infinity and index -1. arg holds the index into x of each output's winner.
+ */
+__attribute__((export_name("maxpool_forward")))
+void maxpool_forward(const float *x, const int *g, float *out, int *arg) {
+  int batch = g[0], inH = g[1], inW = g[2], C = g[3], outH = g[4], outW = g[5], kh = g[6], kw = g[7], sh = g[8], sw = g[9];
+  float ninf = -__builtin_inff();
+  size_t o = 0;
+  for (int b = 0; b < batch; b++) {
+    int xb = b * inH * inW * C;
+    for (int oy = 0; oy < outH; oy++)
+      for (int ox = 0; ox < outW; ox++, o += (size_t)C) {
+        int c = 0;
+        for (; c + 4 <= C; c += 4) {
+          v128_t best = wasm_f32x4_splat(ninf), at = wasm_i32x4_splat(-1);
+          for (int dy = 0; dy < kh; dy++)
+            for (int dx = 0; dx < kw; dx++) {
+              int i0 = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
+              v128_t v = wasm_v128_load(x + i0), gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_make(i0, i0 + 1, i0 + 2, i0 + 3), at, gt);
+            }
+          wasm_v128_store(out + o + c, best);
+          wasm_v128_store(arg + o + c, at);
+        }
+        for (; c < C; c++) {
+          float best = ninf;
+          int at = -1;
+          for (int dy = 0; dy < kh; dy++)
+            for (int dx = 0; dx < kw; dx++) {
+              int i = xb + ((oy * sh + dy) * inW + ox * sw + dx) * C + c;
+              if (x[i] > best) {
+                best = x[i];
+                at = i;
+              }
+            }
+          out[o + c] = best;
+          arg[o + c] = at;
+        }
+      }
+  }
+}
+
+/* gradIn = 0, then gradIn[arg[o]] += gradOut[o] for o in order (an index of -1 takes nothing). */
+__attribute__((export_name("maxpool_backward")))
+void maxpool_backward(const float *gradOut, const int *arg, int outSize, float *gradIn, int inSize) {
+  __builtin_memset(gradIn, 0, (size_t)inSize * sizeof(float));
+  for (int o = 0; o < outSize; o++) {
+    int i = arg[o];
+    if (i >= 0) gradIn[i] += gradOut[o];
+  }
+}
+
+/* Global average pooling: out[b, c] = (float)(float64 sum over the P positions in order / P); sums holds C doubles. */
+__attribute__((export_name("gap_forward")))
+void gap_forward(const float *x, int batch, int P, int C, float *out, double *sums) {
+  for (int b = 0; b < batch; b++) {
+    for (int c = 0; c < C; c++) sums[c] = 0;
+    for (int i = 0; i < P; i++) {
+      const float *r = x + ((size_t)b * (size_t)P + (size_t)i) * (size_t)C;
+      for (int c = 0; c < C; c++) sums[c] += (double)r[c];
+    }
+    for (int c = 0; c < C; c++) out[(size_t)b * (size_t)C + (size_t)c] = (float)(sums[c] / (double)P);
   }
 }
