@@ -21,11 +21,14 @@
  * of a lane difference is acc >= T: the output bit before the flip,
  * inverted. The thresholds are laid out once per layer in reading order:
  * per group of 4 segments (the last padded with lanes 0: never set), per
- * row r, the lanes T[r+kR], T[r+(k+1)R], T[r+(k+2)R], T[r+(k+3)R] in one
- * 64-bit entry. Sixteen rows shift into one word per pair of segments.
- * Windows go in batches, so per-call setup is shared. */
-#define TBN_RB_ENTRIES 64u /* 512 bytes of stack */
-#define TBN_RB_ACC 64u     /* accumulators of a batch of windows: 256 bytes */
+ * row r, the lanes T[r+kR], T[r+(k+1)R] | T[r+(k+2)R], T[r+(k+3)R] in one
+ * entry of two words. Sixteen rows shift into one word per pair of segments.
+ * Where the rows leave acc - base (rows_batch_base: 2 * matches on lx106
+ * and RV32 at -O2), the threshold lanes are T - base. Windows go in
+ * batches, so per-call setup is shared: the accumulators take the room the
+ * table leaves. */
+#define TBN_RB_ENTRIES 64u /* table entries: 512 bytes of stack */
+#define TBN_RB_ACC 64u     /* accumulators of a batch at the least: 256 bytes */
 #define TBN_RB_GUARD 0x80008000u
 
 static int reuse_bin_fits(const layer_run *c, int reuse) {
