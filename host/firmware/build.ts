@@ -151,7 +151,8 @@ export function writeBuildArtifacts(board: string, engine: Engine, modelFile: st
   const bundle = readBundle(bf);
   const fit = checkBuildFit({ board: def, model, modelBytes: bytes, bundle, modelFile });
   if (!fit.fits) throw fitError(def.name, modelFile, fit);
-  return writeArtifacts({ board: def, engine, model, modelBytes: bytes, modelFile, bundle, bundleFile: bf, snapshot, outDir }, fit);
+  // force: the folder is the firmware build's own (assertOutDir), already holding its objects (jerry-stm32/, ...).
+  return writeArtifacts({ board: def, engine, model, modelBytes: bytes, modelFile, bundle, bundleFile: bf, snapshot, outDir, force: true }, fit);
 }
 
 function fileSize(file: string): number {

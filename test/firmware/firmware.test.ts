@@ -5,13 +5,14 @@
  * our board files. The builds themselves run in `npm run test:engines`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
 import type { CliIO } from '../../host/cli/command.ts';
-import { previousBuild } from '../../host/firmware/build.ts';
+import { previousBuild, writeBuildArtifacts } from '../../host/firmware/build.ts';
+import { randomPackedModel } from '../../host/format/random-model.ts';
 import { PINNED } from '../../host/firmware/engines.ts';
 import { resolveTarget } from '../../host/firmware/targets.ts';
 import { missingTools, requireTools, TOOLS } from '../../host/firmware/toolchain.ts';
@@ -212,5 +213,20 @@ describe('a failing build step shows its own output', () => {
       (e: Error) => e,
     );
     expect(slow?.message).toMatch(/a stuck step did not finish within 0.3 s/);
+  });
+});
+
+describe('the firmware build writes its tbn build into its own folder', () => {
+  it('beside the engine objects it built there (JerryScript STM32: jerry-stm32/, jerry-snapshot-m4/)', () => {
+    // Regression: tbn build's "not empty and holds no tbn build" guard refused the firmware's own folder.
+    const out = path.join(tmp, 'jerry-fw');
+    mkdirSync(path.join(out, 'jerry-stm32', 'lib'), { recursive: true });
+    mkdirSync(path.join(out, 'jerry-snapshot-m4'), { recursive: true });
+    const model = path.join(tmp, 'fw-model.tbn');
+    writeFileSync(model, randomPackedModel(3));
+    const manifest = writeBuildArtifacts('stm32f405', 'jerryscript', model, path.join(repoRoot, 'build', 'device', 'app.js'), out);
+    expect(manifest.engine).toBe('jerryscript');
+    expect(existsSync(path.join(out, 'manifest.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'tbn_blobs.c'))).toBe(true);
   });
 });
