@@ -70,7 +70,6 @@ function har(seeds: number[]): { text: string[]; json: unknown } {
     const loadBefore = load();
     const sign = train(common);
     const relu = train([...common, '--variants', 'tbn', '--activation', 'relu']);
-    relu.models.forEach((m) => (m.label = `${m.label} weight-only (ReLU)`));
     for (const m of [...sign.models, ...relu.models]) {
       const row = rows.get(m.label) ?? { accs: [], lrs: [] };
       row.accs.push(m.test.accuracy);
@@ -95,7 +94,6 @@ function fashion(): { text: string[]; json: unknown } {
   const loadBefore = load();
   const sign = train(common);
   const relu = train([...common, '--variants', 'tbn', '--activation', 'relu']);
-  relu.models.forEach((m) => (m.label = `${m.label} weight-only (ReLU)`));
   const text = [
     `Fashion-MNIST (${common.join(' ')}; lr chosen on 5,000 held-out training images, then refit on all 60,000; official test set):`,
     '| model | test accuracy | lr chosen |',
