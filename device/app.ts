@@ -190,12 +190,19 @@ appFactory.start = function (board: Board): App {
       if (cfg && cfg.ring >= 1 && cfg.ring <= 65535) ringLen = Math.floor(cfg.ring);
       cap = windowLen + Math.max(2 * stride, 16);
       if (ringLen > cap) cap = ringLen;
-      // the kernel checks the triples (count and ranges): a bad input16 fails every inference, with its reason
+      logits = new Int32Array(info.classes);
       var p16 = cfg && cfg.sensor && cfg.sensor.input16;
-      if (p16) params16 = new Int32Array(p16);
+      if (p16) {
+        params16 = new Int32Array(p16);
+        // One trial run now, so a bad triple is one model error naming tbn.cfg, not an error per window.
+        try {
+          tbn.run(model, new Int16Array(info.inputLen), logits, params16);
+        } catch (e) {
+          throw new Error(CONFIG_FILE + ' sensor.input16: ' + (e as Error).message);
+        }
+      }
       // With input16 the sensor stream's counts ring comes with the stream (useRing); else the float ring now.
       if (params16 === null) useRing(false);
-      logits = new Int32Array(info.classes);
     } catch (e) {
       model = null;
       info = null;

@@ -82,6 +82,30 @@ describe('no sensor, or not an MPU-6050: ERROR 6, and nothing runs', () => {
   });
 });
 
+describe('a bad sensor.input16 in tbn.cfg', () => {
+  it('is one model error naming tbn.cfg at start-up, not an error per window', async () => {
+    const packed = harFixture();
+    const model = readModel(packed);
+    const config = sensorConfig('mpu6050', HAR_CHANNELS, { quant: { mul: model.quantMul, add: model.quantAdd } });
+    const bad = [...config.input16!];
+    bad[2] = 40; // channel 0's shift: above the format's limit (31)
+    const board = virtualBoard({ model: packed, tbn: await loadWasmTbnModule(), config: { ...config, input16: bad, mode: 'predict' }, replay: syntheticReplay('mpu6050', 3000) });
+    try {
+      board.clock.runFor(20_000);
+      const e = errors(board.messages);
+      expect(e.map((x) => x.code)).toEqual([F.P.E_MODEL]);
+      expect(e[0]!.message).toMatch(/^tbn\.cfg sensor\.input16: .*int16 input parameters/);
+      expect(predictions(board.messages)).toEqual([]);
+      board.send(F.statusRequest());
+      const st = board.messages.at(-1) as F.StatusMessage;
+      expect(st.counters.inferenceErrors).toBe(0);
+      expect(board.sim.appErrors()).toEqual([]);
+    } finally {
+      board.stop();
+    }
+  });
+});
+
 describe('record mode', () => {
   it('sends every sample as RAW frames with the emulated sensor\'s counts, in order, none lost', async () => {
     const replay = syntheticReplay('mpu6050', 1500);
