@@ -15,7 +15,7 @@ import { readModel } from '../../host/format/reader.ts';
 import { randomInput } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
 import { runReference } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type Job, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type Job, jobMismatches, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 
@@ -89,19 +89,7 @@ describe('int32-input dense layers on emulated cores match the integer reference
   for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
     it(`${board} -${opt}`, () => {
       const out = runJobs(board, cases.jobs, { opt });
-      const mismatches: string[] = [];
-      out.jobs.forEach((job, i) => {
-        const name = cases.names[i]!;
-        if (job.openStatus !== 0) {
-          mismatches.push(`${name}: tbn_model_open status ${job.openStatus}`);
-          return;
-        }
-        job.windows.forEach((w, k) => {
-          const e = cases.expected[i]![k]!;
-          if (w.status !== 0) mismatches.push(`${name} window ${k}: status ${w.status}`);
-          else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) mismatches.push(`${name} window ${k}: got ${w.cls} [${w.logits}] expected ${e.cls} [${e.logits}]`);
-        });
-      });
+      const mismatches = jobMismatches(out, cases);
       expect(mismatches.slice(0, 10)).toEqual([]);
     });
   }

@@ -157,6 +157,31 @@ export interface RunOutput {
   elfPath: string;
 }
 
+/** Jobs for runJobs with the reference's result of every window, and a name per job for messages. */
+export interface ExpectedJobs {
+  jobs: Job[];
+  expected: { cls: number; logits: number[] }[][];
+  names: string[];
+}
+
+/** One line per job that failed to open and per window whose status, class or logits differ from the reference. */
+export function jobMismatches(out: RunOutput, cases: ExpectedJobs): string[] {
+  const bad: string[] = [];
+  out.jobs.forEach((job, i) => {
+    const name = cases.names[i]!;
+    if (job.openStatus !== 0) {
+      bad.push(`${name}: tbn_model_open status ${job.openStatus}`);
+      return;
+    }
+    job.windows.forEach((w, k) => {
+      const e = cases.expected[i]![k]!;
+      if (w.status !== 0) bad.push(`${name} window ${k}: status ${w.status}`);
+      else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) bad.push(`${name} window ${k}: got ${w.cls} [${w.logits}] expected ${e.cls} [${e.logits}]`);
+    });
+  });
+  return bad;
+}
+
 /** Address and size of every function symbol of an ELF (nm -S), Thumb bit cleared. */
 export function functionSymbols(board: EmulatedBoard, file: string): Map<string, { addr: number; size: number }> {
   const out = execFileSync(`${TOOLS[board].prefix}nm`, ['-S', file], { encoding: 'utf8' });

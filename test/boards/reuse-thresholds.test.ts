@@ -21,7 +21,7 @@ import { randomInput, rng } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { writeModel } from '../../host/format/writer.ts';
 import { runReference } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type EmulatedBoard, type Job, REPO_ROOT, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type EmulatedBoard, type ExpectedJobs, jobMismatches, REPO_ROOT, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
@@ -85,11 +85,7 @@ function model(seed: number, outW: number, c: number, kw: number, R: number, p: 
   };
 }
 
-interface Cases {
-  jobs: Job[];
-  expected: { cls: number; logits: number[] }[][];
-  names: string[];
-}
+type Cases = ExpectedJobs;
 
 function buildCases(): Cases {
   const cases: Cases = { jobs: [], expected: [], names: [] };
@@ -126,22 +122,6 @@ function buildCases(): Cases {
 
 const cases = buildCases();
 
-function mismatches(out: ReturnType<typeof runJobs>): string[] {
-  const bad: string[] = [];
-  out.jobs.forEach((job, i) => {
-    const name = cases.names[i]!;
-    if (job.openStatus !== 0) {
-      bad.push(`${name}: tbn_model_open status ${job.openStatus}`);
-      return;
-    }
-    job.windows.forEach((w, k) => {
-      const e = cases.expected[i]![k]!;
-      if (w.status !== 0) bad.push(`${name} window ${k}: status ${w.status}`);
-      else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) bad.push(`${name} window ${k}: got [${w.logits}] expected [${e.logits}]`);
-    });
-  });
-  return bad;
-}
 
 describe('reuse threshold stage at its edges matches the integer reference bit for bit on emulated cores', () => {
   it('the cases reach accumulators +-K against thresholds at the clamp limits', () => {
@@ -151,7 +131,7 @@ describe('reuse threshold stage at its edges matches the integer reference bit f
   });
   for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
     it(`${board} -${opt}`, () => {
-      expect(mismatches(runJobs(board, cases.jobs, { opt })).slice(0, 10)).toEqual([]);
+      expect(jobMismatches(runJobs(board, cases.jobs, { opt }), cases).slice(0, 10)).toEqual([]);
     });
   }
 });
@@ -183,7 +163,7 @@ describe('the reuse threshold cases catch wrong variants', () => {
           stdio: ['ignore', 'ignore', 'pipe'],
           env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
         });
-        const bad = mismatches(runJobs(board, cases.jobs, { opt: 'O2', buildDir: out }));
+        const bad = jobMismatches(runJobs(board, cases.jobs, { opt: 'O2', buildDir: out }), cases);
         expect(bad.length, `mutant "${what}" is caught`).toBeGreaterThan(0);
       }
     } finally {

@@ -23,7 +23,7 @@ import { randomInput, rng } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { writeModel } from '../../host/format/writer.ts';
 import { runReference } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type Job, REPO_ROOT, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, REPO_ROOT, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
@@ -113,10 +113,7 @@ function convModel(seed: number, len: number, c: number, kw: number, R: number, 
   return { inShape: [1, len, IN_C], quantMul: new Float32Array(IN_C).fill(10), quantAdd: new Float32Array(IN_C), classes: Array.from({ length: classes }, (_, i) => `c${i}`), layers: [l0, l1, l2] };
 }
 
-interface Cases {
-  jobs: Job[];
-  expected: { cls: number; logits: number[] }[][];
-  names: string[];
+interface Cases extends ExpectedJobs {
   rowWords: Set<number>;
 }
 
@@ -170,22 +167,6 @@ function buildCases(): Cases {
 
 const cases = buildCases();
 
-function mismatches(out: ReturnType<typeof runJobs>): string[] {
-  const bad: string[] = [];
-  out.jobs.forEach((job, i) => {
-    const name = cases.names[i]!;
-    if (job.openStatus !== 0) {
-      bad.push(`${name}: tbn_model_open status ${job.openStatus}`);
-      return;
-    }
-    job.windows.forEach((w, k) => {
-      const e = cases.expected[i]![k]!;
-      if (w.status !== 0) bad.push(`${name} window ${k}: status ${w.status}`);
-      else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) bad.push(`${name} window ${k}: got ${w.cls} [${w.logits}] expected ${e.cls} [${e.logits}]`);
-    });
-  });
-  return bad;
-}
 
 describe('XNOR rows at the loop edges match the integer reference bit for bit on emulated cores', () => {
   it('covers rows of 1, 5, 10, 31, 32 and 33 words', () => {
@@ -194,7 +175,7 @@ describe('XNOR rows at the loop edges match the integer reference bit for bit on
   });
   for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
     it(`${board} -${opt}`, () => {
-      expect(mismatches(runJobs(board, cases.jobs, { opt })).slice(0, 10)).toEqual([]);
+      expect(jobMismatches(runJobs(board, cases.jobs, { opt }), cases).slice(0, 10)).toEqual([]);
     });
   }
 });
@@ -226,7 +207,7 @@ describe('the lx106 asm row loop: the cases above catch wrong variants', () => {
           stdio: ['ignore', 'ignore', 'pipe'],
           env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
         });
-        const bad = mismatches(runJobs('esp8266', cases.jobs, { opt: 'O2', buildDir: out }));
+        const bad = jobMismatches(runJobs('esp8266', cases.jobs, { opt: 'O2', buildDir: out }), cases);
         expect(bad.length, `mutant "${what}" is caught`).toBeGreaterThan(0);
       }
     } finally {
