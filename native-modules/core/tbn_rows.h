@@ -600,6 +600,25 @@ TBN_NOINLINE static void rows_acc_bin_batch(const uint32_t *x, const uint32_t *r
   for (; npos; npos--, x += xstep, acc += n) rows_acc_short(x, row, rw, K, n, acc, TBN_ROWS_TWICE);
 }
 
+/* Rows of at least TBN_LONG_ROW words (one contiguous run) on cores with
+ * the Harley-Seal loop (tbn_popcount.h: TBN_POPCOUNT_CSA): whole blocks of
+ * 16 words through it, the rest through the short path; one call for n
+ * rows keeps the masks and saved registers out of the per-row cost. */
+#if TBN_POPCOUNT_CSA
+#define TBN_LONG_ROW 32u
+TBN_NOINLINE static void rows_acc_bin_long(const uint32_t *x, const uint32_t *row, uint32_t rw,
+                                           uint32_t K, uint32_t n, uint32_t *acc) {
+  uint32_t whole = rw & ~(TBN_CSA_BLOCK - 1u), rest = rw - whole;
+  for (; n; n--, row += rw) {
+    uint32_t mism = tbn__xor_popcount_csa(x, row, whole / TBN_CSA_BLOCK);
+    if (rest) mism += tbn__xor_popcount_short(x + whole, row + whole, rest);
+    *acc++ = K - 2u * mism;
+  }
+}
+#else
+#define TBN_LONG_ROW 0xffffffffu
+#endif
+
 #endif /* !TBN_SMALL */
 
 /* acc[k], k < n, of rows r0, r0 + 1, ... (wrapping to row 0 at `wrap`) of
@@ -626,6 +645,16 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
     rows_acc_i32(c, (const uint32_t *)win, base, r0, n, wrap, acc);
     return;
   }
+#if TBN_POPCOUNT_CSA
+  /* long rows: after the I8/I32 tests, so those paths keep their cost */
+  if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw >= TBN_LONG_ROW) {
+    uint32_t first = wrap - r0 < n ? wrap - r0 : n;
+    rows_acc_bin_long((const uint32_t *)win, row, c->rw, c->K, first, acc);
+    for (k = first; k < n; k += wrap)
+      rows_acc_bin_long((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+    return;
+  }
+#endif
 #endif
   for (k = 0; k < n; k++) {
     if (c->l.in_type == TBN_TYPE_BIN)
