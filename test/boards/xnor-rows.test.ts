@@ -3,14 +3,16 @@
  * bit for bit against the TypeScript integer reference: rows of 1..33 words
  * (5 and 10: the five-word register paths; on lx106 the hand-allocated
  * Xtensa asm of native-modules/core/tbn_rows_xtensa.h, on RV32 the
- * carry-save C of tbn_rows.h), 1..70 rows (odd
+ * carry-save C of tbn_rows.h), 15-17, 31-33, 47-49, 64 and 65 words (rows of
+ * >= 32 words: the 16-word Harley-Seal blocks of tbn_popcount.h and their
+ * rest, on RV32, lx106 and Cortex-M4 except TBN_SMALL), 1..70 rows (odd
  * counts, one accumulator chunk of 64 and past it), p > 1 with the rows
  * wrapping, reuse on and off, and BIN -> BIN reuse layers (batched windows).
  * The weight layer under test is mostly the last one, so its accumulators
  * are the logits. A third of the cases have a fixed input pattern and rows
  * equal to it or to its complement: all bits match or none do (the largest
- * byte counts). A mutation check builds wrong variants of the lx106 asm and
- * requires these cases to catch each of them.
+ * byte counts). Mutation checks build wrong variants of the lx106 asm and of
+ * the Harley-Seal loop and require these cases to catch each of them.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -139,9 +141,11 @@ function buildCases(): Cases {
     }
     for (const l of model.layers) if (l.inType === 'bin' && l.kernel[0] > 0) cases.rowWords.add(l.kernel[0] * l.kernel[1] * wordsPerPosition(l.inShape[2]));
   };
-  // [positions, channels]: rows of 1, 2, 4, 5, 6, 9, 10, 11, 15, 31, 32, 33 words, with and without padding bits
+  // [positions, channels]: rows of 1, 2, 4, 5, 6, 9, 10, 11, 15, 31, 32, 33, ... 65 words, with and without padding bits
   const shapes: Array<[number, number]> = [[1, 7], [1, 32], [2, 32], [4, 20], [5, 20], [5, 32], [1, 160], [3, 64], [9, 17], [10, 32], [5, 50], [5, 64],
-    [2, 160], [11, 3], [15, 32], [31, 9], [32, 1], [11, 96]];
+    [2, 160], [11, 3], [15, 32], [31, 9], [32, 1], [11, 96],
+    // long rows (the 16-word carry-save blocks of rows >= 32 words and their rest): 16, 17, 47, 48, 49, 64, 65 words
+    [16, 32], [17, 20], [47, 32], [16, 95], [7, 224], [8, 256], [13, 160]];
   const counts = [1, 2, 3, 5, 16, 31, 63, 64, 65, 70];
   shapes.forEach(([len, c], i) => {
     for (let k = 0; k < 4; k++) {
@@ -154,7 +158,7 @@ function buildCases(): Cases {
     }
   });
   // BIN -> BIN reuse layers (run_reuse_bin, batched windows) with rows of 1, 5, 10, 11, 31 words
-  const convs: Array<[number, number]> = [[1, 32], [5, 20], [5, 32], [5, 64], [10, 32], [11, 9], [1, 160], [31, 4]];
+  const convs: Array<[number, number]> = [[1, 32], [5, 20], [5, 32], [5, 64], [10, 32], [11, 9], [1, 160], [31, 4], [8, 256], [13, 160]];
   convs.forEach(([kw, c], i) => {
     for (const [R, p] of [[16, 4], [5, 3], [16, 1], [33, 2]] as const) {
       seed++;
@@ -169,8 +173,8 @@ const cases = buildCases();
 
 
 describe('XNOR rows at the loop edges match the integer reference bit for bit on emulated cores', () => {
-  it('covers rows of 1, 5, 10, 31, 32 and 33 words', () => {
-    for (const w of [1, 5, 10, 31, 32, 33]) expect(cases.rowWords.has(w), `${w}-word rows`).toBe(true);
+  it('covers rows of 1, 5, 10, 15-17, 31-33, 47-49, 64 and 65 words', () => {
+    for (const w of [1, 5, 10, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65]) expect(cases.rowWords.has(w), `${w}-word rows`).toBe(true);
     expect(cases.jobs.length).toBeGreaterThan(100);
   });
   for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
@@ -188,30 +192,45 @@ const MUTANTS: Array<[string, string, string]> = [
   ['10-word rows: eights weighted 4 instead of 8', 'addx2 a11, a7, a11', 'add a11, a7, a11'],
 ];
 
+/** Mismatching jobs of the cases on `board` -O2 with `header` of the kernel edited (from -> to, which must occur once). */
+function mutantMismatches(header: string, from: string, to: string, board: (typeof EMULATED_BOARDS)[number]): number {
+  const source = readFileSync(path.join(REPO_ROOT, 'native-modules', 'core', header), 'utf8');
+  expect(source.split(from).length - 1, `"${from}" occurs once in ${header}`).toBe(1);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tbn-rows-mutant-'));
+  try {
+    // the kernel includes ../tbn.h and ../tbn_format.h: copy them beside it
+    const kernel = path.join(tmp, 'nm', 'core');
+    const out = path.join(tmp, 'out');
+    cpSync(path.join(REPO_ROOT, 'native-modules', 'core'), kernel, { recursive: true });
+    for (const h of ['tbn.h', 'tbn_format.h']) cpSync(path.join(REPO_ROOT, 'native-modules', h), path.join(tmp, 'nm', h));
+    writeFileSync(path.join(kernel, header), source.replace(from, to));
+    execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'board', board, 'O2'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
+    });
+    return jobMismatches(runJobs(board, cases.jobs, { opt: 'O2', buildDir: out }), cases).length;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 describe('the lx106 asm row loop: the cases above catch wrong variants', () => {
   it(`${MUTANTS.length} mutated asm kernels each give wrong logits (lx106 -O2)`, () => {
-    const header = path.join(REPO_ROOT, 'native-modules', 'core', 'tbn_rows_xtensa.h');
-    const source = readFileSync(header, 'utf8');
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'tbn-xt-mutant-'));
-    try {
-      for (const [what, from, to] of MUTANTS) {
-        expect(source.split(from).length - 1, `"${from}" occurs once in tbn_rows_xtensa.h`).toBe(1);
-        // the kernel includes ../tbn.h and ../tbn_format.h: copy them beside it
-        const kernel = path.join(tmp, 'nm', 'core');
-        const out = path.join(tmp, 'out');
-        rmSync(path.join(tmp, 'nm'), { recursive: true, force: true });
-        cpSync(path.join(REPO_ROOT, 'native-modules', 'core'), kernel, { recursive: true });
-        for (const h of ['tbn.h', 'tbn_format.h']) cpSync(path.join(REPO_ROOT, 'native-modules', h), path.join(tmp, 'nm', h));
-        writeFileSync(path.join(kernel, 'tbn_rows_xtensa.h'), source.replace(from, to));
-        execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'board', 'esp8266', 'O2'], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
-        });
-        const bad = jobMismatches(runJobs('esp8266', cases.jobs, { opt: 'O2', buildDir: out }), cases);
-        expect(bad.length, `mutant "${what}" is caught`).toBeGreaterThan(0);
-      }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    for (const [what, from, to] of MUTANTS) expect(mutantMismatches('tbn_rows_xtensa.h', from, to, 'esp8266'), `mutant "${what}" is caught`).toBeGreaterThan(0);
   }, 120_000);
+});
+
+/** Wrong variants of the Harley-Seal loop of long rows (tbn_popcount.h): each must change some logits on every core. */
+const CSA_MUTANTS: Array<[string, string, string]> = [
+  ['word 15 of a block read from word 14', 'a[14] ^ b[14], a[15] ^ b[15]', 'a[14] ^ b[14], a[15] ^ b[14]'],
+  ['eights weighted 4 instead of 8', 'f = tbn__nibble_counts(fours) + 2u * tbn__nibble_counts(eights);', 'f = tbn__nibble_counts(fours) + tbn__nibble_counts(eights);'],
+  ['sixteens weighted 8 instead of 16', 'total += tbn__byte_sum(s16) << 4;', 'total += tbn__byte_sum(s16) << 3;'],
+];
+
+describe('the long-row carry-save loop: the cases above catch wrong variants', () => {
+  for (const board of EMULATED_BOARDS) {
+    it(`${CSA_MUTANTS.length} mutated loops each give wrong logits (${board} -O2)`, () => {
+      for (const [what, from, to] of CSA_MUTANTS) expect(mutantMismatches('tbn_popcount.h', from, to, board), `mutant "${what}" is caught`).toBeGreaterThan(0);
+    }, 120_000);
+  }
 });
