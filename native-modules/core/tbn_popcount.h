@@ -137,6 +137,13 @@ static inline uint32_t tbn__triple_byte_counts(uint32_t x, uint32_t y, uint32_t 
 
 #if TBN_POPCOUNT_CSA
 #define TBN_CSA_BLOCK 16u
+/* -Os: the byte-count masks made in each block (held across the loop they
+ * spill); -O2 keeps them in registers */
+#if defined(__OPTIMIZE_SIZE__)
+#define TBN_CSA_REMAT 1
+#else
+#define TBN_CSA_REMAT 0
+#endif
 /* no load moves across it: GCC's -O2 scheduler would hoist the 32 loads
  * of a block and spill (lx106: 104 stack accesses per block) */
 #define TBN__ORDER() __asm__ __volatile__("" ::: "memory")
@@ -174,7 +181,17 @@ static inline uint32_t tbn__xor_popcount_csa(const uint32_t *a, const uint32_t *
       TBN__ORDER();
       TBN__CSA(eb, fours, fours, fa, fb);
       TBN__CSA(s, eights, eights, ea, eb);
+#if TBN_CSA_REMAT
+      {
+        uint32_t m1 = 0x55555555u, m2 = 0x33333333u, m4 = 0x0f0f0f0fu;
+        __asm__ __volatile__("" : "+r"(m1), "+r"(m2), "+r"(m4));
+        s = s - ((s >> 1) & m1);
+        s = (s & m2) + ((s >> 2) & m2);
+        s16 += (s + (s >> 4)) & m4;
+      }
+#else
       s16 += tbn__byte_counts(s);
+#endif
       a += 16;
       b += 16;
     } while (--chunk);
