@@ -19,6 +19,10 @@
  *                     248 < 256) before one horizontal sum: USAD8 on cores
  *                     with the DSP extension (one instruction), shifts and
  *                     adds elsewhere. No multiply, no table, no libcall.
+ *   rows of >= 32 words (tbn_rows.h: rows_acc_bin_long) on RV32 without
+ *                     Zbb, Xtensa and Cortex-M3/M4, except TBN_SMALL: a
+ *                     Harley-Seal loop of carry-save adders over 16-word
+ *                     blocks (tbn__xor_popcount_csa), the rest as above.
  */
 #ifndef TBN_POPCOUNT_H
 #define TBN_POPCOUNT_H
