@@ -5,28 +5,18 @@ import { packModel } from '../format/pack.ts';
 import { readModel } from '../format/reader.ts';
 import { exportFloatModel } from '../train/export.ts';
 import { modelLabel } from '../train/size.ts';
-import type { ReportEval } from './evaluate.ts';
-import { buildReport, type BenchJson, type ReportInput, type ReportModel } from './report.ts';
-import type { StreamReport } from '../stream/session.ts';
-import type { MonitorLog } from './monitor.ts';
+import { buildReport, type ReportInput, type ReportModel } from './report.ts';
 
 export { buildReport, parseBenchJson, parseStreamJson, provenance, type BenchJson, type ReportInput, type ReportModel } from './report.ts';
 export { evaluateForReport, type ReportEval } from './evaluate.ts';
 export { isMonitorLog, parseMonitorLog, type MonitorLog } from './monitor.ts';
 
-export interface ReportRequest {
-  command: string;
-  models: ReportModel[];
+/** What `buildReport` takes, with the board by name and the packed model optional. */
+export type ReportRequest = Omit<ReportInput, 'packed' | 'board' | 'title'> & {
   /** A .tbn file; without it the TBN checkpoint (else the BNN) is packed. */
   packed?: { file: string; model: PackedModel; packedFrom?: string };
   board?: string;
-  evals?: ReportEval[];
-  evalSource?: string;
-  stream?: { file: string; report: StreamReport };
-  monitor?: { file: string; log: MonitorLog };
-  bench?: { file: string; json: BenchJson };
-  created?: string;
-}
+};
 
 /** The checkpoint whose packed form the size and tile sections show: the TBN, else the BNN. */
 export function binaryModel(models: ReportModel[]): ReportModel | undefined {

@@ -11,11 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { weightGeometry } from '../../host/format/layout.ts';
 import type { LayerContent, ModelContent } from '../../host/format/model.ts';
 import { rng } from '../../host/format/random-model.ts';
-import { readModel } from '../../host/format/reader.ts';
-import { randomInput } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { runReference } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type Job, jobMismatches, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type Job, jobMismatches, referenceWindows, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 
@@ -61,18 +58,9 @@ function buildCases(): { jobs: Job[]; expected: { cls: number; logits: number[] 
           seed++;
           const content = denseModel(seed, inC, outC, p, outType, seed % 3 === 0);
           const bytes = writeModel(content);
-          const model = readModel(bytes);
-          const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
-          const inputs = new Int8Array(len * WINDOWS);
-          const windows: { cls: number; logits: number[] }[] = [];
-          for (let w = 0; w < WINDOWS; w++) {
-            const x = randomInput(seed * 16 + w, model, 'i8') as Int8Array;
-            inputs.set(x, w * len);
-            const ref = runReference(model, x);
-            windows.push({ cls: ref.cls, logits: Array.from(ref.logits) });
-          }
+          const { inputs, inputLen, expected: windows } = referenceWindows(bytes, seed, WINDOWS);
           for (const reuse of [true, false]) {
-            jobs.push({ model: bytes, inputs, inputLen: len, reuse });
+            jobs.push({ model: bytes, inputs, inputLen, reuse });
             expected.push(windows);
             names.push(`dense ${inC}->${outC} p${p} ${outType} (file reuse ${content.layers[2]!.reuse}, run reuse ${reuse}, seed ${seed})`);
           }

@@ -8,6 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PackedModel } from '../../host/format/model.ts';
+import { randomInput } from '../../host/format/random-model.ts';
+import { readModel } from '../../host/format/reader.ts';
+import { runReference } from '../../host/reference/infer.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where boards/build.sh put its outputs (TBN_BOARDS_OUT overrides, e.g. to measure a kernel variant). */
@@ -162,6 +166,21 @@ export interface ExpectedJobs {
   jobs: Job[];
   expected: { cls: number; logits: number[] }[][];
   names: string[];
+}
+
+/** `count` random int8 windows of a packed model (input seeds seed * 16 + w), back to back, and the reference's result of each. */
+export function referenceWindows(bytes: Uint8Array, seed: number, count: number): { model: PackedModel; inputs: Int8Array; inputLen: number; expected: { cls: number; logits: number[] }[] } {
+  const model = readModel(bytes);
+  const inputLen = model.inShape[0] * model.inShape[1] * model.inShape[2];
+  const inputs = new Int8Array(inputLen * count);
+  const expected: { cls: number; logits: number[] }[] = [];
+  for (let w = 0; w < count; w++) {
+    const x = randomInput(seed * 16 + w, model, 'i8') as Int8Array;
+    inputs.set(x, w * inputLen);
+    const ref = runReference(model, x);
+    expected.push({ cls: ref.cls, logits: Array.from(ref.logits) });
+  }
+  return { model, inputs, inputLen, expected };
 }
 
 /** One line per job that failed to open and per window whose status, class or logits differ from the reference. */

@@ -17,11 +17,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { weightGeometry, wordsPerPosition } from '../../host/format/layout.ts';
 import type { LayerContent, ModelContent } from '../../host/format/model.ts';
-import { randomInput, rng } from '../../host/format/random-model.ts';
-import { readModel } from '../../host/format/reader.ts';
+import { rng } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { runReference } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type EmulatedBoard, type ExpectedJobs, jobMismatches, REPO_ROOT, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type EmulatedBoard, type ExpectedJobs, jobMismatches, referenceWindows, REPO_ROOT, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
@@ -101,18 +99,9 @@ function buildCases(): Cases {
         i++;
         const outW = outWs[i % outWs.length]!;
         const bytes = writeModel(model(seed, outW, c, kw, R, p, i % 2 === 0));
-        const m = readModel(bytes);
-        const len = m.inShape[0] * m.inShape[1] * m.inShape[2];
-        const inputs = new Int8Array(len * WINDOWS);
-        const windows: { cls: number; logits: number[] }[] = [];
-        for (let w = 0; w < WINDOWS; w++) {
-          const x = randomInput(seed * 16 + w, m, 'i8') as Int8Array;
-          inputs.set(x, w * len);
-          const ref = runReference(m, x);
-          windows.push({ cls: ref.cls, logits: Array.from(ref.logits) });
-        }
-        cases.jobs.push({ model: bytes, inputs, inputLen: len, reuse: true });
-        cases.expected.push(windows);
+        const { inputs, inputLen, expected } = referenceWindows(bytes, seed, WINDOWS);
+        cases.jobs.push({ model: bytes, inputs, inputLen, reuse: true });
+        cases.expected.push(expected);
         cases.names.push(`R ${R} p ${p} kernel ${kw}x${c} out_w ${outW} (seed ${seed})`);
       }
     }

@@ -21,11 +21,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { weightGeometry, wordsPerPosition } from '../../host/format/layout.ts';
 import type { LayerContent, ModelContent } from '../../host/format/model.ts';
-import { randomInput, rng } from '../../host/format/random-model.ts';
-import { readModel } from '../../host/format/reader.ts';
+import { rng } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { runReference } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, REPO_ROOT, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, referenceWindows, REPO_ROOT, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
@@ -124,19 +122,10 @@ function buildCases(): Cases {
   let seed = 15000;
   const add = (content: ModelContent, name: string, runReuse: boolean[]): void => {
     const bytes = writeModel(content);
-    const model = readModel(bytes);
-    const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
-    const inputs = new Int8Array(len * WINDOWS);
-    const windows: { cls: number; logits: number[] }[] = [];
-    for (let w = 0; w < WINDOWS; w++) {
-      const x = randomInput(seed * 16 + w, model, 'i8') as Int8Array;
-      inputs.set(x, w * len);
-      const ref = runReference(model, x);
-      windows.push({ cls: ref.cls, logits: Array.from(ref.logits) });
-    }
+    const { model, inputs, inputLen, expected } = referenceWindows(bytes, seed, WINDOWS);
     for (const reuse of runReuse) {
-      cases.jobs.push({ model: bytes, inputs, inputLen: len, reuse });
-      cases.expected.push(windows);
+      cases.jobs.push({ model: bytes, inputs, inputLen, reuse });
+      cases.expected.push(expected);
       cases.names.push(`${name} (seed ${seed}, run reuse ${reuse})`);
     }
     for (const l of model.layers) if (l.inType === 'bin' && l.kernel[0] > 0) cases.rowWords.add(l.kernel[0] * l.kernel[1] * wordsPerPosition(l.inShape[2]));

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from '../../host/format/crc32.ts';
 import { randomInput } from '../../host/format/random-model.ts';
 import { FormatError, readModel } from '../../host/format/reader.ts';
+import type { PackedModel } from '../../host/format/model.ts';
 import { TBN } from '../../host/format/spec.ts';
 import { STATUS_NAMES, WasmKernel } from '../../host/native/wasm-kernel.ts';
 import { runReference } from '../../host/reference/infer.ts';
@@ -135,6 +136,14 @@ export function runWasm(model: Uint8Array, inputs: (Float32Array | Int8Array)[],
   } finally {
     m.close();
   }
+}
+
+/** The reference's class and logits for each input (what every kernel build must reproduce bit for bit). */
+export function referenceResults(model: PackedModel, inputs: (Float32Array | Int8Array)[]): { cls: number; logits: number[] }[] {
+  return inputs.map((x) => {
+    const r = runReference(model, x);
+    return { cls: r.cls, logits: Array.from(r.logits) };
+  });
 }
 
 /** Fixes a (mutated) model's header CRC so the checks behind the CRC are reached. */

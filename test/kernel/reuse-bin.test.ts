@@ -11,8 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import type { PackedModel } from '../../host/format/model.ts';
-import { runReference } from '../../host/reference/infer.ts';
-import { artifact, type BatchCase, runNativeBatch, runWasm } from './harness.ts';
+import { artifact, type BatchCase, referenceResults, runNativeBatch, runWasm } from './harness.ts';
 
 const MODELS = 160;
 
@@ -33,10 +32,7 @@ beforeAll(() => {
     const bytes = randomPackedModel(seed, { binReuse: true, maxHidden: 3 });
     const model = readModel(bytes);
     const inputs = [randomInput(seed, model, 'i8'), randomInput(seed + 7777, model, 'i8')] as Int8Array[];
-    const expected = inputs.map((x) => {
-      const r = runReference(model, x);
-      return { cls: r.cls, logits: Array.from(r.logits) };
-    });
+    const expected = referenceResults(model, inputs);
     cases.push({ seed, bytes, model, inputs, expected });
   }
 });

@@ -14,9 +14,8 @@ import { randomInput, rng } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
 import type { TypeName } from '../../host/format/spec.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { runReference } from '../../host/reference/infer.ts';
 import { WasmKernel } from '../../host/native/wasm-kernel.ts';
-import { artifact, type BatchCase, runNativeBatch, runWasm } from './harness.ts';
+import { artifact, type BatchCase, referenceResults, runNativeBatch, runWasm } from './harness.ts';
 
 interface Spec {
   kind: 'dense' | 'conv1d' | 'conv2d';
@@ -132,10 +131,7 @@ beforeAll(() => {
     const inputs = [
       randomInput(8000 + k, model, 'i8'), randomInput(9000 + k, model, 'i8'), randomInput(10000 + k, model, 'f32'),
     ];
-    const expected = inputs.map((x) => {
-      const res = runReference(model, x);
-      return { cls: res.cls, logits: Array.from(res.logits) };
-    });
+    const expected = referenceResults(model, inputs);
     cases.push({ name: `${s.kind} ${s.inShape.join('x')} -> ${s.outC} p=${s.p} ${s.reuse ? 'reuse' : 'no reuse'} ${s.outType}`, bytes, inputs, expected });
   });
 });
