@@ -40,6 +40,9 @@ function tbn(args: string[], boundMs: number, until?: (stderr: string, kill: (s:
 }
 
 const DATA = ['--data', 'synthetic', '--train', 's01-s05', '--test', 's06', '--limit', '200'];
+// One variant must finish before the signal, the next must still be running when it lands: at about
+// 400 epochs a second, 4000 epochs leave the signal ~10 s (a loaded 2-core CI ran 400 in under 1 s, before it).
+const EPOCHS = 4000;
 
 describe('Ctrl-C during tbn train', () => {
   it('saves the finished variant and the last epoch of the running one, says how to resume, exits 130; the resume finishes the model', async () => {
@@ -48,7 +51,7 @@ describe('Ctrl-C during tbn train', () => {
     writeFileSync(`${prefix}-tbn.ckpt.json`, '{"an older run": true}');
     let sent = false;
     const r = await tbn(
-      ['train', ...DATA, '--variants', 'fp32,tbn', '--arch', 'dense:16', '--layer-p', '2,1', '--epochs', '400', '--batch', '16', '--lr', '1e-3', '--no-refit', '--jobs', '1', '-o', prefix],
+      ['train', ...DATA, '--variants', 'fp32,tbn', '--arch', 'dense:16', '--layer-p', '2,1', '--epochs', String(EPOCHS), '--batch', '16', '--lr', '1e-3', '--no-refit', '--jobs', '1', '-o', prefix],
       120_000,
       (err, kill) => {
         // fp32 finished and tbn has completed a few epochs
@@ -63,7 +66,7 @@ describe('Ctrl-C during tbn train', () => {
     expect(r.stderr).toMatch(/moved the older .*m-tbn\.ckpt\.json aside to .*m-tbn\.ckpt\.json\.old/);
     expect(r.stderr).toMatch(/interrupted \(Ctrl-C\)/);
     expect(r.stderr).toMatch(/saved fp32: .*m-fp32\.ckpt\.json \(finished\)/);
-    const hint = /saved tbn: (\S+) at epoch (\d+) of 400; resume with: (tbn train --resume .*)$/m.exec(r.stderr);
+    const hint = new RegExp(`saved tbn: (\\S+) at epoch (\\d+) of ${EPOCHS}; resume with: (tbn train --resume .*)$`, 'm').exec(r.stderr);
     expect(hint, r.stderr).not.toBeNull();
     const [, partialFile, epochText, command] = hint as RegExpExecArray;
     const partial = path.resolve(REPO, partialFile as string);
@@ -72,14 +75,14 @@ describe('Ctrl-C during tbn train', () => {
     expect(saved.train.epochsDone).toBe(Number(epochText));
     expect(saved.train.epochsDone).toBeGreaterThanOrEqual(3);
     expect(saved.resumable).toBe(true);
-    expect(loadCheckpoint(`${prefix}-fp32.ckpt.json`).train.epochsDone).toBe(400);
+    expect(loadCheckpoint(`${prefix}-fp32.ckpt.json`).train.epochsDone).toBe(EPOCHS);
     // the old file is not this run's model and was not left under its name
     expect(existsSync(`${prefix}-tbn.ckpt.json`)).toBe(false);
     expect(readFileSync(`${prefix}-tbn.ckpt.json.old`, 'utf8')).toContain('an older run');
 
     // the printed command, with fewer epochs so the test stays short
     const target = saved.train.epochsDone + 2;
-    const args = (command as string).replace(/^tbn /, '').replace(/--epochs 400/, `--epochs ${target}`).split(' ');
+    const args = (command as string).replace(/^tbn /, '').replace(`--epochs ${EPOCHS}`, `--epochs ${target}`).split(' ');
     expect(args).toEqual(expect.arrayContaining(['--resume', '--data', 'synthetic', '--limit', '200']));
     const resumed = await tbn(args, 120_000);
     expect(resumed.code, resumed.stderr).toBe(0);
