@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/yield-between-tests.ts'],
     testTimeout: 120_000,
     hookTimeout: 600_000,
     pool: 'forks',
