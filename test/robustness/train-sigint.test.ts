@@ -90,5 +90,5 @@ describe('Ctrl-C during tbn train', () => {
     expect(final.train.epochsDone).toBe(target);
     expect(final.history.length).toBe(target);
     expect(existsSync(partial)).toBe(false);
-  });
+  }, 300_000);
 });
