@@ -5,16 +5,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
 import { defaultHarRoot, HAR_CLASSES, listRecordings, loadRecording } from '../../host/data/sp-sw-har.ts';
+import { captureIO } from './cli-io.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const checkpoint = path.join(here, '../fixtures/models/har-tbn4.ckpt.json');
 const root = defaultHarRoot();
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), interactive: false }, out, err };
-}
 
 /** Writes s15's first recordings as one CSV with the given column order (a uniform 50 Hz stream). */
 function writeCsv(file: string, columns: string[]): void {
@@ -38,10 +33,10 @@ describe.skipIf(root === undefined)('tbn eval --data csv: columns by name (needs
     writeCsv(reordered, ['z_gyro', 'label', 'x_gyro', 'z_acc', 'y_acc', 'x_acc', 'y_gyro']);
     writeCsv(missing, ['x_acc', 'y_acc', 'z_acc', 'x_gyro', 'y_gyro', 'label']);
     const evalJson = async (file: string) => {
-      const c = capture();
-      const code = await main(['eval', checkpoint, '--data', `csv:${file}`, '--test', file, '--window-seconds', '2.56', '--json'], c.io);
-      expect(code, c.err.join('\n')).toBe(0);
-      return JSON.parse(c.out.join('')) as { packedAccuracy: number; floatAccuracy: number; confusion: number[][]; count: number };
+      const c = captureIO();
+      const code = await main(['eval', checkpoint, '--data', `csv:${file}`, '--test', file, '--window-seconds', '2.56', '--json'], c);
+      expect(code, c.stderr.join('\n')).toBe(0);
+      return JSON.parse(c.stdout.join('')) as { packedAccuracy: number; floatAccuracy: number; confusion: number[][]; count: number };
     };
     const a = await evalJson(inOrder);
     const b = await evalJson(reordered);
@@ -49,8 +44,8 @@ describe.skipIf(root === undefined)('tbn eval --data csv: columns by name (needs
     expect(b.confusion).toEqual(a.confusion);
     expect(b.packedAccuracy).toBe(a.packedAccuracy);
     expect(b.floatAccuracy).toBe(a.floatAccuracy);
-    const c = capture();
-    expect(await main(['eval', checkpoint, '--data', `csv:${missing}`, '--test', missing, '--window-seconds', '2.56'], c.io)).toBe(1);
-    expect(c.err.join('\n')).toMatch(/missing\.csv:1: missing feature column "z_gyro"/);
+    const c = captureIO();
+    expect(await main(['eval', checkpoint, '--data', `csv:${missing}`, '--test', missing, '--window-seconds', '2.56'], c)).toBe(1);
+    expect(c.stderr.join('\n')).toMatch(/missing\.csv:1: missing feature column "z_gyro"/);
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlin
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../host/cli.ts';
+import { runCli } from './cli-io.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const checkpoint = path.join(here, '../fixtures/models/har-tbn4.ckpt.json');
@@ -11,16 +11,7 @@ const bundle = path.join(here, '../../build/device/app.js');
 let dir: string;
 let model: string;
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), interactive: false }, out, err };
-}
-async function run(...argv: string[]) {
-  const c = capture();
-  const code = await main(argv, c.io);
-  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-}
+const run = (...argv: string[]) => runCli(argv);
 /** One line naming the problem: no stack trace, no "internal error". */
 function oneLine(err: string): void {
   expect(err).not.toMatch(/internal error|\n\s+at |node:internal/);

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkNumber, type NumberRange, type OptionSpec, parseArgs } from '../../host/cli/args.ts';
 import { COMMANDS, main } from '../../host/cli.ts';
+import { captureIO } from './cli-io.ts';
 
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -14,12 +15,6 @@ const commands = await Promise.all(Object.entries(COMMANDS).map(async ([name, c]
 const numericFlags = commands.flatMap(({ name, command }) =>
   command.options.filter((o): o is OptionSpec & { range: NumberRange } => o.range !== undefined).map((o) => ({ command: name, spec: o })),
 );
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), interactive: false }, out, err };
-}
 
 /** Values outside the range (numbers as the user would type them, and text that is no number at all). */
 function outOfRange(r: NumberRange): fc.Arbitrary<string> {
@@ -79,13 +74,13 @@ describe('numeric flags', () => {
   it.each(numericFlags.map((f) => [`${f.command} --${f.spec.name}`, f] as const))('%s: every out-of-range value is refused by the CLI, naming the flag', async (_, { command, spec }) => {
     await fc.assert(
       fc.asyncProperty(outOfRange(spec.range), fc.boolean(), async (value, inline) => {
-        const c = capture();
+        const c = captureIO();
         const argv = inline ? [command, `--${spec.name}=${value}`] : [command, `--${spec.name}`, value];
-        const rc = await main(argv, c.io);
+        const rc = await main(argv, c);
         expect(rc).toBe(2);
-        const first = c.err.join('\n').split('\n')[0] as string;
+        const first = c.stderr.join('\n').split('\n')[0] as string;
         expect(first).toContain(`--${spec.name} must be`);
-        expect(c.out).toEqual([]);
+        expect(c.stdout).toEqual([]);
       }),
       { numRuns: 60 },
     );

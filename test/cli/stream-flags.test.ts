@@ -5,18 +5,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../../host/boards.ts';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import { maxSamplesPerFrame } from '../../host/protocol/frames.ts';
 import { startPtySimulator } from '../../host/sim/serve.ts';
 import { readBundle } from '../../host/sim/simulator.ts';
 import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
 import { harShapedModel } from '../sim/har-model.ts';
-
-function capture(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
+import { captureIO } from './cli-io.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tbn-stream-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,11 +24,11 @@ describe('tbn stream --samples-per-frame', () => {
     expect(i16Max).toBeGreaterThan(f32Max);
     const ps = await startPtySimulator({ board: loadBoard('stm32f405'), bundle: readBundle(), model: harShapedModel(3), tbn: await loadWasmTbnModule() });
     try {
-      const bad = capture();
+      const bad = captureIO();
       expect(await main(['stream', '--port', ps.hostPath, '--recording', csv, '--json', '--samples-per-frame', String(f32Max + 1)], bad)).toBe(1);
       expect(bad.stderr.join('\n')).toContain(`--samples-per-frame ${f32Max + 1}: one frame holds 1 to ${f32Max} samples of 6 f32 channels`);
       expect(bad.stdout).toEqual([]);
-      const good = capture();
+      const good = captureIO();
       const code = await main(['stream', '--port', ps.hostPath, '--recording', csv, '--json', '--int16', '--samples-per-frame', String(i16Max)], good);
       expect(code, good.stderr.join('\n')).toBe(0);
       expect(JSON.parse(good.stdout[0] as string).deviceCounters.samples).toBe(300);

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../../host/boards.ts';
 import { buildDeviceBundle } from '../../host/build/bundle.ts';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import type { ModelContent } from '../../host/format/model.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
@@ -17,12 +16,7 @@ import { readBundle as readSimBundle, Simulator } from '../../host/sim/simulator
 import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
 import { harShapedModel } from '../sim/har-model.ts';
 import { repoRoot } from './runners.ts';
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
+import { captureIO } from '../cli/cli-io.ts';
 
 /** A valid model whose 512x2048 dense layer (131 KB of tiles) exceeds the stm32f405's 96 KB model budget. */
 function bigModel(): Uint8Array {

@@ -11,17 +11,11 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDeviceBundle } from '../../host/build/bundle.ts';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
 import { openPtyPair } from '../../host/sim/pty.ts';
 import { SerialPort } from 'serialport';
 import { FAKE_ENV, startFakeEspruino } from './fake-espruino.ts';
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
+import { captureIO } from '../cli/cli-io.ts';
 
 /** Rebuilds a Storage file from `require("Storage").write(name, data, offset[, total])` lines. */
 function storageFile(lines: string[], name: string): { bytes: Buffer; chunks: number; total: number | undefined } {

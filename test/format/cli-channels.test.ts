@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
+import { captureIO } from '../cli/cli-io.ts';
 
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
 const here = path.dirname(new URL(import.meta.url).pathname);
 const tmp = mkdtempSync(path.join(tmpdir(), 'tbn-cli-chan-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

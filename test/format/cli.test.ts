@@ -3,46 +3,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../host/cli.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
+import { runCli } from '../cli/cli-io.ts';
 
 const HAR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/models/har-tbn4.ckpt.json');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tbn-format-'));
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), interactive: false }, out, err };
-}
-
-async function run(argv: string[]) {
-  const c = capture();
-  const code = await main(argv, c.io);
-  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-}
 
 describe('tbn pack / inspect / eval', () => {
   const model = path.join(tmp, 'har.tbn');
 
   it('pack writes a valid .tbn and reports it', async () => {
-    const r = await run(['pack', HAR, '-o', model]);
+    const r = await runCli(['pack', HAR, '-o', model]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const m = readModel(new Uint8Array(readFileSync(model)));
     expect(r.out).toContain(`wrote ${model}: ${m.fileBytes} B`);
-    const j = await run(['pack', HAR, '-o', path.join(tmp, 'har-noreuse.tbn'), '--no-reuse', '--json']);
+    const j = await runCli(['pack', HAR, '-o', path.join(tmp, 'har-noreuse.tbn'), '--no-reuse', '--json']);
     const obj = JSON.parse(j.out) as { fileBytes: number; layers: number };
     expect(obj.layers).toBe(m.layers.length);
     expect(readModel(new Uint8Array(readFileSync(path.join(tmp, 'har-noreuse.tbn')))).layers.some((l) => l.reuse)).toBe(false);
   });
 
   it('inspect prints the per-layer table and JSON with consistent totals', async () => {
-    await run(['pack', HAR, '-o', model]);
-    const t = await run(['inspect', model]);
+    await runCli(['pack', HAR, '-o', model]);
+    const t = await runCli(['inspect', model]);
     expect(t.code).toBe(0);
     for (const word of ['layer', 'tile bits', 'α (folded)', 'MACs', 'reuse', 'FP32', 'int8', 'BNN', 'scratch RAM']) expect(t.out).toContain(word);
-    const j = JSON.parse((await run(['inspect', model, '--json'])).out) as {
+    const j = JSON.parse((await runCli(['inspect', model, '--json'])).out) as {
       fileBytes: number; scratchBytes: number; layers: { tileBytes: number; threshBytes: number; auxBytes: number; p: number }[];
       totals: { tileBytes: number; perChannelBytes: number; overheadBytes: number; tiledRatioToBnn: number };
     };
@@ -60,19 +48,19 @@ describe('tbn pack / inspect / eval', () => {
     bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
     const f = path.join(tmp, 'bad.tbn');
     writeFileSync(f, bad);
-    let r = await run(['inspect', f]);
+    let r = await runCli(['inspect', f]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${f}: CRC32 mismatch`);
     expect(r.err).not.toMatch(/\n\s+at /);
     writeFileSync(f, good.slice(0, 100));
-    r = await run(['inspect', f]);
+    r = await runCli(['inspect', f]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('truncated');
     writeFileSync(f, Uint8Array.of(1, 2, 3, 4, 5));
-    r = await run(['inspect', f]);
+    r = await runCli(['inspect', f]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('neither a .tbn model (it starts with 01 02 03 04');
-    r = await run(['inspect', path.join(tmp, 'nope.tbn')]);
+    r = await runCli(['inspect', path.join(tmp, 'nope.tbn')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('cannot read');
   });
@@ -84,20 +72,20 @@ describe('tbn pack / inspect / eval', () => {
     };
     const f = path.join(tmp, 'fp32.json');
     writeFileSync(f, JSON.stringify(fm));
-    let r = await run(['pack', f, '-o', path.join(tmp, 'x.tbn')]);
+    let r = await runCli(['pack', f, '-o', path.join(tmp, 'x.tbn')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('FP32 baseline model cannot be packed');
-    r = await run(['pack', f]);
+    r = await runCli(['pack', f]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('-o model.tbn is required');
     writeFileSync(f, '{"format":"something-else"}');
-    r = await run(['pack', f, '-o', path.join(tmp, 'x.tbn')]);
+    r = await runCli(['pack', f, '-o', path.join(tmp, 'x.tbn')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('not a tbn training checkpoint');
   });
 
   it('eval compares float and packed accuracy on the same split, with a confusion matrix', async () => {
-    const r = await run(['eval', HAR, '--json']);
+    const r = await runCli(['eval', HAR, '--json']);
     expect(r.err).toBe('');
     const j = JSON.parse(r.out) as { count: number; floatAccuracy: number; packedAccuracy: number; differencePoints: number; confusion: number[][]; classes: string[] };
     expect(j.count).toBeGreaterThan(100);
@@ -106,8 +94,8 @@ describe('tbn pack / inspect / eval', () => {
     const correct = j.confusion.reduce((a, row, i) => a + (row[i] as number), 0);
     expect(correct / j.count).toBeCloseTo(j.packedAccuracy, 10);
     expect(j.confusion.flat().reduce((a, b) => a + b, 0)).toBe(j.count);
-    await run(['pack', HAR, '-o', model]);
-    const t = await run(['eval', model]);
+    await runCli(['pack', HAR, '-o', model]);
+    const t = await runCli(['eval', model]);
     expect(t.code).toBe(0);
     expect(t.out).toContain('packed accuracy');
     expect(t.out).toContain('confusion matrix');

@@ -11,7 +11,6 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDeviceBundle } from '../../host/build/bundle.ts';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import type { InputChannel } from '../../host/format/model.ts';
 import { quantizeInt16, quantizeSample } from '../../host/reference/quantize.ts';
 import { readModel } from '../../host/format/reader.ts';
@@ -19,12 +18,7 @@ import { writeModel } from '../../host/format/writer.ts';
 import { openPtyPair } from '../../host/sim/pty.ts';
 import { startFakeEspruino } from '../contract/fake-espruino.ts';
 import { harShapedModel } from '../sim/har-model.ts';
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
+import { captureIO } from '../cli/cli-io.ts';
 
 // Datasheet numbers, written out: sensitivity per full-scale setting.
 const G = 9.80665; // m/s² per g (standard gravity)

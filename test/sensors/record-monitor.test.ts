@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import { loadBoard } from '../../host/boards.ts';
 import { defaultHarRoot, HAR_CHANNELS, loadRecording, loadSpSwHar } from '../../host/data/sp-sw-har.ts';
 import { toCount, unitsPerCount } from '../../host/sensors/spec.ts';
@@ -21,14 +20,9 @@ import { readBundle } from '../../host/sim/simulator.ts';
 import { loadWasmTbnModule, type TbnModuleLike } from '../../host/sim/tbn-module.ts';
 import { harRecordings } from '../../host/stream/session.ts';
 import { harFixture, sensorConfig } from './helpers.ts';
+import { captureIO } from '../cli/cli-io.ts';
 
 const root = defaultHarRoot();
-
-function capture(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
 
 /** The simulator behind a pty, its board reading an emulated MPU-6050 replaying `subjects`, 20x real time. */
 async function ptyBoard(o: { mode: 'record' | 'both' | 'predict'; subjects: string; model?: Uint8Array; slowKernelMs?: number; whoAmI?: number }) {
@@ -49,13 +43,13 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
     const b = await ptyBoard({ mode: 'record', subjects: 's16' });
     const dir = mkdtempSync(path.join(tmpdir(), 'tbn-record-'));
     try {
-      const io = capture();
+      const io = captureIO();
       const code = await main(['record', '--port', b.ps.hostPath, '--label', 'WALKING', '--seconds', '8', '--subject', 's03', '--data-root', dir], io);
       expect(io.stderr.join('\n')).toMatch(/wrote .*s03_01_sw\.csv: 400 samples of WALKING \(8\.00 s at 50 Hz from the mpu6050\)/);
       expect(io.stderr.join('\n')).toMatch(/no samples lost/);
       expect(code).toBe(0);
       // A second take gets the next execution number.
-      const io2 = capture();
+      const io2 = captureIO();
       expect(await main(['record', '--port', b.ps.hostPath, '--label', 'SEATED', '--seconds', '3', '--subject', 's03', '--data-root', dir, '--json'], io2)).toBe(0);
       expect(JSON.parse(io2.stdout[0] as string)).toMatchObject({ rows: 150, lostSamples: 0, gapList: [] });
       expect(readdirSync(path.join(dir, 's03')).sort()).toEqual(['s03_01_sw.csv', 's03_01_sw.gaps.json', 's03_02_sw.csv', 's03_02_sw.gaps.json']);
@@ -93,7 +87,7 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
     b.sensor.mpu!.logSamples = true;
     const dir = mkdtempSync(path.join(tmpdir(), 'tbn-record-gap-'));
     try {
-      const io = capture();
+      const io = captureIO();
       const code = await main(['record', '--port', b.ps.hostPath, '--label', 'TURNING', '--seconds', '12', '--subject', 's09', '--data-root', dir, '--json'], io);
       expect(io.stderr).toEqual([]);
       expect(code).toBe(0);
@@ -142,7 +136,7 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
     const dir = mkdtempSync(path.join(tmpdir(), 'tbn-record-none-'));
     try {
       for (const argv of [['monitor', '--port', b.ps.hostPath, '--seconds', '1'], ['record', '--port', b.ps.hostPath, '--label', 'X', '--seconds', '1', '--subject', 's01', '--data-root', dir]]) {
-        const io = capture();
+        const io = captureIO();
         expect(await main(argv, io)).toBe(1);
         expect(io.stderr).toEqual([`tbn ${argv[0]}: the board's mpu6050 does not run: WHO_AM_I is 0x70, an MPU-6050 says 0x68`]);
       }
@@ -156,7 +150,7 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
   it('tbn stream still works on a board whose sensor predicts: the host stream takes the ring over', async () => {
     const b = await ptyBoard({ mode: 'predict', subjects: 's18', model: harFixture() });
     try {
-      const io = capture();
+      const io = captureIO();
       const rec = path.join(root as string, 's15', 's15_01_sw.csv');
       const code = await main(['stream', '--port', b.ps.hostPath, '--recording', rec, '--json'], io);
       expect(io.stderr).toEqual([]);
@@ -174,7 +168,7 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
   it('tbn monitor shows live predictions and the samples a too-slow model loses', async () => {
     const b = await ptyBoard({ mode: 'predict', subjects: 's15-s16', model: harFixture(), slowKernelMs: 2500 });
     try {
-      const io = capture();
+      const io = captureIO();
       const code = await main(['monitor', '--port', b.ps.hostPath, '--seconds', '4', '--json'], io);
       expect(io.stderr).toEqual([]);
       expect(code).toBe(0);
@@ -189,7 +183,7 @@ describe.skipIf(root === undefined)('tbn record and tbn monitor on the emulated 
       expect(summary.predictions).toBe(preds.length);
       expect(lines.some((l) => l.type === 'status' && l.since.sensorLost > 0)).toBe(true);
       // The text view says LOSSES.
-      const io2 = capture();
+      const io2 = captureIO();
       expect(await main(['monitor', '--port', b.ps.hostPath, '--count', '2'], io2)).toBe(0);
       expect(io2.stdout.length).toBe(2);
       expect(io2.stderr.at(-1)).toMatch(/^LOSSES: \d+ samples, [1-9]\d* lost in [1-9]\d* FIFO overflows/);

@@ -3,19 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import { loadBoard } from '../../host/boards.ts';
 import { readModel } from '../../host/format/reader.ts';
 import { startPtySimulator } from '../../host/sim/serve.ts';
 import { readBundle } from '../../host/sim/simulator.ts';
 import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
 import { harShapedModel } from './har-model.ts';
-
-function capture(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
+import { captureIO } from '../cli/cli-io.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tbn-cli-'));
 
@@ -24,7 +18,7 @@ describe('tbn sim / tbn stream commands', () => {
     const big = harShapedModel(1, { hidden: 4096 });
     const file = path.join(dir, 'big.tbn');
     writeFileSync(file, big);
-    const io = capture();
+    const io = captureIO();
     const code = await main(['sim', '--board', 'stm32f405', '--model', file], io);
     expect(code).toBe(1);
     const msg = io.stderr.join('\n');
@@ -39,7 +33,7 @@ describe('tbn sim / tbn stream commands', () => {
     writeFileSync(csv, rows.join('\n'));
     const ps = await startPtySimulator({ board: loadBoard('stm32f405'), bundle: readBundle(), model: harShapedModel(3), tbn: await loadWasmTbnModule() });
     try {
-      const io = capture();
+      const io = captureIO();
       const code = await main(['stream', '--port', ps.hostPath, '--recording', csv, '--json'], io);
       expect(io.stderr.join('\n')).toBe('');
       expect(code).toBe(0);
@@ -60,7 +54,7 @@ describe('tbn sim / tbn stream commands', () => {
     const file = path.join(dir, 'ok.tbn');
     writeFileSync(file, harShapedModel(8));
     const link = path.join(dir, 'port');
-    const simIo = capture();
+    const simIo = captureIO();
     const running = main(['sim', '--model', file, '--link', link, '--seconds', '6'], simIo);
     for (let i = 0; i < 100 && simIo.stdout.length === 0; i++) await new Promise((r) => setTimeout(r, 30));
     expect(simIo.stdout[0]).toBe(link);
@@ -68,7 +62,7 @@ describe('tbn sim / tbn stream commands', () => {
     const rows = ['ax,ay,az,gx,gy,gz,label'];
     for (let i = 0; i < 300; i++) rows.push(`${i % 7},${i % 5},9.8,0.1,0.2,-0.2,WALKING`);
     writeFileSync(csv, rows.join('\n'));
-    const io = capture();
+    const io = captureIO();
     expect(await main(['stream', '--port', link, '--recording', csv, '--json'], io)).toBe(0);
     expect(JSON.parse(io.stdout[0] as string).predictions).toBe(3);
     expect(await running).toBe(0);
@@ -77,7 +71,7 @@ describe('tbn sim / tbn stream commands', () => {
   });
 
   it('tbn stream needs a port and a recording', async () => {
-    const io = capture();
+    const io = captureIO();
     expect(await main(['stream', '--recording', 'x.csv'], io)).toBe(2);
     expect(io.stderr.join('\n')).toContain('--port is required');
   });

@@ -3,22 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../host/cli.ts';
 import { harShapedModel } from './har-model.ts';
+import { runCli } from '../cli/cli-io.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 let dir: string;
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), interactive: false }, out, err };
-}
-async function run(...argv: string[]) {
-  const c = capture();
-  const code = await main(argv, c.io);
-  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-}
+const run = (...argv: string[]) => runCli(argv);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'tbn-sim-msg-'));
