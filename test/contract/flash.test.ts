@@ -14,7 +14,7 @@ import { main } from '../../host/cli.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
 import { openPtyPair } from '../../host/sim/pty.ts';
 import { SerialPort } from 'serialport';
-import { FAKE_ENV, startFakeEspruino } from './fake-espruino.ts';
+import { FAKE_ENV, type FakeEspruinoOptions, startFakeEspruino } from './fake-espruino.ts';
 import { captureIO } from '../cli/cli-io.ts';
 
 /** Rebuilds a Storage file from `require("Storage").write(name, data, offset[, total])` lines. */
@@ -53,18 +53,23 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** `tbn flash --dir <the build>` into a fake Espruino behind a fresh pty; the fake's record outlives the pty. */
+async function flashFakeEspruino(opts: FakeEspruinoOptions = {}) {
+  const pty = await openPtyPair();
+  const fake = await startFakeEspruino(pty.devicePath, opts);
+  const io = captureIO();
+  try {
+    const code = await main(['flash', '--port', pty.hostPath, '--dir', dir], io);
+    return { code, io, fake, port: pty.hostPath };
+  } finally {
+    await fake.close();
+    await pty.close();
+  }
+}
+
 describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
   it('writes the exact model into Storage, the app as boot code, and reports progress', async () => {
-    const pty = await openPtyPair();
-    const fake = await startFakeEspruino(pty.devicePath);
-    const io = captureIO();
-    let code: number;
-    try {
-      code = await main(['flash', '--port', pty.hostPath, '--dir', dir], io);
-    } finally {
-      await fake.close();
-      await pty.close();
-    }
+    const { code, io, fake, port } = await flashFakeEspruino();
     expect(code, io.stderr.join('\n')).toBe(0);
     const lines = fake.lines();
     // reset first, the model, the app, then load() to run it (it also runs at every boot)
@@ -83,7 +88,7 @@ describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
     expect(app.bytes.equals(readFileSync(path.join(dir, 'app.js')))).toBe(true);
 
     const err = io.stderr.join('\n');
-    expect(err).toContain(`connected to ${pty.hostPath}: ${FAKE_ENV.BOARD} ${FAKE_ENV.VERSION}`);
+    expect(err).toContain(`connected to ${port}: ${FAKE_ENV.BOARD} ${FAKE_ENV.VERSION}`);
     const pct = [...err.matchAll(/uploading: (\d+)% \(([\d,]+) of ([\d,]+) B\)/g)].map((x) => Number(x[1]));
     expect(pct.length).toBeGreaterThanOrEqual(3);
     expect(pct).toEqual([...pct].sort((a, b) => a - b));
@@ -119,16 +124,7 @@ describe('tbn flash (Espruino, EspruinoTools over a pty)', () => {
   }, 120_000);
 
   it('says "flashed" only when the read-back length and CRC32 match (a corrupted Storage write fails)', async () => {
-    const pty = await openPtyPair();
-    const fake = await startFakeEspruino(pty.devicePath, { corruptFile: 'model.tbn' });
-    const io = captureIO();
-    let code: number;
-    try {
-      code = await main(['flash', '--port', pty.hostPath, '--dir', dir], io);
-    } finally {
-      await fake.close();
-      await pty.close();
-    }
+    const { code, io, fake } = await flashFakeEspruino({ corruptFile: 'model.tbn' });
     expect(code).toBe(1);
     expect(io.stdout.join('')).not.toMatch(/flashed/);
     expect(io.stderr.join('\n')).toMatch(/read-back of Storage "model\.tbn" does not match: \d+ B, crc32 [0-9a-f]{8}, sent \d+ B/);
