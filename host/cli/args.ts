@@ -1,6 +1,7 @@
 /** Minimal, strict argument parser shared by every subcommand: numeric ranges and old spellings are checked here, once. */
 import { closest, distance } from 'fastest-levenshtein';
 import { UsageError } from '../errors.ts';
+import { shellQuote } from '../io/shell.ts';
 
 export { UsageError };
 
@@ -167,6 +168,18 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     }
   }
   return { options, positionals, warnings };
+}
+
+/** `--name value` words for the options that are set (flags bare, lists repeated), shell-quoted; `names` picks and orders them. */
+export function optionWords(a: ParsedArgs, names: readonly string[] = Object.keys(a.options)): string[] {
+  const words: string[] = [];
+  for (const name of names) {
+    const v = a.options[name];
+    if (v === undefined || v === false) continue;
+    if (v === true) words.push(`--${name}`);
+    else for (const x of Array.isArray(v) ? v : [v]) words.push(`--${name}`, shellQuote(x));
+  }
+  return words;
 }
 
 export function optString(a: ParsedArgs, name: string): string | undefined {

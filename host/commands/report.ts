@@ -1,13 +1,14 @@
 /** `tbn report`: one self-contained HTML page of what a model is, how it trained and how it runs. */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { optBool, optInt, optString, UsageError, type ParsedArgs } from '../cli/args.ts';
+import { optBool, optInt, optionWords, optString, UsageError, type ParsedArgs } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { loadSplits } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { readRegularFile, writeFileAtomic } from '../io/files.ts';
+import { shellQuote } from '../io/shell.ts';
 import { binaryModel, evaluateForReport, isMonitorLog, makeReport, packBinaryModel, parseBenchJson, parseMonitorLog, parseStreamJson, type ReportModel } from '../report/index.ts';
 import { modelLabel } from '../train/size.ts';
 import { parseCheckpoint } from '../train/checkpoint.ts';
@@ -26,17 +27,9 @@ function parseJson(text: string, file: string, what: string): unknown {
   }
 }
 
-const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-
 /** The command as parsed (defaults written out), for the page: `tbn NAME positionals --option value ...`. */
 export function commandLine(name: string, args: ParsedArgs): string {
-  const parts = ['tbn', name, ...args.positionals.map(quote)];
-  for (const [k, v] of Object.entries(args.options)) {
-    if (v === undefined || v === false) continue;
-    if (v === true) parts.push(`--${k}`);
-    else for (const x of Array.isArray(v) ? v : [v]) parts.push(`--${k}`, quote(x));
-  }
-  return parts.join(' ');
+  return ['tbn', name, ...args.positionals.map(shellQuote), ...optionWords(args)].join(' ');
 }
 
 export const command: Command = {

@@ -1,7 +1,7 @@
 /** `tbn train`: train FP32, BNN and TBN models side by side and print one comparison table. */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { optBool, optInt, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
+import { optBool, optInt, optionWords, optNumber, optString, UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CliIO, Command } from '../cli/command.ts';
 import { loadSplits } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
@@ -150,15 +150,7 @@ function progressView(io: CliIO, board: ProgressBoard, quiet: boolean): { events
 
 /** The data options as given, to repeat in the resume hint. */
 function dataArgs(args: ParsedArgs): string {
-  const parts: string[] = [];
-  for (const o of datasetOptions) {
-    const v = args.options[o.name];
-    if (v === undefined || v === false) continue;
-    parts.push(v === true ? `--${o.name}` : `--${o.name} ${/^[\w.,:/+-]+$/.test(String(v)) ? String(v) : JSON.stringify(String(v))}`);
-  }
-  if (args.options.batch !== undefined) parts.push(`--batch ${String(args.options.batch)}`);
-  if (args.options.seed !== undefined) parts.push(`--seed ${String(args.options.seed)}`);
-  return parts.join(' ');
+  return optionWords(args, [...datasetOptions.map((o) => o.name), 'batch', 'seed']).join(' ');
 }
 
 export const command: Command = {

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { TbnError } from '../errors.ts';
+import { shellQuote } from '../io/shell.ts';
 
 export interface StepResult {
   output: string;
@@ -22,11 +23,9 @@ export interface StepOptions {
   tailLines?: number;
 }
 
-const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
 /** The command as a shell line (for messages and logs). */
 export function commandLine(cmd: string, args: string[], cwd?: string): string {
-  return `${cwd ? `cd ${q(cwd)} && ` : ''}${[cmd, ...args].map(q).join(' ')}`;
+  return `${cwd ? `cd ${shellQuote(cwd)} && ` : ''}${[cmd, ...args].map(shellQuote).join(' ')}`;
 }
 
 /** Last `n` non-empty lines of `text`. */
