@@ -5,7 +5,8 @@
  * Shared by test/boards/*.test.ts and bench/boards.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PackedModel } from '../../host/format/model.ts';
@@ -368,4 +369,31 @@ function splitCounts(marks: Array<[number, number]>, jobs: JobResult[]): Inferen
     out.push(perJob);
   }
   return out;
+}
+
+/**
+ * Builds the kernel for `board` at -O2 with one edit (`from` -> `to` in native-modules/core/<header>, where `from`
+ * must occur exactly once), runs `cases` on it and returns their mismatches against the reference: the cases
+ * catch the wrong variant when there are some.
+ */
+export function mutantMismatches(board: EmulatedBoard, header: string, from: string, to: string, cases: ExpectedJobs): string[] {
+  const source = readFileSync(path.join(REPO_ROOT, 'native-modules', 'core', header), 'utf8');
+  const occurrences = source.split(from).length - 1;
+  if (occurrences !== 1) throw new Error(`"${from}" occurs ${occurrences} times in ${header}, not once`);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tbn-mutant-'));
+  try {
+    // the kernel includes ../tbn.h and ../tbn_format.h: copy them beside it
+    const kernel = path.join(tmp, 'nm', 'core');
+    const out = path.join(tmp, 'out');
+    cpSync(path.join(REPO_ROOT, 'native-modules', 'core'), kernel, { recursive: true });
+    for (const h of ['tbn.h', 'tbn_format.h']) cpSync(path.join(REPO_ROOT, 'native-modules', h), path.join(tmp, 'nm', h));
+    writeFileSync(path.join(kernel, header), source.replace(from, to));
+    execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'board', board, 'O2'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
+    });
+    return jobMismatches(runJobs(board, cases.jobs, { opt: 'O2', buildDir: out }), cases);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -14,16 +14,12 @@
  * byte counts). Mutation checks build wrong variants of the lx106 asm and of
  * the Harley-Seal loop and require these cases to catch each of them.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { weightGeometry, wordsPerPosition } from '../../host/format/layout.ts';
 import type { LayerContent, ModelContent } from '../../host/format/model.ts';
 import { rng } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, referenceWindows, REPO_ROOT, runJobs } from './qemu.ts';
+import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, mutantMismatches, referenceWindows, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
@@ -181,31 +177,9 @@ const MUTANTS: Array<[string, string, string]> = [
   ['10-word rows: eights weighted 4 instead of 8', 'addx2 a11, a7, a11', 'add a11, a7, a11'],
 ];
 
-/** Mismatching jobs of the cases on `board` -O2 with `header` of the kernel edited (from -> to, which must occur once). */
-function mutantMismatches(header: string, from: string, to: string, board: (typeof EMULATED_BOARDS)[number]): number {
-  const source = readFileSync(path.join(REPO_ROOT, 'native-modules', 'core', header), 'utf8');
-  expect(source.split(from).length - 1, `"${from}" occurs once in ${header}`).toBe(1);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tbn-rows-mutant-'));
-  try {
-    // the kernel includes ../tbn.h and ../tbn_format.h: copy them beside it
-    const kernel = path.join(tmp, 'nm', 'core');
-    const out = path.join(tmp, 'out');
-    cpSync(path.join(REPO_ROOT, 'native-modules', 'core'), kernel, { recursive: true });
-    for (const h of ['tbn.h', 'tbn_format.h']) cpSync(path.join(REPO_ROOT, 'native-modules', h), path.join(tmp, 'nm', h));
-    writeFileSync(path.join(kernel, header), source.replace(from, to));
-    execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'board', board, 'O2'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
-    });
-    return jobMismatches(runJobs(board, cases.jobs, { opt: 'O2', buildDir: out }), cases).length;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
 describe('the lx106 asm row loop: the cases above catch wrong variants', () => {
   it(`${MUTANTS.length} mutated asm kernels each give wrong logits (lx106 -O2)`, () => {
-    for (const [what, from, to] of MUTANTS) expect(mutantMismatches('tbn_rows_xtensa.h', from, to, 'esp8266'), `mutant "${what}" is caught`).toBeGreaterThan(0);
+    for (const [what, from, to] of MUTANTS) expect(mutantMismatches('esp8266', 'tbn_rows_xtensa.h', from, to, cases).length, `mutant "${what}" is caught`).toBeGreaterThan(0);
   }, 120_000);
 });
 
@@ -219,7 +193,7 @@ const CSA_MUTANTS: Array<[string, string, string]> = [
 describe('the long-row carry-save loop: the cases above catch wrong variants', () => {
   for (const board of EMULATED_BOARDS) {
     it(`${CSA_MUTANTS.length} mutated loops each give wrong logits (${board} -O2)`, () => {
-      for (const [what, from, to] of CSA_MUTANTS) expect(mutantMismatches('tbn_popcount.h', from, to, board), `mutant "${what}" is caught`).toBeGreaterThan(0);
+      for (const [what, from, to] of CSA_MUTANTS) expect(mutantMismatches(board, 'tbn_popcount.h', from, to, cases).length, `mutant "${what}" is caught`).toBeGreaterThan(0);
     }, 120_000);
   }
 });
