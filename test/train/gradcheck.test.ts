@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildModelSpec, type ModelSpec, type Variant, type WeightLayerSpec } from '../../host/train/arch.ts';
 import { jsGemm, loadWasmGemm } from '../../host/train/kernels.ts';
-import { Network, softmaxCrossEntropy, type Param } from '../../host/train/network.ts';
+import { Network, softmaxCrossEntropy } from '../../host/train/network.ts';
 import { Rng } from '../../host/train/rng.ts';
 import { expandTile } from '../../host/train/tile.ts';
+import { checkGradients } from './finite-differences.ts';
 
 const CLASSES = ['a', 'b', 'c'];
 
@@ -42,27 +43,6 @@ function analytic(net: Network, x: Float32Array, y: Int32Array, batch: number): 
   net.backward(g, batch);
 }
 
-/** Central differences on up to `samples` entries of each parameter. */
-function check(params: Param[], loss: () => number, samples = 12, eps = 1e-2): number {
-  let checked = 0;
-  for (const p of params) {
-    const stride = Math.max(1, Math.floor(p.value.length / samples));
-    for (let i = 0; i < p.value.length; i += stride) {
-      const old = p.value[i] as number;
-      p.value[i] = old + eps;
-      const up = loss();
-      p.value[i] = old - eps;
-      const down = loss();
-      p.value[i] = old;
-      const numeric = (up - down) / (2 * eps);
-      const ana = p.grad[i] as number;
-      expect(Math.abs(numeric - ana), `${p.name}[${i}]: numeric ${numeric} analytic ${ana}`).toBeLessThanOrEqual(2e-3 + 3e-2 * Math.abs(numeric));
-      checked++;
-    }
-  }
-  return checked;
-}
-
 describe('finite-difference gradient checks (float weights, BatchNorm in training mode)', () => {
   // eps is small for maxpool so no window changes its winner between the two evaluations
   const cases: [string, string, [number, number, number], number][] = [
@@ -77,7 +57,7 @@ describe('finite-difference gradient checks (float weights, BatchNorm in trainin
       analytic(net, x, y, 6);
       const params = net.params();
       expect(params.map((p) => p.name.split('.')[1])).toEqual(expect.arrayContaining(['weight', 'gamma', 'beta', 'bias']));
-      expect(check(params, loss, 12, eps)).toBeGreaterThan(30);
+      expect(checkGradients(params, loss, { eps })).toBeGreaterThan(30);
     });
   }
 });
@@ -90,14 +70,14 @@ describe('tiled binary layers', () => {
     const ws = net.params().filter((p) => p.name.endsWith('.weight'));
     expect(ws.length).toBe(2);
     // eps small enough that no W changes sign (alpha = mean |W| is smooth there)
-    expect(check(ws, loss, 12, 1e-3)).toBeGreaterThan(10);
+    expect(checkGradients(ws, loss, { eps: 1e-3 })).toBeGreaterThan(10);
   });
 
   it('single alpha: the gradient of W matches finite differences', () => {
     const spec = { ...smoothSpec('dense:6', [1, 4, 2], 'tbn', [2, 3]), alpha: 'single' as const };
     const { net, x, y, loss } = setup(spec, 5, 7);
     analytic(net, x, y, 5);
-    expect(check(net.params().filter((p) => p.name.endsWith('.weight')), loss, 12, 1e-3)).toBeGreaterThan(10);
+    expect(checkGradients(net.params().filter((p) => p.name.endsWith('.weight')), loss, { eps: 1e-3 })).toBeGreaterThan(10);
   });
 
   for (const alpha of ['weight', 'scores'] as const) {
