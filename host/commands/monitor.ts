@@ -1,7 +1,7 @@
-import { optBool, optInt, optNumber, optString, UsageError } from '../cli/args.ts';
+import { optBool, optInt, optNumber } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
+import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { monitorDevice, type MonitorStatus } from '../monitor/monitor.ts';
-import { openSerialLink } from '../stream/link.ts';
 
 const ERROR_NAMES: Record<number, string> = { 1: 'overrun', 2: 'model', 3: 'samples', 4: 'inference', 5: 'config', 6: 'sensor' };
 
@@ -10,17 +10,15 @@ export const command: Command = {
   usage: 'tbn monitor --port PORT [--seconds S] [--count N] [--json]',
   summary: "show the live predictions of a board running on its own sensor: class, label, timing and the board's counters (losses included)",
   options: [
-    { name: 'port', type: 'string', description: 'serial port: a board running the app with a sensor, or the path `tbn sim --sensor` printed' },
-    { name: 'baud', type: 'string', range: { integer: true, min: 50, max: 4000000 }, description: 'baud rate', default: '115200' },
+    ...serialOptions('serial port: a board running the app with a sensor, or the path `tbn sim --sensor` printed'),
     { name: 'seconds', type: 'string', range: { above: 0, max: 31536000 }, description: 'stop after this many seconds (default: until Ctrl-C)' },
     { name: 'count', type: 'string', range: { integer: true, min: 1, max: 1000000000 }, description: 'stop after this many predictions' },
     { name: 'json', type: 'boolean', description: 'one JSON object per line: predictions, counters every second, errors, then a summary' },
   ],
   async run(args, io) {
-    const port = optString(args, 'port');
-    if (!port) throw new UsageError('--port is required');
+    const port = requiredPort(args);
     const json = optBool(args, 'json');
-    const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
+    const link = await openPort(args, port);
     const abort = new AbortController();
     const onSigint = () => abort.abort();
     process.once('SIGINT', onSigint);

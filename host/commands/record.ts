@@ -1,17 +1,16 @@
-import { optBool, optInt, optNumber, optString, UsageError } from '../cli/args.ts';
+import { optBool, optNumber, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
+import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { TbnError } from '../errors.ts';
 import { recordFromDevice, type RecordProgress } from '../record/record.ts';
 import { checkLabel, checkSubject, writeRecording } from '../record/write.ts';
-import { openSerialLink } from '../stream/link.ts';
 
 export const command: Command = {
   name: 'record',
   usage: 'tbn record --port PORT --label NAME --seconds S --subject sNN [--data-root DIR]',
   summary: "record labelled data from the board's own sensor into the sp-sw-har layout (DIR/sNN/sNN_EE_sw.csv) that tbn train --data-root reads",
   options: [
-    { name: 'port', type: 'string', description: 'serial port: a board running the app with a sensor, or the path `tbn sim --sensor` printed' },
-    { name: 'baud', type: 'string', range: { integer: true, min: 50, max: 4000000 }, description: 'baud rate', default: '115200' },
+    ...serialOptions('serial port: a board running the app with a sensor, or the path `tbn sim --sensor` printed'),
     { name: 'label', type: 'string', description: 'the class of everything recorded (e.g. WALKING)' },
     { name: 'seconds', type: 'string', range: { above: 0, max: 86400 }, description: 'how long to record, in the sensor\'s time' },
     { name: 'subject', type: 'string', description: 'who or what is recorded: s01, s02, ... (one folder per subject)' },
@@ -19,8 +18,7 @@ export const command: Command = {
     { name: 'json', type: 'boolean', description: 'print one JSON object with the files written and the losses' },
   ],
   async run(args, io) {
-    const port = optString(args, 'port');
-    if (!port) throw new UsageError('--port is required');
+    const port = requiredPort(args);
     const labelText = optString(args, 'label');
     if (labelText === undefined) throw new UsageError('--label is required');
     const seconds = optNumber(args, 'seconds');
@@ -31,7 +29,7 @@ export const command: Command = {
     const subject = checkSubject(subjectText);
     const root = optString(args, 'data-root') ?? 'recordings';
     const json = optBool(args, 'json');
-    const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
+    const link = await openPort(args, port);
     const abort = new AbortController();
     const onSigint = () => abort.abort();
     process.once('SIGINT', onSigint);

@@ -1,6 +1,6 @@
 import { optBool, optInt, optList, optNumber, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { openSerialLink } from '../stream/link.ts';
+import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { formatReport, harRecordings, int16Clipping, loadAnyRecording, StreamInterrupted, streamRecordings } from '../stream/session.ts';
 import { HAR_CHANNELS } from '../data/sp-sw-har.ts';
 import { packModel } from '../format/pack.ts';
@@ -21,8 +21,7 @@ export const command: Command = {
   usage: 'tbn stream --port PATH (--recording FILE ... | --har-subjects s15-s18) [--model model.tbn] [--pace SAMPLES_PER_S | --fast] [--json]',
   summary: 'stream recordings to a board or the simulator over serial and score its predictions',
   options: [
-    { name: 'port', type: 'string', description: 'serial port: a board, or the path `tbn sim` printed' },
-    { name: 'baud', type: 'string', range: { integer: true, min: 50, max: 4000000 }, description: 'baud rate', default: '115200' },
+    ...serialOptions('serial port: a board, or the path `tbn sim` printed'),
     { name: 'recording', type: 'string', repeat: true, description: 'CSV recording (sp-sw-har layout or generic labelled CSV); repeatable' },
     { name: 'har-subjects', type: 'string', description: 'stream every sp-sw-har recording of these subjects, e.g. s15-s18' },
     { name: 'data-root', type: 'string', aliases: ['har-root'], description: 'sp-sw-har folder (default ../shared/data/sp-sw-har)' },
@@ -38,8 +37,7 @@ export const command: Command = {
     { name: 'json', type: 'boolean', description: 'print one JSON object' },
   ],
   async run(args, io) {
-    const port = optString(args, 'port');
-    if (!port) throw new UsageError('--port is required');
+    const port = requiredPort(args);
     const files = optList(args, 'recording');
     const subjects = optString(args, 'har-subjects');
     if (files.length === 0 && !subjects) throw new UsageError('give --recording FILE or --har-subjects LIST');
@@ -75,7 +73,7 @@ export const command: Command = {
         );
       }
     }
-    const link = await openSerialLink(port, optInt(args, 'baud') ?? 115200);
+    const link = await openPort(args, port);
     // Ctrl-C ends the stream after the frame in progress and still prints what was scored.
     const abort = new AbortController();
     const onSigint = () => abort.abort();
