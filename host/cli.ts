@@ -1,4 +1,4 @@
-import { didYouMean, formatHelp, parseArgs, printable, UsageError } from './cli/args.ts';
+import { didYouMean, formatHelp, parseArgs, printableWord, UsageError } from './cli/args.ts';
 import type { CliIO, Command } from './cli/command.ts';
 import { TbnError } from './errors.ts';
 import { packageVersion } from './package-root.ts';
@@ -46,7 +46,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const entry = COMMANDS[name];
   if (!entry) {
     const hint = didYouMean(name.replace(/^-+/, ''), Object.keys(COMMANDS));
-    const what = name.startsWith('-') ? `unknown option ${printable(name)}` : `unknown command "${printable(name)}"`;
+    const what = name.startsWith('-') ? `unknown option ${printableWord(name)}` : `unknown command "${printableWord(name)}"`;
     return usageError(io, 'tbn', `${what}${hint ? ` (did you mean "${hint}"?)` : ''}`, 'tbn --help');
   }
   let command: Command;

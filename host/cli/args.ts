@@ -1,6 +1,6 @@
 /** Minimal, strict argument parser shared by every subcommand: numeric ranges and old spellings are checked here, once. */
 import { closest, distance } from 'fastest-levenshtein';
-import { UsageError } from '../errors.ts';
+import { printable, UsageError } from '../errors.ts';
 import { shellQuote } from '../io/shell.ts';
 
 export { UsageError };
@@ -61,7 +61,7 @@ export function describeRange(r: NumberRange): string {
 
 /** Parses one numeric value of a flag, refusing anything outside its range. */
 export function checkNumber(flag: string, text: string, r: NumberRange): number {
-  const bad = () => new UsageError(`--${flag} must be ${describeRange(r)}, got "${printable(text)}"`);
+  const bad = () => new UsageError(`--${flag} must be ${describeRange(r)}, got "${printableWord(text)}"`);
   if (!NUMBER.test(text.trim())) throw bad();
   const n = Number(text.trim());
   if (!Number.isFinite(n)) throw bad();
@@ -83,10 +83,10 @@ function checkValue(spec: OptionSpec, value: string): void {
   }
 }
 
-/** Control characters and binary junk are shown escaped, never raw. */
-export function printable(text: string): string {
+/** A word the user typed, for a one-line message: at most 40 characters, every control character escaped (newlines too). */
+export function printableWord(text: string): string {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return printable(shown).replace(/[\n\t]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** The closest known name, when it is close enough to be a likely typo. */
@@ -101,7 +101,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 function unknownOption(flag: string, specs: OptionSpec[]): UsageError {
   const hint = didYouMean(flag, specs.flatMap((s) => [s.name, ...(s.aliases ?? [])]));
-  return new UsageError(`unknown option --${printable(flag)}${hint ? ` (did you mean --${hint}?)` : ''}`);
+  return new UsageError(`unknown option --${printableWord(flag)}${hint ? ` (did you mean --${hint}?)` : ''}`);
 }
 
 export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
@@ -145,7 +145,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
       if (!spec) throw unknownOption(name, specs);
     } else if (arg.startsWith('-') && arg.length === 2 && !NUMBER.test(arg)) {
       spec = byShort.get(arg.slice(1));
-      if (!spec) throw new UsageError(`unknown option ${printable(arg)}`);
+      if (!spec) throw new UsageError(`unknown option ${printableWord(arg)}`);
     } else if (arg.startsWith('-') && arg.length > 2 && !NUMBER.test(arg)) {
       throw unknownOption(arg.slice(1), specs);
     } else {
