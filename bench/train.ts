@@ -5,21 +5,22 @@
  * Both train with Adam (L2 decay on W) and a cosine schedule, the tile from the sum of the p chunks of S with
  * an identity STE, one alpha per tile copy from a separate latent W.
  * Against PyTorch (bench/train_torch.py, Debian python3-torch + OpenBLAS, OMP_WAIT_POLICY=PASSIVE) when it is
- * installed: 1 thread vs 1 thread, and both cores vs both cores (ours: two independent trainings on two worker
- * threads, as --jobs 2 runs them; PyTorch: one training with 2 intra-op threads), in alternating rounds, after a
- * warm-up on both sides. Rates per CPU-second (process CPU time, all threads) next to wall clock: the machine may be
+ * installed: 1 thread vs 1 thread, and both cores vs both cores with the same work on each side: two independent
+ * trainings at the same time (ours: on two worker threads, as --jobs 2 runs them; PyTorch: two 1-thread processes,
+ * samples summed, wall clock the longer of the two), in alternating rounds, after a warm-up on both sides. Rates per CPU-second (process CPU time, all threads) next to wall clock: the machine may be
  * shared. Without PyTorch it says so and compares the MLP with @tensorflow/tfjs on its wasm backend, which trains a
  * float ReLU MLP of the same shape (it has no tiling or sign STE), also after a warm-up.
  * Environment: TBN_BENCH_ROUNDS (default 3), TBN_BENCH_MLP_SAMPLES (default 12800), TBN_BENCH_HAR_SAMPLES (default 1600).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../host/data/dataset.ts';
 import { loadFashionMnist } from '../host/data/fashion-mnist.ts';
 import { loadSplits } from '../host/data/select.ts';
+import { subset } from '../host/data/split.ts';
 import { writeFileAtomic } from '../host/io/files.ts';
 import { buildModelSpec, type ModelSpec } from '../host/train/arch.ts';
 import type { TrainJob } from '../host/train/jobs.ts';
@@ -54,15 +55,17 @@ const cpuSeconds = (): number => {
 
 /** The data repeated or cut to exactly `n` examples (one epoch = n samples). */
 function exactly(d: Dataset, n: number): Dataset {
-  const size = d.shape[0] * d.shape[1] * d.shape[2];
-  const x = new Float32Array(n * size);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const j = i % d.count;
-    x.set(d.x.subarray(j * size, (j + 1) * size), i * size);
-    y[i] = d.y[j] as number;
-  }
-  return { ...d, x, y, count: n, name: `${d.name} (${n})` };
+  const indices = Int32Array.from({ length: n }, (_, i) => i % d.count);
+  return subset(d, indices, `${d.name} (${n})`);
+}
+
+/** The data in shared memory, so the worker pool hands it to the workers as it is (no copy in the timed part). */
+function inSharedMemory(d: Dataset): Dataset {
+  const x = new Float32Array(new SharedArrayBuffer(d.x.byteLength));
+  const y = new Int32Array(new SharedArrayBuffer(d.y.byteLength));
+  x.set(d.x);
+  y.set(d.y);
+  return { ...d, x, y };
 }
 
 function job(w: Workload, data: Dataset, seed: number, input: InputQuant): TrainJob {
@@ -73,29 +76,42 @@ function job(w: Workload, data: Dataset, seed: number, input: InputQuant): Train
   };
 }
 
-/** One thread: one training of `samples` examples in this thread, after a warm-up training of WARMUP_STEPS steps. */
+/**
+ * One thread: one training of `samples` examples in this thread, after a warm-up training of WARMUP_STEPS steps.
+ * The warm-up's network is released first, so the timed one reuses its (already grown) wasm memory.
+ */
 function oursOneThread(w: Workload, gemm: Gemm, samples = w.samples): Measure {
+  const input = computeInputQuant(w.data);
   const warm = new TrainRun(w.spec, { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed: 9 }, gemm);
-  warm.net.input = computeInputQuant(w.data);
+  warm.net.input = input;
   warm.train(exactly(w.data, w.batch * WARMUP_STEPS));
+  warm.net.release();
   const run = new TrainRun(w.spec, { epochs: 1, batch: w.batch, lr: 1e-3, weightDecay: 1e-4, seed: 1 }, gemm);
-  run.net.input = computeInputQuant(w.data);
+  run.net.input = input;
   const data = exactly(w.data, samples);
-  const t0 = performance.now();
-  const c0 = cpuSeconds();
-  run.train(data);
-  return { samples, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+  try {
+    const t0 = performance.now();
+    const c0 = cpuSeconds();
+    run.train(data);
+    return { samples, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+  } finally {
+    run.net.release();
+  }
 }
 
-/** Both cores: two independent trainings on two worker threads (as `tbn train --jobs 2` runs them). */
+/**
+ * Both cores: two independent trainings on two worker threads (as `tbn train --jobs 2` runs them). The data is
+ * built and put in shared memory before the clock starts.
+ */
 async function oursTwoCores(w: Workload, pool: WorkerPool): Promise<Measure> {
-  const data = exactly(w.data, w.samples);
-  const warm = exactly(w.data, w.batch * WARMUP_STEPS);
+  const data = inSharedMemory(exactly(w.data, w.samples));
+  const warm = inSharedMemory(exactly(w.data, w.batch * WARMUP_STEPS));
   const input = computeInputQuant(w.data); // once, outside the timed part (a training computes it once too)
   await Promise.all([pool.run(job(w, warm, 9, input), {}), pool.run(job(w, warm, 10, input), {})]);
+  const jobs = [job(w, data, 1, input), job(w, data, 2, input)];
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  await Promise.all([pool.run(job(w, data, 1, input), {}), pool.run(job(w, data, 2, input), {})]);
+  await Promise.all(jobs.map((j) => pool.run(j, {})));
   return { samples: 2 * w.samples, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
 }
 
@@ -108,20 +124,44 @@ function findTorch(): { python: string; version: string } | { reason: string } {
   return { reason: 'PyTorch is not installed (Debian: apt-get install python3-torch libopenblas0-pthread)' };
 }
 
-function torchRun(python: string, w: Workload, files: { x: string; y: string }, threads: number): Measure {
+/** One `train_torch.py` process with `threads` intra-op threads; its own timed loop's samples, wall and CPU time. */
+function torchRun(python: string, w: Workload, files: { x: string; y: string }, threads: number, seed = 1): Promise<Measure> {
   const threadsText = String(threads);
-  const r = spawnSync(
-    python,
-    [
-      path.join(here, 'train_torch.py'), '--model', w.name === 'mlp' ? 'mlp' : 'har', '--x', files.x, '--y', files.y,
-      '--shape', w.data.shape.join(','), '--classes', String(w.data.classes.length), '--p', w.layerP.join(','),
-      '--batch', String(w.batch), '--samples', String(w.samples), '--warmup', String(WARMUP_STEPS), '--threads', threadsText,
-    ],
-    { encoding: 'utf8', timeout: 600_000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: threadsText, OPENBLAS_NUM_THREADS: threadsText } },
-  );
-  if (r.status !== 0) throw new Error(`bench/train_torch.py failed: ${r.stderr || r.error?.message}`);
-  const j = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { samples: number; wall: number; cpu: number };
-  return { samples: j.samples, wall: j.wall, cpu: j.cpu };
+  const args = [
+    path.join(here, 'train_torch.py'), '--model', w.name === 'mlp' ? 'mlp' : 'har', '--x', files.x, '--y', files.y,
+    '--shape', w.data.shape.join(','), '--classes', String(w.data.classes.length), '--p', w.layerP.join(','),
+    '--batch', String(w.batch), '--samples', String(w.samples), '--warmup', String(WARMUP_STEPS), '--threads', threadsText,
+    '--seed', String(seed),
+  ];
+  const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: threadsText, OPENBLAS_NUM_THREADS: threadsText };
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`bench/train_torch.py failed to start: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`bench/train_torch.py failed (${code ?? signal}): ${stderr.trim()}`));
+      try {
+        const j = JSON.parse(stdout.trim().split('\n').pop() as string) as { samples: number; wall: number; cpu: number };
+        resolve({ samples: j.samples, wall: j.wall, cpu: j.cpu });
+      } catch (e) {
+        reject(new Error(`bench/train_torch.py printed no result line: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+/** Both cores, the same work as ours: two 1-thread trainings in two processes at once (samples summed, the longer wall clock). */
+async function torchTwoProcesses(python: string, w: Workload, files: { x: string; y: string }): Promise<Measure> {
+  const [a, b] = await Promise.all([torchRun(python, w, files, 1, 1), torchRun(python, w, files, 1, 2)]);
+  return { samples: a.samples + b.samples, wall: Math.max(a.wall, b.wall), cpu: a.cpu + b.cpu };
 }
 
 async function tfjsMlp(train: Dataset, samples: number): Promise<Measure & { backend: string }> {
@@ -189,10 +229,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const torch = findTorch();
   const rows: Row[] = [];
   const notes: string[] = [];
-  const load = (): string => {
-    const l = (globalThis.process as NodeJS.Process & { getActiveResourcesInfo?: unknown }) && (spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout ?? '').split(' ')[0];
-    return l ?? '?';
-  };
+  const load = (): string => (loadavg()[0] as number).toFixed(2);
   notes.push(`load average before: ${load()} on this machine (wall-clock rates are noisy when it is shared; compare per CPU-second)`);
   const pool = new WorkerPool(2);
   const dir = mkdtempSync(path.join(tmpdir(), 'tbn-bench-train-'));
@@ -210,15 +247,15 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
       }
       for (let r = 0; r < rounds; r++) {
         ours1.push(oursOneThread(w, gemm));
-        if (files && 'python' in torch) torch1.push(torchRun(torch.python, w, files, 1));
+        if (files && 'python' in torch) torch1.push(await torchRun(torch.python, w, files, 1));
         ours2.push(await oursTwoCores(w, pool));
-        if (files && 'python' in torch) torch2.push(torchRun(torch.python, w, files, 2));
+        if (files && 'python' in torch) torch2.push(await torchTwoProcesses(torch.python, w, files));
       }
       const label = w.name === 'mlp' ? 'MLP 784-256-256-10, TBN-4 p=4,4,1, batch 128' : 'HAR CNN, TBN-4 p=1,4,4,1, batch 32';
       rows.push(summarize(label, '1 thread', 'tbn (wasm SIMD)', ours1));
       if (torch1.length) rows.push(summarize(label, '1 thread', `PyTorch ${(torch as { version: string }).version} (OpenBLAS)`, torch1));
       rows.push(summarize(label, '2 cores', 'tbn, 2 trainings on 2 workers', ours2));
-      if (torch2.length) rows.push(summarize(label, '2 cores', 'PyTorch, 1 training, 2 threads', torch2));
+      if (torch2.length) rows.push(summarize(label, '2 cores', 'PyTorch, 2 trainings in 2 processes', torch2));
     }
     if (!('python' in torch)) {
       notes.push(`${torch.reason}: no PyTorch comparison in this run.`);

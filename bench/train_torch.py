@@ -104,9 +104,10 @@ def main():
     ap.add_argument("--samples", type=int, required=True, help="timed samples (whole batches)")
     ap.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1, help="initialisation and order (two processes train different models)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    torch.manual_seed(a.seed)
     h, w, c = (int(v) for v in a.shape.split(","))
     ps = [int(v) for v in a.p.split(",")]
     x = torch.from_numpy(np.fromfile(a.x, dtype=np.float32).reshape(-1, h * w, c))
