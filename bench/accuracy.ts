@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- accuracy` (opt-in: about 45 minutes of both cores): reruns the README's accuracy tables
+ * `npm run bench -- accuracy` (opt-in: about an hour of both cores): reruns the README's accuracy tables
  * with the current training engine and prints them.
  * - HAR (sp-sw-har, `--folds 3`, 40 epochs, seeds 1-5): FP32, BNN, TBN-4 (sign) and TBN-4 weight-only (ReLU),
  *   mean ± sample sd of the test accuracy, the lr each seed chose.
@@ -12,11 +12,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FASHION_MNIST_DIR } from '../host/data/fashion-mnist.ts';
+import { defaultHarRoot } from '../host/data/sp-sw-har.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const HAR_ROOT = path.resolve(root, '../shared/data/sp-sw-har');
-const FASHION_ROOT = '/usr/share/datasets/fashion-mnist';
 
 interface ModelResult {
   variant: string;
@@ -39,16 +39,21 @@ function childCpuSeconds(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-/** Runs `tbn train ARGS --json --no-save --no-report` and returns its models with the wall and CPU time it took. */
-export function train(args: string[]): TrainRun {
-  const full = [path.join(root, 'bin/tbn.js'), 'train', ...args, '--json', '--no-save', '--no-report'];
+/** Runs `tbn ARGS` from the repo root and returns its stdout with the wall and CPU time it took. */
+export function timedTbn(args: string[]): { stdout: string; wall: number; cpu: number } {
   const cpu0 = childCpuSeconds();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, full, { encoding: 'utf8', cwd: root, timeout: 4 * 3600_000, maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/tbn.js'), ...args], { encoding: 'utf8', cwd: root, timeout: 4 * 3600_000, maxBuffer: 1 << 28 });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`tbn train ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').pop()}`);
+  if (r.status !== 0) throw new Error(`tbn ${args.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').pop()}`);
+  return { stdout: r.stdout, wall, cpu: childCpuSeconds() - cpu0 };
+}
+
+/** Runs `tbn train ARGS --json --no-save --no-report` and returns its models with the wall and CPU time it took. */
+export function train(args: string[]): TrainRun {
+  const r = timedTbn(['train', ...args, '--json', '--no-save', '--no-report']);
   const out = JSON.parse(r.stdout) as { models: ModelResult[] };
-  return { models: out.models, wall, cpu: childCpuSeconds() - cpu0, args };
+  return { models: out.models, wall: r.wall, cpu: r.cpu, args };
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -110,7 +115,8 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
   const text: string[] = [];
   const json: Record<string, unknown> = {};
   if (parts.includes('har')) {
-    if (!existsSync(path.join(HAR_ROOT, 'README.md'))) text.push(`HAR skipped: no sp-sw-har data at ${HAR_ROOT}`);
+    const harRoot = defaultHarRoot();
+    if (!harRoot || !existsSync(path.join(harRoot, 'README.md'))) text.push(`HAR skipped: no sp-sw-har data at ${path.resolve(root, '../shared/data/sp-sw-har')}`);
     else {
       const r = har(seeds);
       text.push(...r.text, '');
@@ -118,8 +124,8 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
     }
   }
   if (parts.includes('fashion')) {
-    if (!existsSync(path.join(FASHION_ROOT, 'train-labels-idx1-ubyte.gz'))) {
-      text.push(`Fashion-MNIST skipped: no data at ${FASHION_ROOT} (apt-get install dataset-fashion-mnist)`);
+    if (!existsSync(path.join(FASHION_MNIST_DIR, 'train-labels-idx1-ubyte.gz'))) {
+      text.push(`Fashion-MNIST skipped: no data at ${FASHION_MNIST_DIR} (apt-get install dataset-fashion-mnist)`);
     } else {
       const r = fashion();
       text.push(...r.text);
