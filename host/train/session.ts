@@ -277,7 +277,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
       cv.forEach((fold, f) => {
         const ckpt = done[li * cv.length + f] as Checkpoint;
         runs.push({ lr, fold: f + 1, history: ckpt.history });
-        const foldRun = runFromCheckpoint(ckpt);
+        const foldRun = runFromCheckpoint(ckpt, 'checkpoint', o.gemm);
         const r = evaluate(foldRun.net, fold.val);
         foldRun.net.release();
         correct += r.accuracy * fold.val.count;
@@ -299,7 +299,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     };
     const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
     const [refit] = yield [{ ...base, stage: 'refit', lr: bestLr, config: config(o, bestLr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
-    return finish(runFromCheckpoint(refit as Checkpoint), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
+    return finish(runFromCheckpoint(refit as Checkpoint, 'checkpoint', o.gemm), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
   }
   const done = yield o.lrs.map((lr): TrainJob => ({
     ...base, stage: 'candidate', lr, config: config(o, lr), input: plan.inputQuant, train: splits.train, val: splits.val,
@@ -311,7 +311,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
   const candidates: VariantResult['candidates'] = [];
   const runs: SelectionRun[] = [];
   o.lrs.forEach((lr, i) => {
-    const run = runFromCheckpoint(done[i] as Checkpoint);
+    const run = runFromCheckpoint(done[i] as Checkpoint, 'checkpoint', o.gemm);
     evaluated.push(run);
     const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
     candidates.push({ lr, valAccuracy });
@@ -334,7 +334,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
   chosen.net.release();
   const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
   const [refit] = yield [{ ...base, stage: 'refit', lr, config: config(o, lr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
-  return finish(runFromCheckpoint(refit as Checkpoint), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
+  return finish(runFromCheckpoint(refit as Checkpoint, 'checkpoint', o.gemm), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
 }
 
 function driveSync(flow: Flow, o: SessionOptions): VariantResult {
@@ -375,9 +375,9 @@ export async function trainVariantsWith(splits: Splits, o: SessionOptions, execu
   return Promise.all(plan.variants.map((v) => driveAsync(variantFlow(v, plan, splits, o), executor, ev)));
 }
 
-function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: number, slim: boolean): Flow {
+function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: number, slim: boolean, gemm?: Gemm): Flow {
   const started = performance.now();
-  const run = runFromCheckpoint(ckpt, file);
+  const run = runFromCheckpoint(ckpt, file, gemm);
   if (epochs < run.epochsDone) throw new TbnError('E_OPTION', `${file}: already trained for ${run.epochsDone} epochs; --epochs ${epochs} would go back`);
   const refit = ckpt.train.refit === true;
   // a refit model keeps training on train + val; its validation metrics stay those of the selection model
@@ -388,7 +388,7 @@ function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: num
     refit, epochCheckpoints: true, resume: ckpt, meta: { metrics: ckpt.metrics, warnings: ckpt.warnings },
   }];
   run.net.release();
-  const resumed = runFromCheckpoint(done as Checkpoint, file);
+  const resumed = runFromCheckpoint(done as Checkpoint, file, gemm);
   if (refit) {
     const stored = ckpt.metrics.selection;
     const selection: SelectionMetrics = stored ?? {
@@ -410,7 +410,7 @@ export function resumeTraining(
   epochs: number,
   opts: { slim?: boolean; gemm?: Gemm; onProgress?: SessionOptions['onProgress'] } = {},
 ): VariantResult {
-  const flow = resumeFlow(ckpt, file, splits, epochs, opts.slim === true);
+  const flow = resumeFlow(ckpt, file, splits, epochs, opts.slim === true, opts.gemm);
   let r = flow.next();
   while (!r.done) r = flow.next(r.value.map((job) => runJob(job, opts.onProgress ? { progress: (p) => opts.onProgress?.(job.label, job.lr, p) } : {}, opts.gemm)));
   return r.value;
