@@ -11,7 +11,7 @@ import type { JobEvents, TrainJob } from '../train/jobs.ts';
 import { defaultGemm } from '../train/kernels.ts';
 import { defaultJobs, PoolClosedError, WorkerPool } from '../train/pool.ts';
 import { ProgressBoard } from '../train/progress.ts';
-import { planSession, resumeTrainingWith, trainVariantsWith, type SessionEvents, type SessionOptions, type VariantResult } from '../train/session.ts';
+import { planSession, resumeSampleEpochs, resumeTrainingWith, trainVariantsWith, type SessionEvents, type SessionOptions, type VariantResult } from '../train/session.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { evaluateForReport, makeReport } from '../report/index.ts';
 import { commandLine } from './report.ts';
@@ -238,7 +238,7 @@ export const command: Command = {
     const files: Record<string, string> = {};
     const partial = new Map<Variant, { file: string; epoch: number; epochs: number }>();
     const partialFailed = new Set<string>();
-    const board = new ProgressBoard(plan?.trainings ?? 1, plan?.sampleEpochs ?? splits.train.count * epochs);
+    const board = new ProgressBoard(plan?.trainings ?? 1, plan?.sampleEpochs ?? resumeSampleEpochs(resumed!, splits, epochs));
     const view = progressView(io, board, json);
     const events: SessionEvents = {
       events(job) {

@@ -375,13 +375,23 @@ export async function trainVariantsWith(splits: Splits, o: SessionOptions, execu
   return Promise.all(plan.variants.map((v) => driveAsync(variantFlow(v, plan, splits, o), executor, ev)));
 }
 
+/** The examples a resumed checkpoint keeps training on: train + val for a refit model, else the training split. */
+function resumeData(ckpt: Checkpoint, splits: Splits): Dataset {
+  return ckpt.train.refit === true ? trainPlusVal(splits) : splits.train;
+}
+
+/** Training examples times epochs still to train when resuming `ckpt` up to `epochs` (for an ETA, as SessionPlan.sampleEpochs). */
+export function resumeSampleEpochs(ckpt: Checkpoint, splits: Splits, epochs: number): number {
+  return resumeData(ckpt, splits).count * Math.max(0, epochs - ckpt.train.epochsDone);
+}
+
 function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: number, slim: boolean, gemm?: Gemm): Flow {
   const started = performance.now();
   const run = runFromCheckpoint(ckpt, file, gemm);
   if (epochs < run.epochsDone) throw new TbnError('E_OPTION', `${file}: already trained for ${run.epochsDone} epochs; --epochs ${epochs} would go back`);
   const refit = ckpt.train.refit === true;
   // a refit model keeps training on train + val; its validation metrics stay those of the selection model
-  const data = refit ? trainPlusVal(splits) : splits.train;
+  const data = resumeData(ckpt, splits);
   const [done] = yield [{
     label: modelLabel(run.spec), variant: run.spec.variant, spec: run.spec, stage: 'resume', lr: run.config.lr,
     config: { ...run.config, epochs }, input: run.net.input, train: data, ...(refit ? {} : { val: splits.val }),

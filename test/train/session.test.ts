@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../host/cli/args.ts';
 import { datasetOptions, datasetOptionsFrom } from '../../host/commands/dataset-options.ts';
 import { loadSplits } from '../../host/data/select.ts';
+import type { Checkpoint } from '../../host/train/checkpoint.ts';
+import { runJob, type Executor, type TrainJob } from '../../host/train/jobs.ts';
 import { jsGemm, loadWasmGemm } from '../../host/train/kernels.ts';
-import { resumeTraining, trainVariants, type SessionOptions } from '../../host/train/session.ts';
+import { ProgressBoard } from '../../host/train/progress.ts';
+import { resumeSampleEpochs, resumeTraining, resumeTrainingWith, trainVariants, type SessionOptions } from '../../host/train/session.ts';
 
 const DATA = ['--data', 'synthetic', '--train', 's01-s04', '--test', 's05', '--limit', '200'];
 const splits = loadSplits(datasetOptionsFrom(parseArgs(DATA, datasetOptions)), 3);
@@ -16,8 +19,24 @@ const base: SessionOptions = {
   epochs: 1, batch: 16, lrs: [1e-3], weightDecay: 1e-4, seed: 3,
 };
 
+/** Runs jobs in this thread and keeps every job and checkpoint. */
+function recordingExecutor(): Executor & { jobs: TrainJob[]; checkpoints: Checkpoint[] } {
+  const jobs: TrainJob[] = [];
+  const checkpoints: Checkpoint[] = [];
+  return {
+    jobs,
+    checkpoints,
+    run: async (job, events) => {
+      jobs.push(job);
+      const c = runJob(job, events);
+      checkpoints.push(c);
+      return c;
+    },
+  };
+}
+
 // Without the wasm build the default engine is the JS one too, and the engine recorded could not tell them apart.
-describe.skipIf(!loadWasmGemm())('the engine a library caller chooses (skipped: build/train/gemm.wasm is missing)', () => {
+describe.skipIf(!loadWasmGemm())('the engine a library caller chooses (skipped when build/train/gemm.wasm is missing)', () => {
   it('is the one the checkpoint records, with and without refit, and when resuming', () => {
     const [plain] = trainVariants(splits, { ...base, gemm: jsGemm });
     expect(plain!.checkpoint.train.engine).toBe('js');
@@ -27,4 +46,27 @@ describe.skipIf(!loadWasmGemm())('the engine a library caller chooses (skipped: 
     expect(resumed.checkpoint.train.epochsDone).toBe(2);
     expect(resumed.checkpoint.train.engine).toBe('js');
   });
+});
+
+describe('the work a resume announces (the ETA of tbn train --resume)', () => {
+  for (const refit of [false, true]) {
+    it(`is the work its job does (${refit ? 'refit: train + val' : 'train only'}), so the board ends at 100%`, async () => {
+      const [first] = trainVariants(splits, { ...base, refit, lrs: [1e-3] });
+      const ckpt = first!.checkpoint;
+      const board = new ProgressBoard(1, resumeSampleEpochs(ckpt, splits, 3));
+      const ex = recordingExecutor();
+      const tracked: Executor = {
+        run: async (job, events) => {
+          board.start(job);
+          const c = await ex.run(job, events);
+          board.end(job);
+          return c;
+        },
+      };
+      await resumeTrainingWith(ckpt, 'model.ckpt.json', splits, 3, tracked);
+      expect(ex.jobs).toHaveLength(1);
+      expect(ex.jobs[0]!.train.count).toBe(refit ? splits.train.count + splits.val.count : splits.train.count);
+      expect(board.estimate().fraction).toBe(1);
+    });
+  }
 });
