@@ -337,7 +337,7 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
   return finish(runFromCheckpoint(refit as Checkpoint, 'checkpoint', o.gemm), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
 }
 
-function driveSync(flow: Flow, o: SessionOptions): VariantResult {
+function driveSync(flow: Flow, o: Pick<SessionOptions, 'gemm' | 'onProgress'>): VariantResult {
   let r = flow.next();
   while (!r.done) {
     r = flow.next(r.value.map((job) => runJob(job, o.onProgress ? { progress: (p) => o.onProgress?.(jobName(job), job.lr, p) } : {}, o.gemm)));
@@ -420,10 +420,7 @@ export function resumeTraining(
   epochs: number,
   opts: { slim?: boolean; gemm?: Gemm; onProgress?: SessionOptions['onProgress'] } = {},
 ): VariantResult {
-  const flow = resumeFlow(ckpt, file, splits, epochs, opts.slim === true, opts.gemm);
-  let r = flow.next();
-  while (!r.done) r = flow.next(r.value.map((job) => runJob(job, opts.onProgress ? { progress: (p) => opts.onProgress?.(job.label, job.lr, p) } : {}, opts.gemm)));
-  return r.value;
+  return driveSync(resumeFlow(ckpt, file, splits, epochs, opts.slim === true, opts.gemm), opts);
 }
 
 /** resumeTraining on an executor (worker threads), with epoch checkpoints reported through `ev`. */
