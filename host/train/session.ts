@@ -117,7 +117,8 @@ interface FinishContext {
   /** The examples the run was trained on. */
   trainedOn: Dataset;
   warnings: string[];
-  candidates: VariantResult['candidates'];
+  /** Default: the run's own lr with its validation accuracy (evaluated here). */
+  candidates?: VariantResult['candidates'];
   started: number;
   slim: boolean;
   /** Set when the run is a refit on train + val. */
@@ -147,7 +148,7 @@ function finish(run: TrainRun, splits: Splits, c: FinishContext): VariantResult 
     variant: run.spec.variant,
     label: modelLabel(run.spec),
     lr: run.config.lr,
-    candidates: c.candidates,
+    candidates: c.candidates ?? [{ lr: run.config.lr, valAccuracy: splits.val.count > 0 ? valM.accuracy : 0 }],
     val: valM,
     test: testM,
     train: trainM,
@@ -305,24 +306,22 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
     ...base, stage: 'candidate', lr, config: config(o, lr), input: plan.inputQuant, train: splits.train, val: splits.val,
     refit: false, epochCheckpoints: finalAlone && o.lrs.length === 1, meta: { warnings },
   }));
-  let best: TrainRun | undefined;
-  const evaluated: TrainRun[] = [];
+  let best = 0;
   let bestVal = -1;
   const candidates: VariantResult['candidates'] = [];
   const runs: SelectionRun[] = [];
   o.lrs.forEach((lr, i) => {
-    const run = runFromCheckpoint(done[i] as Checkpoint, 'checkpoint', o.gemm);
-    evaluated.push(run);
-    const valAccuracy = splits.val.count > 0 ? evaluate(run.net, splits.val).accuracy : 0;
+    const ckpt = done[i] as Checkpoint;
+    const valAccuracy = candidateValAccuracy(ckpt, splits.val, o.gemm);
     candidates.push({ lr, valAccuracy });
-    runs.push({ lr, history: run.history });
+    runs.push({ lr, history: [...ckpt.history] });
     if (valAccuracy > bestVal) {
       bestVal = valAccuracy;
-      best = run;
+      best = i;
     }
   });
-  const chosen = best as TrainRun;
-  for (const r of evaluated) if (r !== chosen) r.net.release();
+  // only the chosen candidate's network is rebuilt
+  const chosen = runFromCheckpoint(done[best] as Checkpoint, 'checkpoint', o.gemm);
   if (!plan.all || !plan.allQuant) return finish(chosen, splits, { trainedOn: splits.train, warnings, candidates, started, slim });
   const selection: SelectionMetrics = {
     candidates,
@@ -335,6 +334,22 @@ function* variantFlow(entry: SessionPlan['variants'][number], plan: SessionPlan,
   const meta = { metrics: { selection, ...(splits.description ? { data: splits.description } : {}) }, warnings };
   const [refit] = yield [{ ...base, stage: 'refit', lr, config: config(o, lr), input: plan.allQuant, train: plan.all, refit: true, epochCheckpoints: true, meta }];
   return finish(runFromCheckpoint(refit as Checkpoint, 'checkpoint', o.gemm), splits, { trainedOn: plan.all, warnings, candidates, started, slim, selection });
+}
+
+/**
+ * A candidate's final validation accuracy: the one its job recorded after its last epoch (the job evaluated val
+ * then), or, when it trained no epoch, evaluated here.
+ */
+function candidateValAccuracy(ckpt: Checkpoint, val: Dataset, gemm?: Gemm): number {
+  if (val.count === 0) return 0;
+  const recorded = ckpt.history[ckpt.history.length - 1]?.valAccuracy;
+  if (recorded !== undefined) return recorded;
+  const run = runFromCheckpoint(ckpt, 'checkpoint', gemm);
+  try {
+    return evaluate(run.net, val).accuracy;
+  } finally {
+    run.net.release();
+  }
 }
 
 function driveSync(flow: Flow, o: Pick<SessionOptions, 'gemm' | 'onProgress'>): VariantResult {
@@ -408,8 +423,8 @@ function* resumeFlow(ckpt: Checkpoint, file: string, splits: Splits, epochs: num
     };
     return finish(resumed, splits, { trainedOn: data, warnings: ckpt.warnings, candidates: selection.candidates, started, slim, selection });
   }
-  const valAccuracy = splits.val.count > 0 ? evaluate(resumed.net, splits.val).accuracy : 0;
-  return finish(resumed, splits, { trainedOn: data, warnings: ckpt.warnings, candidates: [{ lr: resumed.config.lr, valAccuracy }], started, slim });
+  // its one candidate: its lr, with the validation accuracy finish() evaluates
+  return finish(resumed, splits, { trainedOn: data, warnings: ckpt.warnings, started, slim });
 }
 
 /** Continues a resumable checkpoint up to `epochs` epochs in total (the cosine schedule spans the new total). */

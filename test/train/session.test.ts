@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../host/cli/args.ts';
 import { datasetOptions, datasetOptionsFrom } from '../../host/commands/dataset-options.ts';
 import { loadSplits } from '../../host/data/select.ts';
-import type { Checkpoint } from '../../host/train/checkpoint.ts';
+import { runFromCheckpoint, type Checkpoint } from '../../host/train/checkpoint.ts';
 import { runJob, type Executor, type TrainJob } from '../../host/train/jobs.ts';
 import { jsGemm, loadWasmGemm } from '../../host/train/kernels.ts';
 import { ProgressBoard } from '../../host/train/progress.ts';
-import { resumeSampleEpochs, resumeTraining, resumeTrainingWith, trainVariants, type SessionOptions } from '../../host/train/session.ts';
+import { resumeSampleEpochs, resumeTraining, resumeTrainingWith, trainVariants, trainVariantsWith, type SessionOptions } from '../../host/train/session.ts';
+import { evaluate } from '../../host/train/trainer.ts';
 
 const DATA = ['--data', 'synthetic', '--train', 's01-s04', '--test', 's05', '--limit', '200'];
 const splits = loadSplits(datasetOptionsFrom(parseArgs(DATA, datasetOptions)), 3);
@@ -45,6 +46,24 @@ describe.skipIf(!loadWasmGemm())('the engine a library caller chooses (skipped w
     const resumed = resumeTraining(refit!.checkpoint, 'refit.ckpt.json', splits, 2, { gemm: jsGemm });
     expect(resumed.checkpoint.train.epochsDone).toBe(2);
     expect(resumed.checkpoint.train.engine).toBe('js');
+  });
+});
+
+describe('choosing among candidates', () => {
+  it("takes each candidate's validation accuracy as its own network gives it", async () => {
+    const ex = recordingExecutor();
+    const [r] = await trainVariantsWith(splits, { ...base, epochs: 2, lrs: [1e-3, 3e-2, 1e-1] }, ex);
+    expect(ex.checkpoints).toHaveLength(3);
+    const evaluated = ex.checkpoints.map((c) => {
+      const run = runFromCheckpoint(c);
+      const accuracy = evaluate(run.net, splits.val).accuracy;
+      run.net.release();
+      return accuracy;
+    });
+    expect(r!.candidates).toEqual([1e-3, 3e-2, 1e-1].map((lr, i) => ({ lr, valAccuracy: evaluated[i] })));
+    const best = Math.max(...evaluated);
+    expect(r!.lr).toBe([1e-3, 3e-2, 1e-1][evaluated.indexOf(best)]);
+    expect(r!.val.accuracy).toBe(best);
   });
 });
 
