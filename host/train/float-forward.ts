@@ -7,12 +7,7 @@
  */
 import type { FloatModel, WeightLayer } from '../model/float-model.ts';
 import { TbnError } from '../errors.ts';
-
-function roundHalfAway(t: number): number {
-  const i = Math.trunc(t);
-  const f = t - i;
-  return i + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
-}
+import { roundHalfAway } from './kernels.ts';
 
 /** The layer's full weight tensor (out, kh, kw, in) as floats. */
 export function expandedWeights(l: WeightLayer): Float32Array {

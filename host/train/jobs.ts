@@ -69,10 +69,3 @@ export function runJob(job: TrainJob, events: JobEvents = {}, gemm?: Gemm): Chec
   run.net.release(); // the checkpoint holds copies; the next job of this thread reuses the memory
   return checkpoint;
 }
-
-/** Runs every job in this thread, one after another (library use; the CLI uses the worker pool). */
-export function inlineExecutor(gemm?: Gemm): Executor {
-  return {
-    run: async (job, events) => runJob(job, events, gemm),
-  };
-}

@@ -71,6 +71,13 @@ export interface AdamArgs {
   wd: number;
 }
 
+/** Round half away from zero, as the packed format's input quantiser does. */
+export function roundHalfAway(t: number): number {
+  const i = Math.trunc(t);
+  const f = t - i;
+  return i + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
+}
+
 /** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float); float64 steps. */
 export function jsQuantizeInput(q: InputQuant, x: Float32Array, channels: number, out: Float32Array): void {
   const scale = q.scale;
@@ -79,14 +86,7 @@ export function jsQuantizeInput(q: InputQuant, x: Float32Array, channels: number
     const std = q.std[c] as number;
     for (let i = c; i < x.length; i += channels) {
       const t = ((x[i] as number) - mean) / std / scale;
-      let v: number;
-      if (!(t >= -127)) v = -127;
-      else if (t > 127) v = 127;
-      else {
-        const w = Math.trunc(t);
-        const f = t - w;
-        v = w + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
-      }
+      const v = !(t >= -127) ? -127 : t > 127 ? 127 : roundHalfAway(t);
       out[i] = v * scale;
     }
   }

@@ -6,7 +6,7 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightLayerSpec } from './arch.ts';
 import { shapeSize, weightCount } from './arch.ts';
-import { ACT_CODE, defaultGemm, jsGemm, jsQuantizeInput, type Gemm, type Geometry } from './kernels.ts';
+import { ACT_CODE, defaultGemm, jsGemm, type Gemm, type Geometry } from './kernels.ts';
 import { Rng } from './rng.ts';
 import { expandTile } from './tile.ts';
 
@@ -32,16 +32,6 @@ export interface InputQuant {
   /** int8 step of the standardised input. */
   scale: number;
 }
-
-/** Round half away from zero, as the packed format's input quantiser does. */
-export function roundHalfAway(t: number): number {
-  const i = Math.trunc(t);
-  const f = t - i;
-  return i + (f >= 0.5 ? 1 : 0) - (f <= -0.5 ? 1 : 0);
-}
-
-/** Standardise per channel, then fake-quantise to int8 steps of q.scale (values stay float). */
-export const quantizeInput = jsQuantizeInput;
 
 abstract class Layer {
   abstract readonly spec: LayerSpec;

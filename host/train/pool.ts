@@ -147,7 +147,12 @@ export class WorkerPool implements Executor {
         this.idle.push(w);
         w.unref();
         if (m.type === 'done') p.resolve(m.ckpt);
-        else p.reject(new TbnError(m.code, m.message));
+        else {
+          const error = new TbnError(m.code, m.message);
+          // the worker's own stack: where an internal error happened
+          if (m.stack) error.stack = `${error.name}: ${m.message}\n    in a training worker:\n${m.stack}`;
+          p.reject(error);
+        }
         this.pump();
       }
     });

@@ -8,10 +8,10 @@
 import type { AlphaMode } from './arch.ts';
 
 /** t_j = +1 if sum_i S[i*q + j] > 0 else -1, with q = n/p. */
-export function tileFromScores(s: Float32Array, p: number, out: Float32Array = new Float32Array(s.length / p), scratch?: Float64Array): Float32Array {
+export function tileFromScores(s: Float32Array, p: number, out: Float32Array = new Float32Array(s.length / p)): Float32Array {
   const q = s.length / p;
   // chunk by chunk (sequential memory); each sum is still s[j] + s[q + j] + ... in order, in float64
-  const sum = scratch && scratch.length >= q ? scratch.fill(0, 0, q) : new Float64Array(q);
+  const sum = new Float64Array(q);
   for (let i = 0; i < p; i++) {
     const base = i * q;
     for (let j = 0; j < q; j++) sum[j] = (sum[j] as number) + (s[base + j] as number);

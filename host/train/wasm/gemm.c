@@ -325,7 +325,7 @@ void bn_backward(const float *go, const float *pre, const float *xhat, int M, in
 
 /*
  * One Adam step (L2 decay added to the gradient, bias corrections c1/c2 given) over n values, in float32.
- * host/train/optim.ts holds the same steps in JS (Math.fround), so both engines give identical bits.
+ * host/train/kernels.ts jsAdam holds the same steps in JS (Math.fround), so both engines give identical bits.
  */
 __attribute__((export_name("adam")))
 void adam(float *w, const float *g, float *m, float *v, int n, float lr, float b1, float b2, float c1, float c2,
@@ -597,7 +597,7 @@ void tile_backward(const float *gW, const float *tile, int q, const float *alpha
 }
 
 /*
- * The trainer's int8 fake quantisation of the input (host/train/network.ts quantizeInput), in the same float64
+ * The trainer's int8 fake quantisation of the input (host/train/kernels.ts jsQuantizeInput), in the same float64
  * steps: t = ((x - mean[c]) / std[c]) / scale, -127 when !(t >= -127), 127 when t > 127, else rounded half away
  * from zero; out = (float)(v * scale). Channel c = i % channels; meanD/stdD hold the float64 mean and std for
  * `period` positions (channels, or 2 * channels when channels is odd) so two neighbours share one vector.
