@@ -1,5 +1,5 @@
 /** Adam (L2 weight decay added to the gradient, as torch.optim.Adam) with a cosine learning-rate schedule. */
-import { jsAdam, type Gemm } from './kernels.ts';
+import type { Gemm } from './kernels.ts';
 import type { Param } from './network.ts';
 
 export interface AdamState {
@@ -27,7 +27,7 @@ export function cosineLr(lr: number, step: number, total: number): number {
 }
 
 /** One step over every parameter; the arithmetic is float32 (kernels.ts / gemm.c, identical in both engines). */
-export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, kernels?: Pick<Gemm, 'adam' | 'zerosLike' | 'homed'>): void {
+export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, kernels: Pick<Gemm, 'adam' | 'zerosLike' | 'homed'>): void {
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
   const eps = cfg.eps ?? 1e-8;
@@ -36,15 +36,14 @@ export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, ker
   const t = state.step;
   const c1 = 1 - Math.pow(b1, t);
   const c2 = 1 - Math.pow(b2, t);
-  const adam = kernels ? kernels.adam : jsAdam;
   for (const p of params) {
     if (p.frozen) continue;
     let m = state.m.get(p.name);
     let v = state.v.get(p.name);
-    if (!m || !v || (kernels?.homed(p.value) && !(kernels.homed(m) && kernels.homed(v)))) {
+    if (!m || !v || (kernels.homed(p.value) && !(kernels.homed(m) && kernels.homed(v)))) {
       // new state, or state restored from a checkpoint: placed beside the parameter (in wasm memory when it is there)
-      const nm = kernels ? kernels.zerosLike(p.value) : new Float32Array(p.value.length);
-      const nv = kernels ? kernels.zerosLike(p.value) : new Float32Array(p.value.length);
+      const nm = kernels.zerosLike(p.value);
+      const nv = kernels.zerosLike(p.value);
       if (m) nm.set(m);
       if (v) nv.set(v);
       m = nm;
@@ -52,6 +51,6 @@ export function adamStep(params: Param[], state: AdamState, cfg: AdamConfig, ker
       state.m.set(p.name, m);
       state.v.set(p.name, v);
     }
-    adam({ w: p.value, g: p.grad, m, v, lr, b1, b2, c1, c2, eps, wd: p.decay ? cfg.weightDecay : 0 });
+    kernels.adam({ w: p.value, g: p.grad, m, v, lr, b1, b2, c1, c2, eps, wd: p.decay ? cfg.weightDecay : 0 });
   }
 }
