@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../host/cli.ts';
+import { runCli } from '../cli/cli-io.ts';
 import { parseArgs } from '../../host/cli/args.ts';
 import { datasetOptions, datasetOptionsFrom } from '../../host/commands/dataset-options.ts';
 import { loadSplits } from '../../host/data/select.ts';
@@ -15,12 +15,7 @@ import { WorkerPool } from '../../host/train/pool.ts';
 import { ProgressBoard, formatDuration, formatLr } from '../../host/train/progress.ts';
 import { trainVariants, trainVariantsWith, type SessionOptions } from '../../host/train/session.ts';
 
-async function tbn(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), interactive: false });
-  return { code, out, err };
-}
+const tbn = runCli;
 
 const DATA = ['--data', 'synthetic', '--train', 's01-s06', '--test', 's07', '--limit', '300'];
 const MODEL = ['--variants', 'bnn,tbn', '--arch', 'conv1d:8x5 dense:16', '--layer-p', '1,4,1', '--epochs', '2', '--batch', '16', '--lr', '1e-3,3e-3', '--folds', '3', '--seed', '5'];

@@ -6,15 +6,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../host/cli.ts';
+import { runCli } from '../cli/cli-io.ts';
 import { parseCheckpoint } from '../../host/train/checkpoint.ts';
 
-async function tbn(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), interactive: false });
-  return { code, out, err };
-}
+const tbn = runCli;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tbn-validate-'));
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/models/har-tbn4.ckpt.json');
