@@ -13,7 +13,9 @@ import { loadSplits } from '../../host/data/select.ts';
 import { loadCheckpoint, type Checkpoint } from '../../host/train/checkpoint.ts';
 import { WorkerPool } from '../../host/train/pool.ts';
 import { ProgressBoard, formatDuration, formatLr } from '../../host/train/progress.ts';
-import { trainVariants, trainVariantsWith, type SessionOptions } from '../../host/train/session.ts';
+import { planSession, trainVariants, trainVariantsWith, type SessionOptions } from '../../host/train/session.ts';
+import type { TrainJob } from '../../host/train/jobs.ts';
+import { TbnError } from '../../host/errors.ts';
 
 const tbn = runCli;
 
@@ -61,6 +63,30 @@ describe('tbn train --jobs', () => {
       expect(pooled!.candidates).toEqual(inline!.candidates);
       expect(pooled!.test).toEqual(inline!.test);
       expect(essence(pooled!.checkpoint)).toEqual(essence(inline!.checkpoint));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a job's error in a worker rejects with its code and message, and keeps the worker's stack", async () => {
+    const splits = loadSplits(datasetOptionsFrom(parseArgs(DATA, datasetOptions)), 5);
+    const o: SessionOptions = {
+      arch: 'dense:16', variants: ['tbn'], activation: 'sign', alpha: 'weight', p: 2, minTileSize: 1000,
+      epochs: 1, batch: 16, lrs: [1e-3], weightDecay: 0, seed: 5,
+    };
+    const plan = planSession(splits, o);
+    const v = plan.variants[0]!;
+    const job: TrainJob = {
+      label: v.label, variant: 'tbn', stage: 'candidate', lr: 1e-3, spec: v.spec, config: { epochs: 1, batch: 16, lr: 1e-3, weightDecay: 0, seed: 5 },
+      input: plan.inputQuant, train: { ...splits.train, shape: [1, 7, 3] }, refit: false, epochCheckpoints: false,
+    };
+    const pool = new WorkerPool(1);
+    try {
+      const e = (await pool.run(job, {}).then(() => undefined, (err: unknown) => err)) as TbnError;
+      expect(e).toBeInstanceOf(TbnError);
+      expect(e.code).toBe('E_DATA');
+      expect(e.message).toMatch(/examples have shape 1x7x3/);
+      expect(e.stack).toMatch(/in a training worker:[\s\S]*checkCompatible/);
     } finally {
       await pool.close();
     }
