@@ -93,7 +93,7 @@ export const command: Command = {
     const speed = optNumber(args, 'speed');
     const clock: SimClock = speed !== undefined ? new VirtualClock() : new RealClock();
     const slowMs = optNumber(args, 'slow-kernel') ?? 0;
-    const tbn: TbnModuleLike = slowMs > 0 ? { ...realTbn, run: (m, x, l) => { busyFor(clock, slowMs); return realTbn.run(m, x, l); } } : realTbn;
+    const tbn: TbnModuleLike = slowMs > 0 ? { ...realTbn, run: (...a) => { busyFor(clock, slowMs); return realTbn.run(...a); } } : realTbn;
     let sensor: SimSensor | undefined;
     if (sensorKind) {
       const mode = optString(args, 'mode') ?? 'predict';

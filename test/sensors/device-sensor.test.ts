@@ -141,7 +141,7 @@ describe('overrun: a kernel too slow for the sample rate', () => {
     const W = model.inShape[1];
     const real = await loadWasmTbnModule();
     let busyMs = 0;
-    const board = virtualBoard({ model: packed, tbn: { ...real, run: (m, x, l) => { board.clock.busy(busyMs); return real.run(m, x, l); } } as TbnModuleLike, config: sensorConfig('mpu6050', HAR_CHANNELS), replay: syntheticReplay('mpu6050', 60 * 50) });
+    const board = virtualBoard({ model: packed, tbn: { ...real, run: (...a) => { board.clock.busy(busyMs); return real.run(...a); } } as TbnModuleLike, config: sensorConfig('mpu6050', HAR_CHANNELS), replay: syntheticReplay('mpu6050', 60 * 50) });
     const mpu = board.sensor.mpu!;
     mpu.logSamples = true;
     busyMs = 2500; // one inference takes longer than the 1,024-byte FIFO holds at 50 Hz x 12 bytes (1.7 s)
