@@ -4,7 +4,7 @@
  * Every buffer is allocated once at start; nothing is allocated per sample.
  */
 import type { Board, TbnInfo, TbnModule } from './board.ts';
-import { bangleStart, bangleStop } from './sensors/bangle.ts';
+import { banglePollMs, bangleStart, bangleStop } from './sensors/bangle.ts';
 import { type I2cBus, MPU_ID, type MpuDriver, mpuBaseHz, mpuDivider, mpuFactory, rangeIndex } from './sensors/mpu6050.ts';
 import {
   ACK_GAP,
@@ -754,7 +754,7 @@ appFactory.start = function (board: Board): App {
         sensorFail(0xffffffff, 'no Bangle accelerometer on this board');
         return;
       }
-      rateHz = 1000 / Math.round(1000 / s.rateHz);
+      rateHz = 1000 / banglePollMs(s.rateHz); // the poll interval bangleStart sets, clamped to 10..4000 ms
       batch = Math.max(1, Math.min(rawMax, Math.round((rateHz * pollMs) / 1000)));
       sensorOk = true;
       setMode(m);

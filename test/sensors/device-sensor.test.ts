@@ -246,3 +246,22 @@ describe('the model channels tbn sim --sensor maps', () => {
     expect(r.assumption).toMatch(/stores no units for x_acc \(m\/s2\)/);
   });
 });
+
+describe('the Bangle.js rate the app reports', () => {
+  it('is the rate the watch samples at when the poll interval is clamped to 10 ms (200 Hz asked: 100 Hz), so RAW timestamps are right', async () => {
+    const board = virtualBoard({ model: new Uint8Array(0), tbn: await loadWasmTbnModule(), config: { ...sensorConfig('bangle', HAR_CHANNELS.slice(0, 3), { rateHz: 200 }), mode: 'record' }, replay: syntheticReplay('bangle', 3000) });
+    try {
+      board.clock.runFor(10_000);
+      const produced = board.sensor.bangle!.stats.produced;
+      expect(board.sensor.bangle!.pollMs).toBe(10);
+      // 10 s at the watch's real 100 Hz.
+      expect(Math.abs(produced - 1000)).toBeLessThanOrEqual(2);
+      board.send(F.sensorRequest());
+      const info = board.messages.at(-1) as F.SensorMessage;
+      expect(info).toMatchObject({ type: 'sensor', ok: true, mode: F.P.MODE_RECORD, rateHz: 100 });
+      expect(board.sim.appErrors()).toEqual([]);
+    } finally {
+      board.stop();
+    }
+  });
+});
