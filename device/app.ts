@@ -382,10 +382,17 @@ appFactory.start = function (board: Board): App {
    * whose samples this overwrites before they were inferred are skipped and reported (ERROR 1).
    */
   function writeRing(src: Float32Array | Int16Array, n: number, scale: number): void {
-    // counts (Int16Array, scale 1) into the counts ring, values into the float ring
-    useRing(stream === SENSOR_STREAM && params16 !== null);
+    // counts (Int16Array, scale 1) into the counts ring, values into the float ring (restartStream picked it)
     var r: Float32Array | Int16Array = ring16 !== null ? ring16 : (ring as Float32Array);
     var ch = channels;
+    if (n > cap) {
+      // More than the ring holds: keep the newest cap samples; the windows over the older ones are skipped below.
+      var drop = n - cap;
+      nextSeq += drop;
+      counters[C_SAMPLES] += drop;
+      src = src.subarray(drop * ch, n * ch);
+      n = cap;
+    }
     var last = nextSeq + n - 1;
     while (nextEnd - windowLen <= last - cap) {
       counters[C_OVERRUNS]++;
