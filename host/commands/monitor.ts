@@ -1,5 +1,5 @@
 import { optBool, optInt, optNumber } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
+import { type Command, sigintSignal } from '../cli/command.ts';
 import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { monitorDevice, type MonitorStatus } from '../monitor/monitor.ts';
 
@@ -19,16 +19,14 @@ export const command: Command = {
     const port = requiredPort(args);
     const json = optBool(args, 'json');
     const link = await openPort(args, port);
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
+    const sigint = sigintSignal();
     let lastSince: MonitorStatus['since'] | undefined;
     const losses = (s: MonitorStatus['since']) => `${s.sensorSamples} samples, ${s.sensorLost} lost in ${s.sensorOverflows} FIFO overflows, ${s.overruns} windows skipped`;
     try {
       const report = await monitorDevice(link, {
         seconds: optNumber(args, 'seconds'),
         count: optInt(args, 'count'),
-        signal: abort.signal,
+        signal: sigint.signal,
         onPrediction: (p) => {
           if (json) io.out(JSON.stringify(p));
           else io.out(`${p.t.toFixed(2).padStart(8)} s  ${p.label.padEnd(14)} (class ${p.cls})  window ending at sample ${p.endSeq}  inference ${(p.micros / 1000).toFixed(2)} ms${p.intervalMs ? `  every ${(p.intervalMs / 1000).toFixed(2)} s` : ''}`);
@@ -51,7 +49,7 @@ export const command: Command = {
       }
       return 0;
     } finally {
-      process.off('SIGINT', onSigint);
+      sigint.dispose();
       await link.close();
     }
   },
