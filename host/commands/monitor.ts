@@ -2,8 +2,9 @@ import { optBool, optInt, optNumber } from '../cli/args.ts';
 import { type Command, sigintSignal } from '../cli/command.ts';
 import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { monitorDevice, type MonitorStatus } from '../monitor/monitor.ts';
+import { P } from '../protocol/frames.ts';
 
-const ERROR_NAMES: Record<number, string> = { 1: 'overrun', 2: 'model', 3: 'samples', 4: 'inference', 5: 'config', 6: 'sensor' };
+const ERROR_NAMES: Record<number, string> = { [P.E_OVERRUN]: 'overrun', [P.E_MODEL]: 'model', [P.E_SAMPLES]: 'samples', [P.E_INFERENCE]: 'inference', [P.E_STATE]: 'config', [P.E_SENSOR]: 'sensor' };
 
 export const command: Command = {
   name: 'monitor',
@@ -38,7 +39,7 @@ export const command: Command = {
         },
         onError: (e) => {
           if (json) io.out(JSON.stringify({ type: 'error', code: e.code, name: ERROR_NAMES[e.code] ?? 'unknown', arg: e.arg, message: e.message }));
-          else if (e.code !== 1) io.err(`board error ${e.code} (${ERROR_NAMES[e.code] ?? 'unknown'}): ${e.message}`);
+          else if (e.code !== P.E_OVERRUN) io.err(`board error ${e.code} (${ERROR_NAMES[e.code] ?? 'unknown'}): ${e.message}`);
         },
       });
       if (json) io.out(JSON.stringify(report));
