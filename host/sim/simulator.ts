@@ -145,11 +145,6 @@ export class Simulator {
     return new vm.Script(code, { filename: 'user.js' }).runInContext(this.context);
   }
 
-  /** Listeners user code registered with E.on(event, fn). */
-  listeners(event: string): number {
-    return this.shim.listeners(event);
-  }
-
   /**
    * Checks the model against the board, then starts the bundle. A model that
    * does not fit is refused with a TbnError listing the numbers.
