@@ -1,7 +1,8 @@
 /**
  * The device app: receives sample frames, keeps a ring buffer of samples,
  * runs the model every `stride` samples and sends predictions back.
- * Every buffer is allocated once at start; nothing is allocated per sample.
+ * Buffers are allocated at start, except the ring and window, made when a stream of another kind
+ * starts (float values, or int16 counts for the sensor with sensor.input16); nothing per sample.
  */
 import type { Board, TbnInfo, TbnModule } from './board.ts';
 import { banglePollMs, bangleStart, bangleStop } from './sensors/bangle.ts';
@@ -285,7 +286,6 @@ appFactory.start = function (board: Board): App {
     send(8 + 4 * COUNTER_COUNT);
   }
 
-  /** Starts stream `id` at sample `seq` (0 for host streams; the sensor's sample count for its own). */
   /** Makes the ring of the current stream's kind exist (counts: the sensor with input16), dropping the other. */
   function useRing(counts: boolean): void {
     var n = cap * channels;
@@ -304,6 +304,7 @@ appFactory.start = function (board: Board): App {
     }
   }
 
+  /** Starts stream `id` at sample `seq` (0 for host streams; the sensor's sample count for its own). */
   function restartStream(id: number, flags: number, seq: number): void {
     if (info !== null) useRing(id === SENSOR_STREAM && params16 !== null);
     stream = id;
