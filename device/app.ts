@@ -1,10 +1,11 @@
 /**
  * The device app: receives sample frames, keeps a ring buffer of samples,
  * runs the model every `stride` samples and sends predictions back.
- * Every buffer is allocated once at start; nothing is allocated per sample.
+ * Buffers are allocated at start, except the ring and window, made when a stream of another kind
+ * starts (float values, or int16 counts for the sensor with sensor.input16); nothing per sample.
  */
 import type { Board, TbnInfo, TbnModule } from './board.ts';
-import { bangleStart, bangleStop } from './sensors/bangle.ts';
+import { banglePollMs, bangleStart, bangleStop } from './sensors/bangle.ts';
 import { type I2cBus, MPU_ID, type MpuDriver, mpuBaseHz, mpuDivider, mpuFactory, rangeIndex } from './sensors/mpu6050.ts';
 import {
   ACK_GAP,
@@ -285,7 +286,6 @@ appFactory.start = function (board: Board): App {
     send(8 + 4 * COUNTER_COUNT);
   }
 
-  /** Starts stream `id` at sample `seq` (0 for host streams; the sensor's sample count for its own). */
   /** Makes the ring of the current stream's kind exist (counts: the sensor with input16), dropping the other. */
   function useRing(counts: boolean): void {
     var n = cap * channels;
@@ -304,6 +304,7 @@ appFactory.start = function (board: Board): App {
     }
   }
 
+  /** Starts stream `id` at sample `seq` (0 for host streams; the sensor's sample count for its own). */
   function restartStream(id: number, flags: number, seq: number): void {
     if (info !== null) useRing(id === SENSOR_STREAM && params16 !== null);
     stream = id;
@@ -382,10 +383,17 @@ appFactory.start = function (board: Board): App {
    * whose samples this overwrites before they were inferred are skipped and reported (ERROR 1).
    */
   function writeRing(src: Float32Array | Int16Array, n: number, scale: number): void {
-    // counts (Int16Array, scale 1) into the counts ring, values into the float ring
-    useRing(stream === SENSOR_STREAM && params16 !== null);
+    // counts (Int16Array, scale 1) into the counts ring, values into the float ring (restartStream picked it)
     var r: Float32Array | Int16Array = ring16 !== null ? ring16 : (ring as Float32Array);
     var ch = channels;
+    if (n > cap) {
+      // More than the ring holds: keep the newest cap samples; the windows over the older ones are skipped below.
+      var drop = n - cap;
+      nextSeq += drop;
+      counters[C_SAMPLES] += drop;
+      src = src.subarray(drop * ch, n * ch);
+      n = cap;
+    }
     var last = nextSeq + n - 1;
     while (nextEnd - windowLen <= last - cap) {
       counters[C_OVERRUNS]++;
@@ -754,7 +762,7 @@ appFactory.start = function (board: Board): App {
         sensorFail(0xffffffff, 'no Bangle accelerometer on this board');
         return;
       }
-      rateHz = 1000 / Math.round(1000 / s.rateHz);
+      rateHz = 1000 / banglePollMs(s.rateHz); // the poll interval bangleStart sets, clamped to 10..4000 ms
       batch = Math.max(1, Math.min(rawMax, Math.round((rateHz * pollMs) / 1000)));
       sensorOk = true;
       setMode(m);

@@ -82,11 +82,12 @@ export function handleRamBytes(model: PackedModel): number {
  * The fit check of `tbn build`: the simulator's own (estimateLimits: flash, Storage, scratch RAM and
  * JS variables), so a model `tbn build` accepts is one `tbn sim --board` runs, and the other way round.
  */
-export function checkBuildFit(input: Pick<BuildInput, 'board' | 'model' | 'modelBytes' | 'bundle' | 'modelFile'>): FitResult {
+export function checkBuildFit(input: Pick<BuildInput, 'board' | 'model' | 'modelBytes' | 'bundle' | 'modelFile' | 'config'>): FitResult {
   const m = input.model;
   const [inH, inW, inC] = m.inShape;
   const info = { inH, inW, inC, inputLen: inH * inW * inC, classes: m.classes.length, scratchBytes: m.scratchBytes };
-  return estimateLimits(input.board, Buffer.byteLength(input.bundle, 'latin1'), input.modelBytes.length, info).fit;
+  // A tbn.cfg sensor makes the app create its sensor code at start: those variables count.
+  return estimateLimits(input.board, Buffer.byteLength(input.bundle, 'latin1'), input.modelBytes.length, info, { sensor: input.config?.sensor !== undefined }).fit;
 }
 
 export function fitError(board: string, modelFile: string, fit: FitResult): TbnError {

@@ -32,3 +32,11 @@ export function waitForStop(seconds: number | undefined): Promise<void> {
     if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
   });
 }
+
+/** An AbortSignal that Ctrl-C (the first SIGINT) aborts; dispose() stops listening. For commands that end cleanly and still report. */
+export function sigintSignal(): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  return { signal: abort.signal, dispose: () => process.off('SIGINT', onSigint) };
+}

@@ -105,7 +105,7 @@ export const command: Command = {
     }
     const bundle = readBundle(bundleFile);
 
-    const fit = checkBuildFit({ board, model, modelBytes, bundle, modelFile });
+    const fit = checkBuildFit({ board, model, modelBytes, bundle, modelFile, ...(config ? { config } : {}) });
     if (!fit.fits) {
       if (json) {
         io.out(JSON.stringify({ ok: false, board: board.name, engine, model: modelFile, problems: fit.problems, fit: fit.rows }));

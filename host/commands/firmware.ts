@@ -6,6 +6,9 @@ import { buildDeviceBundle, DEFAULT_BUNDLE } from '../build/bundle.ts';
 import { buildFirmware, defaultOutDir, type FirmwareOptions, previousBuild } from '../firmware/build.ts';
 import { ENGINE_NAMES, type EngineName } from '../firmware/engines.ts';
 import { runLinuxFirmware, runQemuStm32, type RunningFirmware } from '../firmware/run.ts';
+import { readModelFile } from '../format/reader.ts';
+import { loadPackedFile } from '../format/source.ts';
+import { streamCommandHint } from './sim.ts';
 
 export const command: Command = {
   name: 'firmware',
@@ -73,6 +76,8 @@ export const command: Command = {
       return 0;
     }
 
+    // What to stream, named before the firmware starts: HAR subjects only for a HAR-shaped model.
+    const streamHint = streamCommandHint(loadPackedFile(modelFile as string, readModelFile(modelFile as string)));
     let running: RunningFirmware;
     if (result.target.runnable === 'linux') {
       const bundle = optString(args, 'bundle') ?? (existsSync(DEFAULT_BUNDLE) ? DEFAULT_BUNDLE : buildDeviceBundle());
@@ -83,7 +88,7 @@ export const command: Command = {
       throw new UsageError(`--run starts the Linux builds and the stm32f405 JerryScript firmware (in QEMU); flash the ${result.target.board} image to a board instead`);
     }
     io.out(running.hostPath);
-    io.err(`${engine} firmware runs the app with ${modelFile}; serial port ready: tbn stream --port ${running.hostPath} --har-subjects s15-s18`);
+    io.err(`${engine} firmware runs the app with ${modelFile}; serial port ready: tbn stream --port ${running.hostPath} ${streamHint}`);
     await waitForStop(seconds);
     await running.close();
     io.err('stopped');

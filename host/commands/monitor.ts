@@ -1,9 +1,10 @@
 import { optBool, optInt, optNumber } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
+import { type Command, sigintSignal } from '../cli/command.ts';
 import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { monitorDevice, type MonitorStatus } from '../monitor/monitor.ts';
+import { P } from '../protocol/frames.ts';
 
-const ERROR_NAMES: Record<number, string> = { 1: 'overrun', 2: 'model', 3: 'samples', 4: 'inference', 5: 'config', 6: 'sensor' };
+const ERROR_NAMES: Record<number, string> = { [P.E_OVERRUN]: 'overrun', [P.E_MODEL]: 'model', [P.E_SAMPLES]: 'samples', [P.E_INFERENCE]: 'inference', [P.E_STATE]: 'config', [P.E_SENSOR]: 'sensor' };
 
 export const command: Command = {
   name: 'monitor',
@@ -19,16 +20,14 @@ export const command: Command = {
     const port = requiredPort(args);
     const json = optBool(args, 'json');
     const link = await openPort(args, port);
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
+    const sigint = sigintSignal();
     let lastSince: MonitorStatus['since'] | undefined;
     const losses = (s: MonitorStatus['since']) => `${s.sensorSamples} samples, ${s.sensorLost} lost in ${s.sensorOverflows} FIFO overflows, ${s.overruns} windows skipped`;
     try {
       const report = await monitorDevice(link, {
         seconds: optNumber(args, 'seconds'),
         count: optInt(args, 'count'),
-        signal: abort.signal,
+        signal: sigint.signal,
         onPrediction: (p) => {
           if (json) io.out(JSON.stringify(p));
           else io.out(`${p.t.toFixed(2).padStart(8)} s  ${p.label.padEnd(14)} (class ${p.cls})  window ending at sample ${p.endSeq}  inference ${(p.micros / 1000).toFixed(2)} ms${p.intervalMs ? `  every ${(p.intervalMs / 1000).toFixed(2)} s` : ''}`);
@@ -40,7 +39,7 @@ export const command: Command = {
         },
         onError: (e) => {
           if (json) io.out(JSON.stringify({ type: 'error', code: e.code, name: ERROR_NAMES[e.code] ?? 'unknown', arg: e.arg, message: e.message }));
-          else if (e.code !== 1) io.err(`board error ${e.code} (${ERROR_NAMES[e.code] ?? 'unknown'}): ${e.message}`);
+          else if (e.code !== P.E_OVERRUN) io.err(`board error ${e.code} (${ERROR_NAMES[e.code] ?? 'unknown'}): ${e.message}`);
         },
       });
       if (json) io.out(JSON.stringify(report));
@@ -51,7 +50,7 @@ export const command: Command = {
       }
       return 0;
     } finally {
-      process.off('SIGINT', onSigint);
+      sigint.dispose();
       await link.close();
     }
   },

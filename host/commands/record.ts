@@ -1,7 +1,6 @@
 import { optBool, optNumber, optString, UsageError } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
+import { type Command, sigintSignal } from '../cli/command.ts';
 import { openPort, requiredPort, serialOptions } from './serial-options.ts';
-import { TbnError } from '../errors.ts';
 import { recordFromDevice, type RecordProgress } from '../record/record.ts';
 import { checkLabel, checkSubject, writeRecording } from '../record/write.ts';
 
@@ -30,9 +29,7 @@ export const command: Command = {
     const root = optString(args, 'data-root') ?? 'recordings';
     const json = optBool(args, 'json');
     const link = await openPort(args, port);
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
+    const sigint = sigintSignal();
     const startMs = Date.now();
     let lastLine = '';
     const progress = (p: RecordProgress) => {
@@ -44,14 +41,13 @@ export const command: Command = {
     };
     let rec;
     try {
-      rec = await recordFromDevice(link, { seconds, onProgress: json ? undefined : progress, signal: abort.signal });
+      rec = await recordFromDevice(link, { seconds, onProgress: json ? undefined : progress, signal: sigint.signal });
     } finally {
-      process.off('SIGINT', onSigint);
+      sigint.dispose();
       await link.close();
     }
-    if (rec.rows === 0) throw new TbnError('E_RECORD', 'nothing was recorded: no sensor samples arrived');
     const written = writeRecording(root, subject, label, rec, startMs);
-    const interrupted = abort.signal.aborted;
+    const interrupted = sigint.signal.aborted;
     const summary = {
       csv: written.csv,
       gaps: written.gaps,

@@ -25,7 +25,7 @@ import { createSimSensor, type SimSensor } from '../sim/sensor-sim.ts';
  * What to stream: the sp-sw-har test subjects only for a model that takes their 6 channels and
  * classes (at any window length); anything else needs the user's own recordings.
  */
-function streamCommandHint(m: PackedModel): string {
+export function streamCommandHint(m: PackedModel): string {
   const harShaped = m.inShape[0] === 1 && m.inShape[2] === HAR_CHANNELS.length && m.classes.length === HAR_CLASSES.length && m.classes.every((c) => HAR_CLASSES.includes(c));
   return harShaped ? '--har-subjects s15-s18' : `--recording FILE.csv (${m.inShape[2]} channel columns and a label column)`;
 }
@@ -93,7 +93,7 @@ export const command: Command = {
     const speed = optNumber(args, 'speed');
     const clock: SimClock = speed !== undefined ? new VirtualClock() : new RealClock();
     const slowMs = optNumber(args, 'slow-kernel') ?? 0;
-    const tbn: TbnModuleLike = slowMs > 0 ? { ...realTbn, run: (m, x, l) => { busyFor(clock, slowMs); return realTbn.run(m, x, l); } } : realTbn;
+    const tbn: TbnModuleLike = slowMs > 0 ? { ...realTbn, run: (...a) => { busyFor(clock, slowMs); return realTbn.run(...a); } } : realTbn;
     let sensor: SimSensor | undefined;
     if (sensorKind) {
       const mode = optString(args, 'mode') ?? 'predict';

@@ -1,5 +1,5 @@
 import { optBool, optInt, optList, optNumber, optString, UsageError } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
+import { type Command, sigintSignal } from '../cli/command.ts';
 import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { formatReport, harRecordings, int16Clipping, loadAnyRecording, StreamInterrupted, streamRecordings } from '../stream/session.ts';
 import { HAR_CHANNELS } from '../data/sp-sw-har.ts';
@@ -75,14 +75,12 @@ export const command: Command = {
     }
     const link = await openPort(args, port);
     // Ctrl-C ends the stream after the frame in progress and still prints what was scored.
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
+    const sigint = sigintSignal();
     try {
       const report = await streamRecordings(link, recordings, {
         mode: rate === undefined ? 'fast' : 'realtime',
         rate,
-        signal: abort.signal,
+        signal: sigint.signal,
         ...(channels ? { modelChannels: channels } : {}),
         format: int16 ? 'i16' : 'f32',
         shift,
@@ -106,7 +104,7 @@ export const command: Command = {
       }
       return e.code === 'E_INTERRUPTED' ? 130 : 1;
     } finally {
-      process.off('SIGINT', onSigint);
+      sigint.dispose();
       await link.close();
     }
   },

@@ -69,7 +69,8 @@ export async function monitorDevice(link: Link, opts: MonitorOptions): Promise<M
   const t = () => (performance.now() - started) / 1000;
   const since = (c: Record<string, number>) => Object.fromEntries(WATCHED.map((k) => [k, (c[k] ?? 0) - (base[k] ?? 0)])) as MonitorStatus['since'];
   const classCounts: Record<string, number> = {};
-  const micros: number[] = [];
+  // Running sum and max, not a list: a session may last days (a spread into Math.max fails past ~100k).
+  const micros = { sum: 0, count: 0, max: 0 };
   const errors: F.ErrorMessage[] = [];
   let last = base;
   let lastPrediction = 0;
@@ -89,7 +90,9 @@ export async function monitorDevice(link: Link, opts: MonitorOptions): Promise<M
       const now = performance.now();
       const label = info.labels[m.cls] ?? String(m.cls);
       classCounts[label] = (classCounts[label] ?? 0) + 1;
-      micros.push(m.micros);
+      micros.sum += m.micros;
+      micros.count++;
+      if (m.micros > micros.max) micros.max = m.micros;
       predictions++;
       opts.onPrediction?.({ type: 'prediction', t: t(), cls: m.cls, label, endSeq: m.endSeq, micros: m.micros, intervalMs: lastPrediction ? now - lastPrediction : 0, logits: Array.from(m.logits) });
       lastPrediction = now;
@@ -115,7 +118,11 @@ export async function monitorDevice(link: Link, opts: MonitorOptions): Promise<M
     await new Promise<void>((resolve, reject) => {
       poll = setInterval(() => {
         if (Date.now() - lastRx > stallMs) reject(new TbnError('E_STALL', `the board stopped answering (nothing for ${(stallMs / 1000).toFixed(0)} s)`));
-        client.write(F.statusRequest());
+        try {
+          client.write(F.statusRequest());
+        } catch (e) {
+          reject(e); // a failed port (E_PORT) ends the wait, not the process
+        }
       }, opts.statusEveryMs ?? 1000);
       void finished.then(resolve);
     });
@@ -127,14 +134,13 @@ export async function monitorDevice(link: Link, opts: MonitorOptions): Promise<M
     unlisten();
     if (!(restore & F.P.MODE_PREDICT)) await setSensorMode(client, restore).catch(() => {});
   }
-  const mean = micros.length ? micros.reduce((a, b) => a + b, 0) / micros.length : 0;
   return {
     type: 'summary',
     seconds: t(),
     sensor: { kind: sensor.kindName, rateHz: sensor.rateHz, mode: sensor.mode },
     predictions,
     classCounts,
-    inferenceMicros: { mean, max: micros.length ? Math.max(...micros) : 0 },
+    inferenceMicros: { mean: micros.count ? micros.sum / micros.count : 0, max: micros.max },
     since: since(last),
     counters: last,
     errors: errors.map((e) => ({ code: e.code, arg: e.arg, message: e.message })),

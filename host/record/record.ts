@@ -6,25 +6,14 @@
  */
 import { TbnError } from '../errors.ts';
 import * as F from '../protocol/frames.ts';
-import { RAW_CHANNELS, type SensorKind, type Unit, unitsPerCount } from '../sensors/spec.ts';
+import { harColumnName, harUnit, RAW_CHANNELS, type SensorKind, type Unit, unitsPerCount } from '../sensors/spec.ts';
 import { DeviceClient } from '../stream/client.ts';
 import type { Link } from '../stream/link.ts';
 
 /** Column names and units `tbn record` writes (the sp-sw-har layout). */
 export const RECORD_COLUMNS: Record<SensorKind, { name: string; unit: Unit }[]> = {
-  mpu6050: [
-    { name: 'x_acc', unit: 'm/s2' },
-    { name: 'y_acc', unit: 'm/s2' },
-    { name: 'z_acc', unit: 'm/s2' },
-    { name: 'x_gyro', unit: 'rad/s' },
-    { name: 'y_gyro', unit: 'rad/s' },
-    { name: 'z_gyro', unit: 'rad/s' },
-  ],
-  bangle: [
-    { name: 'x_acc', unit: 'm/s2' },
-    { name: 'y_acc', unit: 'm/s2' },
-    { name: 'z_acc', unit: 'm/s2' },
-  ],
+  mpu6050: RAW_CHANNELS.mpu6050.map((r) => ({ name: harColumnName(r), unit: harUnit(r.quantity) })),
+  bangle: RAW_CHANNELS.bangle.map((r) => ({ name: harColumnName(r), unit: harUnit(r.quantity) })),
 };
 
 export interface RecordGap {

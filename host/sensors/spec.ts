@@ -42,6 +42,19 @@ export const RAW_CHANNELS: Record<SensorKind, RawChannel[]> = {
   bangle: [...ACCEL],
 };
 
+/**
+ * The sp-sw-har unit of a quantity: m/s2 (acceleration), rad/s (rotation). What `tbn record` writes,
+ * and what recordings and models that state no unit are ASSUMED to be in (until they all carry units).
+ */
+export function harUnit(quantity: Quantity): Unit {
+  return quantity === 'accel' ? 'm/s2' : 'rad/s';
+}
+
+/** The sp-sw-har column name of a raw channel: x_acc ... z_gyro. */
+export function harColumnName(raw: RawChannel): string {
+  return `${raw.axis}_${raw.quantity === 'accel' ? 'acc' : 'gyro'}`;
+}
+
 /** MPU-6050 full-scale settings: ACCEL_CONFIG.AFS_SEL / GYRO_CONFIG.FS_SEL index -> range and LSB. */
 export const MPU6050_ACCEL_RANGES_G = [2, 4, 8, 16] as const;
 export const MPU6050_ACCEL_LSB_PER_G = [16384, 8192, 4096, 2048] as const;

@@ -52,8 +52,6 @@ export interface EspruinoShim {
   ledToggles(): number;
   /** Cancels every pending timer. */
   stop(): void;
-  /** Listeners registered with E.on(event, fn) by the app or user code. */
-  listeners(event: string): number;
 }
 
 function toBytes(data: unknown): Uint8Array {
@@ -204,6 +202,5 @@ export function createEspruinoShim(opts: ShimOptions): EspruinoShim {
       stopped = true;
       clock.stop();
     },
-    listeners: (event) => (events.get(event) ?? []).length,
   };
 }

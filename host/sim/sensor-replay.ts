@@ -5,7 +5,7 @@
  */
 import { TbnError } from '../errors.ts';
 import type { Recording } from '../data/recording.ts';
-import { type RawChannel, RAW_CHANNELS, type SensorKind, type Unit, parseChannelName } from '../sensors/spec.ts';
+import { harUnit, type RawChannel, RAW_CHANNELS, type SensorKind, type Unit, parseChannelName } from '../sensors/spec.ts';
 import { mpuBaseHz, mpuDivider } from '../../device/sensors/mpu6050.ts';
 import { banglePollMs } from '../../device/sensors/bangle.ts';
 
@@ -36,7 +36,7 @@ export interface SensorReplay {
  * columns are in m/s2 and gyroscope columns in rad/s, as in sp-sw-har (and what `tbn record` writes).
  */
 export function assumedUnit(raw: RawChannel): Unit {
-  return raw.quantity === 'accel' ? 'm/s2' : 'rad/s';
+  return harUnit(raw.quantity);
 }
 
 /** The rate the sensor actually samples at for a requested rate (MPU-6050: 1 or 8 kHz / (1 + divider); Bangle: whole-ms poll interval). */

@@ -7,7 +7,7 @@ import { HAR_CHANNELS } from '../data/sp-sw-har.ts';
 import type { PackedModel } from '../format/model.ts';
 import { buildSensorConfig, type SensorConfig, type SensorMode } from '../sensors/config.ts';
 import { modelChannels as storedModelChannels } from '../sensors/model-sensor.ts';
-import { type ModelChannel, parseChannelName, type SensorKind, type SensorRanges } from '../sensors/spec.ts';
+import { harUnit, type ModelChannel, parseChannelName, type SensorKind, type SensorRanges } from '../sensors/spec.ts';
 import { harRecordings, loadAnyRecording } from '../stream/session.ts';
 import { replayFromRecordings, sensorActualRate, type SensorReplay } from './sensor-replay.ts';
 
@@ -33,14 +33,14 @@ export function modelChannels(model: PackedModel | undefined, units: Record<stri
     for (const c of stored) {
       const q = parseChannelName(c.name)?.quantity;
       if (c.unit === '' && given[c.name] === undefined && q) {
-        given[c.name] = q === 'accel' ? 'm/s2' : 'rad/s';
+        given[c.name] = harUnit(q);
         assumed.push(`${c.name} (${given[c.name]})`);
       }
     }
     const channels = storedModelChannels(model, 'the model', given);
     return assumed.length ? { channels, assumption: `the model stores no units for ${assumed.join(', ')}: assumed as shown (give --units NAME=UNIT otherwise)` } : { channels };
   }
-  const har = (n: string): ModelChannel => ({ name: n, unit: n.endsWith('_acc') ? 'm/s2' : 'rad/s' });
+  const har = (n: string): ModelChannel => ({ name: n, unit: harUnit(n.endsWith('_acc') ? 'accel' : 'gyro') });
   if (inC === 6) return { channels: HAR_CHANNELS.map(har), assumption: 'the model stores no channel names: assuming sp-sw-har\'s x_acc,y_acc,z_acc (m/s2), x_gyro,y_gyro,z_gyro (rad/s)' };
   if (inC === 3) return { channels: HAR_CHANNELS.slice(0, 3).map(har), assumption: 'the model stores no channel names: assuming sp-sw-har\'s x_acc,y_acc,z_acc (m/s2)' };
   throw new TbnError('E_SENSOR', `the model stores no channel names and has ${inC} inputs: repack it with this tbn (tbn pack writes the channel table) to use a sensor`);

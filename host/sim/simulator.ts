@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { type BoardDefinition, checkFit, type FitResult } from '../boards.ts';
 import { TbnError } from '../errors.ts';
 import { packagePath } from '../package-root.ts';
+import { COUNTER_COUNT } from '../../device/protocol.ts';
 import { createEspruinoShim, type EspruinoShim } from './espruino-shim.ts';
 import type { TbnModuleLike } from './tbn-module.ts';
 import type { SimClock } from './clock.ts';
@@ -47,7 +48,7 @@ export function appBufferBytes(info: { inH: number; inW: number; inC: number; in
   const windowLen = info.inH * info.inW;
   const stride = cfg.stride ?? Math.max(1, Math.floor(windowLen / 2));
   const cap = Math.max(windowLen + Math.max(2 * stride, 16), cfg.ring ?? 0);
-  return cap * info.inC * 4 + info.inputLen * 4 + info.classes * 4 + 4 * 256 + 14 * 4 + 512;
+  return cap * info.inC * 4 + info.inputLen * 4 + info.classes * 4 + 4 * 256 + COUNTER_COUNT * 4 + 512;
 }
 
 /**
@@ -142,11 +143,6 @@ export class Simulator {
   /** Runs more code in the board's context (what typing into the REPL would do). */
   run(code: string): unknown {
     return new vm.Script(code, { filename: 'user.js' }).runInContext(this.context);
-  }
-
-  /** Listeners user code registered with E.on(event, fn). */
-  listeners(event: string): number {
-    return this.shim.listeners(event);
   }
 
   /**

@@ -171,17 +171,17 @@ export async function streamRecordings(link: Link, given: Recording[], opts: Str
   const micros: number[] = [];
   const errors: string[] = [];
   const timeline: TimelinePoint[] = [];
-  const arrivalLatencies: number[] = [];
   let framesSent = 0;
   let retransmitted = 0;
   let seconds = 0;
   let samples = 0;
   const W = device.window;
+  // The report so far (counters: the device's, once the run has them).
+  const tally = (counters: Record<string, number>) => summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters, receiveErrors: client.receiveErrors, errors, timeline });
   for (let i = 0; i < recordings.length; i++) {
     const rec = recordings[i] as Recording;
     opts.onProgress?.(rec, i, recordings.length);
     const live = opts.onLive;
-    const partial = () => summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
     let result: StreamResult;
     try {
       result = await client.stream(rec.samples, rec.channels.length, {
@@ -197,12 +197,12 @@ export async function streamRecordings(link: Link, given: Recording[], opts: Str
       });
     } catch (e) {
       if (e instanceof TbnError && e.code === 'E_INTERRUPTED') {
-        throw new StreamInterrupted('E_INTERRUPTED', `interrupted during ${rec.file} (${i} of ${recordings.length} recordings finished)`, rec.file, partial());
+        throw new StreamInterrupted('E_INTERRUPTED', `interrupted during ${rec.file} (${i} of ${recordings.length} recordings finished)`, rec.file, tally({}));
       }
       if (e instanceof TbnError && LOST_DEVICE.has(e.code)) {
         const detail = e.message.replace(/^the device stopped answering: /, '');
         const what = e.code === 'E_DEVICE_ERROR' ? e.message : `the device stopped answering during ${rec.file} (${detail})`;
-        throw new StreamInterrupted(e.code, `${what}; ${i} of ${recordings.length} recordings finished`, rec.file, partial());
+        throw new StreamInterrupted(e.code, `${what}; ${i} of ${recordings.length} recordings finished`, rec.file, tally({}));
       }
       throw e;
     }
@@ -217,7 +217,6 @@ export async function streamRecordings(link: Link, given: Recording[], opts: Str
       timeline.push({ recording: i, endSeq: p.endSeq, predicted: pred, truth: truth >= 0 && truth < K ? truth : -1, micros: p.micros });
     }
     latencies.push(...result.latencyMs);
-    arrivalLatencies.push(...result.latencyMs);
     for (const e of result.errors) errors.push(`${rec.file}: device error ${e.code}: ${e.message}`);
     framesSent += result.framesSent;
     retransmitted += result.retransmittedFrames;
@@ -231,12 +230,11 @@ export async function streamRecordings(link: Link, given: Recording[], opts: Str
     status = await client.status();
   } catch (e) {
     if (e instanceof TbnError && LOST_DEVICE.has(e.code)) {
-      const partial = summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: {}, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
-      throw new StreamInterrupted(e.code, `the device stopped answering after the last recording (${e.message})`, '', partial);
+      throw new StreamInterrupted(e.code, `the device stopped answering after the last recording (${e.message})`, '', tally({}));
     }
     throw e;
   }
-  return summarize({ device, mode: opts.mode, scores, classes, confusion, latencies, micros, framesSent, retransmitted, seconds, samples, counters: status.counters, receiveErrors: client.receiveErrors, errors, timeline, arrivalLatencies });
+  return tally(status.counters);
 }
 
 interface Tally {
@@ -245,6 +243,7 @@ interface Tally {
   scores: RecordingScore[];
   classes: string[];
   confusion: number[][];
+  /** In arrival order. */
   latencies: number[];
   micros: number[];
   framesSent: number;
@@ -255,7 +254,6 @@ interface Tally {
   receiveErrors: { badCrc: number; badFraming: number; tooLong: number };
   errors: string[];
   timeline: TimelinePoint[];
-  arrivalLatencies: number[];
 }
 
 function summarize(t: Tally): StreamReport {
@@ -285,7 +283,7 @@ function summarize(t: Tally): StreamReport {
     hostReceiveErrors: { ...t.receiveErrors },
     errors: [...errors],
     timeline: t.timeline,
-    latenciesMs: t.arrivalLatencies,
+    latenciesMs: t.latencies,
   };
 }
 

@@ -141,7 +141,7 @@ describe('overrun: a kernel too slow for the sample rate', () => {
     const W = model.inShape[1];
     const real = await loadWasmTbnModule();
     let busyMs = 0;
-    const board = virtualBoard({ model: packed, tbn: { ...real, run: (m, x, l) => { board.clock.busy(busyMs); return real.run(m, x, l); } } as TbnModuleLike, config: sensorConfig('mpu6050', HAR_CHANNELS), replay: syntheticReplay('mpu6050', 60 * 50) });
+    const board = virtualBoard({ model: packed, tbn: { ...real, run: (...a) => { board.clock.busy(busyMs); return real.run(...a); } } as TbnModuleLike, config: sensorConfig('mpu6050', HAR_CHANNELS), replay: syntheticReplay('mpu6050', 60 * 50) });
     const mpu = board.sensor.mpu!;
     mpu.logSamples = true;
     busyMs = 2500; // one inference takes longer than the 1,024-byte FIFO holds at 50 Hz x 12 bytes (1.7 s)
@@ -244,5 +244,24 @@ describe('the model channels tbn sim --sensor maps', () => {
     const r = modelChannels(packed(2, [{ name: 'x_acc', unit: '' }, { name: 'gyro_z', unit: 'deg/s' }]));
     expect(r.channels).toEqual([{ name: 'x_acc', unit: 'm/s2' }, { name: 'gyro_z', unit: 'deg/s' }]);
     expect(r.assumption).toMatch(/stores no units for x_acc \(m\/s2\)/);
+  });
+});
+
+describe('the Bangle.js rate the app reports', () => {
+  it('is the rate the watch samples at when the poll interval is clamped to 10 ms (200 Hz asked: 100 Hz), so RAW timestamps are right', async () => {
+    const board = virtualBoard({ model: new Uint8Array(0), tbn: await loadWasmTbnModule(), config: { ...sensorConfig('bangle', HAR_CHANNELS.slice(0, 3), { rateHz: 200 }), mode: 'record' }, replay: syntheticReplay('bangle', 3000) });
+    try {
+      board.clock.runFor(10_000);
+      const produced = board.sensor.bangle!.stats.produced;
+      expect(board.sensor.bangle!.pollMs).toBe(10);
+      // 10 s at the watch's real 100 Hz.
+      expect(Math.abs(produced - 1000)).toBeLessThanOrEqual(2);
+      board.send(F.sensorRequest());
+      const info = board.messages.at(-1) as F.SensorMessage;
+      expect(info).toMatchObject({ type: 'sensor', ok: true, mode: F.P.MODE_RECORD, rateHz: 100 });
+      expect(board.sim.appErrors()).toEqual([]);
+    } finally {
+      board.stop();
+    }
   });
 });

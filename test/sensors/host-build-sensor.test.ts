@@ -19,6 +19,12 @@ import { openPtyPair } from '../../host/sim/pty.ts';
 import { startFakeEspruino } from '../contract/fake-espruino.ts';
 import { harShapedModel } from '../sim/har-model.ts';
 import { captureIO } from '../cli/cli-io.ts';
+import { loadBoard } from '../../host/boards.ts';
+import type { SensorConfig } from '../../host/sensors/config.ts';
+import { VirtualClock } from '../../host/sim/clock.ts';
+import { createSimSensor } from '../../host/sim/sensor-sim.ts';
+import { Simulator } from '../../host/sim/simulator.ts';
+import { loadWasmTbnModule } from '../../host/sim/tbn-module.ts';
 
 // Datasheet numbers, written out: sensitivity per full-scale setting.
 const G = 9.80665; // m/s² per g (standard gravity)
@@ -118,6 +124,30 @@ describe('tbn build --sensor mpu6050', () => {
     const s = cfgOf(r.dir).sensor;
     [1 / 16384, 1 / 16384, 1 / 16384, 1 / 131, 1 / 131, 1 / 131].forEach((w, i) => expect(s.channels[i]!.scale / w).toBeCloseTo(1, 12));
     expect(s.rateHz).toBe(100);
+  }, 60_000);
+});
+
+describe('tbn build --sensor: the fit check is the simulator\'s', () => {
+  it('counts the sensor code in JS variables as tbn sim --sensor does (build accepts <=> sim runs)', async () => {
+    const f = model('fit.tbn', HAR, 50);
+    const jsVars = (out: string) => (JSON.parse(out) as { fit: { rows: { what: string; need: number }[] } }).fit.rows.find((r) => r.what === 'JS variables')!.need;
+    const withSensor = await build(['--model', f, '--sensor', 'mpu6050', '--json']);
+    const serial = await build(['--model', f, '--json']);
+    expect(withSensor.code, withSensor.err).toBe(0);
+    expect(serial.code, serial.err).toBe(0);
+    // The same bundle, model and tbn.cfg in the simulator: the JS variables it counts before it starts the app.
+    const board = loadBoard('stm32f405');
+    const packed = new Uint8Array(readFileSync(f));
+    const scratchVars = 1 + Math.ceil(readModel(packed).scratchBytes / board.jsVarBytes);
+    const sensor = createSimSensor({ config: cfgOf(withSensor.dir).sensor as unknown as SensorConfig, replay: { kind: 'mpu6050', rateHz: 50, units: ['m/s2', 'm/s2', 'm/s2', 'rad/s', 'rad/s', 'rad/s'], values: new Float64Array(0), count: 0, segments: [] }, clock: new VirtualClock() });
+    const sim = Simulator.start({ board, bundle: readFileSync(bundle, 'latin1'), model: packed, tbn: await loadWasmTbnModule(), clock: new VirtualClock(), sensor, transmit: () => {} });
+    try {
+      expect(jsVars(withSensor.out)).toBe(sim.limits.jsVarsUsed + scratchVars);
+    } finally {
+      sim.stop();
+    }
+    // The sensor code is created only with a sensor configured: the serial build counts less.
+    expect(jsVars(serial.out)).toBeLessThan(jsVars(withSensor.out));
   }, 60_000);
 });
 

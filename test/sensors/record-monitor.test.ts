@@ -32,7 +32,7 @@ async function ptyBoard(o: { mode: 'record' | 'both' | 'predict'; subjects: stri
   const config = { ...sensorConfig('mpu6050', HAR_CHANNELS), mode: o.mode };
   const sensor = createSimSensor({ config, replay, clock, whoAmI: o.whoAmI });
   const real = await loadWasmTbnModule();
-  const tbn: TbnModuleLike = o.slowKernelMs ? { ...real, run: (m, x, l) => { clock.busy(o.slowKernelMs as number); return real.run(m, x, l); } } : real;
+  const tbn: TbnModuleLike = o.slowKernelMs ? { ...real, run: (...a) => { clock.busy(o.slowKernelMs as number); return real.run(...a); } } : real;
   const ps = await startPtySimulator({ board: loadBoard('stm32f405'), bundle: readBundle(), model: o.model ?? new Uint8Array(0), tbn, clock, sensor });
   clock.pace(20);
   return { ps, clock, sensor, replay, config };
