@@ -288,12 +288,7 @@ export class KernelModel {
       this.handle, this.input, isF32 ? 0 : 1, input.length, this.scratch, this.info.scratchBytes,
       this.logits, this.info.classes, this.classOut, opts.reuse === false ? 0 : 1,
     );
-    if (status !== 0) throw new KernelError(status, this.kernel.statusString(status));
-    if (logits) {
-      const out = new Int32Array(this.x.memory.buffer, this.logits, this.info.classes);
-      for (let i = 0; i < out.length; i++) logits[i] = out[i] as number;
-    }
-    return new Uint32Array(this.x.memory.buffer, this.classOut, 1)[0] as number;
+    return this.finish(status, logits);
   }
 
   /**
