@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TbnInfo } from '../../device/board.ts';
+import { TBN } from '../format/spec.ts';
 import { packagePath } from '../package-root.ts';
 
 export const DEFAULT_WASM_PATH = packagePath('build', 'native', 'tbn.wasm');
@@ -41,6 +42,8 @@ export interface KernelInfo extends Omit<TbnInfo, 'labels'> {
   macs: number;
   /** One ping-pong half of the scratch. */
   activationBytes: number;
+  /** Input quantisation channels Q: int16 input takes 3*Q (mult, add, shift) values. */
+  quantCount: number;
 }
 
 /** The slice of the WebAssembly JS API used here (the ES2022 lib has no typings for it). */
@@ -228,7 +231,7 @@ export class KernelModel {
   private input: number;
   private logits: number;
   private classOut: number;
-  /** Room for the int16 input triples: 3 per channel, at most in_c channels. */
+  /** Room for the int16 input triples: one (mult, add, shift) per quantisation channel. */
   private params: number;
   private readonly paramsCapacity: number;
   private closed = false;
@@ -240,19 +243,20 @@ export class KernelModel {
     private handle: number,
     private data: number,
   ) {
-    const infoPtr = heap.alloc(48);
+    const infoPtr = heap.alloc(13 * 4);
     const status = x.tbnw_info(handle, infoPtr);
-    const w = new Uint32Array(x.memory.buffer, infoPtr, 12);
+    const w = new Uint32Array(x.memory.buffer, infoPtr, 13);
     this.info = {
       version: w[0] as number, fileBytes: w[1] as number, layers: w[2] as number, classes: w[3] as number,
       inH: w[4] as number, inW: w[5] as number, inC: w[6] as number, inputLen: w[7] as number,
       scratchBytes: w[8] as number, macs: (w[9] as number) + (w[10] as number) * 2 ** 32, activationBytes: w[11] as number,
+      quantCount: w[12] as number,
     };
     heap.release(infoPtr);
     if (status !== 0) throw new KernelError(status, kernel.statusString(status));
     this.labels = [];
     for (let i = 0; i < this.info.classes; i++) this.labels.push(kernel.cString(x.tbnw_label(handle, i)));
-    this.paramsCapacity = 3 * this.info.inC;
+    this.paramsCapacity = TBN.TBN_I16_PARAMS_PER_CHANNEL * this.info.quantCount;
     const taken: number[] = [];
     const take = (bytes: number): number => {
       const p = heap.alloc(bytes);
