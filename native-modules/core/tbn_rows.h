@@ -605,6 +605,17 @@ TBN_NOINLINE static void rows_acc_bin_long(const uint32_t *x, const uint32_t *ro
 #define TBN_LONG_ROW 0xffffffffu
 #endif
 
+/* Binary rows r0.. up to the wrap, then from row 0, through `rows` (a
+ * constant at each call: inlined, the calls stay direct). */
+static TBN_ALWAYS_INLINE void rows_acc_bin_wrapped(void (*rows)(const uint32_t *, const uint32_t *, uint32_t,
+                                                                uint32_t, uint32_t, uint32_t *),
+                                                   const layer_run *c, const uint32_t *x, const uint32_t *base,
+                                                   uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
+  uint32_t first = wrap - r0 < n ? wrap - r0 : n, k;
+  rows(x, base + r0 * c->rw, c->rw, c->K, first, acc);
+  for (k = first; k < n; k += wrap) rows(x, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+}
+
 #endif /* !TBN_SMALL */
 
 /* acc[k], k < n, of rows r0, r0 + 1, ... (wrapping to row 0 at `wrap`) of
@@ -615,12 +626,8 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
   uint32_t k, r = r0;
 #ifndef TBN_SMALL
   if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw <= 31u) {
-    /* the common binary case: one contiguous run of at most 31 words;
-     * rows r0.. up to the wrap, then from row 0 */
-    uint32_t first = wrap - r0 < n ? wrap - r0 : n;
-    rows_acc_bin_short((const uint32_t *)win, row, c->rw, c->K, first, acc);
-    for (k = first; k < n; k += wrap)
-      rows_acc_bin_short((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+    /* the common binary case: one contiguous run of at most 31 words */
+    rows_acc_bin_wrapped(rows_acc_bin_short, c, (const uint32_t *)win, base, r0, n, wrap, acc);
     return;
   }
   if (c->l.in_type == TBN_TYPE_I8 && n >= 2u) {
@@ -634,10 +641,7 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
 #if TBN_POPCOUNT_CSA
   /* long rows: after the I8/I32 tests, so those paths keep their cost */
   if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw >= TBN_LONG_ROW) {
-    uint32_t first = wrap - r0 < n ? wrap - r0 : n;
-    rows_acc_bin_long((const uint32_t *)win, row, c->rw, c->K, first, acc);
-    for (k = first; k < n; k += wrap)
-      rows_acc_bin_long((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+    rows_acc_bin_wrapped(rows_acc_bin_long, c, (const uint32_t *)win, base, r0, n, wrap, acc);
     return;
   }
 #endif
