@@ -94,6 +94,7 @@ typedef struct {
   uint32_t layer_count;
   uint32_t class_count;
   uint32_t in_h, in_w, in_c;
+  uint32_t quant_count; /* Q input quantisation channels: TBN_INPUT_I16 takes 3*Q params */
   uint32_t input_len;
   uint32_t scratch_bytes;
   uint64_t macs; /* multiply-accumulates of one inference (without reuse) */

@@ -199,7 +199,8 @@
 #define TBN_HF_RATE 0x0002u     /* input sample rate */
 #define TBN_HF_ALL 0x0003u
 
-/* INT16 INPUT parameter bounds (mult is int16: -32768..32767). */
+/* INT16 INPUT parameter bounds. */
+#define TBN_I16_MULT_MAX 32767u     /* mult is int16: -(MAX + 1) <= mult <= MAX */
 #define TBN_I16_ADD_MAX 0x3FFFFFFFu /* |add| <= 2^30 - 1 */
 #define TBN_I16_SHIFT_MAX 31u
 #define TBN_I16_PARAMS_PER_CHANNEL 3u /* mult, add, shift */

@@ -286,20 +286,22 @@ export function randomInt16Input(seed: number, model: Pick<PackedModel, 'inShape
 export function randomInt16Params(seed: number, channels: number): Int32Array {
   const r = rng(seed ^ 0xc2b2ae35);
   const addMax = TBN.TBN_I16_ADD_MAX;
-  const out = new Int32Array(channels * 3);
+  const multMax = TBN.TBN_I16_MULT_MAX;
+  const per = TBN.TBN_I16_PARAMS_PER_CHANNEL;
+  const out = new Int32Array(channels * per);
   for (let j = 0; j < channels; j++) {
     let t: [number, number, number];
     if (r() < 0.35) {
       const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;
-      t = [pick([-32768, 32767, 0, 1, -1]), pick([addMax, -addMax, 0]), pick([0, 31, 15])];
+      t = [pick([-multMax - 1, multMax, 0, 1, -1]), pick([addMax, -addMax, 0]), pick([0, 31, 15])];
     } else {
       const shift = 10 + Math.floor(r() * 16);
       const countsPerStep = 2 ** (r() * 10); // 1..1024 counts per int8 step
       const mult = Math.round((r() < 0.5 ? 1 : -1) * 2 ** shift / countsPerStep);
       const add = Math.round((r() * 2 - 1) * 100 * 2 ** shift);
-      t = [Math.max(-32768, Math.min(32767, mult)), Math.max(-addMax, Math.min(addMax, add)), shift];
+      t = [Math.max(-multMax - 1, Math.min(multMax, mult)), Math.max(-addMax, Math.min(addMax, add)), shift];
     }
-    out.set(t, j * 3);
+    out.set(t, j * per);
   }
   return out;
 }

@@ -33,7 +33,10 @@ function sameShape(a: Shape, b: Shape): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 }
 
-/** The largest model file: the header's file_bytes is a u32 (TBN_HDR_FILE_BYTES_U32). Checkpoints share the cap. */
+/**
+ * The largest model file: the header's file_bytes is a u32 (TBN_HDR_FILE_BYTES_U32). A checkpoint given as a
+ * model path (pack, eval, inspect) is read under this cap too; loadCheckpoint caps at MAX_CHECKPOINT_BYTES (1 GB).
+ */
 export const MAX_MODEL_FILE_BYTES = 0xffffffff;
 
 /**

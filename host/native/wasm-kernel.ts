@@ -7,17 +7,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TbnInfo } from '../../device/board.ts';
+import { TBN } from '../format/spec.ts';
+import { STATUS, STATUS_NAMES } from './status.ts';
 import { packagePath } from '../package-root.ts';
 
 export const DEFAULT_WASM_PATH = packagePath('build', 'native', 'tbn.wasm');
 
-/** tbn_status names by code (native-modules/tbn.h). */
-export const STATUS_NAMES = [
-  'TBN_OK', 'TBN_E_ARG', 'TBN_E_TRUNCATED', 'TBN_E_MAGIC', 'TBN_E_VERSION', 'TBN_E_SIZE', 'TBN_E_CRC',
-  'TBN_E_ALIGN', 'TBN_E_OFFSET', 'TBN_E_LAYER', 'TBN_E_CHAIN', 'TBN_E_SCRATCH', 'TBN_E_OUTPUT', 'TBN_E_INPUT',
-  'TBN_E_LABELS', 'TBN_E_PARAMS',
-] as const;
-export type StatusName = (typeof STATUS_NAMES)[number];
+export { STATUS_NAMES };
 
 /** A non-OK status of the C kernel; message = tbn_status_string(status). */
 export class KernelError extends Error {
@@ -41,6 +37,8 @@ export interface KernelInfo extends Omit<TbnInfo, 'labels'> {
   macs: number;
   /** One ping-pong half of the scratch. */
   activationBytes: number;
+  /** Input quantisation channels Q: int16 input takes 3*Q (mult, add, shift) values. */
+  quantCount: number;
 }
 
 /** The slice of the WebAssembly JS API used here (the ES2022 lib has no typings for it). */
@@ -195,7 +193,7 @@ export class WasmKernel {
     const data = this.heap.alloc(size);
     new Uint8Array(this.x.memory.buffer, data, size).set(bytes);
     const status = this.x.tbnw_open(handle, data, size);
-    if (status !== 0) {
+    if (status !== STATUS.TBN_OK) {
       const badLayer = this.x.tbnw_bad_layer(handle);
       this.heap.release(handle);
       this.heap.release(data);
@@ -228,7 +226,7 @@ export class KernelModel {
   private input: number;
   private logits: number;
   private classOut: number;
-  /** Room for the int16 input triples: 3 per channel, at most in_c channels. */
+  /** Room for the int16 input triples: one (mult, add, shift) per quantisation channel. */
   private params: number;
   private readonly paramsCapacity: number;
   private closed = false;
@@ -240,19 +238,20 @@ export class KernelModel {
     private handle: number,
     private data: number,
   ) {
-    const infoPtr = heap.alloc(48);
+    const infoPtr = heap.alloc(13 * 4);
     const status = x.tbnw_info(handle, infoPtr);
-    const w = new Uint32Array(x.memory.buffer, infoPtr, 12);
+    const w = new Uint32Array(x.memory.buffer, infoPtr, 13);
     this.info = {
       version: w[0] as number, fileBytes: w[1] as number, layers: w[2] as number, classes: w[3] as number,
       inH: w[4] as number, inW: w[5] as number, inC: w[6] as number, inputLen: w[7] as number,
       scratchBytes: w[8] as number, macs: (w[9] as number) + (w[10] as number) * 2 ** 32, activationBytes: w[11] as number,
+      quantCount: w[12] as number,
     };
     heap.release(infoPtr);
-    if (status !== 0) throw new KernelError(status, kernel.statusString(status));
+    if (status !== STATUS.TBN_OK) throw new KernelError(status, kernel.statusString(status));
     this.labels = [];
     for (let i = 0; i < this.info.classes; i++) this.labels.push(kernel.cString(x.tbnw_label(handle, i)));
-    this.paramsCapacity = 3 * this.info.inC;
+    this.paramsCapacity = TBN.TBN_I16_PARAMS_PER_CHANNEL * this.info.quantCount;
     const taken: number[] = [];
     const take = (bytes: number): number => {
       const p = heap.alloc(bytes);
@@ -280,7 +279,7 @@ export class KernelModel {
    * to `logits` (at least `classes` long) when given. Returns the class.
    */
   run(input: Float32Array | Int8Array, logits?: Int32Array, opts: RunOptions = {}): number {
-    if (this.closed) throw new KernelError(1, 'model handle is closed');
+    if (this.closed) throw new KernelError(STATUS.TBN_E_ARG, 'model handle is closed');
     const isF32 = opts.f32 ?? Object.prototype.toString.call(input) === '[object Float32Array]';
     const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     new Uint8Array(this.x.memory.buffer, this.input, bytes.length).set(bytes);
@@ -288,12 +287,7 @@ export class KernelModel {
       this.handle, this.input, isF32 ? 0 : 1, input.length, this.scratch, this.info.scratchBytes,
       this.logits, this.info.classes, this.classOut, opts.reuse === false ? 0 : 1,
     );
-    if (status !== 0) throw new KernelError(status, this.kernel.statusString(status));
-    if (logits) {
-      const out = new Int32Array(this.x.memory.buffer, this.logits, this.info.classes);
-      for (let i = 0; i < out.length; i++) logits[i] = out[i] as number;
-    }
-    return new Uint32Array(this.x.memory.buffer, this.classOut, 1)[0] as number;
+    return this.finish(status, logits);
   }
 
   /**
@@ -301,8 +295,8 @@ export class KernelModel {
    * `params`, passed to the kernel as given (a wrong count or range is its TBN_E_PARAMS). Returns the class.
    */
   runInt16(counts: Int16Array, params: Int32Array, logits?: Int32Array, opts: { reuse?: boolean } = {}): number {
-    if (this.closed) throw new KernelError(1, 'model handle is closed');
-    if (counts.length > this.info.inputLen * 2) throw new KernelError(13, this.kernel.statusString(13));
+    if (this.closed) throw new KernelError(STATUS.TBN_E_ARG, 'model handle is closed');
+    if (counts.length > this.info.inputLen * 2) throw new KernelError(STATUS.TBN_E_INPUT, this.kernel.statusString(STATUS.TBN_E_INPUT));
     new Int16Array(this.x.memory.buffer, this.input, counts.length).set(counts);
     // A longer params array is refused by the kernel on its length alone, before it reads any value.
     new Int32Array(this.x.memory.buffer, this.params, Math.min(params.length, this.paramsCapacity)).set(params.subarray(0, this.paramsCapacity));
@@ -314,7 +308,7 @@ export class KernelModel {
   }
 
   private finish(status: number, logits?: Int32Array): number {
-    if (status !== 0) throw new KernelError(status, this.kernel.statusString(status));
+    if (status !== STATUS.TBN_OK) throw new KernelError(status, this.kernel.statusString(status));
     if (logits) {
       const out = new Int32Array(this.x.memory.buffer, this.logits, this.info.classes);
       for (let i = 0; i < out.length; i++) logits[i] = out[i] as number;

@@ -30,12 +30,17 @@ export function popcount32(v: number): number {
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
-export function checkInput(model: PackedModel, input: Float32Array | Int8Array): Int8Array {
+/** TBN_E_INPUT unless `length` is the model's in_h*in_w*in_c. */
+function checkInputLength(model: PackedModel, length: number): void {
   const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
+  if (length !== len) throw new TbnError('TBN_E_INPUT', `input has ${length} values, the model takes ${len} (${model.inShape.join('x')})`);
+}
+
+export function checkInput(model: PackedModel, input: Float32Array | Int8Array): Int8Array {
   if (!(input instanceof Float32Array) && !(input instanceof Int8Array)) {
     throw new TbnError('TBN_E_INPUT', 'input must be a Float32Array or an Int8Array');
   }
-  if (input.length !== len) throw new TbnError('TBN_E_INPUT', `input has ${input.length} values, the model takes ${len} (${model.inShape.join('x')})`);
+  checkInputLength(model, input.length);
   return input instanceof Int8Array ? input : quantizeInput(input, model.quantMul, model.quantAdd);
 }
 
@@ -58,8 +63,7 @@ export function runReference(model: PackedModel, input: Float32Array | Int8Array
 
 /** runReference on int16 sensor counts, requantised with the (mult, add, shift) triples of tbn_format.h (INT16 INPUT). */
 export function runReferenceInt16(model: PackedModel, counts: Int16Array, params: Int32Array, opts: ReferenceOptions = {}): ReferenceResult {
-  const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
-  if (counts.length !== len) throw new TbnError('TBN_E_INPUT', `input has ${counts.length} values, the model takes ${len} (${model.inShape.join('x')})`);
+  checkInputLength(model, counts.length);
   return runReference(model, quantizeInt16(counts, params, model.quantMul.length), opts);
 }
 

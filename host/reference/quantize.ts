@@ -24,8 +24,8 @@ export function quantizeInput(x: Float32Array, mul: Float32Array, add: Float32Ar
 
 // ---- INT16 INPUT of tbn_format.h: sensor counts -> int8 with an integer triple per channel ----
 
-const I16_MULT_MIN = -32768;
-const I16_MULT_MAX = 32767;
+const I16_MULT_MAX = TBN.TBN_I16_MULT_MAX;
+const I16_MULT_MIN = -I16_MULT_MAX - 1;
 
 /** Why a triple is out of range (the kernel's TBN_E_PARAMS), or undefined when it is valid. */
 function tripleProblem(mult: number, add: number, shift: number): string | undefined {

@@ -407,6 +407,7 @@ tbn_status tbn_model_info(const tbn_model *m, tbn_info *info) {
   info->in_h = rd16(m->data, TBN_HDR_IN_H_U16);
   info->in_w = rd16(m->data, TBN_HDR_IN_W_U16);
   info->in_c = rd16(m->data, TBN_HDR_IN_C_U16);
+  info->quant_count = rd16(m->data, TBN_HDR_QUANT_COUNT_U16);
   info->input_len = m->input_len;
   info->scratch_bytes = m->scratch_bytes;
   for (i = 0; i < m->layer_count; i++) {

@@ -139,6 +139,15 @@ static inline uint32_t tbn__triple_byte_counts(uint32_t x, uint32_t y, uint32_t 
 #define TBN_POPCOUNT_CSA 0
 #endif
 
+/* Carry-save adder: a + b + c = lo + 2 * hi per bit (here and in tbn_rows.h's
+ * rows5_csa/rows10_csa). */
+#define TBN__CSA(hi, lo, a, b, c)                                                                  \
+  do {                                                                                             \
+    uint32_t u_ = (a) ^ (b), c_ = (c);                                                             \
+    hi = ((a) & (b)) | (u_ & c_);                                                                  \
+    lo = u_ ^ c_;                                                                                  \
+  } while (0)
+
 #if TBN_POPCOUNT_CSA
 #define TBN_CSA_BLOCK 16u
 /* -Os: the byte-count masks made in each block (held across the loop they
@@ -151,12 +160,6 @@ static inline uint32_t tbn__triple_byte_counts(uint32_t x, uint32_t y, uint32_t 
 /* no load moves across it: GCC's -O2 scheduler would hoist the 32 loads
  * of a block and spill (lx106: 104 stack accesses per block) */
 #define TBN__ORDER() __asm__ __volatile__("" ::: "memory")
-#define TBN__CSA(hi, lo, a, b, c)                                                                  \
-  do {                                                                                             \
-    uint32_t u_ = (a) ^ (b), c_ = (c);                                                             \
-    hi = ((a) & (b)) | (u_ & c_);                                                                  \
-    lo = u_ ^ c_;                                                                                  \
-  } while (0)
 /* Differing bits of a[0..16 * blocks) and b (blocks >= 1). */
 static inline uint32_t tbn__xor_popcount_csa(const uint32_t *a, const uint32_t *b, uint32_t blocks) {
   uint32_t ones = 0, twos = 0, fours = 0, eights = 0, total = 0, v, f;
@@ -206,7 +209,6 @@ static inline uint32_t tbn__xor_popcount_csa(const uint32_t *a, const uint32_t *
   f = tbn__nibble_counts(fours) + 2u * tbn__nibble_counts(eights);
   return total + tbn__byte_sum(tbn__nibbles_to_bytes(v) + 4u * tbn__nibbles_to_bytes(f));
 }
-#undef TBN__CSA
 #undef TBN__ORDER
 #else
 #define TBN_CSA_BLOCK 0u

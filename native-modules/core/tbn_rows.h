@@ -446,21 +446,8 @@ static TBN_ALWAYS_INLINE void rows5(const uint32_t *x, const uint32_t *row, uint
  * once (matching bits are counted: acc = K - 64 * rw + 2 * matches). One
  * copy of each loop at -Os, inlined into both callers at -O2. */
 #if TBN_ROWS_CSA
-#if defined(__OPTIMIZE_SIZE__)
-#define TBN_CSA_INLINE TBN_NOINLINE
-#else
-#define TBN_CSA_INLINE TBN_ALWAYS_INLINE
-#endif
-/* a + b + c = lo + 2 * hi per bit */
-#define TBN_CSA(hi, lo, a, b, c)                                                                   \
-  do {                                                                                             \
-    uint32_t u_ = (a) ^ (b);                                                                       \
-    hi = ((a) & (b)) | (u_ & (c));                                                                 \
-    lo = u_ ^ (c);                                                                                 \
-  } while (0)
-
-static TBN_CSA_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
-                                     uint32_t *acc, int twice) {
+static TBN_SPEED_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
+                                       uint32_t *acc, int twice) {
   uint32_t x0 = ~x[0], x1 = ~x[1], x2 = ~x[2], x3 = ~x[3], x4 = ~x[4], kc = K - 320u, k;
   uint32_t bytes1 = 0x01010101u;
   /* opaque: GCC would move the complements back into the loop as NOTs and
@@ -468,8 +455,8 @@ static TBN_CSA_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uin
   __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(bytes1));
   for (k = 0; k < n; k++, row += 5) {
     uint32_t o, t1, t2, v, f;
-    TBN_CSA(t1, o, x0 ^ row[0], x1 ^ row[1], x2 ^ row[2]);
-    TBN_CSA(t2, o, o, x3 ^ row[3], x4 ^ row[4]);
+    TBN__CSA(t1, o, x0 ^ row[0], x1 ^ row[1], x2 ^ row[2]);
+    TBN__CSA(t2, o, o, x3 ^ row[3], x4 ^ row[4]);
     /* o + 2 * (t1 ^ t2) + 4 * (t1 & t2): nibbles <= 12, bytes <= 40, sum <= 160 */
     v = tbn__nibble_counts(o) + 2u * tbn__nibble_counts(t1 ^ t2);
     f = tbn__nibble_counts(t1 & t2);
@@ -479,23 +466,23 @@ static TBN_CSA_INLINE void rows5_csa(const uint32_t *x, const uint32_t *row, uin
   }
 }
 
-static TBN_CSA_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
-                                      uint32_t *acc, int twice) {
+static TBN_SPEED_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, uint32_t K, uint32_t n,
+                                        uint32_t *acc, int twice) {
   uint32_t x0 = ~x[0], x1 = ~x[1], x2 = ~x[2], x3 = ~x[3], x4 = ~x[4], kc = K - 640u, k;
   uint32_t x5 = ~x[5], x6 = ~x[6], x7 = ~x[7], x8 = ~x[8], x9 = ~x[9];
   __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4));
   __asm__("" : "+r"(x5), "+r"(x6), "+r"(x7), "+r"(x8), "+r"(x9));
   for (k = 0; k < n; k++, row += 10) {
     uint32_t o, ta, tb, tc, td, te, t, fa, fb, w9, v, f;
-    TBN_CSA(ta, o, x0 ^ row[0], x1 ^ row[1], x2 ^ row[2]);
-    TBN_CSA(tb, o, o, x3 ^ row[3], x4 ^ row[4]);
-    TBN_CSA(tc, o, o, x5 ^ row[5], x6 ^ row[6]);
-    TBN_CSA(fa, t, ta, tb, tc);
-    TBN_CSA(td, o, o, x7 ^ row[7], x8 ^ row[8]);
+    TBN__CSA(ta, o, x0 ^ row[0], x1 ^ row[1], x2 ^ row[2]);
+    TBN__CSA(tb, o, o, x3 ^ row[3], x4 ^ row[4]);
+    TBN__CSA(tc, o, o, x5 ^ row[5], x6 ^ row[6]);
+    TBN__CSA(fa, t, ta, tb, tc);
+    TBN__CSA(td, o, o, x7 ^ row[7], x8 ^ row[8]);
     w9 = x9 ^ row[9];
     te = o & w9;
     o ^= w9;
-    TBN_CSA(fb, t, t, td, te);
+    TBN__CSA(fb, t, t, td, te);
     /* o + 2t + 4 (fa ^ fb) + 8 (fa & fb): bytes <= 80, sum <= 320 */
     v = tbn__nibble_counts(o) + 2u * tbn__nibble_counts(t);
     f = tbn__nibble_counts(fa ^ fb) + 2u * tbn__nibble_counts(fa & fb);
@@ -504,7 +491,6 @@ static TBN_CSA_INLINE void rows10_csa(const uint32_t *x, const uint32_t *row, ui
     acc[k] = (twice ? 0u : kc) + 2u * ((v & 0xffu) + ((v >> 16) & 0xffu));
   }
 }
-#undef TBN_CSA
 #endif
 
 /* acc[k] = K - 2 * mismatches of x against n consecutive rows of rw <= 31
@@ -619,6 +605,17 @@ TBN_NOINLINE static void rows_acc_bin_long(const uint32_t *x, const uint32_t *ro
 #define TBN_LONG_ROW 0xffffffffu
 #endif
 
+/* Binary rows r0.. up to the wrap, then from row 0, through `rows` (a
+ * constant at each call: inlined, the calls stay direct). */
+static TBN_ALWAYS_INLINE void rows_acc_bin_wrapped(void (*rows)(const uint32_t *, const uint32_t *, uint32_t,
+                                                                uint32_t, uint32_t, uint32_t *),
+                                                   const layer_run *c, const uint32_t *x, const uint32_t *base,
+                                                   uint32_t r0, uint32_t n, uint32_t wrap, uint32_t *acc) {
+  uint32_t first = wrap - r0 < n ? wrap - r0 : n, k;
+  rows(x, base + r0 * c->rw, c->rw, c->K, first, acc);
+  for (k = first; k < n; k += wrap) rows(x, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+}
+
 #endif /* !TBN_SMALL */
 
 /* acc[k], k < n, of rows r0, r0 + 1, ... (wrapping to row 0 at `wrap`) of
@@ -629,12 +626,8 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
   uint32_t k, r = r0;
 #ifndef TBN_SMALL
   if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw <= 31u) {
-    /* the common binary case: one contiguous run of at most 31 words;
-     * rows r0.. up to the wrap, then from row 0 */
-    uint32_t first = wrap - r0 < n ? wrap - r0 : n;
-    rows_acc_bin_short((const uint32_t *)win, row, c->rw, c->K, first, acc);
-    for (k = first; k < n; k += wrap)
-      rows_acc_bin_short((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+    /* the common binary case: one contiguous run of at most 31 words */
+    rows_acc_bin_wrapped(rows_acc_bin_short, c, (const uint32_t *)win, base, r0, n, wrap, acc);
     return;
   }
   if (c->l.in_type == TBN_TYPE_I8 && n >= 2u) {
@@ -648,10 +641,7 @@ static void rows_acc(const layer_run *c, const void *win, uint32_t sum, const ui
 #if TBN_POPCOUNT_CSA
   /* long rows: after the I8/I32 tests, so those paths keep their cost */
   if (c->l.in_type == TBN_TYPE_BIN && c->runs == 1u && c->rw >= TBN_LONG_ROW) {
-    uint32_t first = wrap - r0 < n ? wrap - r0 : n;
-    rows_acc_bin_long((const uint32_t *)win, row, c->rw, c->K, first, acc);
-    for (k = first; k < n; k += wrap)
-      rows_acc_bin_long((const uint32_t *)win, base, c->rw, c->K, n - k < wrap ? n - k : wrap, acc + k);
+    rows_acc_bin_wrapped(rows_acc_bin_long, c, (const uint32_t *)win, base, r0, n, wrap, acc);
     return;
   }
 #endif

@@ -40,13 +40,6 @@
 #if defined(__GNUC__) && defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__) && !defined(TBN_SMALL)
 #define TBN_XT_ROWS5 1
 
-/* inlined into its two callers at -O2; one copy of each loop at -Os */
-#if defined(__OPTIMIZE_SIZE__)
-#define TBN_XT_INLINE TBN_NOINLINE
-#else
-#define TBN_XT_INLINE TBN_ALWAYS_INLINE
-#endif
-
 /* Carry-save add: x + y + o = o' + 2 * x' per bit (x' the twos, o' the
  * ones; y and t clobbered). */
 #define TBN_XT_CSA(x, y, o, t)                                                 \
@@ -180,9 +173,9 @@ static TBN_ALWAYS_INLINE void rows5_xt_run(const uint32_t *x, const uint32_t *ro
 
 /* acc[k] of `npos` windows x, x + xstep, ..., n >= 1 rows each (n entries
  * per window): the stack constants are stored once. */
-static TBN_XT_INLINE void rows5_xt_windows(const uint32_t *x, uint32_t xstep, const uint32_t *row,
-                                           uint32_t n, uint32_t kc, uint32_t *acc, uint32_t npos,
-                                           int twice) {
+static TBN_SPEED_INLINE void rows5_xt_windows(const uint32_t *x, uint32_t xstep, const uint32_t *row,
+                                              uint32_t n, uint32_t kc, uint32_t *acc, uint32_t npos,
+                                              int twice) {
   /* on the stack: read with l32i off a1 (every other register is taken) */
   uint32_t mem[4];
   mem[1] = 0x0f0f0f0fu;
@@ -208,8 +201,8 @@ static TBN_ALWAYS_INLINE void rows5_xt(const uint32_t *x, const uint32_t *row, u
  * (6 adders, 2 half adders), o + 2T and F + 2E to bytes, bytes (<= 80) summed
  * by shifts and EXTUI (<= 320). kc = K - 640. About 113 instructions per row
  * of 320 binary MACs. */
-static TBN_XT_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint32_t n, uint32_t kc,
-                                    uint32_t *acc, int twice) {
+static TBN_SPEED_INLINE void rows10_xt(const uint32_t *x, const uint32_t *row, uint32_t n, uint32_t kc,
+                                       uint32_t *acc, int twice) {
   register const uint32_t *r_row __asm__("a2") = row;
   register uint32_t *r_acc __asm__("a3") = acc;
   register uint32_t r_m1 __asm__("a9") = 0x55555555u;

@@ -19,6 +19,13 @@
 #define TBN_ALWAYS_INLINE inline
 #endif
 
+/* Loops with two callers: inlined into both at -O2, one shared copy at -Os. */
+#if defined(__OPTIMIZE_SIZE__)
+#define TBN_SPEED_INLINE TBN_NOINLINE
+#else
+#define TBN_SPEED_INLINE TBN_ALWAYS_INLINE
+#endif
+
 /* Accumulators kept on the stack for one output position (256 bytes): the
  * outputs of a position are then written in channel order, a whole BIN
  * output word at a time. */

@@ -72,7 +72,7 @@ static void exercise(const uint8_t *bytes, size_t size, const uint8_t *seed, siz
     {
       /* int16 input: counts and triples from the fuzz bytes, often out of range (then TBN_E_PARAMS,
        * decided here independently); in range, UBSan would catch any int32 overflow */
-      uint32_t q = (uint32_t)model[48] | ((uint32_t)model[49] << 8), j;
+      uint32_t q = info.quant_count, j;
       int16_t *cin = (int16_t *)malloc(info.input_len * sizeof(int16_t));
       int32_t *prm = (int32_t *)malloc(3u * q * sizeof(int32_t) + 4u);
       tbn_input_i16 in16;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../tbn.h"
+#include "../tbn_format.h"
 
 static int failures, checks;
 
@@ -59,6 +60,8 @@ int main(int argc, char **argv) {
   EXPECT(tbn_model_info(NULL, &info) == TBN_E_ARG);
   EXPECT(tbn_model_info(&m, NULL) == TBN_E_ARG);
   EXPECT(info.file_bytes == (uint32_t)n && info.version == 1);
+  EXPECT(info.quant_count == ((uint32_t)buf[TBN_HDR_QUANT_COUNT_U16] |
+                              ((uint32_t)buf[TBN_HDR_QUANT_COUNT_U16 + 1u] << 8)));
   EXPECT(tbn_class_label(&m, info.class_count) == NULL);
   EXPECT(tbn_class_label(NULL, 0) == NULL);
   EXPECT(tbn_class_label(&m, 0) != NULL);
@@ -96,7 +99,7 @@ int main(int argc, char **argv) {
   /* int16 input: zero counts with (0, 0, 0) triples equal zero int8 input; NULL pointers, a wrong
    * length and out-of-range triples are refused */
   {
-    uint32_t q = (uint32_t)m.data[48] | ((uint32_t)m.data[49] << 8), c2 = 0, j;
+    uint32_t q = info.quant_count, c2 = 0, j;
     int16_t *counts = (int16_t *)calloc(info.input_len + 1u, 2);
     int32_t *prm = (int32_t *)calloc(q * 3u + 1u, 4), *l2 = (int32_t *)malloc(info.class_count * 4u);
     tbn_input_i16 in;

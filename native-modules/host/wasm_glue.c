@@ -23,9 +23,9 @@ EXPORT(tbnw_open) int32_t tbnw_open(tbn_model *model, const void *data, uint32_t
 
 EXPORT(tbnw_bad_layer) int32_t tbnw_bad_layer(const tbn_model *model) { return model->bad_layer; }
 
-/* Writes 12 uint32 words: version, file_bytes, layer_count, class_count,
+/* Writes 13 uint32 words: version, file_bytes, layer_count, class_count,
  * in_h, in_w, in_c, input_len, scratch_bytes, macs low, macs high,
- * activation_bytes. */
+ * activation_bytes, quant_count. */
 EXPORT(tbnw_info) int32_t tbnw_info(const tbn_model *model, uint32_t *out) {
   tbn_info info;
   tbn_status s = tbn_model_info(model, &info);
@@ -42,6 +42,7 @@ EXPORT(tbnw_info) int32_t tbnw_info(const tbn_model *model, uint32_t *out) {
   out[9] = (uint32_t)info.macs;
   out[10] = (uint32_t)(info.macs >> 32);
   out[11] = model->activation_bytes;
+  out[12] = info.quant_count;
   return 0;
 }
 
