@@ -1,8 +1,8 @@
 import { optBool, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import { packModel } from '../format/pack.ts';
-import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
+import { readModel, readModelFile } from '../format/reader.ts';
+import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { loadFloatModel } from '../train/load-model.ts';
 import { channelsText, formatSummary, summarizeModel } from '../format/summary.ts';
 
@@ -15,7 +15,7 @@ export const command: Command = {
     const [file, ...extra] = args.positionals;
     if (!file) throw new UsageError('give the .tbn file to inspect');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-    const bytes = readBytes(file);
+    const bytes = readModelFile(file);
     const fromCheckpoint = !isTbnFile(bytes);
     const m = fromCheckpoint ? readModel(packModel(loadFloatModel(file, bytes))) : loadPackedFile(file, bytes);
     const s = summarizeModel(m);

@@ -4,14 +4,14 @@ import { openPort, requiredPort, serialOptions } from './serial-options.ts';
 import { formatReport, harRecordings, int16Clipping, loadAnyRecording, StreamInterrupted, streamRecordings } from '../stream/session.ts';
 import { HAR_CHANNELS } from '../data/sp-sw-har.ts';
 import { packModel } from '../format/pack.ts';
-import { readModel } from '../format/reader.ts';
-import { isTbnFile, loadPackedFile, readBytes } from '../format/source.ts';
+import { readModel, readModelFile } from '../format/reader.ts';
+import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { loadFloatModel } from '../train/load-model.ts';
 import type { PackedModel } from '../format/model.ts';
 
 /** The input description of a .tbn file or a checkpoint (packed in memory). */
 function modelInput(file: string): Pick<PackedModel, 'channels' | 'rateHz'> {
-  const bytes = readBytes(file);
+  const bytes = readModelFile(file);
   const m = isTbnFile(bytes) ? loadPackedFile(file, bytes) : readModel(packModel(loadFloatModel(file, bytes)));
   return { ...(m.channels ? { channels: m.channels } : {}), ...(m.rateHz !== undefined ? { rateHz: m.rateHz } : {}) };
 }

@@ -5,16 +5,12 @@ import type { PackedModel } from './model.ts';
 import { FormatError, readModel, readModelFile } from './reader.ts';
 import { TBN } from './spec.ts';
 
-export function readBytes(file: string): Uint8Array {
-  return readModelFile(file);
-}
-
 export function isTbnFile(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === TBN.TBN_MAGIC;
 }
 
 /** Reads and validates a .tbn file; the message names the file. */
-export function loadPackedFile(file: string, bytes = readBytes(file)): PackedModel {
+export function loadPackedFile(file: string, bytes = readModelFile(file)): PackedModel {
   try {
     return readModel(bytes);
   } catch (e) {

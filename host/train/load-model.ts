@@ -1,12 +1,11 @@
 /** Loads a float model from a file: a training checkpoint (tbn train) or a FloatModel JSON. */
 import type { FloatModel } from '../model/float-model.ts';
-import { FormatError } from '../format/reader.ts';
-import { readBytes } from '../format/source.ts';
+import { FormatError, readModelFile } from '../format/reader.ts';
 import { parseCheckpoint } from './checkpoint.ts';
 import { exportFloatModel } from './export.ts';
 
 /** A checkpoint (tbn train) or a FloatModel JSON -> FloatModel. */
-export function loadFloatModel(file: string, bytes = readBytes(file)): FloatModel {
+export function loadFloatModel(file: string, bytes = readModelFile(file)): FloatModel {
   const text = new TextDecoder().decode(bytes);
   if (!text.trimStart().startsWith('{')) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
