@@ -80,7 +80,7 @@ function model(seed: number, outW: number, c: number, kw: number, R: number, p: 
   };
 }
 
-type Cases = ExpectedJobs;
+type Cases = ExpectedJobs<{ cls: number; logits: number[] }>;
 
 function buildCases(): Cases {
   const cases: Cases = { jobs: [], expected: [], names: [] };
