@@ -59,7 +59,7 @@ export const command: Command = {
       if (isTbnFile(bytes)) throw new UsageError(`${file} is a .tbn model: give it with --model, and the checkpoints as arguments`);
       return { file, checkpoint: parseCheckpoint(bytes.toString('utf8'), file) };
     });
-    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile, new Uint8Array(readRegularFile(modelFile, 64 << 20, 'model'))) } : packBinaryModel(models);
+    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile) } : packBinaryModel(models);
 
     let evals;
     let evalSource: string | undefined;

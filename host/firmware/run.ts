@@ -9,7 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { TbnError } from '../errors.ts';
-import { readRegularFile } from '../io/files.ts';
+import { readBundle } from '../build/bundle.ts';
+import { readModelFile } from '../format/reader.ts';
 import { startEngineDevice } from '../sim/engine.ts';
 import type { EngineName } from './engines.ts';
 
@@ -22,8 +23,8 @@ export interface RunningFirmware {
 }
 
 export async function runLinuxFirmware(engine: EngineName, bin: string, bundleFile: string, modelFile: string, link?: string): Promise<RunningFirmware> {
-  const bundle = readFileSync(bundleFile, 'latin1');
-  const model = new Uint8Array(readRegularFile(modelFile, 16 * 1024 * 1024, 'the model'));
+  const bundle = readBundle(bundleFile);
+  const model = readModelFile(modelFile);
   const dev = await startEngineDevice(engine, bin, bundle, model, { link });
   return { hostPath: dev.hostPath, output: dev.output, close: dev.close };
 }
