@@ -8,15 +8,14 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt16Input, randomInt16Params, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
-import { TBN } from '../../host/format/spec.ts';
 import { STATUS_NAMES } from '../../host/native/wasm-kernel.ts';
 import { runReferenceInt16 } from '../../host/reference/infer.ts';
+import { badInt16Params } from '../kernel/harness.ts';
 import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, runJobs } from './qemu.ts';
 
 const MODELS = 60;
 const WINDOWS = 2;
 const PARAMS_STATUS = STATUS_NAMES.indexOf('TBN_E_PARAMS');
-const ADD_MAX = TBN.TBN_I16_ADD_MAX;
 
 function buildCases(): ExpectedJobs {
   const { jobs, expected, names }: ExpectedJobs = { jobs: [], expected: [], names: [] };
@@ -45,14 +44,7 @@ function buildCases(): ExpectedJobs {
   const model = readModel(bytes);
   const q = model.quantMul.length;
   const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
-  const good = randomInt16Params(1, q);
-  const bad: Array<[string, Int32Array]> = [];
-  for (const [what, at, v] of [['mult 32768', 0, 32768], ['mult -32769', 0, -32769], ['add 2^30', 1, ADD_MAX + 1], ['add -2^30', 3 * q - 2, -ADD_MAX - 1], ['shift 32', 3 * q - 1, 32], ['shift -1', 2, -1]] as const) {
-    const p = good.slice();
-    p[at] = v;
-    bad.push([what, p]);
-  }
-  bad.push(['one value short', good.slice(0, -1)], ['one triple too many', Int32Array.from([...good, 0, 0, 0])]);
+  const bad = badInt16Params(randomInt16Params(1, q));
   for (const [what, p] of bad) {
     jobs.push({ model: bytes, inputs: randomInt16Input(5, model), inputLen: len, params: p });
     expected.push([{ status: PARAMS_STATUS }]);
