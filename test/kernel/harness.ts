@@ -178,9 +178,9 @@ export function compareMutants(mutants: Uint8Array[]): { expected: string[]; mis
     if (got !== expected[k]) mismatches.push(`mutant ${k}: kernel ${got}, reader ${expected[k]}`);
     const x = inputs[k]?.[0];
     if (x) {
-      const ref = runReference(readModel(mutants[k] as Uint8Array), x);
+      const [ref] = referenceResults(readModel(mutants[k] as Uint8Array), [x]);
       const out = res.outputs[0];
-      if (!out || out.cls !== ref.cls || out.logits.join() !== Array.from(ref.logits).join()) {
+      if (!out || out.cls !== ref!.cls || out.logits.join() !== ref!.logits.join()) {
         mismatches.push(`mutant ${k}: logits differ from the reference`);
       }
     }
