@@ -3,7 +3,7 @@
  * and -Os with the size-first kernel, bit for bit against the TypeScript reference: random models
  * (int8 conv1d first layers with 1-16 channels among them), random counts with -32768/32767, random
  * triples with their bounds, reuse on and off; and out-of-range triples or wrong counts, which every
- * core must refuse with TBN_E_PARAMS. lx106 has no soft-float: this is its only non-int8 input path.
+ * core must refuse with TBN_E_PARAMS. lx106 has no FPU: int16 counts spare it the soft-float f32 input path.
  */
 import { describe, expect, it } from 'vitest';
 import { randomInt16Input, randomInt16Params, randomPackedModel } from '../../host/format/random-model.ts';
