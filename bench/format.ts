@@ -47,6 +47,7 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
       fp32OverFile: s.fp32OverFile,
       int8OverFile: s.int8OverFile,
       bnnOverFile: s.bnnOverFile,
+      bnnFileBytes: s.bnnFileBytes,
       tiledRatioToBnn: s.tiledRatioToBnn,
       scratchBytes: m.scratchBytes,
       macs: s.macs,
@@ -56,9 +57,9 @@ export async function run(): Promise<{ title: string; text: string; json: unknow
       refPerSecNoReuse: withoutReuse,
     });
   }
-  const head = ['model', 'file B', 'FP32/file', 'int8/file', 'BNN/file', 'tiles vs BNN', 'scratch B', 'MACs', 'MACs reuse', 'pack ms', 'ref inf/s reuse', 'no reuse', 'speed-up'];
+  const head = ['model', 'file B', 'FP32/file', 'int8/file', 'BNN file B', 'BNN/file', 'tiles vs BNN', 'scratch B', 'MACs', 'MACs reuse', 'pack ms', 'ref inf/s reuse', 'no reuse', 'speed-up'];
   const table = [head, ...rows.map((r) => [
-    String(r.model), String(r.fileBytes), `${(r.fp32OverFile as number).toFixed(1)}x`, `${(r.int8OverFile as number).toFixed(1)}x`, `${(r.bnnOverFile as number).toFixed(1)}x`,
+    String(r.model), String(r.fileBytes), `${(r.fp32OverFile as number).toFixed(1)}x`, `${(r.int8OverFile as number).toFixed(1)}x`, String(r.bnnFileBytes), `${(r.bnnOverFile as number).toFixed(1)}x`,
     `${(100 * (r.tiledRatioToBnn as number)).toFixed(1)}%`, String(r.scratchBytes), String(r.macs), String(r.macsWithReuse), (r.packMs as number).toFixed(0),
     (r.refPerSecReuse as number).toFixed(0), (r.refPerSecNoReuse as number).toFixed(0), `${((r.refPerSecReuse as number) / (r.refPerSecNoReuse as number)).toFixed(2)}x`,
   ])];
