@@ -1,8 +1,7 @@
 import { optBool, optInt, optString, UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import type { Dataset } from '../data/dataset.ts';
 import { listNames } from '../data/csv.ts';
-import { loadSplits } from '../data/select.ts';
+import { loadSplitForModel } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import type { FloatModel } from '../model/float-model.ts';
@@ -12,14 +11,6 @@ import { isTbnFile, loadPackedFile } from '../format/source.ts';
 import { loadFloatModel } from '../train/load-model.ts';
 import { confusionMatrix, evaluatePacked, formatConfusion } from '../reference/evaluate.ts';
 import { floatPredict } from '../train/float-forward.ts';
-
-/** The data with its labels renumbered to the model's class order when both name the same classes. */
-function byModelClasses(d: Dataset, classes: string[]): Dataset {
-  if (d.classes.join('\u0000') === classes.join('\u0000')) return d;
-  if (d.classes.length !== classes.length || !d.classes.every((c) => classes.includes(c))) return d; // refused below, with both lists
-  const to = d.classes.map((c) => classes.indexOf(c));
-  return { ...d, y: d.y.map((k) => to[k] as number), classes: [...classes] };
-}
 
 export const command: Command = {
   name: 'eval',
@@ -55,23 +46,8 @@ export const command: Command = {
       }
     }
     // Columns are matched by the names the checkpoint was trained on, never taken in file order.
-    const trainedOn = float?.channels ?? [];
-    const dataOptions = datasetOptionsFrom(args);
-    const dataKind = dataOptions.data ?? 'har';
-    if (trainedOn.length > 0 && dataKind !== 'fashion-mnist') {
-      const given = dataOptions.channels;
-      if (given === undefined) dataOptions.channels = [...trainedOn];
-      else if (given.join(',') !== trainedOn.join(',')) {
-        throw new UsageError(`--channels ${given.join(',')} differs from the channels ${file} was trained on, in order: ${trainedOn.join(',')}`);
-      }
-    }
     const json = optBool(args, 'json');
-    const splits = loadSplits(dataOptions, seed ?? 1, json ? undefined : (line) => io.err(line));
-    const loaded = splits[split];
-    if (trainedOn.length > 0 && dataKind !== 'fashion-mnist' && loaded.channels.join(',') !== trainedOn.join(',')) {
-      throw new TbnError('E_INPUT', `${loaded.name}: channels ${listNames(loaded.channels)} differ from the ${listNames(trainedOn)} ${file} was trained on`);
-    }
-    const data = byModelClasses(loaded, packed.classes);
+    const { data, description } = loadSplitForModel(datasetOptionsFrom(args), seed ?? 1, split, { file, channels: float?.channels ?? [], classes: packed.classes }, json ? undefined : (line) => io.err(line));
     const exampleLen = data.shape[0] * data.shape[1] * data.shape[2];
     const modelLen = packed.inShape[0] * packed.inShape[1] * packed.inShape[2];
     if (exampleLen !== modelLen) {
@@ -94,12 +70,12 @@ export const command: Command = {
         model: file, data: data.name, split, count: data.count, classes: data.classes,
         floatAccuracy: floatAcc ?? null, packedAccuracy: packedAcc, differencePoints: diff ?? null, agreement: agreement ?? null,
         confusion, floatConfusion: floatPred ? confusionMatrix(data.y, floatPred, data.classes.length) : null,
-        description: splits.description,
+        description,
       }));
       return 0;
     }
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-    const lines = [`${file} on ${data.name} (${split}, ${data.count} examples)`, splits.description];
+    const lines = [`${file} on ${data.name} (${split}, ${data.count} examples)`, description];
     if (floatAcc !== undefined && diff !== undefined && agreement !== undefined) {
       lines.push(`float accuracy:  ${pct(floatAcc)}`);
       lines.push(`packed accuracy: ${pct(packedAcc)} (integer reference)`);

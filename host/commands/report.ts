@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { optBool, optInt, optionWords, optString, UsageError, type ParsedArgs } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { loadSplits } from '../data/select.ts';
+import { loadSplitForModel } from '../data/select.ts';
 import { datasetOptions, datasetOptionsFrom } from './dataset-options.ts';
 import { TbnError } from '../errors.ts';
 import { isTbnFile, loadPackedFile } from '../format/source.ts';
@@ -59,7 +59,7 @@ export const command: Command = {
       if (isTbnFile(bytes)) throw new UsageError(`${file} is a .tbn model: give it with --model, and the checkpoints as arguments`);
       return { file, checkpoint: parseCheckpoint(bytes.toString('utf8'), file) };
     });
-    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile, new Uint8Array(readRegularFile(modelFile, 64 << 20, 'model'))) } : packBinaryModel(models);
+    const packed = modelFile !== undefined ? { file: modelFile, model: loadPackedFile(modelFile) } : packBinaryModel(models);
 
     let evals;
     let evalSource: string | undefined;
@@ -67,11 +67,17 @@ export const command: Command = {
       const split = optString(args, 'split') ?? 'test';
       if (split !== 'test' && split !== 'val' && split !== 'train') throw new UsageError(`--split must be test, val or train, got "${split}"`);
       const seed = optInt(args, 'seed') ?? models[0]?.checkpoint.train.seed ?? 1;
-      const splits = loadSplits(datasetOptionsFrom(args), seed);
+      // Columns are matched by the names the checkpoints were trained on, never taken in file order.
+      const first = models[0];
+      const channels = first?.checkpoint.spec.channels ?? [];
+      const other = models.find((m) => m.checkpoint.spec.channels.join(',') !== channels.join(','));
+      if (first && other) throw new UsageError(`${other.file} was trained on channels ${other.checkpoint.spec.channels.join(',')}, ${first.file} on ${channels.join(',')}: evaluate them separately`);
+      const classes = packed?.model.classes ?? first?.checkpoint.spec.classes ?? [];
+      const { data, description } = loadSplitForModel(datasetOptionsFrom(args), seed, split, { file: first?.file ?? modelFile ?? '', channels, classes });
       const source = binaryModel(models);
       const packedForEval = packed ? { file: packed.file, model: packed.model, label: source ? modelLabel(source.checkpoint.spec) : packed.file } : undefined;
-      evals = evaluateForReport(models, packedForEval, splits[split]);
-      evalSource = `Evaluated by tbn report --eval on the ${split} split (seed ${seed}): ${splits.description}.`;
+      evals = evaluateForReport(models, packedForEval, data);
+      evalSource = `Evaluated by tbn report --eval on the ${split} split (seed ${seed}): ${description}.`;
     } else if (args.options.data !== undefined) {
       throw new UsageError('data options are for --eval; add --eval to evaluate on them');
     }

@@ -1,5 +1,5 @@
 /** Which data to load and how to split it (the options of `tbn train` and `tbn eval`), and the train/val/test splits they select. */
-import { UsageError } from '../errors.ts';
+import { TbnError, UsageError } from '../errors.ts';
 import { listNames, type LoadProgress } from './csv.ts';
 import { checkFiniteData, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.ts';
@@ -100,6 +100,50 @@ export function loadSplits(o: DatasetOptions, seed: number, progress?: LoadProgr
   const s = loadSplitsUnchecked(o, seed, progress);
   for (const d of [s.train, s.val, s.test]) checkFiniteData(d);
   return s;
+}
+
+/** What a model was trained on, as far as evaluating it needs: channel names (empty when unknown, e.g. a .tbn file) and class order. */
+export interface TrainedOn {
+  /** The model's file, for messages. */
+  file: string;
+  channels: readonly string[];
+  classes: readonly string[];
+}
+
+/** The data with its labels renumbered to the model's class order when both name the same classes (else unchanged, for the caller to refuse with both lists). */
+export function byModelClasses(d: Dataset, classes: readonly string[]): Dataset {
+  if (d.classes.join('\u0000') === classes.join('\u0000')) return d;
+  if (d.classes.length !== classes.length || !d.classes.every((c) => classes.includes(c))) return d;
+  const to = d.classes.map((c) => classes.indexOf(c));
+  return { ...d, y: d.y.map((k) => to[k] as number), classes: [...classes] };
+}
+
+/**
+ * One split to evaluate a model on: columns matched by the names of the channels the model was trained on, never
+ * taken in file order, and labels renumbered to the model's class order. Fashion-MNIST has no channel names.
+ */
+export function loadSplitForModel(
+  o: DatasetOptions,
+  seed: number,
+  split: 'train' | 'val' | 'test',
+  model: TrainedOn,
+  progress?: LoadProgress,
+): { data: Dataset; description: string } {
+  const trainedOn = model.channels;
+  const byName = trainedOn.length > 0 && (o.data ?? 'har') !== 'fashion-mnist';
+  const options: DatasetOptions = { ...o };
+  if (byName) {
+    if (o.channels === undefined) options.channels = [...trainedOn];
+    else if (o.channels.join(',') !== trainedOn.join(',')) {
+      throw new UsageError(`--channels ${o.channels.join(',')} differs from the channels ${model.file} was trained on, in order: ${trainedOn.join(',')}`);
+    }
+  }
+  const splits = loadSplits(options, seed, progress);
+  const loaded = splits[split];
+  if (byName && loaded.channels.join(',') !== trainedOn.join(',')) {
+    throw new TbnError('E_INPUT', `${loaded.name}: channels ${listNames(loaded.channels)} differ from the ${listNames([...trainedOn])} ${model.file} was trained on`);
+  }
+  return { data: byModelClasses(loaded, model.classes), description: splits.description };
 }
 
 function loadSplitsUnchecked(o: DatasetOptions, seed: number, progress: LoadProgress | undefined): Splits {

@@ -9,10 +9,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import path from 'node:path';
 import { loadBoard } from '../boards.ts';
 import { type BuildManifest, checkBuildFit, type Engine, fitError, writeArtifacts } from '../build/artifacts.ts';
-import { buildDeviceBundle, readBundle } from '../build/bundle.ts';
+import { buildDeviceBundle, DEFAULT_BUNDLE, readBundle } from '../build/bundle.ts';
 import { TbnError } from '../errors.ts';
-import { FormatError, readModel } from '../format/reader.ts';
-import { readRegularFile, writeFileAtomic } from '../io/files.ts';
+import { readModelFile } from '../format/reader.ts';
+import { loadPackedFile } from '../format/source.ts';
+import { writeFileAtomic } from '../io/files.ts';
 import { type CheckoutInfo, checkEngineCheckout, type EngineName, PINNED } from './engines.ts';
 import { commandLine, runStep } from './process.ts';
 import { type FirmwareTarget, REPO_ROOT, resolveTarget } from './targets.ts';
@@ -133,20 +134,11 @@ function pythonShimEnv(env: NodeJS.ProcessEnv, outDir: string): NodeJS.ProcessEn
   return { ...env, PATH: `${dir}${path.delimiter}${env.PATH ?? ''}` };
 }
 
-function readModelFile(file: string): { bytes: Uint8Array; model: ReturnType<typeof readModel> } {
-  const bytes = new Uint8Array(readRegularFile(file, 16 * 1024 * 1024, 'the model'));
-  try {
-    return { bytes, model: readModel(bytes) };
-  } catch (e) {
-    if (e instanceof FormatError) throw new TbnError('E_INPUT', `${file}: ${e.message}`);
-    throw e;
-  }
-}
-
 /** `tbn build` artifacts (app.js, model.tbn, manifest.json; JerryScript: tbn_blobs.c) into outDir. */
 export function writeBuildArtifacts(board: string, engine: Engine, modelFile: string, bundleFile: string | undefined, outDir: string, snapshot?: Uint8Array): BuildManifest {
   const def = loadBoard(board);
-  const { bytes, model } = readModelFile(modelFile);
+  const bytes = readModelFile(modelFile);
+  const model = loadPackedFile(modelFile, bytes);
   const bf = bundleFile ?? buildDeviceBundle();
   const bundle = readBundle(bf);
   const fit = checkBuildFit({ board: def, model, modelBytes: bytes, bundle, modelFile });
@@ -298,7 +290,7 @@ async function buildJerryStm32(ctx: Ctx, checkout: CheckoutInfo): Promise<Omit<F
   if (ctx.o.snapshot) {
     ctx.o.onProgress?.('jerry-snapshot generate app.snapshot');
     const snap = await generateSnapshot(snapshotTool, path.join(ctx.outDir, 'app.snapshot.js'), path.join(ctx.outDir, 'app.snapshot'));
-    manifest = writeBuildArtifacts('stm32f405', 'jerryscript', ctx.o.modelFile, ctx.o.bundleFile ?? path.join(REPO_ROOT, 'build', 'device', 'app.js'), ctx.outDir, snap);
+    manifest = writeBuildArtifacts('stm32f405', 'jerryscript', ctx.o.modelFile, ctx.o.bundleFile ?? DEFAULT_BUNDLE, ctx.outDir, snap);
   }
   ctx.o.onProgress?.(`linking: make -C ${STM32_BOARD_DIR} BLOBS=${ctx.outDir}`);
   ctx.log.add(`\n=== linking the STM32F405 firmware`);
@@ -353,7 +345,7 @@ function newestInput(target: FirmwareTarget, o: FirmwareOptions): number {
   visit(path.join(REPO_ROOT, 'native-modules'));
   if (target.boardFile) visit(target.boardFile);
   if (target.engine === 'jerryscript' && target.family === 'arm') visit(STM32_BOARD_DIR);
-  if (target.engine === 'jerryscript' && target.family === 'arm') for (const f of [o.modelFile, o.bundleFile ?? path.join(REPO_ROOT, 'build', 'device', 'app.js')]) visit(path.resolve(f as string));
+  if (target.engine === 'jerryscript' && target.family === 'arm') for (const f of [o.modelFile, o.bundleFile ?? DEFAULT_BUNDLE]) visit(path.resolve(f as string));
   return newest;
 }
 
@@ -393,7 +385,7 @@ export async function buildFirmware(o: FirmwareOptions): Promise<FirmwareResult>
   assertOutDir(outDir);
   const checkout = checkEngineCheckout(o.engine, o.engineDir, o.allowOtherVersion);
   const env = o.env ?? process.env;
-  if (o.modelFile) readModelFile(o.modelFile); // a bad model fails now, not after a long build
+  if (o.modelFile) loadPackedFile(o.modelFile); // a bad model fails now, not after a long build
   if (o.bundleFile) readBundle(o.bundleFile);
   if (target.family === 'esp32') {
     const idf = espIdfProblem(env);

@@ -9,9 +9,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { TbnError } from '../errors.ts';
-import { readRegularFile } from '../io/files.ts';
+import { readBundle } from '../build/bundle.ts';
+import { readModelFile } from '../format/reader.ts';
 import { startEngineDevice } from '../sim/engine.ts';
 import type { EngineName } from './engines.ts';
+import { requireTools, TOOLS } from './toolchain.ts';
 
 export interface RunningFirmware {
   /** The pty the host tools open (`tbn stream --port`). */
@@ -22,8 +24,9 @@ export interface RunningFirmware {
 }
 
 export async function runLinuxFirmware(engine: EngineName, bin: string, bundleFile: string, modelFile: string, link?: string): Promise<RunningFirmware> {
-  const bundle = readFileSync(bundleFile, 'latin1');
-  const model = new Uint8Array(readRegularFile(modelFile, 16 * 1024 * 1024, 'the model'));
+  requireTools([TOOLS.socat]);
+  const bundle = readBundle(bundleFile);
+  const model = readModelFile(modelFile);
   const dev = await startEngineDevice(engine, bin, bundle, model, { link });
   return { hostPath: dev.hostPath, output: dev.output, close: dev.close };
 }
@@ -33,11 +36,12 @@ export async function runQemuStm32(elf: string, consoleFile: string, opts: { lin
   if (!existsSync(elf)) throw new TbnError('E_INPUT', `${elf}: no firmware to run; build it first`);
   const link = opts.link ? path.resolve(opts.link) : undefined;
   if (link && existsSync(link)) throw new TbnError('E_LINK', `${link} already exists; choose another --link path or remove it`);
+  requireTools([TOOLS.qemuArm]);
   let child: ChildProcess;
   try {
     child = spawn('qemu-system-arm', ['-M', 'netduinoplus2', '-kernel', elf, '-display', 'none', '-monitor', 'none', '-serial', `file:${consoleFile}`, '-serial', 'pty'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    throw new TbnError('E_QEMU', `cannot start qemu-system-arm (apt-get install qemu-system-arm): ${(e as Error).message}`);
+    throw new TbnError('E_QEMU', `cannot start qemu-system-arm: ${(e as Error).message}`);
   }
   let said = '';
   child.stdout?.on('data', (d: Buffer) => (said += d.toString()));
@@ -45,7 +49,7 @@ export async function runQemuStm32(elf: string, consoleFile: string, opts: { lin
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pty = await new Promise<string>((resolve, reject) => {
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-    child.once('error', (e) => reject(new TbnError('E_QEMU', `cannot start qemu-system-arm (apt-get install qemu-system-arm): ${e.message}`)));
+    child.once('error', (e) => reject(new TbnError('E_QEMU', `cannot start qemu-system-arm: ${e.message}`)));
     const poll = () => {
       const m = /char device redirected to (\/dev\/pts\/\d+)/.exec(said);
       if (m) return resolve(m[1] as string);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TbnError } from '../errors.ts';
+import { shellQuote } from '../io/shell.ts';
 
 export interface FlasherPlan {
   family: 'stm32' | 'esp32';
@@ -17,8 +18,6 @@ export interface FlasherPlan {
   firmwareExists: boolean;
 }
 
-const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
 export function jerryFlasherPlan(board: string, dir: string, port: string | undefined): FlasherPlan {
   const out = path.resolve(dir);
   if (board === 'stm32f405') {
@@ -26,10 +25,10 @@ export function jerryFlasherPlan(board: string, dir: string, port: string | unde
     const bin = path.join(out, 'firmware.bin');
     return {
       family: 'stm32',
-      build: [`make -C boards/${board}/jerryscript JERRY=/path/to/jerryscript JERRY_LIB=/path/to/jerry-stm32/lib BLOBS=${q(out)}`],
+      build: [`make -C boards/${board}/jerryscript JERRY=/path/to/jerryscript JERRY_LIB=/path/to/jerry-stm32/lib BLOBS=${shellQuote(out)}`],
       flash: [
-        `st-flash --reset write ${q(bin)} 0x08000000`,
-        `openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c ${q(`program ${elf} verify reset exit`)}`,
+        `st-flash --reset write ${shellQuote(bin)} 0x08000000`,
+        `openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c ${shellQuote(`program ${elf} verify reset exit`)}`,
       ],
       firmware: bin,
       firmwareExists: existsSync(bin),
@@ -41,12 +40,12 @@ export function jerryFlasherPlan(board: string, dir: string, port: string | unde
     const app = path.join(idf, 'tbn_jerry.bin');
     return {
       family: 'esp32',
-      build: [`idf.py -C boards/esp32/jerryscript -B ${q(idf)} -DJERRY=/path/to/jerryscript -DJERRY_LIB=/path/to/jerry-esp32/lib -DTBN_BLOBS=${q(out)} build`],
+      build: [`idf.py -C boards/esp32/jerryscript -B ${shellQuote(idf)} -DJERRY=/path/to/jerryscript -DJERRY_LIB=/path/to/jerry-esp32/lib -DTBN_BLOBS=${shellQuote(out)} build`],
       flash: [
-        `idf.py -C boards/esp32/jerryscript -B ${q(idf)} -p ${q(port)} flash`,
-        `esptool.py --chip esp32 -p ${q(port)} -b 460800 write_flash 0x1000 ${q(path.join(idf, 'bootloader', 'bootloader.bin'))} 0x8000 ${q(
+        `idf.py -C boards/esp32/jerryscript -B ${shellQuote(idf)} -p ${shellQuote(port)} flash`,
+        `esptool.py --chip esp32 -p ${shellQuote(port)} -b 460800 write_flash 0x1000 ${shellQuote(path.join(idf, 'bootloader', 'bootloader.bin'))} 0x8000 ${shellQuote(
           path.join(idf, 'partition_table', 'partition-table.bin'),
-        )} 0x10000 ${q(app)}`,
+        )} 0x10000 ${shellQuote(app)}`,
       ],
       firmware: app,
       firmwareExists: existsSync(app),

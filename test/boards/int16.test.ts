@@ -3,30 +3,22 @@
  * and -Os with the size-first kernel, bit for bit against the TypeScript reference: random models
  * (int8 conv1d first layers with 1-16 channels among them), random counts with -32768/32767, random
  * triples with their bounds, reuse on and off; and out-of-range triples or wrong counts, which every
- * core must refuse with TBN_E_PARAMS. lx106 has no soft-float: this is its only non-int8 input path.
+ * core must refuse with TBN_E_PARAMS. lx106 has no FPU: int16 counts spare it the soft-float f32 input path.
  */
 import { describe, expect, it } from 'vitest';
 import { randomInt16Input, randomInt16Params, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
-import { TBN } from '../../host/format/spec.ts';
 import { STATUS_NAMES } from '../../host/native/wasm-kernel.ts';
 import { runReferenceInt16 } from '../../host/reference/infer.ts';
-import { EMULATED_BOARDS, type Job, runJobs } from './qemu.ts';
+import { badInt16Params } from '../kernel/harness.ts';
+import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, runJobs } from './qemu.ts';
 
 const MODELS = 60;
 const WINDOWS = 2;
 const PARAMS_STATUS = STATUS_NAMES.indexOf('TBN_E_PARAMS');
-const ADD_MAX = TBN.TBN_I16_ADD_MAX;
 
-interface Expected {
-  /** Per window: the reference's result, or a status every window must report. */
-  windows: { cls: number; logits: number[] }[] | number;
-}
-
-function buildCases(): { jobs: Job[]; expected: Expected[]; names: string[] } {
-  const jobs: Job[] = [];
-  const expected: Expected[] = [];
-  const names: string[] = [];
+function buildCases(): ExpectedJobs {
+  const { jobs, expected, names }: ExpectedJobs = { jobs: [], expected: [], names: [] };
   for (let i = 0; i < MODELS; i++) {
     const seed = 61000 + i;
     const bytes = randomPackedModel(seed, i % 2 === 0 ? { i8Conv1dFirst: true, maxHidden: 2 } : {});
@@ -43,7 +35,7 @@ function buildCases(): { jobs: Job[]; expected: Expected[]; names: string[] } {
     }
     for (const reuse of i % 3 === 0 ? [true, false] : [true]) {
       jobs.push({ model: bytes, inputs, inputLen: len, params, reuse });
-      expected.push({ windows });
+      expected.push(windows);
       names.push(`seed ${seed} (${model.layers.map((l) => l.kind).join(' ')}, Q ${model.quantMul.length}, reuse ${reuse})`);
     }
   }
@@ -52,17 +44,10 @@ function buildCases(): { jobs: Job[]; expected: Expected[]; names: string[] } {
   const model = readModel(bytes);
   const q = model.quantMul.length;
   const len = model.inShape[0] * model.inShape[1] * model.inShape[2];
-  const good = randomInt16Params(1, q);
-  const bad: Array<[string, Int32Array]> = [];
-  for (const [what, at, v] of [['mult 32768', 0, 32768], ['mult -32769', 0, -32769], ['add 2^30', 1, ADD_MAX + 1], ['add -2^30', 3 * q - 2, -ADD_MAX - 1], ['shift 32', 3 * q - 1, 32], ['shift -1', 2, -1]] as const) {
-    const p = good.slice();
-    p[at] = v;
-    bad.push([what, p]);
-  }
-  bad.push(['one value short', good.slice(0, -1)], ['one triple too many', Int32Array.from([...good, 0, 0, 0])]);
+  const bad = badInt16Params(randomInt16Params(1, q));
   for (const [what, p] of bad) {
     jobs.push({ model: bytes, inputs: randomInt16Input(5, model), inputLen: len, params: p });
-    expected.push({ windows: PARAMS_STATUS });
+    expected.push([{ status: PARAMS_STATUS }]);
     names.push(`refused: ${what}`);
   }
   return { jobs, expected, names };
@@ -74,25 +59,8 @@ describe('int16 counts on emulated cores match the integer reference bit for bit
   for (const board of EMULATED_BOARDS) for (const opt of ['O2', 'Os', 'Os-small'] as const) {
     it(`${board} -${opt}: ${MODELS} random models on int16 counts, reuse on and off, refused triples`, () => {
       const out = runJobs(board, cases.jobs, { opt });
-      const mismatches: string[] = [];
-      let ran = 0;
-      out.jobs.forEach((job, i) => {
-        const exp = cases.expected[i]!;
-        const name = cases.names[i]!;
-        if (job.openStatus !== 0) return void mismatches.push(`${name}: open status ${job.openStatus}`);
-        job.windows.forEach((w, k) => {
-          if (typeof exp.windows === 'number') {
-            if (w.status !== exp.windows) mismatches.push(`${name}: status ${w.status}, expected ${exp.windows}`);
-            return;
-          }
-          const e = exp.windows[k]!;
-          ran++;
-          if (w.status !== 0) mismatches.push(`${name} window ${k}: status ${w.status}`);
-          else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) mismatches.push(`${name} window ${k}: got ${w.cls} [${w.logits}] expected ${e.cls} [${e.logits}]`);
-        });
-        const want = typeof exp.windows === 'number' ? 1 : exp.windows.length;
-        if (job.windows.length !== want) mismatches.push(`${name}: ${job.windows.length} windows ran, expected ${want}`);
-      });
+      const mismatches = jobMismatches(out, cases);
+      const ran = out.jobs.reduce((n, job, i) => n + job.windows.filter((_, k) => { const e = cases.expected[i]![k]; return e && !('status' in e); }).length, 0);
       expect(mismatches.slice(0, 10)).toEqual([]);
       expect(ran).toBeGreaterThanOrEqual(MODELS * WINDOWS);
     });

@@ -162,10 +162,13 @@ export interface RunOutput {
   elfPath: string;
 }
 
-/** Jobs for runJobs with the reference's result of every window, and a name per job for messages. */
-export interface ExpectedJobs {
+/** One window's expected outcome: the reference's result (status 0), or a status the kernel must report instead. */
+export type ExpectedWindow = { cls: number; logits: number[] } | { status: number };
+
+/** Jobs for runJobs with the expected outcome of every window, and a name per job for messages. */
+export interface ExpectedJobs<W extends ExpectedWindow = ExpectedWindow> {
   jobs: Job[];
-  expected: { cls: number; logits: number[] }[][];
+  expected: W[][];
   names: string[];
 }
 
@@ -184,18 +187,27 @@ export function referenceWindows(bytes: Uint8Array, seed: number, count: number)
   return { model, inputs, inputLen, expected };
 }
 
-/** One line per job that failed to open and per window whose status, class or logits differ from the reference. */
+/**
+ * One line per job that failed to open, per job that ran a different number of windows than expected, and per
+ * window whose status, class or logits differ from the expected outcome.
+ */
 export function jobMismatches(out: RunOutput, cases: ExpectedJobs): string[] {
   const bad: string[] = [];
+  if (out.jobs.length !== cases.jobs.length) bad.push(`${out.jobs.length} jobs ran, expected ${cases.jobs.length}`);
   out.jobs.forEach((job, i) => {
     const name = cases.names[i]!;
+    const expected = cases.expected[i]!;
     if (job.openStatus !== 0) {
       bad.push(`${name}: tbn_model_open status ${job.openStatus}`);
       return;
     }
+    if (job.windows.length !== expected.length) bad.push(`${name}: ${job.windows.length} windows ran, expected ${expected.length}`);
     job.windows.forEach((w, k) => {
-      const e = cases.expected[i]![k]!;
-      if (w.status !== 0) bad.push(`${name} window ${k}: status ${w.status}`);
+      const e = expected[k];
+      if (!e) return;
+      if ('status' in e) {
+        if (w.status !== e.status) bad.push(`${name} window ${k}: status ${w.status}, expected ${e.status}`);
+      } else if (w.status !== 0) bad.push(`${name} window ${k}: status ${w.status}`);
       else if (w.cls !== e.cls || w.logits.join(',') !== e.logits.join(',')) bad.push(`${name} window ${k}: got ${w.cls} [${w.logits}] expected ${e.cls} [${e.logits}]`);
     });
   });
@@ -390,6 +402,7 @@ export function mutantMismatches(board: EmulatedBoard, header: string, from: str
     writeFileSync(path.join(kernel, header), source.replace(from, to));
     execFileSync('bash', [path.join(REPO_ROOT, 'boards', 'build.sh'), 'board', board, 'O2'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 600_000,
       env: { ...process.env, TBN_KERNEL_DIR: kernel, TBN_BOARDS_OUT: out },
     });
     return jobMismatches(runJobs(board, cases.jobs, { opt: 'O2', buildDir: out }), cases);

@@ -10,33 +10,17 @@
  * the lx106 threshold asm, of the 2 * matches row ends and of the clamp, and
  * require these cases to catch each of them.
  */
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { weightGeometry, wordsPerPosition } from '../../host/format/layout.ts';
+import { wordsPerPosition } from '../../host/format/layout.ts';
 import type { LayerContent, ModelContent } from '../../host/format/model.ts';
 import { rng } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
+import { binInputLayer, binTile, lastMask, u32 } from './models.ts';
 import { EMULATED_BOARDS, type EmulatedBoard, type ExpectedJobs, jobMismatches, mutantMismatches, referenceWindows, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
 const CLASSES = 8;
-
-type Rand = () => number;
-const u32 = (r: Rand): number => Math.floor(r() * 2 ** 32) >>> 0;
-const mask = (bits: number): number => (bits >= 32 ? 0xffffffff : (1 << bits) - 1) >>> 0;
-const lastMask = (c: number, w: number): number => (w === wordsPerPosition(c) - 1 && c % 32 !== 0 ? mask(c % 32) : 0xffffffff);
-
-/** conv1d int8 -> BIN, kernel 1, c channels: every position's bits fixed to `bits` (thresholds far outside the range). */
-function fixedBinLayer(r: Rand, len: number, c: number, bits: Uint32Array): LayerContent {
-  const g = weightGeometry(IN_C, c, [1, 1], 1);
-  return {
-    kind: 'conv1d', inType: 'i8', outType: 'bin', inShape: [1, len, IN_C], outShape: [1, len, c], kernel: [1, 1], stride: [1, 1],
-    p: 1, reuse: false, t16: false, shift: 0, tile: Uint32Array.from({ length: g.tileWords }, () => u32(r) & mask(IN_C)),
-    thresholds: Int32Array.from({ length: c }, (_, o) => ((((bits[o >>> 5] as number) >>> (o & 31)) & 1) ? -100000 : 100000)),
-    flips: new Uint32Array(wordsPerPosition(c)), biases: new Int32Array(0),
-  };
-}
 
 /**
  * int8 -> BIN (c channels, fixed bits) -> conv1d BIN -> BIN (kernel kw, N = p * R, reuse, thresholds at
@@ -49,18 +33,8 @@ function model(seed: number, outW: number, c: number, kw: number, R: number, p: 
   const len = outW + kw - 1;
   const N = p * R;
   const K = kw * c;
-  const g = weightGeometry(c, N, [1, kw], p);
-  const rw = cw * kw;
   // rows equal to the input (acc = K), its complement (acc = -K) or random
-  const tile = new Uint32Array(g.tileWords);
-  for (let row = 0; row < tile.length / rw; row++) {
-    const style = Math.floor(r() * 3);
-    for (let j = 0; j < rw; j++) {
-      const w = j % cw;
-      const x = bits[w] as number;
-      tile[row * rw + j] = (style === 0 ? x : style === 1 ? ~x : u32(r)) & lastMask(c, w);
-    }
-  }
+  const tile = binTile(r, c, N, kw, p, bits);
   const limits = [-K - 2, -K - 1, -K, -K + 1, -K + 2, K - 2, K - 1, K, K + 1, K + 2, -30000, 30000];
   const thresholds = Int32Array.from({ length: N }, () => (r() < 0.7 ? limits[Math.floor(r() * limits.length)]! : Math.floor(r() * (2 * K + 1)) - K));
   const l1: LayerContent = {
@@ -68,19 +42,18 @@ function model(seed: number, outW: number, c: number, kw: number, R: number, p: 
     t16, shift: 0, tile, thresholds, biases: new Int32Array(0),
     flips: Uint32Array.from({ length: wordsPerPosition(N) }, (_, w) => u32(r) & lastMask(N, w)),
   };
-  const g2 = weightGeometry(N, CLASSES, [1, outW], 1);
   const l2: LayerContent = {
     kind: 'dense', inType: 'bin', inShape: [1, outW, N], outShape: [1, 1, CLASSES], kernel: [1, outW], stride: [1, 1], p: 1, reuse: false,
-    tile: Uint32Array.from({ length: g2.tileWords }, (_, i) => u32(r) & lastMask(N, i % wordsPerPosition(N))),
+    tile: binTile(r, N, CLASSES, outW, 1, null),
     outType: 'i32', thresholds: new Int32Array(CLASSES).fill(1), biases: new Int32Array(CLASSES), shift: 0, flips: new Uint32Array(0), t16: false,
   };
   return {
     inShape: [1, len, IN_C], quantMul: new Float32Array(IN_C).fill(10), quantAdd: new Float32Array(IN_C),
-    classes: Array.from({ length: CLASSES }, (_, i) => `c${i}`), layers: [fixedBinLayer(r, len, c, bits), l1, l2],
+    classes: Array.from({ length: CLASSES }, (_, i) => `c${i}`), layers: [binInputLayer(r, len, IN_C, c, bits), l1, l2],
   };
 }
 
-type Cases = ExpectedJobs;
+type Cases = ExpectedJobs<{ cls: number; logits: number[] }>;
 
 function buildCases(): Cases {
   const cases: Cases = { jobs: [], expected: [], names: [] };

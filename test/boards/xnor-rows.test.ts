@@ -15,59 +15,15 @@
  * the Harley-Seal loop and require these cases to catch each of them.
  */
 import { describe, expect, it } from 'vitest';
-import { weightGeometry, wordsPerPosition } from '../../host/format/layout.ts';
+import { wordsPerPosition } from '../../host/format/layout.ts';
 import type { LayerContent, ModelContent } from '../../host/format/model.ts';
 import { rng } from '../../host/format/random-model.ts';
 import { writeModel } from '../../host/format/writer.ts';
+import { binInputLayer, binTile, lastMask, u32 } from './models.ts';
 import { EMULATED_BOARDS, type ExpectedJobs, jobMismatches, mutantMismatches, referenceWindows, runJobs } from './qemu.ts';
 
 const WINDOWS = 2;
 const IN_C = 3;
-
-type Rand = () => number;
-const u32 = (r: Rand): number => Math.floor(r() * 2 ** 32) >>> 0;
-const mask = (bits: number): number => (bits >= 32 ? 0xffffffff : (1 << bits) - 1) >>> 0;
-
-/** Channel c's bit of a position's words. */
-const bitOf = (words: Uint32Array, c: number): number => ((words[c >>> 5] as number) >>> (c & 31)) & 1;
-
-interface Pattern {
-  /** Every position's input bits (fixed: l0 thresholds far outside its range), or null for data-dependent bits. */
-  bits: Uint32Array | null;
-}
-
-/** conv1d int8 -> BIN, kernel 1: C channels per position (fixed bits when pattern.bits is set). */
-function binInputLayer(r: Rand, len: number, c: number, pattern: Pattern): LayerContent {
-  const g = weightGeometry(IN_C, c, [1, 1], 1);
-  const tile = Uint32Array.from({ length: g.tileWords }, () => u32(r) & mask(IN_C));
-  const thresholds = Int32Array.from({ length: c }, (_, o) =>
-    pattern.bits ? (bitOf(pattern.bits, o) ? -100000 : 100000) : Math.floor(r() * 81) - 40,
-  );
-  const flips = new Uint32Array(wordsPerPosition(c));
-  if (!pattern.bits) for (let o = 0; o < c; o++) if (r() < 0.3) flips[o >>> 5] = ((flips[o >>> 5] as number) | (1 << (o & 31))) >>> 0;
-  return {
-    kind: 'conv1d', inType: 'i8', outType: 'bin', inShape: [1, len, IN_C], outShape: [1, len, c], kernel: [1, 1], stride: [1, 1],
-    p: 1, reuse: false, t16: false, shift: 0, tile, thresholds, flips, biases: new Int32Array(0),
-  };
-}
-
-/** ROWS tile of N/p rows over `positions` positions of c channels: random, or (pattern) rows equal to the input or its complement. */
-function binTile(r: Rand, c: number, outC: number, positions: number, p: number, pattern: Pattern): Uint32Array {
-  const g = weightGeometry(c, outC, [1, positions], p);
-  const cw = wordsPerPosition(c);
-  const rw = cw * positions;
-  const tile = new Uint32Array(g.tileWords);
-  for (let row = 0; row < tile.length / rw; row++) {
-    const style = pattern.bits ? Math.floor(r() * 3) : 2;
-    for (let j = 0; j < rw; j++) {
-      const w = j % cw;
-      const bits = w === cw - 1 && c % 32 !== 0 ? mask(c % 32) : 0xffffffff;
-      const x = pattern.bits ? (pattern.bits[w] as number) : 0;
-      tile[row * rw + j] = (style === 0 ? x : style === 1 ? ~x : u32(r)) & bits;
-    }
-  }
-  return tile;
-}
 
 /** An I32-output layer whose outputs are its accumulators (multiplier 1, bias 0, shift 0). */
 function identityOut(outC: number): Pick<LayerContent, 'outType' | 'thresholds' | 'biases' | 'shift' | 'flips' | 't16'> {
@@ -77,11 +33,12 @@ function identityOut(outC: number): Pick<LayerContent, 'outType' | 'thresholds' 
 /** int8 input -> BIN (c channels, len positions) -> dense BIN -> i32 over all of it: rows of len * ceil(c / 32) words. */
 function denseModel(seed: number, len: number, c: number, outC: number, p: number, reuse: boolean, fixed: boolean): ModelContent {
   const r = rng(seed);
-  const pattern: Pattern = { bits: fixed ? Uint32Array.from({ length: wordsPerPosition(c) }, (_, w) => u32(r) & (w === wordsPerPosition(c) - 1 && c % 32 ? mask(c % 32) : 0xffffffff)) : null };
-  const l0 = binInputLayer(r, len, c, pattern);
+  // every position's input bits (fixed: l0 thresholds far outside its range), or null for data-dependent bits
+  const bits = fixed ? Uint32Array.from({ length: wordsPerPosition(c) }, (_, w) => u32(r) & lastMask(c, w)) : null;
+  const l0 = binInputLayer(r, len, IN_C, c, bits);
   const l1: LayerContent = {
     kind: 'dense', inType: 'bin', inShape: [1, len, c], outShape: [1, 1, outC], kernel: [1, len], stride: [1, 1], p, reuse,
-    tile: binTile(r, c, outC, len, p, pattern), ...identityOut(outC),
+    tile: binTile(r, c, outC, len, p, bits), ...identityOut(outC),
   };
   return { inShape: [1, len, IN_C], quantMul: new Float32Array(IN_C).fill(10), quantAdd: new Float32Array(IN_C), classes: Array.from({ length: outC }, (_, i) => `c${i}`), layers: [l0, l1] };
 }
@@ -89,22 +46,23 @@ function denseModel(seed: number, len: number, c: number, outC: number, p: numbe
 /** int8 -> BIN (c channels) -> conv1d BIN -> BIN (kernel kw, N = p * R, reuse) -> dense BIN -> i32 (5 classes). */
 function convModel(seed: number, len: number, c: number, kw: number, R: number, p: number, fixed: boolean): ModelContent {
   const r = rng(seed);
-  const pattern: Pattern = { bits: fixed ? Uint32Array.from({ length: wordsPerPosition(c) }, (_, w) => u32(r) & (w === wordsPerPosition(c) - 1 && c % 32 ? mask(c % 32) : 0xffffffff)) : null };
-  const l0 = binInputLayer(r, len, c, pattern);
+  // every position's input bits (fixed: l0 thresholds far outside its range), or null for data-dependent bits
+  const bits = fixed ? Uint32Array.from({ length: wordsPerPosition(c) }, (_, w) => u32(r) & lastMask(c, w)) : null;
+  const l0 = binInputLayer(r, len, IN_C, c, bits);
   const N = p * R;
   const outLen = len - kw + 1;
   const K = kw * c;
   const l1: LayerContent = {
     kind: 'conv1d', inType: 'bin', outType: 'bin', inShape: [1, len, c], outShape: [1, outLen, N], kernel: [1, kw], stride: [1, 1], p, reuse: true,
-    t16: false, shift: 0, tile: binTile(r, c, N, kw, p, pattern), biases: new Int32Array(0),
+    t16: false, shift: 0, tile: binTile(r, c, N, kw, p, bits), biases: new Int32Array(0),
     // thresholds within the accumulator range (-K..K, step 2) so both outputs occur
     thresholds: Int32Array.from({ length: N }, () => Math.floor(r() * (K + 1)) - (K >> 1)),
-    flips: Uint32Array.from({ length: wordsPerPosition(N) }, (_, w) => u32(r) & (w === wordsPerPosition(N) - 1 && N % 32 ? mask(N % 32) : 0xffffffff)),
+    flips: Uint32Array.from({ length: wordsPerPosition(N) }, (_, w) => u32(r) & lastMask(N, w)),
   };
   const classes = 5;
   const l2: LayerContent = {
     kind: 'dense', inType: 'bin', inShape: [1, outLen, N], outShape: [1, 1, classes], kernel: [1, outLen], stride: [1, 1], p: 1, reuse: false,
-    tile: binTile(r, N, classes, outLen, 1, { bits: null }), ...identityOut(classes),
+    tile: binTile(r, N, classes, outLen, 1, null), ...identityOut(classes),
   };
   return { inShape: [1, len, IN_C], quantMul: new Float32Array(IN_C).fill(10), quantAdd: new Float32Array(IN_C), classes: Array.from({ length: classes }, (_, i) => `c${i}`), layers: [l0, l1, l2] };
 }

@@ -21,7 +21,7 @@ import { randomInput, randomInt16Input, randomInt16Params, randomPackedModel } f
 import { readModel } from '../../host/format/reader.ts';
 import type { PackedModel } from '../../host/format/model.ts';
 import { runReference, runReferenceInt16 } from '../../host/reference/infer.ts';
-import { TBN } from '../../host/format/spec.ts';
+import { badInt16Params } from '../kernel/harness.ts';
 
 export interface ContractCase {
   name: string;
@@ -419,16 +419,8 @@ check(T.run(m, xv, lv, pv) === cls && sameInts(lv, logits, classes), "int16 view
 T.close(m);`,
     );
   });
-  const { bytes, model, x, params } = int16Model(INT16_SEEDS[0]!);
-  const q = model.quantMul.length;
-  const addMax = TBN.TBN_I16_ADD_MAX;
-  const refused: Array<[string, Int32Array]> = [];
-  for (const [what, at, v] of [['mult 32768', 0, 32768], ['add 2^30', 1, addMax + 1], ['shift 32', 3 * q - 1, 32], ['shift -1', 2, -1]] as const) {
-    const p = params.slice();
-    p[at] = v;
-    refused.push([what, p]);
-  }
-  refused.push(['one value short', params.slice(0, -1)], ['one triple too many', Int32Array.from([...params, 0, 0, 0])]);
+  const { bytes, x, params } = int16Model(INT16_SEEDS[0]!);
+  const refused = badInt16Params(params);
   const refusals = refused.map(([what, p]) => `throws("${what}", function () { T.run(m, x, undefined, i32("${hex(new Uint8Array(p.buffer))}")); }, "Error", "int16 input parameters");`).join('\n');
   return [
     ...results,

@@ -7,6 +7,7 @@ import { checkFiniteData } from '../../host/data/dataset.ts';
 import { loadCsvRecording, loadGenericCsv } from '../../host/data/generic-csv.ts';
 import { loadSplits } from '../../host/data/select.ts';
 import { InputError, TbnError } from '../../host/errors.ts';
+import { runCli } from '../cli/cli-io.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tbn-hostile-csv-'));
 let n = 0;
@@ -110,10 +111,8 @@ describe('progress while a big CSV loads (#18)', () => {
 
 describe('junk in command-line values (#18)', () => {
   it('a usage error quoting a value escapes its control characters', async () => {
-    const { main } = await import('../../host/cli.ts');
-    const err: string[] = [];
-    await main(['eval', 'x.ckpt', '--split', 'te\x1b]0;pwned\x07st'], { out: () => undefined, err: (t) => err.push(t), interactive: false });
-    expect(err.join('\n')).toContain('te\\x1b]0;pwned\\x07st');
-    expect(err.join('\n')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    const { err } = await runCli(['eval', 'x.ckpt', '--split', 'te\x1b]0;pwned\x07st']);
+    expect(err).toContain('te\\x1b]0;pwned\\x07st');
+    expect(err).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
   });
 });

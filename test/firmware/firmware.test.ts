@@ -10,19 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host/cli.ts';
-import type { CliIO } from '../../host/cli/command.ts';
 import { previousBuild, writeBuildArtifacts } from '../../host/firmware/build.ts';
 import { randomPackedModel } from '../../host/format/random-model.ts';
 import { PINNED } from '../../host/firmware/engines.ts';
 import { resolveTarget } from '../../host/firmware/targets.ts';
 import { missingTools, requireTools, TOOLS } from '../../host/firmware/toolchain.ts';
 import { repoRoot } from '../contract/runners.ts';
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false };
-}
+import { captureIO } from '../cli/cli-io.ts';
 
 let tmp: string;
 /** A git repository with the engine's marker files, committed: a checkout at some other commit. */

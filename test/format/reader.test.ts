@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../host/format/crc32.ts';
 import { layerMacs } from '../../host/format/layout.ts';
 import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
 import { FormatError, readModel } from '../../host/format/reader.ts';
 import { TBN } from '../../host/format/spec.ts';
 import { TbnError } from '../../host/errors.ts';
 import { runReference } from '../../host/reference/infer.ts';
+import { recrc } from '../kernel/harness.ts';
 
 /** A model with at least two layers, so a chain check can be reached. */
 function twoLayerModel(): Uint8Array {
@@ -14,11 +14,6 @@ function twoLayerModel(): Uint8Array {
     const b = randomPackedModel(seed);
     if (readModel(b).layers.length >= 2) return b;
   }
-}
-
-function fixCrc(b: Uint8Array): Uint8Array {
-  new DataView(b.buffer, b.byteOffset).setUint32(TBN.TBN_HDR_CRC32_U32, crc32(b, TBN.TBN_CRC_START, b.length), true);
-  return b;
 }
 
 function expectStatus(b: Uint8Array, status: string, message?: RegExp): FormatError {
@@ -78,7 +73,7 @@ describe('readModel rejects bad files with the C status category', () => {
     const rec = TBN.TBN_HEADER_BYTES + TBN.TBN_LAYER_RECORD_BYTES;
     const inC = dv(b).getUint16(rec + TBN.TBN_LYR_IN_C_U16, true);
     dv(b).setUint16(rec + TBN.TBN_LYR_IN_C_U16, inC + 1, true);
-    const e = expectStatus(fixCrc(b), 'TBN_E_CHAIN', /layer 1 \(\w+\): input .* disagrees with layer 0's output/);
+    const e = expectStatus(recrc(b), 'TBN_E_CHAIN', /layer 1 \(\w+\): input .* disagrees with layer 0's output/);
     expect(e.layer).toBe(1);
   });
 
@@ -87,38 +82,38 @@ describe('readModel rejects bad files with the C status category', () => {
     const rec = TBN.TBN_HEADER_BYTES;
     const outW = dv(b).getUint16(rec + TBN.TBN_LYR_OUT_W_U16, true);
     dv(b).setUint16(rec + TBN.TBN_LYR_OUT_W_U16, outW + 1, true);
-    const e = expectStatus(fixCrc(b), 'TBN_E_LAYER', /layer 0/);
+    const e = expectStatus(recrc(b), 'TBN_E_LAYER', /layer 0/);
     expect(e.layer).toBe(0);
   });
 
   it('a class count that disagrees with the label table', () => {
     const b = good.slice();
     dv(b).setUint16(TBN.TBN_HDR_CLASS_COUNT_U16, dv(b).getUint16(TBN.TBN_HDR_CLASS_COUNT_U16, true) + 1, true);
-    expectStatus(fixCrc(b), 'TBN_E_LABELS');
+    expectStatus(recrc(b), 'TBN_E_LABELS');
   });
 
   it('scratch mismatch, misaligned and out-of-file sections, reserved bytes, bad kinds', () => {
     let b = good.slice();
     dv(b).setUint32(TBN.TBN_HDR_SCRATCH_BYTES_U32, dv(b).getUint32(TBN.TBN_HDR_SCRATCH_BYTES_U32, true) + 4, true);
-    expectStatus(fixCrc(b), 'TBN_E_SCRATCH', /scratch_bytes is/);
+    expectStatus(recrc(b), 'TBN_E_SCRATCH', /scratch_bytes is/);
     const m = readModel(good);
     const w = m.layers.findIndex((l) => l.p > 0);
     const rec = TBN.TBN_HEADER_BYTES + w * TBN.TBN_LAYER_RECORD_BYTES;
     b = good.slice();
     dv(b).setUint32(rec + TBN.TBN_LYR_TILE_OFFSET_U32, (m.layers[w]?.tileOffset as number) + 2, true);
-    expectStatus(fixCrc(b), 'TBN_E_ALIGN', /tile offset/);
+    expectStatus(recrc(b), 'TBN_E_ALIGN', /tile offset/);
     b = good.slice();
     dv(b).setUint32(rec + TBN.TBN_LYR_AUX_OFFSET_U32, good.length, true);
-    expectStatus(fixCrc(b), 'TBN_E_OFFSET', new RegExp(`layer ${w} .* outside the data area`));
+    expectStatus(recrc(b), 'TBN_E_OFFSET', new RegExp(`layer ${w} .* outside the data area`));
     b = good.slice();
     b[50] = 1;
-    expectStatus(fixCrc(b), 'TBN_E_VERSION', /reserved header byte 50/);
+    expectStatus(recrc(b), 'TBN_E_VERSION', /reserved header byte 50/);
     b = good.slice();
     b[rec + TBN.TBN_LYR_KIND_U8] = 9;
-    expectStatus(fixCrc(b), 'TBN_E_LAYER', new RegExp(`layer ${w}: unknown kind 9`));
+    expectStatus(recrc(b), 'TBN_E_LAYER', new RegExp(`layer ${w}: unknown kind 9`));
     b = good.slice();
     b[rec + TBN.TBN_LYR_FLAGS_U8] = (b[rec + TBN.TBN_LYR_FLAGS_U8] as number) ^ TBN.TBN_LF_ROWS;
-    expectStatus(fixCrc(b), 'TBN_E_LAYER', /ROWS flag/);
+    expectStatus(recrc(b), 'TBN_E_LAYER', /ROWS flag/);
   });
 
   it('a label table that is not NUL-terminated', () => {
@@ -126,7 +121,7 @@ describe('readModel rejects bad files with the C status category', () => {
     const off = dv(b).getUint32(TBN.TBN_HDR_LABELS_OFFSET_U32, true);
     const size = dv(b).getUint32(TBN.TBN_HDR_LABELS_BYTES_U32, true);
     b[off + size - 1] = 0x41;
-    expectStatus(fixCrc(b), 'TBN_E_LABELS', /label/);
+    expectStatus(recrc(b), 'TBN_E_LABELS', /label/);
   });
 
   it('rejects set padding bits of a tile (they would count as mismatches)', () => {
@@ -139,7 +134,7 @@ describe('readModel rejects bad files with the C status category', () => {
       const cw = Math.ceil(l.inShape[2] / 32);
       const word = l.tileOffset + 4 * (cw - 1);
       dv(b).setUint32(word, (dv(b).getUint32(word, true) | 0x80000000) >>> 0, true);
-      expectStatus(fixCrc(b), 'TBN_E_LAYER', /padding bits/);
+      expectStatus(recrc(b), 'TBN_E_LAYER', /padding bits/);
       return;
     }
     throw new Error('no model with a padded ROWS tile found');
@@ -154,11 +149,11 @@ describe('readModel on mutated and truncated files', () => {
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
         fc.boolean(),
         fc.option(fc.nat()),
-        (seed, edits, recrc, cut) => {
+        (seed, edits, withCrc, cut) => {
           const good = randomPackedModel(seed);
           let b = good.slice();
           for (const [pos, v] of edits) b[pos % b.length] = v;
-          if (recrc) fixCrc(b);
+          if (withCrc) recrc(b);
           if (cut !== null) b = b.slice(0, cut % (b.length + 1));
           let model;
           try {

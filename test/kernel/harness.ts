@@ -178,12 +178,33 @@ export function compareMutants(mutants: Uint8Array[]): { expected: string[]; mis
     if (got !== expected[k]) mismatches.push(`mutant ${k}: kernel ${got}, reader ${expected[k]}`);
     const x = inputs[k]?.[0];
     if (x) {
-      const ref = runReference(readModel(mutants[k] as Uint8Array), x);
+      const [ref] = referenceResults(readModel(mutants[k] as Uint8Array), [x]);
       const out = res.outputs[0];
-      if (!out || out.cls !== ref.cls || out.logits.join() !== Array.from(ref.logits).join()) {
+      if (!out || out.cls !== ref!.cls || out.logits.join() !== ref!.logits.join()) {
         mismatches.push(`mutant ${k}: logits differ from the reference`);
       }
     }
   });
   return { expected, mismatches };
+}
+
+/**
+ * int16 input parameter vectors every target must refuse with TBN_E_PARAMS, made from a valid one (`good`, one
+ * mult/add/shift triple per channel): each bound crossed by one, in the first or last triple, and wrong counts.
+ */
+export function badInt16Params(good: Int32Array): Array<[string, Int32Array]> {
+  const last = good.length - 3;
+  const addMax = TBN.TBN_I16_ADD_MAX;
+  const out: Array<[string, Int32Array]> = [];
+  for (const [what, at, v] of [
+    ['mult 32768', 0, 32768], ['mult -32769', last, -32769],
+    ['add 2^30', 1, addMax + 1], ['add -2^30', last + 1, -addMax - 1],
+    ['shift 32', last + 2, 32], ['shift -1', 2, -1],
+  ] as const) {
+    const p = good.slice();
+    p[at] = v;
+    out.push([what, p]);
+  }
+  out.push(['one value short', good.slice(0, -1)], ['one triple too many', Int32Array.from([...good, 1, 0, 0])]);
+  return out;
 }

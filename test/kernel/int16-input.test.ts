@@ -14,7 +14,7 @@ import { runReferenceInt16 } from '../../host/reference/infer.ts';
 import { checkInt16Params, int16InputParams, quantizeInt16, quantizeSample } from '../../host/reference/quantize.ts';
 import { rng } from '../../host/format/random-model.ts';
 import { TbnError } from '../../host/errors.ts';
-import { artifact, type BatchCase, runNativeBatch } from './harness.ts';
+import { artifact, badInt16Params, type BatchCase, runNativeBatch } from './harness.ts';
 
 const MODELS = 200;
 const ADD_MAX = TBN.TBN_I16_ADD_MAX;
@@ -44,16 +44,14 @@ describe('reference requantisation of int16 counts', () => {
   });
 
   it('refuses out-of-range triples and wrong counts with TBN_E_PARAMS', () => {
-    const bad: Array<[string, number[], number]> = [
-      ['mult 32768', [32768, 0, 0], 1], ['mult -32769', [-32769, 0, 0], 1],
-      ['add 2^30', [1, ADD_MAX + 1, 0], 1], ['add -2^30', [1, -ADD_MAX - 1, 0], 1],
-      ['shift 32', [1, 0, 32], 1], ['shift -1', [1, 0, -1], 1],
-      ['two values for one channel', [1, 0], 1], ['one triple for two channels', [1, 0, 0], 2],
+    const bad: Array<[string, Int32Array, number]> = [
+      ...badInt16Params(Int32Array.of(1, 0, 0)).map(([what, p]): [string, Int32Array, number] => [what, p, 1]),
+      ['one triple for two channels', Int32Array.of(1, 0, 0), 2],
     ];
     for (const [what, p, channels] of bad) {
-      expect(() => checkInt16Params(Int32Array.from(p), channels), what).toThrow(TbnError);
+      expect(() => checkInt16Params(p, channels), what).toThrow(TbnError);
       try {
-        checkInt16Params(Int32Array.from(p), channels);
+        checkInt16Params(p, channels);
       } catch (e) {
         expect((e as TbnError).code, what).toBe('TBN_E_PARAMS');
       }
@@ -167,19 +165,7 @@ describe('C kernel on int16 counts = reference, bit for bit', () => {
     const q = model.quantMul.length;
     const good = randomInt16Params(3, q);
     const x = randomInt16Input(3, model);
-    const variants: Array<[string, Int32Array]> = [];
-    const edit = (what: string, index: number, v: number) => {
-      const p = good.slice();
-      p[index] = v;
-      variants.push([what, p]);
-    };
-    edit('mult 32768', 0, 32768);
-    edit('mult -32769', 3 * (q - 1), -32769);
-    edit('add 2^30', 1, ADD_MAX + 1);
-    edit('add -2^30', 3 * (q - 1) + 1, -ADD_MAX - 1);
-    edit('shift 32', 2, 32);
-    edit('shift -1', 3 * (q - 1) + 2, -1);
-    variants.push(['one value short', good.slice(0, good.length - 1)], ['one triple too many', Int32Array.from([...good, 1, 0, 0])], ['none', new Int32Array(0)]);
+    const variants: Array<[string, Int32Array]> = [...badInt16Params(good), ['none', new Int32Array(0)]];
     const native = runNativeBatch(variants.map(([, p]) => ({ model: bytes, inputs: [x], params: p, allowErrors: true })));
     const m = WasmKernel.load().open(bytes);
     try {

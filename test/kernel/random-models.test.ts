@@ -11,8 +11,7 @@ import type { PackedModel } from '../../host/format/model.ts';
 import { asBnn } from '../../host/native/repack.ts';
 import { WasmKernel } from '../../host/native/wasm-kernel.ts';
 import { writeModel } from '../../host/format/writer.ts';
-import { runReference } from '../../host/reference/infer.ts';
-import { artifact, type BatchCase, runNativeBatch, runWasm } from './harness.ts';
+import { artifact, type BatchCase, referenceResults, runNativeBatch, runWasm } from './harness.ts';
 
 const MODELS = 520;
 
@@ -35,10 +34,7 @@ beforeAll(() => {
     const model = readModel(bytes);
     const f32 = [randomInput(seed, model, 'f32'), randomInput(seed + 100000, model, 'f32')] as Float32Array[];
     const i8 = [randomInput(seed + 200000, model, 'i8')] as Int8Array[];
-    const expected = [...f32, ...i8].map((x) => {
-      const r = runReference(model, x);
-      return { cls: r.cls, logits: Array.from(r.logits) };
-    });
+    const expected = referenceResults(model, [...f32, ...i8]);
     cases.push({ seed, bytes, model, f32, i8, expected });
   }
 });

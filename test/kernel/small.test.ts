@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomInput, randomPackedModel } from '../../host/format/random-model.ts';
 import { readModel } from '../../host/format/reader.ts';
-import { runReference } from '../../host/reference/infer.ts';
-import { type BatchCase, nativeDir, repoRoot, runNativeBatch } from './harness.ts';
+import { type BatchCase, nativeDir, referenceResults, repoRoot, runNativeBatch } from './harness.ts';
 
 const MODELS = 520; // the seeds whose coverage random-models.test.ts asserts
 
@@ -44,15 +43,10 @@ beforeAll(() => {
     const model = readModel(bytes);
     const f32 = [randomInput(seed + 300000, model, 'f32')] as Float32Array[];
     const i8 = [randomInput(seed + 400000, model, 'i8'), randomInput(seed + 500000, model, 'i8')] as Int8Array[];
-    const expect1 = (xs: (Float32Array | Int8Array)[]) =>
-      xs.map((x) => {
-        const r = runReference(model, x);
-        return { cls: r.cls, logits: Array.from(r.logits) };
-      });
     cases.push({
       seed,
       batch: [{ model: bytes, inputs: f32 }, { model: bytes, inputs: i8 }],
-      expected: [expect1(f32), expect1(i8)],
+      expected: [referenceResults(model, f32), referenceResults(model, i8)],
     });
   }
 });

@@ -7,14 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../host/cli.ts';
-
-async function tbn(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), interactive: false });
-  return { code, out, err };
-}
+import { runCli } from '../cli/cli-io.ts';
 
 const DATA = ['--data', 'synthetic', '--limit', '300'];
 
@@ -23,12 +16,12 @@ describe('tbn report (command line)', () => {
   const prefix = path.join(dir, 'm');
 
   it('tbn train writes PREFIX-report.html by default and prints its path; --no-report writes none', async () => {
-    const r = await tbn(['train', ...DATA, '--arch', 'conv1d:8x5 gap', '--variants', 'bnn,tbn', '--layer-p', '4,1', '--min-tile-size', '16', '--epochs', '1', '--lr', '1e-3', '-o', prefix]);
+    const r = await runCli(['train', ...DATA, '--arch', 'conv1d:8x5 gap', '--variants', 'bnn,tbn', '--layer-p', '4,1', '--min-tile-size', '16', '--epochs', '1', '--lr', '1e-3', '-o', prefix]);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`report: ${prefix}-report.html`);
     expect(existsSync(`${prefix}-report.html`)).toBe(true);
     const quiet = path.join(dir, 'q');
-    const n = await tbn(['train', ...DATA, '--arch', 'conv1d:8x5 gap', '--variants', 'tbn', '--epochs', '1', '--lr', '1e-3', '--no-report', '-o', quiet]);
+    const n = await runCli(['train', ...DATA, '--arch', 'conv1d:8x5 gap', '--variants', 'tbn', '--epochs', '1', '--lr', '1e-3', '--no-report', '-o', quiet]);
     expect(n.code).toBe(0);
     expect(n.out).not.toContain('report:');
     expect(existsSync(`${quiet}-report.html`)).toBe(false);
@@ -45,10 +38,10 @@ describe('tbn report (command line)', () => {
 
   it('--eval: the packed model\'s confusion matrix has the accuracy tbn eval reports for the same .tbn and split', async () => {
     const model = path.join(dir, 'm.tbn');
-    expect((await tbn(['pack', `${prefix}-tbn.ckpt.json`, '-o', model])).code).toBe(0);
-    const ev = JSON.parse((await tbn(['eval', model, ...DATA, '--seed', '1', '--json'])).out) as { packedAccuracy: number; count: number; confusion: number[][] };
+    expect((await runCli(['pack', `${prefix}-tbn.ckpt.json`, '-o', model])).code).toBe(0);
+    const ev = JSON.parse((await runCli(['eval', model, ...DATA, '--seed', '1', '--json'])).out) as { packedAccuracy: number; count: number; confusion: number[][] };
     const out = path.join(dir, 'eval.html');
-    const r = await tbn(['report', `${prefix}-bnn.ckpt.json`, `${prefix}-tbn.ckpt.json`, '--model', model, '--eval', ...DATA, '-o', out]);
+    const r = await runCli(['report', `${prefix}-bnn.ckpt.json`, `${prefix}-tbn.ckpt.json`, '--model', model, '--eval', ...DATA, '-o', out]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const html = readFileSync(out, 'utf8');
@@ -58,27 +51,27 @@ describe('tbn report (command line)', () => {
   });
 
   it('bad inputs: one line naming the file or the flag', async () => {
-    const none = await tbn(['report']);
+    const none = await runCli(['report']);
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/give one or more checkpoints/);
-    const tbnAsCkpt = await tbn(['report', path.join(dir, 'm.tbn')]);
+    const tbnAsCkpt = await runCli(['report', path.join(dir, 'm.tbn')]);
     expect(tbnAsCkpt.code).toBe(2);
     expect(tbnAsCkpt.err).toMatch(/m\.tbn is a \.tbn model: give it with --model/);
     const badStream = path.join(dir, 'stream.json');
     writeFileSync(badStream, JSON.stringify({ predictions: 3 }));
-    const s = await tbn(['report', `${prefix}-tbn.ckpt.json`, '--stream', badStream, '-o', path.join(dir, 'x.html')]);
+    const s = await runCli(['report', `${prefix}-tbn.ckpt.json`, '--stream', badStream, '-o', path.join(dir, 'x.html')]);
     expect(s.code).toBe(1);
     expect(s.err.trim()).toBe(`tbn report: ${badStream}: not a tbn stream --json report ("classes" and "confusion" are required)`);
     const badBench = path.join(dir, 'bench');
-    const b = await tbn(['report', `${prefix}-tbn.ckpt.json`, '--bench', badBench, '-o', path.join(dir, 'x.html')]);
+    const b = await runCli(['report', `${prefix}-tbn.ckpt.json`, '--bench', badBench, '-o', path.join(dir, 'x.html')]);
     expect(b.code).toBe(1);
     expect(b.err).toContain(`${badBench}`);
-    const dataWithoutEval = await tbn(['report', `${prefix}-tbn.ckpt.json`, '--data', 'synthetic']);
+    const dataWithoutEval = await runCli(['report', `${prefix}-tbn.ckpt.json`, '--data', 'synthetic']);
     expect(dataWithoutEval.code).toBe(2);
     expect(dataWithoutEval.err).toMatch(/add --eval/);
     const notCkpt = path.join(dir, 'notes.json');
     writeFileSync(notCkpt, '{"format":"other"}');
-    const c = await tbn(['report', notCkpt]);
+    const c = await runCli(['report', notCkpt]);
     expect(c.code).toBe(1);
     expect(c.err).toContain(`${notCkpt}: not a tbn training checkpoint`);
     expect(existsSync(path.join(dir, 'x.html'))).toBe(false);

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../../host/io/shell.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TBN = path.join(REPO, 'bin', 'tbn.js');
@@ -26,7 +27,7 @@ export interface Running {
 
 /** Starts `tbn ARGS` (or `bash -c 'PREFIX; exec node bin/tbn.js ARGS'` with a shell prefix such as `ulimit -f 8`). */
 export function startCli(args: string[], opts: { boundMs: number; shellPrefix?: string; asUser?: number; cwd?: string }): Running {
-  const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = args.map(shellQuote).join(' ');
   let cmd = process.execPath;
   let argv = [TBN, ...args];
   if (opts.shellPrefix) {

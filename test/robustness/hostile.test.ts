@@ -266,7 +266,7 @@ describe('a full disk while bundling the device app (#18)', () => {
   }, 150_000);
 });
 
-describe.skipIf(!hasSetpriv)('unreadable files (EACCES, as user nobody)', () => {
+describe.skipIf(!hasSetpriv || process.getuid?.() !== 0)('unreadable files (EACCES, as user nobody; needs root and setpriv)', () => {
   it('a CSV for train and a recording for stream: one line with the path and EACCES', async () => {
     const secret = path.join(dir, 'secret');
     mkdirSync(secret);

@@ -3,41 +3,12 @@
  * checkpoint and the running one's last epoch, says how to resume, exits 130; resuming then finishes the model.
  * An older checkpoint with the same name is moved aside first, so it never looks like this run's.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../host/train/checkpoint.ts';
-
-const REPO = path.resolve(import.meta.dirname, '..', '..');
-const TBN = path.join(REPO, 'bin', 'tbn.js');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  stdout: string;
-}
-
-/** Starts tbn; `until` is polled on stderr and may send a signal; the whole run is bounded. */
-function tbn(args: string[], boundMs: number, until?: (stderr: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TBN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      until?.(stderr, (s) => child.kill(s));
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), boundMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr, stdout });
-    });
-  });
-}
+import { REPO, runCli, startCli, waitFor } from './cli-helpers.ts';
 
 const DATA = ['--data', 'synthetic', '--train', 's01-s05', '--test', 's06', '--limit', '200'];
 // One variant must finish before the signal, the next must still be running when it lands: at about
@@ -49,18 +20,15 @@ describe('Ctrl-C during tbn train', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tbn-sigint-'));
     const prefix = path.join(dir, 'm');
     writeFileSync(`${prefix}-tbn.ckpt.json`, '{"an older run": true}');
-    let sent = false;
-    const r = await tbn(
+    const run = startCli(
       ['train', ...DATA, '--variants', 'fp32,tbn', '--arch', 'dense:16', '--layer-p', '2,1', '--epochs', String(EPOCHS), '--batch', '16', '--lr', '1e-3', '--no-refit', '--jobs', '1', '-o', prefix],
-      120_000,
-      (err, kill) => {
-        // fp32 finished and tbn has completed a few epochs
-        if (!sent && /done training 1 of 2/.test(err) && /training 2 of 2 · TBN-2 · lr 1e-3 · epoch 3\//.test(err)) {
-          sent = true;
-          kill('SIGINT');
-        }
-      },
+      { boundMs: 120_000 },
     );
+    // fp32 finished and tbn has completed a few epochs
+    const ready = (): boolean => /done training 1 of 2/.test(run.stderr()) && /training 2 of 2 · TBN-2 · lr 1e-3 · epoch 3\//.test(run.stderr());
+    await waitFor(() => ready() || run.child.exitCode !== null || run.child.signalCode !== null, 120_000, 'the second variant to be training');
+    const sent = ready() && run.child.kill('SIGINT');
+    const r = await run.done;
     expect(sent, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/moved the older .*m-tbn\.ckpt\.json aside to .*m-tbn\.ckpt\.json\.old/);
@@ -84,7 +52,7 @@ describe('Ctrl-C during tbn train', () => {
     const target = saved.train.epochsDone + 2;
     const args = (command as string).replace(/^tbn /, '').replace(`--epochs ${EPOCHS}`, `--epochs ${target}`).split(' ');
     expect(args).toEqual(expect.arrayContaining(['--resume', '--data', 'synthetic', '--limit', '200']));
-    const resumed = await tbn(args, 120_000);
+    const resumed = await runCli(args, { boundMs: 120_000 });
     expect(resumed.code, resumed.stderr).toBe(0);
     const final = loadCheckpoint(`${prefix}-tbn.ckpt.json`);
     expect(final.train.epochsDone).toBe(target);
